@@ -1,0 +1,110 @@
+//! Ledger benchmark (not a timed test): durable signed appends/s, submit-to-receipt
+//! latency, inclusion proofs/s and bytes on disk per record, at >= 1 M records.
+//!
+//! cargo bench -p sightline-ledger --bench ledger            (1,000,000 records)
+//! SIGHTLINE_BENCH_RECORDS=200000 cargo bench -p sightline-ledger --bench ledger
+//!
+//! Submitters run on several threads, each sending batches of 1,000 signed
+//! records, so the batcher's group commit sees realistic concurrency.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let total: usize = std::env::var("SIGHTLINE_BENCH_RECORDS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let batch = 1_000;
+    let threads = 4;
+    let dir = tempfile::Builder::new().prefix("sightline-bench").tempdir_in(std::env::var("SIGHTLINE_BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string())).unwrap();
+    let keys = common::Keys::fixed();
+    let ledger = Arc::new(common::open(dir.path(), &keys).unwrap());
+    common::register(&ledger, &keys);
+
+    eprintln!("signing {total} records (submitter side, not timed)...");
+    let t = Instant::now();
+    let subs: Vec<_> = (0..total).into_par_iter().map(|i| common::submission(&keys, &format!("bench-{i}"), &format!("r{}@example.org", i % 50_000))).collect();
+    let record_bytes = serde_jcs::to_vec(&subs[0].body).unwrap().len();
+    eprintln!("signed in {:.1}s; a record body is {record_bytes} canonical bytes", t.elapsed().as_secs_f64());
+
+    let chunks: Vec<Vec<_>> = {
+        let mut it = subs.into_iter();
+        let mut v = Vec::new();
+        loop {
+            let c: Vec<_> = it.by_ref().take(batch).collect();
+            if c.is_empty() {
+                break v;
+            }
+            v.push(c);
+        }
+    };
+    let queue = Arc::new(Mutex::new(chunks));
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let done = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (queue, latencies, ledger, done) = (queue.clone(), latencies.clone(), ledger.clone(), done.clone());
+            std::thread::spawn(move || loop {
+                let Some(chunk) = queue.lock().unwrap().pop() else { break };
+                let n = chunk.len();
+                let t = Instant::now();
+                ledger.submit(chunk).unwrap();
+                latencies.lock().unwrap().push(t.elapsed().as_secs_f64() * 1000.0);
+                let d = done.fetch_add(n, Ordering::Relaxed) + n;
+                if d % 100_000 < n {
+                    eprintln!("  {d} records durable, {:.0}/s", d as f64 / start.elapsed().as_secs_f64());
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let mut lat = latencies.lock().unwrap().clone();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let m = ledger.metrics();
+    let batches = m.batches_committed.load(Ordering::Relaxed);
+
+    // Inclusion proofs at the final size: random indices, several rounds, median.
+    let size = ledger.size();
+    let mut rounds = Vec::new();
+    for r in 0..5u64 {
+        let n = 200_000u64;
+        let t = Instant::now();
+        let mut acc = 0u8;
+        for i in 0..n {
+            let idx = (i.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(r)) % size;
+            acc ^= ledger.inclusion_proof(idx, size).unwrap()[0][0];
+        }
+        std::hint::black_box(acc);
+        rounds.push(n as f64 / t.elapsed().as_secs_f64());
+    }
+    rounds.sort_by(|a, b| a.total_cmp(b));
+    let disk = ledger.size_on_disk().unwrap();
+
+    println!("| metric | value |");
+    println!("|---|---|");
+    println!("| records appended (durable, signature-verified) | {total} |");
+    println!("| record body size (canonical JSON) | {record_bytes} bytes |");
+    println!("| durable appends/s | {:.0} |", total as f64 / secs);
+    println!("| group commits (fsyncs) | {batches} ({:.0} records each) |", total as f64 / batches.max(1) as f64);
+    println!("| submit-to-receipt latency per 1,000-record request, p50 / p99 | {:.1} ms / {:.1} ms |", pct(&lat, 0.5), pct(&lat, 0.99));
+    println!("| inclusion proofs/s at {size} entries (median of 5 × 200k) | {:.0} |", rounds[2]);
+    println!("| bytes on disk per record (sled, incl. private parts and indexes) | {:.0} |", disk as f64 / size as f64);
+}

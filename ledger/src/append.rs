@@ -1,0 +1,502 @@
+//! The append lifecycle: prepare (parse, validate, verify signatures: in the
+//! caller's thread), then group commit in one batcher thread (deduplicate,
+//! sequence, chain, extend the tree, sign a checkpoint, one atomic durable
+//! store commit), and only then receipts.
+//!
+//! Nothing is acknowledged before [`crate::store::Store::commit`] returned `Ok`.
+//! If the commit fails, the in-memory tree is rolled back and every waiting
+//! caller gets the error: nothing half-written is ever served.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
+
+use ed25519_dalek::{Signature, VerifyingKey};
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::canonical::{decode_signature, jcs, signed_message, Entry};
+use crate::error::{Error, Result};
+use crate::ledger::{lock_poisoned, sign_checkpoint, Shared};
+use crate::merkle::{leaf_hash, Hash, Tree};
+use crate::note::NoteSigner;
+use crate::privacy::{Personal, RecipientKey};
+use crate::receipt::Receipt;
+use crate::record::{format_time, invalid, Body, MessageBody};
+use crate::store::{Commit, Space};
+
+/// One submitted record: a signed body and its personal part (SPEC.md §12).
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    pub body: Value,
+    pub sig: String,
+    pub personal: Option<Value>,
+}
+
+/// The acknowledgement of one durable record.
+#[derive(Clone, Debug)]
+pub struct Ack {
+    pub index: u64,
+    pub message_id: Option<String>,
+    pub duplicate: bool,
+    pub why_token: Option<String>,
+    pub warnings: Vec<String>,
+    pub receipt: Receipt,
+}
+
+/// The acknowledgement of a whole batch, with the checkpoint its receipts use.
+#[derive(Clone, Debug)]
+pub struct BatchAck {
+    pub checkpoint: String,
+    pub acks: Vec<Ack>,
+}
+
+/// A record that passed every stateless check and its signature.
+pub(crate) struct Prepared {
+    message: Box<MessageBody>,
+    body_jcs: Vec<u8>,
+    sig: [u8; 64],
+    key: VerifyingKey,
+    personal_jcs: Vec<u8>,
+    handle: [u8; 32],
+}
+
+/// What a log-signed record does besides its entry.
+pub(crate) enum Effect {
+    Registry,
+    Rotate(Box<NoteSigner>),
+    Objection { handle: [u8; 32], advertiser: String },
+    Erase { handle: [u8; 32] },
+}
+
+pub(crate) enum Job {
+    Messages { records: Vec<Prepared>, reply: mpsc::SyncSender<Result<BatchAck>> },
+    Log { body: Value, effect: Effect, reply: mpsc::SyncSender<Result<BatchAck>> },
+}
+
+// ---- key names of the Index and Private spaces (the only place they are spelled) ----
+pub(crate) fn key_registry(index: u64) -> Vec<u8> {
+    [b"reg/".as_slice(), &index.to_be_bytes()].concat()
+}
+fn key_message(submitter: &str, message_id: &str) -> Vec<u8> {
+    [b"msg/".as_slice(), submitter.as_bytes(), &[0], message_id.as_bytes()].concat()
+}
+pub(crate) fn key_recipient(handle: &[u8]) -> Vec<u8> {
+    [b"rk/".as_slice(), handle].concat()
+}
+pub(crate) fn key_personal(index: u64) -> Vec<u8> {
+    [b"pp/".as_slice(), &index.to_be_bytes()].concat()
+}
+pub(crate) fn key_entry_handle(index: u64) -> Vec<u8> {
+    [b"ph/".as_slice(), &index.to_be_bytes()].concat()
+}
+pub(crate) fn key_erased(index: u64) -> Vec<u8> {
+    [b"er/".as_slice(), &index.to_be_bytes()].concat()
+}
+pub(crate) fn key_recipient_index_prefix(handle: &[u8]) -> Vec<u8> {
+    [b"rx/".as_slice(), handle].concat()
+}
+fn key_objection(handle: &[u8], advertiser: &str) -> Vec<u8> {
+    [b"ob/".as_slice(), handle, advertiser.as_bytes()].concat()
+}
+
+/// Stateless checks and signature verification, run in the caller's thread.
+pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prepared>> {
+    let now = time::OffsetDateTime::now_utc();
+    let registry = shared.state.read().map_err(|_| lock_poisoned())?.registry.clone();
+    let prepared: Vec<Prepared> = subs
+        .into_par_iter()
+        .enumerate()
+        .map(|(r, s)| {
+            let body = Body::parse(&s.body, r)?;
+            let Body::Message(message) = body else {
+                return Err(invalid(r, "kind", "submitters may only submit `message` records; registrations are made by the log operator"));
+            };
+            let served = crate::record::check_time(r, "delivery.served_at", &message.delivery.served_at)?;
+            if served > now + time::Duration::minutes(5) {
+                return Err(invalid(r, "delivery.served_at", format!("`{}` is in the future; check the submitter's clock", message.delivery.served_at)));
+            }
+            let sig = decode_signature(&s.sig).map_err(|e| invalid(r, "sig", e))?;
+            let info = registry.submitters.get(&message.signer).ok_or_else(|| Error::UnknownSubmitter(message.signer.clone()))?;
+            for (field, party) in [("sponsor.on_behalf_of", &message.sponsor.on_behalf_of), ("sponsor.payer", &message.sponsor.payer)] {
+                if !registry.parties.contains_key(party) {
+                    return Err(invalid(r, field, format!("party `{party}` is not registered in this log; ask the log operator to register it first")));
+                }
+            }
+            let pv = s.personal.as_ref().ok_or_else(|| invalid(r, "personal", "every message needs its personal part (SPEC.md §7)"))?;
+            let personal = Personal::parse_for(pv, &message, r)?;
+            let body_jcs = jcs(&s.body)?;
+            Ok(Prepared {
+                personal_jcs: jcs(&personal)?,
+                handle: shared.secret.recipient_handle(&personal.recipient),
+                message,
+                body_jcs,
+                sig,
+                key: info.key,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    verify_signatures(&prepared)?;
+    Ok(prepared)
+}
+
+/// Batch-verifies every signature (both cores); on failure, names the first bad record.
+fn verify_signatures(records: &[Prepared]) -> Result<()> {
+    let msgs: Vec<Vec<u8>> = records.par_iter().map(|p| signed_message(&p.body_jcs)).collect();
+    let ok = records.par_chunks(256).zip(msgs.par_chunks(256)).all(|(recs, ms)| {
+        let m: Vec<&[u8]> = ms.iter().map(Vec::as_slice).collect();
+        let s: Vec<Signature> = recs.iter().map(|p| Signature::from_bytes(&p.sig)).collect();
+        let k: Vec<VerifyingKey> = recs.iter().map(|p| p.key).collect();
+        ed25519_dalek::verify_batch(&m, &s, &k).is_ok()
+    });
+    if ok {
+        return Ok(());
+    }
+    for (r, (p, m)) in records.iter().zip(&msgs).enumerate() {
+        if p.key.verify_strict(m, &Signature::from_bytes(&p.sig)).is_err() {
+            return Err(Error::BadSignature(format!(
+                "record {r}: the signature does not verify with the registered key of submitter `{}`; sign \"sightline/record/v1\\n\" followed by the RFC 8785 bytes of the body",
+                p.message.signer
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The batcher thread: drains queued jobs into one group commit at a time.
+pub(crate) fn run(shared: Arc<Shared>, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = Vec::new();
+        let mut records = 0;
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Messages { records: r, reply } => {
+                    records += r.len();
+                    batch.push((r, reply));
+                }
+                Job::Log { body, effect, reply } => {
+                    if !batch.is_empty() {
+                        commit_messages(&shared, std::mem::take(&mut batch));
+                        records = 0;
+                    }
+                    let result = commit_log(&shared, body, effect);
+                    let _ = reply.send(result);
+                }
+            }
+            if records < shared.options.max_batch_records {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            commit_messages(&shared, batch);
+        }
+    }
+}
+
+/// Where an acknowledged record lives: a new entry of this batch or an older one.
+enum Slot {
+    New(usize),
+    Existing(u64),
+}
+
+struct Planned {
+    slots: Vec<(Slot, Option<String>, Vec<String>)>,
+    reply: mpsc::SyncSender<Result<BatchAck>>,
+}
+
+fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<Result<BatchAck>>)>) {
+    type Staged = (Vec<Planned>, Vec<Vec<u8>>, u64, Vec<Hash>, Vec<(Space, Vec<u8>, Vec<u8>)>);
+    let result = (|| -> Result<Staged> {
+        let (base, mut prev, registry) = {
+            let st = shared.state.read().map_err(|_| lock_poisoned())?;
+            (st.size, st.tree.leaf(st.size.wrapping_sub(1)).unwrap_or([0; 32]), st.registry.clone())
+        };
+        let logged_at = format_time(time::OffsetDateTime::now_utc());
+        let mut new_entries: Vec<Vec<u8>> = Vec::new();
+        let mut leaves = Vec::new();
+        let mut seen: HashMap<(String, String), (usize, Vec<u8>)> = HashMap::new();
+        let mut keys: HashMap<[u8; 32], RecipientKey> = HashMap::new();
+        let mut puts = Vec::new();
+        let mut planned = Vec::new();
+        for (records, reply) in jobs {
+            match plan_job(shared, &registry, &records, base, new_entries.len(), &seen) {
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+                Ok(plan) => {
+                    let mut slots = Vec::new();
+                    for (p, (dup, flags)) in records.into_iter().zip(plan) {
+                        let id = Some(p.message.message_id.clone());
+                        if let Some(slot) = dup {
+                            let warnings = Vec::new();
+                            slots.push((slot, id, warnings));
+                            continue;
+                        }
+                        let index = base + new_entries.len() as u64;
+                        let bytes = Entry::encode(index, &prev, &logged_at, &flags, &p.body_jcs, &p.sig)?;
+                        prev = leaf_hash(&bytes);
+                        leaves.push(prev);
+                        let key = match keys.get(&p.handle) {
+                            Some(k) => k.clone(),
+                            None => {
+                                let k = match shared.store.get(Space::Private, &key_recipient(&p.handle))? {
+                                    Some(raw) => RecipientKey(raw.try_into().map_err(|_| Error::Corrupt("a recipient key is not 32 bytes".into()))?),
+                                    None => {
+                                        let k = RecipientKey::generate();
+                                        puts.push((Space::Private, key_recipient(&p.handle), k.0.to_vec()));
+                                        k
+                                    }
+                                };
+                                keys.insert(p.handle, k.clone());
+                                k
+                            }
+                        };
+                        puts.push((Space::Private, key_personal(index), key.seal(index, &p.personal_jcs)?));
+                        puts.push((Space::Private, key_entry_handle(index), p.handle.to_vec()));
+                        puts.push((Space::Private, [key_recipient_index_prefix(&p.handle), index.to_be_bytes().to_vec()].concat(), Vec::new()));
+                        puts.push((Space::Index, key_message(&p.message.signer, &p.message.message_id), index.to_be_bytes().to_vec()));
+                        seen.insert((p.message.signer.clone(), p.message.message_id.clone()), (new_entries.len(), p.body_jcs.clone()));
+                        let warnings = flags
+                            .iter()
+                            .map(|f| format!("the recipient objected to targeting by `{}` ({f}); the entry is flagged", p.message.sponsor.on_behalf_of))
+                            .collect();
+                        slots.push((Slot::New(new_entries.len()), id, warnings));
+                        new_entries.push(bytes);
+                    }
+                    planned.push(Planned { slots, reply });
+                }
+            }
+        }
+        Ok((planned, new_entries, base, leaves, puts))
+    })();
+    let (planned, entries, base, leaves, puts) = match result {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::error!(error = %e, "preparing a group commit failed");
+            return;
+        }
+    };
+    if entries.is_empty() {
+        respond(shared, planned, &[], base);
+        return;
+    }
+    match durable_commit(shared, &entries, &leaves, base, puts, Vec::new(), None) {
+        Ok(()) => respond(shared, planned, &entries, base),
+        Err(e) => {
+            let msg = e.to_string();
+            for p in planned {
+                let _ = p.reply.send(Err(Error::Storage(msg.clone())));
+            }
+        }
+    }
+}
+
+/// Per record: `Some(slot)` if it duplicates an acknowledged message, and the
+/// log's flags. Fails the whole job on a reused message id.
+#[allow(clippy::type_complexity)]
+fn plan_job(
+    shared: &Shared,
+    registry: &crate::registry::Registry,
+    records: &[Prepared],
+    base: u64,
+    batch_len: usize,
+    seen: &HashMap<(String, String), (usize, Vec<u8>)>,
+) -> Result<Vec<(Option<Slot>, Vec<String>)>> {
+    let mut out = Vec::with_capacity(records.len());
+    let mut local: HashMap<(&str, &str), (usize, &[u8])> = HashMap::new();
+    for (r, p) in records.iter().enumerate() {
+        let m = &p.message;
+        if registry.submitters.get(&m.signer).map(|s| s.key) != Some(p.key) {
+            return Err(Error::BadSignature(format!("record {r}: submitter `{}` was re-keyed while this batch was in flight; sign again with the new key", m.signer)));
+        }
+        let conflict = |index| Error::MessageIdReused { record: r, submitter: m.signer.clone(), message_id: m.message_id.clone(), index };
+        if let Some((pos, body)) = local.get(&(m.signer.as_str(), m.message_id.as_str())) {
+            if *body != p.body_jcs.as_slice() {
+                return Err(conflict(base + (batch_len + pos) as u64));
+            }
+            out.push((Some(Slot::New(batch_len + pos)), Vec::new()));
+            continue;
+        }
+        if let Some((pos, body)) = seen.get(&(m.signer.clone(), m.message_id.clone())) {
+            if *body != p.body_jcs {
+                return Err(conflict(base + *pos as u64));
+            }
+            out.push((Some(Slot::New(*pos)), Vec::new()));
+            continue;
+        }
+        if let Some(raw) = shared.store.get(Space::Index, &key_message(&m.signer, &m.message_id))? {
+            let index = raw.try_into().map(u64::from_be_bytes).map_err(|_| Error::Corrupt("a message index is not 8 bytes".into()))?;
+            let stored = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is indexed but missing")))?;
+            if jcs(&Entry::parse(&stored)?.body)? != p.body_jcs {
+                return Err(conflict(index));
+            }
+            out.push((Some(Slot::Existing(index)), Vec::new()));
+            continue;
+        }
+        let new_pos = out.iter().filter(|(s, _)| s.is_none()).count();
+        local.insert((m.signer.as_str(), m.message_id.as_str()), (new_pos, p.body_jcs.as_slice()));
+        let mut flags = Vec::new();
+        if let Some(raw) = shared.store.get(Space::Private, &key_objection(&p.handle, &m.sponsor.on_behalf_of))? {
+            if let Ok(b) = <[u8; 8]>::try_from(raw.as_slice()) {
+                flags.push(format!("objected:{}", u64::from_be_bytes(b)));
+            }
+        }
+        out.push((None, flags));
+    }
+    Ok(out)
+}
+
+/// Extends the tree, signs, commits durably; rolls the tree back on failure.
+fn durable_commit(
+    shared: &Shared,
+    entries: &[Vec<u8>],
+    leaves: &[Hash],
+    base: u64,
+    puts: Vec<(Space, Vec<u8>, Vec<u8>)>,
+    deletes: Vec<(Space, Vec<u8>)>,
+    checkpoint_signer: Option<&NoteSigner>,
+) -> Result<()> {
+    let started = Instant::now();
+    let new_size = base + entries.len() as u64;
+    let (checkpoint, tiles) = {
+        let mut st = shared.state.write().map_err(|_| lock_poisoned())?;
+        if st.tree.size() != base {
+            return Err(Error::Corrupt(format!("tree size {} differs from the expected {base}", st.tree.size())));
+        }
+        st.tree.extend(leaves);
+        let signer = shared.signer.read().map_err(|_| lock_poisoned())?;
+        let cp = match sign_checkpoint(checkpoint_signer.unwrap_or(&signer), &st.tree, new_size) {
+            Ok(cp) => cp,
+            Err(e) => {
+                st.tree.truncate(base);
+                return Err(e);
+            }
+        };
+        (cp, touched_tiles(&st.tree, base, new_size))
+    };
+    let commit = Commit {
+        size: new_size,
+        checkpoint: checkpoint.clone(),
+        entries: entries.iter().enumerate().map(|(i, e)| (base + i as u64, e.clone())).collect(),
+        tiles,
+        puts,
+        deletes,
+    };
+    let stored = shared.store.commit(commit);
+    let mut st = shared.state.write().map_err(|_| lock_poisoned())?;
+    if let Err(e) = stored {
+        st.tree.truncate(base);
+        tracing::error!(error = %e, "group commit failed; nothing acknowledged");
+        return Err(e);
+    }
+    st.size = new_size;
+    st.checkpoint = checkpoint;
+    drop(st);
+    let m = &shared.metrics;
+    m.records_appended.fetch_add(entries.len() as u64, Ordering::Relaxed);
+    m.batches_committed.fetch_add(1, Ordering::Relaxed);
+    m.commit_micros_total.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    m.largest_batch.fetch_max(entries.len() as u64, Ordering::Relaxed);
+    if let Ok(l) = shared.listener.read() {
+        if let Some(f) = l.as_ref() {
+            let items: Vec<(u64, Vec<u8>)> = entries.iter().enumerate().map(|(i, e)| (base + i as u64, e.clone())).collect();
+            f(&items);
+        }
+    }
+    Ok(())
+}
+
+/// The hash tiles whose content changes when the tree grows from `old` to `new`.
+pub(crate) fn touched_tiles(tree: &Tree, old: u64, new: u64) -> Vec<((u8, u64), Vec<u8>)> {
+    let mut out = Vec::new();
+    for level in 0u8..8 {
+        let shift = 8 * u32::from(level);
+        let (old_n, new_n) = (old >> shift, new >> shift);
+        if new_n == 0 || new_n == old_n {
+            if new_n == 0 {
+                break;
+            }
+            continue;
+        }
+        let hashes = tree.level(shift as usize);
+        for t in (old_n / 256)..=((new_n - 1) / 256) {
+            let lo = (t * 256) as usize;
+            let hi = (new_n as usize).min(lo + 256).min(hashes.len());
+            out.push(((level, t), hashes[lo.min(hi)..hi].concat()));
+        }
+    }
+    out
+}
+
+fn respond(shared: &Shared, planned: Vec<Planned>, entries: &[Vec<u8>], base: u64) {
+    let Ok(st) = shared.state.read() else { return };
+    let checkpoint = st.checkpoint.clone();
+    let size = st.size;
+    for job in planned {
+        let acks: Result<Vec<Ack>> = job
+            .slots
+            .into_iter()
+            .map(|(slot, message_id, warnings)| {
+                let (index, duplicate, bytes) = match slot {
+                    Slot::New(i) => (base + i as u64, false, entries.get(i).cloned()),
+                    Slot::Existing(i) => (i, true, None),
+                };
+                let bytes = match bytes {
+                    Some(b) => b,
+                    None => shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?,
+                };
+                let proof = st.tree.inclusion_proof(index, size)?;
+                Ok(Ack { index, message_id, duplicate, why_token: Some(shared.secret.why_token(index)), warnings, receipt: Receipt::new(&bytes, index, proof, &checkpoint) })
+            })
+            .collect();
+        let _ = job.reply.send(acks.map(|acks| BatchAck { checkpoint: checkpoint.clone(), acks }));
+    }
+}
+
+/// Appends one log-signed record (registration, rotation, objection, erasure).
+fn commit_log(shared: &Shared, body_value: Value, effect: Effect) -> Result<BatchAck> {
+    let body = Body::parse(&body_value, 0)?;
+    let body_jcs = jcs(&body_value)?;
+    let (base, prev) = {
+        let st = shared.state.read().map_err(|_| lock_poisoned())?;
+        (st.size, st.tree.leaf(st.size.wrapping_sub(1)).unwrap_or([0; 32]))
+    };
+    let sig = shared.signer.read().map_err(|_| lock_poisoned())?.sign_bytes(&signed_message(&body_jcs));
+    let bytes = Entry::encode(base, &prev, &format_time(time::OffsetDateTime::now_utc()), &[], &body_jcs, &sig)?;
+    let mut puts = Vec::new();
+    let mut deletes = Vec::new();
+    match &effect {
+        Effect::Registry | Effect::Rotate(_) => puts.push((Space::Index, key_registry(base), Vec::new())),
+        Effect::Objection { handle, advertiser } => puts.push((Space::Private, key_objection(handle, advertiser), base.to_be_bytes().to_vec())),
+        Effect::Erase { handle } => {
+            deletes.push((Space::Private, key_recipient(handle)));
+            let prefix = key_recipient_index_prefix(handle);
+            for (k, _) in shared.store.scan(Space::Private, &prefix)? {
+                let Some(i) = k.get(prefix.len()..).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_be_bytes) else { continue };
+                deletes.push((Space::Private, key_personal(i)));
+                deletes.push((Space::Private, key_entry_handle(i)));
+                deletes.push((Space::Private, k));
+                puts.push((Space::Private, key_erased(i), Vec::new()));
+            }
+        }
+    }
+    let rotate_to = match &effect {
+        Effect::Rotate(s) => Some(s.as_ref()),
+        _ => None,
+    };
+    durable_commit(shared, std::slice::from_ref(&bytes), &[leaf_hash(&bytes)], base, puts, deletes, rotate_to)?;
+    {
+        let mut st = shared.state.write().map_err(|_| lock_poisoned())?;
+        st.registry.apply(base, &body)?;
+    }
+    if let Effect::Rotate(s) = effect {
+        *shared.signer.write().map_err(|_| lock_poisoned())? = *s;
+    }
+    let st = shared.state.read().map_err(|_| lock_poisoned())?;
+    let proof = st.tree.inclusion_proof(base, st.size)?;
+    let ack = Ack { index: base, message_id: None, duplicate: false, why_token: None, warnings: Vec::new(), receipt: Receipt::new(&bytes, base, proof, &st.checkpoint) };
+    Ok(BatchAck { checkpoint: st.checkpoint.clone(), acks: vec![ack] })
+}

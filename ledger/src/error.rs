@@ -1,0 +1,58 @@
+//! The ledger's one error type. Every message says what went wrong and, where
+//! there is something to do about it, what to do.
+
+use thiserror::Error;
+
+/// Everything that can go wrong inside the ledger.
+#[derive(Debug, Error)]
+pub enum Error {
+    // ---- Merkle tree and proofs -------------------------------------------------
+    /// A proof or tree request named an index or size outside the tree.
+    #[error("{0}")]
+    OutOfRange(String),
+    /// An inclusion or consistency proof does not verify.
+    #[error("proof does not verify: {0}")]
+    BadProof(String),
+
+    // ---- Notes, checkpoints, tiles ------------------------------------------------
+    /// A signed note, key string or checkpoint could not be parsed.
+    #[error("malformed {what}: {why}")]
+    Malformed { what: &'static str, why: String },
+    /// A signature did not verify with the key it claims.
+    #[error("signature does not verify: {0}")]
+    BadSignature(String),
+
+    // ---- Records and submissions -----------------------------------------------------
+    /// A submitted record breaks the schema of SPEC.md.
+    #[error("record {record}: field `{field}`: {why}")]
+    InvalidRecord { record: usize, field: String, why: String },
+    /// The submitter is not registered in the log.
+    #[error("submitter `{0}` is not registered in this log; ask the log operator to register its key")]
+    UnknownSubmitter(String),
+    /// A message id was already used by this submitter for a different record.
+    #[error("record {record}: message id `{message_id}` was already used by submitter `{submitter}` for a different record (entry {index}); message ids are never reused")]
+    MessageIdReused { record: usize, submitter: String, message_id: String, index: u64 },
+
+    // ---- Storage and integrity ---------------------------------------------------------
+    /// The storage backend failed (disk full, I/O error...). Nothing was acknowledged.
+    #[error("storage failed: {0}; nothing was acknowledged, retry once the disk is healthy")]
+    Storage(String),
+    /// The stored log does not match its own signed checkpoint: refuse to serve it.
+    #[error("the stored log is corrupt: {0}. Refusing to serve it; restore the data folder from a backup or run `sightline fsck` for details")]
+    Corrupt(String),
+    /// A recipient's personal part was erased (crypto-shredded).
+    #[error("the personal part of this record was erased on request (GDPR Art. 17)")]
+    Erased,
+    /// The ledger is shutting down or its append thread has stopped.
+    #[error("the ledger is shutting down; retry against a running server")]
+    ShuttingDown,
+}
+
+/// Shorthand used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn malformed(what: &'static str, why: impl Into<String>) -> Self {
+        Error::Malformed { what, why: why.into() }
+    }
+}

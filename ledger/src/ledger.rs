@@ -1,0 +1,403 @@
+//! The [`Ledger`]: opening (and refusing) a store, and everything that reads the log.
+//! Writes go through the batcher in `append.rs`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use crate::append::{self, Job};
+use crate::canonical::{jcs, Entry};
+use crate::error::{Error, Result};
+use crate::merkle::{leaf_hash, Hash, Tree};
+use crate::note::{Checkpoint, NoteSigner, SignedNote};
+use crate::privacy::{Personal, RecipientKey, ServerSecret};
+use crate::receipt::Receipt;
+use crate::record::{format_time, Body, LogKeyBody};
+use crate::registry::Registry;
+use crate::store::{Commit, Space, Store};
+use crate::tiles;
+
+/// Options of a ledger.
+#[derive(Clone, Debug)]
+pub struct LedgerOptions {
+    /// The log's origin (checkpoint first line and key name), e.g. `sightline.example/log`.
+    pub origin: String,
+    /// Most records one group commit takes.
+    pub max_batch_records: usize,
+}
+
+impl Default for LedgerOptions {
+    fn default() -> Self {
+        LedgerOptions { origin: "sightline.localhost/log".into(), max_batch_records: 20_000 }
+    }
+}
+
+/// Counters for `/metrics`.
+#[derive(Default, Debug)]
+pub struct Metrics {
+    pub records_appended: AtomicU64,
+    pub batches_committed: AtomicU64,
+    pub commit_micros_total: AtomicU64,
+    pub largest_batch: AtomicU64,
+    pub proofs_served: AtomicU64,
+}
+
+/// Called after each durable commit with the new `(index, entry bytes)`.
+pub type CommitListener = Box<dyn Fn(&[(u64, Vec<u8>)]) + Send + Sync>;
+
+pub(crate) struct State {
+    pub tree: Tree,
+    /// Published (durable, signed) size and checkpoint.
+    pub size: u64,
+    pub checkpoint: String,
+    pub registry: Registry,
+}
+
+pub(crate) struct Shared {
+    pub store: Arc<dyn Store>,
+    pub secret: ServerSecret,
+    pub signer: RwLock<NoteSigner>,
+    pub state: RwLock<State>,
+    pub options: LedgerOptions,
+    pub metrics: Metrics,
+    pub listener: RwLock<Option<CommitListener>>,
+}
+
+/// An open ledger. Cheap to share behind an `Arc`; dropping it stops the batcher.
+pub struct Ledger {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// What the ledger holds of a message's personal part.
+#[derive(Clone, Debug)]
+pub enum PersonalState {
+    Present(Personal),
+    Erased,
+}
+
+pub(crate) fn lock_poisoned() -> Error {
+    Error::Corrupt("an internal lock was poisoned by a panic; restart the server".into())
+}
+
+impl Ledger {
+    /// Opens a ledger on `store`. A new store gets its genesis `log_key` entry;
+    /// an existing one is checked against its last signed checkpoint and refused
+    /// (`Error::Corrupt`) if its tree does not match.
+    pub fn open(store: Arc<dyn Store>, signer: NoteSigner, secret: ServerSecret, options: LedgerOptions) -> Result<Ledger> {
+        if signer.name() != options.origin {
+            return Err(Error::malformed("log key", format!("the key is named `{}` but the log origin is `{}`; a checkpoint key must be named after its origin", signer.name(), options.origin)));
+        }
+        let state = match store.head()? {
+            None => genesis(&*store, &signer)?,
+            Some(head) => load(&*store, &signer, head.size, head.checkpoint)?,
+        };
+        let shared = Arc::new(Shared {
+            store,
+            secret,
+            signer: RwLock::new(signer),
+            state: RwLock::new(state),
+            options,
+            metrics: Metrics::default(),
+            listener: RwLock::new(None),
+        });
+        let (tx, rx) = mpsc::channel();
+        let worker = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("sightline-append".into())
+            .spawn(move || append::run(worker, rx))
+            .map_err(|e| Error::Storage(format!("cannot start the append thread: {e}")))?;
+        Ok(Ledger { shared, jobs: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
+    }
+
+    /// Registers a function called after each durable commit.
+    pub fn set_listener(&self, f: CommitListener) {
+        if let Ok(mut l) = self.shared.listener.write() {
+            *l = Some(f);
+        }
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.shared.options.origin
+    }
+
+    /// The current log key as a C2SP vkey.
+    pub fn vkey(&self) -> String {
+        self.shared.signer.read().map(|s| s.vkey()).unwrap_or_default()
+    }
+
+    pub(crate) fn state(&self) -> Result<std::sync::RwLockReadGuard<'_, State>> {
+        self.shared.state.read().map_err(|_| lock_poisoned())
+    }
+
+    /// The published tree size.
+    pub fn size(&self) -> u64 {
+        self.state().map(|s| s.size).unwrap_or(0)
+    }
+
+    /// The published size and its signed checkpoint, read together.
+    pub fn head(&self) -> Result<(u64, String)> {
+        let st = self.state()?;
+        Ok((st.size, st.checkpoint.clone()))
+    }
+
+    /// The latest signed checkpoint (note text).
+    pub fn checkpoint(&self) -> Result<String> {
+        Ok(self.state()?.checkpoint.clone())
+    }
+
+    /// A snapshot of the registry.
+    pub fn registry(&self) -> Result<Registry> {
+        Ok(self.state()?.registry.clone())
+    }
+
+    /// Entry bytes at `index`, if published.
+    pub fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        if index >= self.size() {
+            return Ok(None);
+        }
+        self.shared.store.entry(index)
+    }
+
+    /// Published entries `start..end`.
+    pub fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        let end = end.min(self.size());
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        self.shared.store.entries(start, end)
+    }
+
+    /// RFC 9162 inclusion proof of `index` in the tree of `size` (≤ published size).
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        let st = self.state()?;
+        if size > st.size {
+            return Err(Error::OutOfRange(format!("size {size} is beyond the published checkpoint size {}", st.size)));
+        }
+        self.shared.metrics.proofs_served.fetch_add(1, Ordering::Relaxed);
+        st.tree.inclusion_proof(index, size)
+    }
+
+    /// RFC 9162 consistency proof between two published sizes.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
+        let st = self.state()?;
+        if new > st.size {
+            return Err(Error::OutOfRange(format!("size {new} is beyond the published checkpoint size {}", st.size)));
+        }
+        self.shared.metrics.proofs_served.fetch_add(1, Ordering::Relaxed);
+        st.tree.consistency_proof(old, new)
+    }
+
+    /// Leaf hash of a published entry.
+    pub fn leaf_hash(&self, index: u64) -> Result<Hash> {
+        let st = self.state()?;
+        if index >= st.size {
+            return Err(Error::OutOfRange(format!("entry {index} does not exist; the log has {} entries", st.size)));
+        }
+        st.tree.leaf(index).ok_or_else(|| Error::OutOfRange(format!("entry {index} does not exist")))
+    }
+
+    /// A C2SP hash tile, if it exists at the published size.
+    pub fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<u8>> {
+        let st = self.state()?;
+        tiles::tile_bytes(&st.tree, level, index, width, st.size)
+    }
+
+    /// A C2SP entry bundle, if it exists at the published size.
+    pub fn entry_bundle(&self, index: u64, width: u16) -> Result<Vec<u8>> {
+        let size = self.size();
+        let start = index.checked_mul(256).ok_or_else(|| Error::OutOfRange("tile index overflows".into()))?;
+        let avail = size.saturating_sub(start).min(256);
+        let exists = if width == 256 { avail == 256 } else { width > 0 && avail < 256 && u64::from(width) <= avail };
+        if !exists {
+            return Err(Error::OutOfRange(format!("entry bundle {index} of width {width} does not exist at tree size {size}")));
+        }
+        let end = start + u64::from(width);
+        let entries = self.shared.store.entries(start, end)?;
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        tiles::encode_entry_bundle(&refs)
+    }
+
+    /// The offline receipt of a published entry, at the current checkpoint.
+    pub fn receipt(&self, index: u64) -> Result<Receipt> {
+        let (proof, checkpoint, size) = {
+            let st = self.state()?;
+            if index >= st.size {
+                return Err(Error::OutOfRange(format!("entry {index} does not exist; the log has {} entries", st.size)));
+            }
+            (st.tree.inclusion_proof(index, st.size)?, st.checkpoint.clone(), st.size)
+        };
+        let entry = self.shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} < size {size} is missing from the store")))?;
+        Ok(Receipt::new(&entry, index, proof, &checkpoint))
+    }
+
+    /// The why-token of a message entry.
+    pub fn why_token(&self, index: u64) -> String {
+        self.shared.secret.why_token(index)
+    }
+
+    /// The entry index a why-token names, if genuine and published.
+    pub fn check_why_token(&self, token: &str) -> Option<u64> {
+        self.shared.secret.check_why_token(token).filter(|i| *i < self.size())
+    }
+
+    /// The personal part of a message entry, decrypted; `None` if the entry has none.
+    pub fn personal(&self, index: u64) -> Result<Option<PersonalState>> {
+        let store = &self.shared.store;
+        let Some(handle) = store.get(Space::Private, &append::key_entry_handle(index))? else {
+            return Ok(if store.get(Space::Private, &append::key_erased(index))?.is_some() { Some(PersonalState::Erased) } else { None });
+        };
+        let (Some(key), Some(sealed)) = (store.get(Space::Private, &append::key_recipient(&handle))?, store.get(Space::Private, &append::key_personal(index))?) else {
+            return Ok(Some(PersonalState::Erased));
+        };
+        let key: [u8; 32] = key.try_into().map_err(|_| Error::Corrupt("a recipient key is not 32 bytes".into()))?;
+        let plain = RecipientKey(key).open(index, &sealed)?;
+        let p: Personal = serde_json::from_slice(&plain).map_err(|e| Error::Corrupt(format!("personal part of entry {index}: {e}")))?;
+        Ok(Some(PersonalState::Present(p)))
+    }
+
+    /// Every message entry of the recipient of message `index` (empty once erased).
+    pub fn recipient_entries(&self, index: u64) -> Result<Vec<u64>> {
+        let store = &self.shared.store;
+        let Some(handle) = store.get(Space::Private, &append::key_entry_handle(index))? else { return Ok(Vec::new()) };
+        let rows = store.scan(Space::Private, &append::key_recipient_index_prefix(&handle))?;
+        Ok(rows.iter().filter_map(|(k, _)| k.get(k.len().saturating_sub(8)..).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes)).collect())
+    }
+
+    /// Re-reads every entry and checks leaf hashes, the chain and the root (`fsck`).
+    /// `progress` is called with the number of entries checked so far.
+    pub fn fsck(&self, progress: &dyn Fn(u64)) -> Result<u64> {
+        let (size, tree) = {
+            let st = self.state()?;
+            (st.size, st.tree.clone())
+        };
+        let mut prev = [0u8; 32];
+        let mut i = 0;
+        while i < size {
+            let end = (i + 4096).min(size);
+            let batch = self.shared.store.entries(i, end)?;
+            if batch.len() as u64 != end - i {
+                return Err(Error::Corrupt(format!("entry {} is missing", i + batch.len() as u64)));
+            }
+            for bytes in batch {
+                let e = Entry::parse(&bytes).map_err(|err| Error::Corrupt(format!("entry {i}: {err}")))?;
+                if e.index != i || e.prev != hex::encode(prev) {
+                    return Err(Error::Corrupt(format!("entry {i}: index or prev hash breaks the chain")));
+                }
+                prev = leaf_hash(&bytes);
+                if tree.leaf(i) != Some(prev) {
+                    return Err(Error::Corrupt(format!("entry {i}: its leaf hash differs from the stored tree")));
+                }
+                i += 1;
+            }
+            progress(i);
+        }
+        Ok(size)
+    }
+
+    /// Stops the batcher after it has finished the work already queued.
+    pub fn shutdown(&self) {
+        if let Ok(mut j) = self.jobs.lock() {
+            j.take();
+        }
+        if let Ok(mut t) = self.thread.lock() {
+            if let Some(t) = t.take() {
+                let _ = t.join();
+            }
+        }
+    }
+
+    /// Bytes the store occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        self.shared.store.size_on_disk()
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// A new log: entry 0 announces the log key, signed by itself (SPEC.md §3.1).
+fn genesis(store: &dyn Store, signer: &NoteSigner) -> Result<State> {
+    let body = LogKeyBody { kind: crate::record::Kind::LogKey, signer: "log".into(), vkey: signer.vkey(), announced_at: format_time(time::OffsetDateTime::now_utc()) };
+    let body_value = serde_json::to_value(&body).map_err(|e| Error::malformed("genesis", e.to_string()))?;
+    let body_jcs = jcs(&body_value)?;
+    let sig = signer.sign_bytes(&crate::canonical::signed_message(&body_jcs));
+    let logged_at = format_time(time::OffsetDateTime::now_utc());
+    let bytes = Entry::encode(0, &[0; 32], &logged_at, &[], &body_jcs, &sig)?;
+    let mut tree = Tree::new();
+    tree.push(leaf_hash(&bytes));
+    let checkpoint = sign_checkpoint(signer, &tree, 1)?;
+    let mut registry = Registry::default();
+    registry.apply(0, &Body::LogKey(body))?;
+    let commit = Commit {
+        size: 1,
+        checkpoint: checkpoint.clone(),
+        entries: vec![(0, bytes)],
+        tiles: append::touched_tiles(&tree, 0, 1),
+        puts: vec![(Space::Index, append::key_registry(0), Vec::new())],
+        deletes: Vec::new(),
+    };
+    store.commit(commit)?;
+    Ok(State { tree, size: 1, checkpoint, registry })
+}
+
+/// Signs the checkpoint of `tree` at `size`.
+pub(crate) fn sign_checkpoint(signer: &NoteSigner, tree: &Tree, size: u64) -> Result<String> {
+    let cp = Checkpoint { origin: signer.name().to_string(), size, root: tree.root_at(size)?, extensions: Vec::new() };
+    signer.sign_note(&cp.to_text())
+}
+
+/// Loads an existing store and checks it against its signed checkpoint.
+fn load(store: &dyn Store, signer: &NoteSigner, size: u64, checkpoint: String) -> Result<State> {
+    let mut registry = Registry::default();
+    for (k, _) in store.scan(Space::Index, b"reg/")? {
+        let index = k.get(4..12).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).ok_or_else(|| Error::Corrupt("a registry index key is malformed".into()))?;
+        let bytes = store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("registry entry {index} is missing")))?;
+        registry.apply_entry(index, &bytes)?;
+    }
+    let current = registry.current_log_key().ok_or_else(|| Error::Corrupt("the log announces no log key (entry 0 must be a log_key entry)".into()))?;
+    if current.vkey() != signer.vkey() {
+        return Err(Error::Corrupt(format!(
+            "the log key given ({}) is not the log's current key ({}); point the server at the key file of this data folder",
+            signer.vkey(),
+            current.vkey()
+        )));
+    }
+    let note = SignedNote::parse(&checkpoint).map_err(|e| Error::Corrupt(format!("stored checkpoint: {e}")))?;
+    note.verify(&registry.all_log_keys()).map_err(|e| Error::Corrupt(format!("stored checkpoint: {e}")))?;
+    let cp = Checkpoint::parse(&note.text).map_err(|e| Error::Corrupt(format!("stored checkpoint: {e}")))?;
+    if cp.size != size {
+        return Err(Error::Corrupt(format!("the head says size {size} but its checkpoint says {}", cp.size)));
+    }
+    let mut leaves = Vec::with_capacity(size as usize);
+    for t in 0..size.div_ceil(256) {
+        let want = ((size - t * 256).min(256) * 32) as usize;
+        let bytes = store.tile(0, t)?.ok_or_else(|| Error::Corrupt(format!("hash tile 0/{t} is missing")))?;
+        let slice = bytes.get(..want).ok_or_else(|| Error::Corrupt(format!("hash tile 0/{t} is shorter than the tree size needs")))?;
+        leaves.extend(slice.chunks_exact(32).map(|c| <[u8; 32]>::try_from(c).unwrap_or([0; 32])));
+    }
+    let tree = Tree::from_leaf_hashes(leaves);
+    if tree.root() != cp.root {
+        return Err(Error::Corrupt(format!(
+            "the tree rebuilt from the stored tiles has root {} but the signed checkpoint of size {size} says {}",
+            hex::encode(tree.root()),
+            hex::encode(cp.root)
+        )));
+    }
+    let last = store.entry(size - 1)?.ok_or_else(|| Error::Corrupt(format!("entry {} is missing", size - 1)))?;
+    if Some(leaf_hash(&last)) != tree.leaf(size - 1) {
+        return Err(Error::Corrupt(format!("entry {} does not hash to its leaf in the stored tree", size - 1)));
+    }
+    if store.entry(size)?.is_some() {
+        return Err(Error::Corrupt(format!("an entry {size} exists beyond the checkpointed size")));
+    }
+    Ok(State { tree, size, checkpoint, registry })
+}

@@ -1,0 +1,66 @@
+#![forbid(unsafe_code)]
+//! # sightline-ledger
+//!
+//! The core of Sightline: an append-only, hash-chained, Merkle-tree,
+//! Ed25519-signed log of served messages (ads, emails, SMS, push), each with
+//! its targeting criteria and data lineage. `SPEC.md` at the repository root is
+//! normative; this crate is one implementation of it (`verifier/` is another).
+//!
+//! ## Guarantees
+//! - **Nothing acknowledged is lost.** [`Ledger::submit`] returns only after the
+//!   batch is in one atomic, fsynced store commit (group commit, `append.rs`).
+//! - **Nothing corrupted is served.** [`Ledger::open`] rebuilds the tree from
+//!   the stored tiles and refuses a store whose root differs from its last
+//!   signed checkpoint.
+//! - **Only registered submitters append**, each record signed with the key the
+//!   log itself registered; sponsors and payers are registered parties.
+//! - **No personal data in the public log.** Recipients appear only as salted
+//!   commitments; personal parts are encrypted per recipient and can be erased
+//!   (crypto-shredding) while the chain still verifies.
+//!
+//! ## Non-goals
+//! - Hiding *that* a message was served: the log is public by design.
+//! - Proving that a submitter reported every message it served; the log proves
+//!   what was reported was not changed, removed or reordered.
+//! - Physical erasure inside the storage engine's free space: erasure destroys
+//!   the key and the ciphertext records; the engine reclaims space later.
+//!
+//! ## Map
+//! | module | concern |
+//! |---|---|
+//! | [`record`], `record_rules` | the record model of SPEC.md §3 and its validation |
+//! | [`canonical`] | RFC 8785 bytes, the entry envelope, the signed message |
+//! | [`merkle`] | RFC 6962/9162 hashing, tree, inclusion and consistency proofs |
+//! | [`note`] | C2SP signed-note and tlog-checkpoint |
+//! | [`tiles`] | C2SP tlog-tiles paths, tiles and entry bundles |
+//! | [`receipt`] | offline receipts (C2SP tlog-proof) |
+//! | [`privacy`] | personal parts, commitments, per-recipient keys, tokens |
+//! | [`registry`] | log keys, submitters and parties learned from the log |
+//! | [`store`] | the storage trait and the sled backend |
+//! | `append` | prepare, group commit, receipts |
+//! | [`Ledger`] (`ledger.rs`, `writes.rs`) | opening, reading, writing |
+//! | [`export`] | compliance exports: bundles, JSONL, CSV |
+//! | [`submitter`] | the submitter's side: commitments and signatures |
+
+pub mod canonical;
+pub mod error;
+pub mod export;
+pub mod merkle;
+pub mod note;
+pub mod privacy;
+pub mod receipt;
+pub mod record;
+pub mod registry;
+pub mod store;
+pub mod submitter;
+pub mod tiles;
+
+mod append;
+mod ledger;
+mod record_rules;
+mod writes;
+
+pub use append::{Ack, BatchAck, Submission};
+pub use error::{Error, Result};
+pub use ledger::{Ledger, LedgerOptions, Metrics, PersonalState};
+pub use record_rules::{is_member_state, MEMBER_STATES};

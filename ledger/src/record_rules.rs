@@ -1,0 +1,228 @@
+//! The field rules of a `message` body (SPEC.md §3.4), one check per rule.
+//! Stateless: whether parties and submitters are registered is checked in `append.rs`.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::error::Result;
+use crate::record::{
+    check_hex32, check_id, check_text, check_time, invalid, Channel, Disclosed, MessageBody, SourceKind,
+};
+
+/// EU Member States as SPEC.md §1 spells them (`EL` for Greece).
+pub const MEMBER_STATES: [&str; 27] = [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT", "LT", "LU", "LV",
+    "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
+const MAX_CRITERIA: usize = 64;
+const MAX_LINEAGE: usize = 64;
+
+pub(crate) fn validate_message(m: &MessageBody, r: usize) -> Result<()> {
+    check_id(r, "signer", &m.signer)?;
+    check_id(r, "message_id", &m.message_id)?;
+    check_delivery(m, r)?;
+    check_sponsor(m, r)?;
+    check_hex32(r, "recipient.commitment", &m.recipient.commitment)?;
+    check_hex32(r, "personal_commitment", &m.personal_commitment)?;
+    let lineage_ids = check_lineage(m, r)?;
+    check_targeting(m, r, &lineage_ids)?;
+    check_controls(m, r)?;
+    Ok(())
+}
+
+fn check_delivery(m: &MessageBody, r: usize) -> Result<()> {
+    let d = &m.delivery;
+    check_time(r, "delivery.served_at", &d.served_at)?;
+    if !MEMBER_STATES.contains(&d.member_state.as_str()) {
+        return Err(invalid(r, "delivery.member_state", format!("`{}` is not an EU Member State code (use EL for Greece)", d.member_state)));
+    }
+    let c = &d.creative;
+    check_hex32(r, "delivery.creative.sha256", &c.sha256)?;
+    check_text(r, "delivery.creative.brand", &c.brand)?;
+    check_text(r, "delivery.creative.subject", &c.subject)?;
+    if !(c.language.len() == 2 && c.language.bytes().all(|b| b.is_ascii_lowercase())) {
+        return Err(invalid(r, "delivery.creative.language", "must be an ISO 639-1 code such as de"));
+    }
+    check_id(r, "delivery.creative.campaign_id", &c.campaign_id)?;
+    check_id(r, "delivery.creative.ad_id", &c.ad_id)?;
+    check_id(r, "delivery.creative.creative_id", &c.creative_id)?;
+    match (&d.channel, &d.email_headers) {
+        (Channel::Email, None) => {
+            return Err(invalid(r, "delivery.email_headers", "an email must carry its List-Unsubscribe headers (RFC 2369/8058)"))
+        }
+        (Channel::Email, Some(h)) => {
+            check_text(r, "delivery.email_headers.list_unsubscribe", &h.list_unsubscribe)?;
+            if let Disclosed::Value(p) = &h.list_unsubscribe_post {
+                check_text(r, "delivery.email_headers.list_unsubscribe_post", p)?;
+            }
+        }
+        (_, Some(_)) => return Err(invalid(r, "delivery.email_headers", "must be null unless channel is email")),
+        (_, None) => {}
+    }
+    Ok(())
+}
+
+fn check_sponsor(m: &MessageBody, r: usize) -> Result<()> {
+    let s = &m.sponsor;
+    check_id(r, "sponsor.on_behalf_of", &s.on_behalf_of)?;
+    check_id(r, "sponsor.payer", &s.payer)?;
+    if let Some(p) = &s.political {
+        check_text(r, "sponsor.political.linked_to", &p.linked_to)?;
+        if let Disclosed::Value(date) = &p.date {
+            if time::Date::parse(date, &time::macros::format_description!("[year]-[month]-[day]")).is_err() {
+                return Err(invalid(r, "sponsor.political.date", "must be a date YYYY-MM-DD or \"not_disclosed\""));
+            }
+        }
+        if let Disclosed::Value(a) = &p.amount {
+            if !is_decimal(&a.value) {
+                return Err(invalid(r, "sponsor.political.amount.value", "must be a decimal string with at most 2 decimals, e.g. \"48000.00\""));
+            }
+            if !(a.currency.len() == 3 && a.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+                return Err(invalid(r, "sponsor.political.amount.currency", "must be an ISO 4217 code such as EUR"));
+            }
+        }
+        if let Disclosed::Value(f) = &p.funding_origin {
+            check_text(r, "sponsor.political.funding_origin", f)?;
+        }
+        check_url(r, "sponsor.political.notice_url", &p.notice_url, false)?;
+    }
+    Ok(())
+}
+
+fn is_decimal(s: &str) -> bool {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    !int.is_empty()
+        && int.len() <= 15
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && (int == "0" || !int.starts_with('0'))
+        && frac.len() <= 2
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && !(s.contains('.') && frac.is_empty())
+}
+
+fn check_lineage(m: &MessageBody, r: usize) -> Result<HashSet<&str>> {
+    if m.lineage.len() > MAX_LINEAGE {
+        return Err(invalid(r, "lineage", format!("at most {MAX_LINEAGE} labels per record")));
+    }
+    let mut ids = HashSet::new();
+    for (i, l) in m.lineage.iter().enumerate() {
+        let f = |name: &str| format!("lineage[{i}].{name}");
+        check_id(r, &f("id"), &l.id)?;
+        if !ids.insert(l.id.as_str()) {
+            return Err(invalid(r, &f("id"), format!("duplicate lineage id `{}`", l.id)));
+        }
+        check_text(r, &f("provider"), &l.provider)?;
+        check_text(r, &f("contact"), &l.contact)?;
+        check_text(r, &f("collection_method"), &l.collection_method)?;
+        match (l.kind, &l.model) {
+            (SourceKind::Inferred, None) => {
+                return Err(invalid(r, &f("model"), "an inferred source must name its model {name, version} or say \"not_disclosed\""))
+            }
+            (SourceKind::Inferred, Some(Disclosed::Value(model))) => {
+                check_text(r, &f("model.name"), &model.name)?;
+                check_text(r, &f("model.version"), &model.version)?;
+            }
+            (SourceKind::Inferred, Some(Disclosed::NotDisclosed)) => {}
+            (_, Some(_)) => return Err(invalid(r, &f("model"), "must be null unless kind is inferred")),
+            (_, None) => {}
+        }
+        if let Disclosed::Value(d) = &l.collected_at {
+            if time::Date::parse(d, &time::macros::format_description!("[year]-[month]-[day]")).is_err() {
+                return Err(invalid(r, &f("collected_at"), "must be a date YYYY-MM-DD or \"not_disclosed\""));
+            }
+        }
+        if let Disclosed::Value(t) = &l.refresh {
+            check_text(r, &f("refresh"), t)?;
+        }
+    }
+    // derived_from: known ids, no cycles.
+    let edges: HashMap<&str, &Vec<String>> = m.lineage.iter().map(|l| (l.id.as_str(), &l.derived_from)).collect();
+    for (i, l) in m.lineage.iter().enumerate() {
+        for d in &l.derived_from {
+            if !ids.contains(d.as_str()) {
+                return Err(invalid(r, &format!("lineage[{i}].derived_from"), format!("`{d}` is not a lineage id of this record")));
+            }
+        }
+        if reaches(&edges, &l.id, &l.id) {
+            return Err(invalid(r, &format!("lineage[{i}].derived_from"), format!("`{}` is derived from itself (a cycle)", l.id)));
+        }
+    }
+    Ok(ids)
+}
+
+fn reaches(edges: &HashMap<&str, &Vec<String>>, from: &str, target: &str) -> bool {
+    let mut stack: Vec<&str> = edges.get(from).map(|v| v.iter().map(String::as_str).collect()).unwrap_or_default();
+    let mut seen = HashSet::new();
+    while let Some(n) = stack.pop() {
+        if n == target {
+            return true;
+        }
+        if seen.insert(n) {
+            if let Some(next) = edges.get(n) {
+                stack.extend(next.iter().map(String::as_str));
+            }
+        }
+    }
+    false
+}
+
+fn check_targeting(m: &MessageBody, r: usize, lineage_ids: &HashSet<&str>) -> Result<()> {
+    let t = &m.targeting;
+    if t.criteria.len() > MAX_CRITERIA {
+        return Err(invalid(r, "targeting.criteria", format!("at most {MAX_CRITERIA} criteria per record")));
+    }
+    let mut ids = HashSet::new();
+    for (i, c) in t.criteria.iter().enumerate() {
+        let f = |name: &str| format!("targeting.criteria[{i}].{name}");
+        check_id(r, &f("id"), &c.id)?;
+        if !ids.insert(c.id.as_str()) {
+            return Err(invalid(r, &f("id"), format!("duplicate criterion id `{}`", c.id)));
+        }
+        check_text(r, &f("description"), &c.description)?;
+        if c.lineage.is_empty() {
+            return Err(invalid(r, &f("lineage"), "every criterion must name where its data came from (a lineage id)"));
+        }
+        for l in &c.lineage {
+            if !lineage_ids.contains(l.as_str()) {
+                return Err(invalid(r, &f("lineage"), format!("`{l}` is not a lineage id of this record")));
+            }
+        }
+    }
+    if let Disclosed::Value(g) = &t.delivery_optimisation.goal {
+        check_text(r, "targeting.delivery_optimisation.goal", g)?;
+    }
+    Ok(())
+}
+
+fn check_controls(m: &MessageBody, r: usize) -> Result<()> {
+    let c = &m.controls;
+    for (name, v, mailto) in [
+        ("controls.change_parameters_url", &c.change_parameters_url, false),
+        ("controls.object_url", &c.object_url, false),
+        ("controls.opt_out_url", &c.opt_out_url, false),
+        ("controls.controller_contact", &c.controller_contact, true),
+    ] {
+        if let Disclosed::Value(u) = v {
+            check_url(r, name, u, mailto)?;
+        }
+    }
+    Ok(())
+}
+
+/// An `https://` URL (or `mailto:` where allowed) of plain printable characters.
+fn check_url(r: usize, field: &str, u: &str, mailto_ok: bool) -> Result<()> {
+    let scheme_ok = u.starts_with("https://") || (mailto_ok && u.starts_with("mailto:"));
+    let chars_ok = u.len() <= 2000 && u.bytes().all(|b| b.is_ascii_graphic() && !b"<>\"'`\\".contains(&b));
+    if scheme_ok && chars_ok && u.len() > 8 {
+        Ok(())
+    } else if mailto_ok {
+        Err(invalid(r, field, "must be an https:// URL, a mailto: address, or \"not_disclosed\""))
+    } else {
+        Err(invalid(r, field, "must be an https:// URL (or \"not_disclosed\")"))
+    }
+}
+
+/// Whether `s` is an EU Member State code as SPEC.md §1 spells them.
+pub fn is_member_state(s: &str) -> bool {
+    MEMBER_STATES.contains(&s)
+}

@@ -1,0 +1,71 @@
+//! Storage behind one trait. The ledger speaks to storage only through [`Store`];
+//! `sled.rs` is the embedded default, and a PostgreSQL backend can sit beside it
+//! (each operation maps to a table: entries, tiles, index, private, head).
+//!
+//! The contract every backend keeps:
+//! - [`Store::commit`] is **atomic** (all of a [`Commit`] or none of it survives a
+//!   crash) and **durable** (fsynced) before it returns `Ok`. The ledger
+//!   acknowledges nothing before that.
+//! - Entries and tiles are positional: entry `i`, and the tile `(level, index)`
+//!   holding up to 256 hashes, so the tree is stored tile-shaped (what the C2SP
+//!   tlog-tiles read API serves) instead of one key per node.
+//! - The `Index` space holds public secondary indexes (message ids, registry);
+//!   the `Private` space holds encrypted personal parts and recipient keys, and
+//!   supports real deletion for erasure.
+
+pub mod sled;
+
+use crate::error::Result;
+
+/// Which key space of the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Space {
+    /// Public secondary indexes (submitter message ids, registry entries).
+    Index,
+    /// Encrypted personal parts, recipient keys, the recipient index: never exported.
+    Private,
+}
+
+/// Everything one group commit writes.
+#[derive(Default, Debug)]
+pub struct Commit {
+    /// The tree size after this commit.
+    pub size: u64,
+    /// The signed checkpoint for `size`.
+    pub checkpoint: String,
+    /// New entries `(index, entry bytes)`.
+    pub entries: Vec<(u64, Vec<u8>)>,
+    /// Hash tiles touched, `((level, index), bytes)`: the widest version at `size`.
+    pub tiles: Vec<((u8, u64), Vec<u8>)>,
+    /// Puts into a key space.
+    pub puts: Vec<(Space, Vec<u8>, Vec<u8>)>,
+    /// Deletes from a key space (erasure).
+    pub deletes: Vec<(Space, Vec<u8>)>,
+}
+
+/// The stored head: tree size and its signed checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub size: u64,
+    pub checkpoint: String,
+}
+
+/// A storage backend.
+pub trait Store: Send + Sync + 'static {
+    /// The last committed head, `None` for an empty store.
+    fn head(&self) -> Result<Option<Head>>;
+    /// Entry bytes at `index`.
+    fn entry(&self, index: u64) -> Result<Option<Vec<u8>>>;
+    /// Entries `start..end` in order; stops early at the first missing one.
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>>;
+    /// The stored bytes of hash tile `(level, index)` (full or the widest partial).
+    fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>>;
+    /// A value from a key space.
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Every `(key, value)` of a key space whose key starts with `prefix`, in key order.
+    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// Atomically and durably applies a commit (see the module docs).
+    fn commit(&self, commit: Commit) -> Result<()>;
+    /// Bytes the store occupies on disk.
+    fn size_on_disk(&self) -> Result<u64>;
+}

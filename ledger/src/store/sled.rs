@@ -1,0 +1,126 @@
+//! The embedded default backend: one sled tree, prefixed keys, one atomic batch
+//! and one fsync per group commit.
+//!
+//! Key layout (all integers big-endian, so keys sort in log order):
+//! `H` → head (size u64 || checkpoint), `E` index → entry, `T` level index → tile,
+//! `I` key → index space, `P` key → private space.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::store::{Commit, Head, Space, Store};
+
+/// A sled-backed [`Store`].
+pub struct SledStore {
+    db: sled::Db,
+    tree: sled::Tree,
+}
+
+fn storage(e: sled::Error) -> Error {
+    Error::Storage(e.to_string())
+}
+
+fn entry_key(index: u64) -> [u8; 9] {
+    let mut k = [b'E'; 9];
+    k[1..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+fn tile_key(level: u8, index: u64) -> [u8; 10] {
+    let mut k = [b'T'; 10];
+    k[1] = level;
+    k[2..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+fn space_key(space: Space, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 1);
+    k.push(match space {
+        Space::Index => b'I',
+        Space::Private => b'P',
+    });
+    k.extend_from_slice(key);
+    k
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(256 * 1024 * 1024)
+            .open()
+            .map_err(|e| Error::Storage(format!("cannot open the sled store in {}: {e}", dir.display())))?;
+        let tree = db.open_tree("sightline-v1").map_err(storage)?;
+        Ok(SledStore { db, tree })
+    }
+}
+
+impl Store for SledStore {
+    fn head(&self) -> Result<Option<Head>> {
+        let Some(v) = self.tree.get(b"H").map_err(storage)? else { return Ok(None) };
+        if v.len() < 8 {
+            return Err(Error::Corrupt("the stored head record is truncated".into()));
+        }
+        let size = u64::from_be_bytes(v[..8].try_into().map_err(|_| Error::Corrupt("bad head".into()))?);
+        let checkpoint = String::from_utf8(v[8..].to_vec()).map_err(|_| Error::Corrupt("the stored checkpoint is not UTF-8".into()))?;
+        Ok(Some(Head { size, checkpoint }))
+    }
+
+    fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.tree.get(entry_key(index)).map_err(storage)?.map(|v| v.to_vec()))
+    }
+
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        let mut out = Vec::with_capacity(end.saturating_sub(start).min(4096) as usize);
+        for (expected, kv) in (start..end).zip(self.tree.range(entry_key(start)..entry_key(end))) {
+            let (k, v) = kv.map_err(storage)?;
+            if k.as_ref() != entry_key(expected) {
+                break;
+            }
+            out.push(v.to_vec());
+        }
+        Ok(out)
+    }
+
+    fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.tree.get(tile_key(level, index)).map_err(storage)?.map(|v| v.to_vec()))
+    }
+
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.tree.get(space_key(space, key)).map_err(storage)?.map(|v| v.to_vec()))
+    }
+
+    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.tree
+            .scan_prefix(space_key(space, prefix))
+            .map(|kv| kv.map(|(k, v)| (k[1..].to_vec(), v.to_vec())).map_err(storage))
+            .collect()
+    }
+
+    fn commit(&self, c: Commit) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (i, bytes) in c.entries {
+            batch.insert(&entry_key(i), bytes);
+        }
+        for ((level, index), bytes) in c.tiles {
+            batch.insert(&tile_key(level, index), bytes);
+        }
+        for (space, k, v) in c.puts {
+            batch.insert(space_key(space, &k), v);
+        }
+        for (space, k) in c.deletes {
+            batch.remove(space_key(space, &k));
+        }
+        let mut head = c.size.to_be_bytes().to_vec();
+        head.extend_from_slice(c.checkpoint.as_bytes());
+        batch.insert(b"H", head);
+        self.tree.apply_batch(batch).map_err(storage)?;
+        self.db.flush().map_err(storage)?;
+        Ok(())
+    }
+
+    fn size_on_disk(&self) -> Result<u64> {
+        self.db.size_on_disk().map_err(storage)
+    }
+}

@@ -1,0 +1,34 @@
+//! The submitter's side of SPEC.md §4 and §7, for platforms written in Rust,
+//! the demo and the benchmarks: build the personal part's commitments and sign
+//! a body.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::Value;
+
+use crate::append::Submission;
+use crate::canonical::{jcs, signed_message};
+use crate::error::{Error, Result};
+use crate::privacy::{recipient_commitment, Personal};
+
+/// Fills `recipient.commitment` and `personal_commitment` of a message body
+/// from its personal part, signs the body and returns the submission.
+pub fn sign_message(key: &SigningKey, mut body: Value, personal: &Personal) -> Result<Submission> {
+    let salt = personal.salt_bytes().map_err(|e| Error::malformed("personal part", e))?;
+    body["recipient"] = serde_json::json!({ "commitment": recipient_commitment(&salt, &personal.recipient) });
+    body["personal_commitment"] = Value::String(personal.commitment()?);
+    let sig = sign_body(key, &body)?;
+    let personal = serde_json::to_value(personal).map_err(|e| Error::malformed("personal part", e.to_string()))?;
+    Ok(Submission { body, sig, personal: Some(personal) })
+}
+
+/// The base64 signature of a body (SPEC.md §4).
+pub fn sign_body(key: &SigningKey, body: &Value) -> Result<String> {
+    Ok(B64.encode(key.sign(&signed_message(&jcs(body)?)).to_bytes()))
+}
+
+/// A submitter public key as the registry wants it (standard base64).
+pub fn public_key_b64(key: &SigningKey) -> String {
+    B64.encode(key.verifying_key().to_bytes())
+}

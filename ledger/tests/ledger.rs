@@ -1,0 +1,221 @@
+//! The ledger's rules, one test per rule, against a real sled store.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{open, register, submission, Keys};
+use sightline_ledger::note::{NoteSigner, NoteVerifier};
+use sightline_ledger::store::sled::SledStore;
+use sightline_ledger::store::{Commit, Store};
+use sightline_ledger::{Error, PersonalState};
+
+fn log_vkeys(ledger: &sightline_ledger::Ledger) -> Vec<NoteVerifier> {
+    ledger.registry().unwrap().all_log_keys()
+}
+
+#[test]
+fn every_acknowledged_record_has_a_receipt_that_verifies_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let subs: Vec<_> = (0..25).map(|i| submission(&keys, &format!("m-{i}"), &format!("r{i}@example.org"))).collect();
+    let ack = ledger.submit(subs).unwrap();
+    assert_eq!(ack.acks.len(), 25);
+    for a in &ack.acks {
+        let (entry, cp) = a.receipt.verify(&log_vkeys(&ledger)).unwrap();
+        assert_eq!(entry.index, a.index);
+        assert_eq!(cp.size, ledger.size());
+        assert!(!a.duplicate);
+    }
+    assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size());
+}
+
+#[test]
+fn resubmitting_a_message_returns_the_original_entry_and_appends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let s = submission(&keys, "m-1", "alice@example.org");
+    let first = ledger.submit(vec![s.clone()]).unwrap();
+    let size = ledger.size();
+    let again = ledger.submit(vec![s.clone(), s]).unwrap();
+    assert_eq!(ledger.size(), size);
+    for a in &again.acks {
+        assert!(a.duplicate);
+        assert_eq!(a.index, first.acks[0].index);
+        assert_eq!(a.why_token, first.acks[0].why_token);
+    }
+}
+
+#[test]
+fn a_message_id_is_never_reused_for_a_different_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    ledger.submit(vec![submission(&keys, "m-1", "alice@example.org")]).unwrap();
+    let size = ledger.size();
+    let other = submission(&keys, "m-1", "bob@example.org");
+    assert!(matches!(ledger.submit(vec![other]), Err(Error::MessageIdReused { .. })));
+    assert_eq!(ledger.size(), size);
+}
+
+#[test]
+fn a_batch_with_one_bad_record_appends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let size = ledger.size();
+    let mut bad = submission(&keys, "m-2", "bob@example.org");
+    bad.body["delivery"]["creative"]["subject"] = "changed after signing".into();
+    let batch = vec![submission(&keys, "m-1", "alice@example.org"), bad];
+    let err = ledger.submit(batch).unwrap_err();
+    assert!(matches!(err, Error::BadSignature(ref m) if m.contains("record 1")), "{err}");
+    assert_eq!(ledger.size(), size);
+}
+
+#[test]
+fn unknown_submitters_and_unregistered_parties_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    let err = ledger.submit(vec![submission(&keys, "m-1", "alice@example.org")]).unwrap_err();
+    assert!(matches!(err, Error::UnknownSubmitter(ref s) if s == "acme"), "{err}");
+    ledger.register_submitter("acme", "Acme", "dpo@acme.example", &sightline_ledger::submitter::public_key_b64(&keys.submitter)).unwrap();
+    let err = ledger.submit(vec![submission(&keys, "m-1", "alice@example.org")]).unwrap_err();
+    assert!(matches!(err, Error::InvalidRecord { ref field, .. } if field == "sponsor.on_behalf_of"), "{err}");
+}
+
+#[test]
+fn commitments_must_match_the_personal_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let mut s = submission(&keys, "m-1", "alice@example.org");
+    s.personal.as_mut().unwrap()["recipient"] = "mallory@example.org".into();
+    let err = ledger.submit(vec![s]).unwrap_err();
+    assert!(matches!(err, Error::InvalidRecord { ref field, .. } if field == "recipient.commitment"), "{err}");
+}
+
+#[test]
+fn the_public_log_never_holds_the_recipient_identifier() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    ledger.submit(vec![submission(&keys, "m-1", "alice.secret@example.org")]).unwrap();
+    for e in ledger.entries(0, ledger.size()).unwrap() {
+        let text = String::from_utf8(e).unwrap();
+        assert!(!text.contains("alice.secret"));
+        assert!(!text.contains("neuroticism score 0.82"), "matched values are personal data");
+    }
+}
+
+#[test]
+fn a_restart_serves_the_same_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let (size, cp) = {
+        let ledger = open(dir.path(), &keys).unwrap();
+        register(&ledger, &keys);
+        ledger.submit((0..300).map(|i| submission(&keys, &format!("m-{i}"), "a@example.org")).collect()).unwrap();
+        (ledger.size(), ledger.checkpoint().unwrap())
+    };
+    let ledger = open(dir.path(), &keys).unwrap();
+    assert_eq!((ledger.size(), ledger.checkpoint().unwrap()), (size, cp));
+    ledger.receipt(size - 1).unwrap().verify(&log_vkeys(&ledger)).unwrap();
+}
+
+#[test]
+fn a_store_whose_tree_differs_from_its_checkpoint_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    {
+        let ledger = open(dir.path(), &keys).unwrap();
+        register(&ledger, &keys);
+        ledger.submit(vec![submission(&keys, "m-1", "a@example.org")]).unwrap();
+    }
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        let head = store.head().unwrap().unwrap();
+        let mut tile = store.tile(0, 0).unwrap().unwrap();
+        tile[40] ^= 1;
+        store.commit(Commit { size: head.size, checkpoint: head.checkpoint, tiles: vec![((0, 0), tile)], ..Commit::default() }).unwrap();
+    }
+    let err = open(dir.path(), &keys).err().expect("a corrupted store must be refused");
+    assert!(matches!(err, Error::Corrupt(ref m) if m.contains("root")), "{err}");
+}
+
+#[test]
+fn the_wrong_log_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    drop(open(dir.path(), &keys).unwrap());
+    let store = SledStore::open(dir.path()).unwrap();
+    let other = NoteSigner::generate(common::ORIGIN).unwrap();
+    let err = sightline_ledger::Ledger::open(Arc::new(store), other, keys.secret.clone(), sightline_ledger::LedgerOptions { origin: common::ORIGIN.into(), max_batch_records: 100 }).err().unwrap();
+    assert!(err.to_string().contains("not the log's current key"), "{err}");
+}
+
+#[test]
+fn erasure_shreds_personal_parts_and_the_log_still_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let ack = ledger.submit(vec![submission(&keys, "m-1", "alice@example.org"), submission(&keys, "m-2", "Alice@Example.org "), submission(&keys, "m-3", "bob@example.org")]).unwrap();
+    let (a1, a2, b) = (ack.acks[0].index, ack.acks[1].index, ack.acks[2].index);
+    assert_eq!(ledger.recipient_entries(a1).unwrap(), vec![a1, a2]);
+    assert!(matches!(ledger.personal(a1).unwrap(), Some(PersonalState::Present(_))));
+    let erased = ledger.erase_recipient_of(a1, "recipient").unwrap();
+    let entry = sightline_ledger::canonical::Entry::parse(&ledger.entry(erased.acks[0].index).unwrap().unwrap()).unwrap();
+    assert_eq!(entry.body["records"], 2);
+    assert!(matches!(ledger.personal(a1).unwrap(), Some(PersonalState::Erased)));
+    assert!(matches!(ledger.personal(a2).unwrap(), Some(PersonalState::Erased)));
+    assert!(matches!(ledger.personal(b).unwrap(), Some(PersonalState::Present(_))));
+    assert!(ledger.recipient_entries(a1).unwrap().is_empty());
+    assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size());
+    ledger.receipt(a1).unwrap().verify(&log_vkeys(&ledger)).unwrap();
+}
+
+#[test]
+fn a_message_after_an_objection_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let first = ledger.submit(vec![submission(&keys, "m-1", "alice@example.org")]).unwrap().acks[0].index;
+    let objection = ledger.object(first).unwrap().acks[0].index;
+    let later = ledger.submit(vec![submission(&keys, "m-2", "alice@example.org"), submission(&keys, "m-3", "bob@example.org")]).unwrap();
+    assert_eq!(later.acks[0].warnings.len(), 1);
+    assert!(later.acks[1].warnings.is_empty());
+    let entry = sightline_ledger::canonical::Entry::parse(&ledger.entry(later.acks[0].index).unwrap().unwrap()).unwrap();
+    assert_eq!(entry.flags, vec![format!("objected:{objection}")]);
+}
+
+#[test]
+fn the_log_key_rotates_without_a_new_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let next = NoteSigner::generate(common::ORIGIN).unwrap();
+    let next_skey = next.skey();
+    let next_vkey = NoteVerifier::from_vkey(&next.vkey()).unwrap();
+    ledger.rotate_log_key(next).unwrap();
+    let ack = ledger.submit(vec![submission(&keys, "m-1", "a@example.org")]).unwrap();
+    ack.acks[0].receipt.verify(std::slice::from_ref(&next_vkey)).unwrap();
+    assert!(ack.acks[0].receipt.verify(&[NoteVerifier::from_vkey(&keys.log.vkey()).unwrap()]).is_err());
+    drop(ledger);
+    assert!(open(dir.path(), &keys).is_err(), "the old key no longer opens the log");
+    let store = SledStore::open(dir.path()).unwrap();
+    let options = sightline_ledger::LedgerOptions { origin: common::ORIGIN.into(), max_batch_records: 100 };
+    let reopened = sightline_ledger::Ledger::open(Arc::new(store), NoteSigner::from_skey(&next_skey).unwrap(), keys.secret.clone(), options).unwrap();
+    assert_eq!(reopened.registry().unwrap().log_keys.len(), 2);
+    reopened.receipt(0).unwrap().verify(&[next_vkey]).unwrap();
+}
