@@ -1,0 +1,95 @@
+//! Builds a synthetic signed Sightline bundle of N records (default 1,000,000; ~1 KB each) in a
+//! temporary folder and times full and structural verification.
+//!
+//! `cargo bench -p sightline-verifier --bench verify` (N from SIGHTLINE_BENCH_RECORDS).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::io::Write;
+use std::time::Instant;
+
+use common::*;
+use sightline_verifier::bundle;
+use sightline_verifier::trust::Options;
+
+fn main() {
+    let n: usize = std::env::var("SIGHTLINE_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let runs = 3;
+    // SIGHTLINE_BENCH_FILE=path: verify that existing bundle instead of building one.
+    if let Ok(p) = std::env::var("SIGHTLINE_BENCH_FILE") {
+        let path = std::path::PathBuf::from(p);
+        let records = std::io::BufRead::lines(std::io::BufReader::new(
+            std::fs::File::open(&path).expect("open"),
+        ))
+        .count()
+            - 1;
+        return time(&path, records, runs);
+    }
+    let t = Instant::now();
+    let (mut log, acme) = Log::demo(0);
+    bulk_messages(&mut log, &acme, n, true);
+    let cp = log.checkpoint();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bench.sightline-bundle.jsonl");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    let manifest = serde_json::json!({"format":"sightline-bundle/v1","origin":ORIGIN,"checkpoint":cp,"complete":true,
+        "filter":{"from":null,"to":null,"advertiser":null,"campaign":null},"created_at":"2026-11-24T10:10:00Z"});
+    writeln!(f, "{manifest}").expect("write");
+    for (i, e) in log.entries.iter().enumerate() {
+        write!(f, "{{\"index\":{i},\"entry\":").expect("write");
+        f.write_all(e).expect("write");
+        f.write_all(b"}\n").expect("write");
+    }
+    f.flush().expect("flush");
+    drop(f);
+    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let records = log.entries.len();
+    println!(
+        "built {records} records ({:.0} bytes/record, {:.1} MB) in {:.1}s",
+        bytes as f64 / records as f64,
+        bytes as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    drop(log);
+    time(&path, records, runs);
+    if let Ok(keep) = std::env::var("SIGHTLINE_BENCH_KEEP") {
+        std::fs::copy(&path, keep).expect("keep");
+    }
+}
+
+fn time(path: &std::path::Path, records: usize, runs: usize) {
+    let path = path.to_path_buf();
+    let only = std::env::var("SIGHTLINE_BENCH_ONLY").unwrap_or_default();
+    for (name, signatures) in [("full (signatures)", true), ("structural", false)] {
+        if !only.is_empty() && !name.starts_with(only.as_str()) {
+            continue;
+        }
+        let opts = Options {
+            trusted: vec![skey(1).vkey()],
+            signatures,
+            quiet: true,
+        };
+        let mut rates = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let s = bundle::verify_bundle(&path, &opts).expect("the bench bundle verifies");
+            assert_eq!(s.entries_checked as usize, records);
+            let secs = t.elapsed().as_secs_f64();
+            rates.push(records as f64 / secs);
+            println!(
+                "  {name}: {secs:.2}s, {:.0} records/s",
+                records as f64 / secs
+            );
+        }
+        rates.sort_by(f64::total_cmp);
+        println!(
+            "{name}: median {:.0} records/s over {runs} runs ({} threads)",
+            rates[runs / 2],
+            rayon::current_num_threads()
+        );
+    }
+}

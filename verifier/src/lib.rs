@@ -1,0 +1,70 @@
+#![forbid(unsafe_code)]
+//! # sightline-verifier
+//!
+//! A second, independent implementation of the Sightline log formats (SPEC.md, sightline/v1)
+//! for regulators and anyone else who must not take the operator's word. It shares no code
+//! with the ledger or the server.
+//!
+//! ## What it guarantees
+//!
+//! When `verify` succeeds on a **complete** export bundle or a live log:
+//! - every entry is in RFC 8785 canonical form and its RFC 6962 leaf hash chains to the next
+//!   entry (`prev`), so no entry was changed, removed, inserted or reordered;
+//! - the Merkle root rebuilt from all entries equals the root of the signed checkpoint;
+//! - the checkpoint is signed by the log key current at its size, and that key descends, via
+//!   `log_key` entries each signed by its predecessor, from a key you trusted (`--vkey`);
+//! - every record's Ed25519 signature verifies with the key of its signer as registered in the
+//!   log before it (log records with the log key current at their index);
+//! - sponsors, payers, controlling parties and objection flags name entries that exist earlier;
+//!   `message_id`s are unique per submitter;
+//! - personal parts shipped in a bundle match both commitments; an erased one is reported,
+//!   not treated as tampering.
+//!
+//! For a **filtered** bundle it guarantees that each entry it holds is in the log at the
+//! checkpoint (inclusion proofs) with the same signature and registry checks; `consistency`
+//! and `watch` guarantee a log only grew; `receipt` guarantees one entry's inclusion.
+//!
+//! ## Non-goals
+//! - It does not prove a filtered export selected *every* matching entry.
+//! - It does not re-apply the ledger's content rules of SPEC §3 beyond the envelope, the
+//!   fields of each kind and the references above (e.g. URL shapes, language codes).
+//! - It cannot tell whether what a submitter declared is true, nor open erased commitments.
+//! - One checkpoint cannot show a split view; compare checkpoints over time (`watch`) or with
+//!   other parties (`consistency`).
+//! - `--structural` skips record and `log_key` signatures: it proves structure, not authorship.
+//!
+//! ## Module map
+//! - [`error`]: the one error type, messages for reports, exit codes.
+//! - [`merkle`]: RFC 6962/9162 hashing, roots, proof verification, compact ranges.
+//! - [`note`]: C2SP signed notes, vkeys, tlog checkpoints.
+//! - [`tiles`]: C2SP tlog-tiles paths, entry bundles, reading a log over HTTP or from a folder.
+//! - [`tilehash`]: consistency proofs built from hash tiles (any tlog-tiles log).
+//! - [`json`]: a strict JSON reader that recognises RFC 8785 canonical bytes.
+//! - [`record`]: one Sightline entry's fields, signed message and personal-part commitments.
+//! - [`prepare`]: one entry's canonical bytes, leaf hash and fields (the parallel stage).
+//! - [`chain`]: walking entries in order: chain, log keys, registries, batched signatures.
+//! - [`trust`]: trusted keys and checkpoint signature rules.
+//! - [`bundle`]: export bundles; [`live`]: live logs; [`receipt`]: receipts.
+//! - [`consistency`]: append-only proofs and the state file; [`watch`]: polling monitor.
+//! - [`report`]: human and JSON output, progress bar; [`fuzzing`]: fuzz bodies.
+
+pub mod bundle;
+pub mod chain;
+pub mod consistency;
+pub mod error;
+pub mod fuzzing;
+pub mod json;
+pub mod live;
+pub mod merkle;
+pub mod note;
+pub mod prepare;
+pub mod receipt;
+pub mod record;
+pub mod report;
+pub mod tilehash;
+pub mod tiles;
+pub mod trust;
+pub mod watch;
+
+pub use error::{Error, Result};
+pub use report::Summary;

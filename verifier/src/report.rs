@@ -1,0 +1,110 @@
+//! What a run found, printed for people (default) or as JSON (`--json`), and the progress bar.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// The outcome of a successful check.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// What was checked ("export bundle", "live log", "receipt", "consistency", "watch").
+    pub checked: String,
+    pub source: String,
+    pub origin: String,
+    pub size: u64,
+    /// Root hash (hex).
+    pub root: String,
+    pub entries_checked: u64,
+    pub complete: bool,
+    pub signatures_checked: u64,
+    pub checkpoint_signed_by: Vec<String>,
+    pub log_keys: Vec<String>,
+    pub kinds: BTreeMap<String, u64>,
+    pub personal_parts_checked: u64,
+    pub personal_parts_erased: u64,
+    /// Facts a reader should know (what was not checked, and why).
+    pub notes: Vec<String>,
+}
+
+/// Print a success.
+pub fn print_ok(s: &Summary, json: bool) {
+    if json {
+        let v = serde_json::json!({ "ok": true, "summary": s });
+        println!("{v}");
+        return;
+    }
+    println!("OK: {} {} verified", s.checked, s.source);
+    if !s.origin.is_empty() {
+        println!("  log:        {}", s.origin);
+        println!("  checkpoint: size {}, root {}", s.size, s.root);
+    }
+    if !s.checkpoint_signed_by.is_empty() {
+        println!("  signed by:  {}", s.checkpoint_signed_by.join(", "));
+    }
+    if s.entries_checked > 0 {
+        let scope = if s.complete {
+            "every entry of the log"
+        } else {
+            "the entries in the bundle, each with an inclusion proof"
+        };
+        println!("  entries:    {} checked ({scope})", s.entries_checked);
+    }
+    if !s.kinds.is_empty() {
+        let k: Vec<String> = s.kinds.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!("  kinds:      {}", k.join(", "));
+    }
+    if s.signatures_checked > 0 {
+        println!(
+            "  signatures: {} record signatures verified",
+            s.signatures_checked
+        );
+    }
+    if !s.log_keys.is_empty() {
+        println!("  log keys:   {}", s.log_keys.join(" -> "));
+    }
+    if s.personal_parts_checked + s.personal_parts_erased > 0 {
+        println!(
+            "  personal:   {} parts match their commitments, {} erased (crypto-shredded; not tampering)",
+            s.personal_parts_checked, s.personal_parts_erased
+        );
+    }
+    for n in &s.notes {
+        println!("  note:       {n}");
+    }
+}
+
+/// Print a failure (to stdout as JSON with `--json`, else to stderr) and return the exit code.
+pub fn print_err(e: &Error, json: bool) -> i32 {
+    let code = e.exit_code();
+    if json {
+        let v = serde_json::json!({
+            "ok": false,
+            "exit_code": code,
+            "error": { "code": e.code(), "index": e.index(), "message": e.to_string() },
+        });
+        println!("{v}");
+    } else if code == 1 {
+        eprintln!("FAILED: {e}");
+    } else {
+        eprintln!("ERROR: {e}");
+    }
+    code
+}
+
+/// A progress bar over `total` items, hidden when stderr is not a terminal or when `quiet`.
+pub fn progress(total: u64, quiet: bool, what: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(total);
+    let style =
+        ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    pb.set_style(style.progress_chars("=> "));
+    pb.set_message(what.to_string());
+    pb
+}
