@@ -1,0 +1,98 @@
+//! Admin and compliance endpoints (Bearer credentials): registering submitters
+//! and parties, rotating the log key, erasure by compliance.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+use sightline_ledger::note::NoteSigner;
+use sightline_ledger::BatchAck;
+
+use crate::app::{AppState, Role};
+use crate::error::{WebError, WebResult};
+use crate::ingest::{batch_json, body_bytes, require_json};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSubmitter {
+    submitter: String,
+    name: String,
+    contact: String,
+    public_key: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewParty {
+    party: String,
+    name: String,
+    contact: String,
+    established_in: String,
+    ultimately_controlled_by: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EraseRequest {
+    recipient: String,
+}
+
+fn parse<T: DeserializeOwned>(state: &AppState, headers: &HeaderMap, role: Role, body: Result<Bytes, BytesRejection>) -> WebResult<T> {
+    state.require(headers, role)?;
+    require_json(headers)?;
+    let bytes = body_bytes(body, state.limits.max_body_bytes)?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| WebError::BadJson(format!("{} at `{}`", e.inner(), e.path())))
+}
+
+async fn blocking(f: impl FnOnce() -> sightline_ledger::Result<BatchAck> + Send + 'static) -> WebResult<BatchAck> {
+    Ok(tokio::task::spawn_blocking(f).await.map_err(|e| WebError::Setup(e.to_string()))??)
+}
+
+/// `POST /api/v1/admin/submitters`
+pub async fn register_submitter(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Json<Value>> {
+    let s: NewSubmitter = parse(&state, &headers, Role::Admin, body)?;
+    let ledger = state.ledger.clone();
+    let ack = blocking(move || ledger.register_submitter(&s.submitter, &s.name, &s.contact, &s.public_key)).await?;
+    tracing::info!(index = ack.acks[0].index, "submitter registered");
+    Ok(Json(batch_json(&state, &ack)))
+}
+
+/// `POST /api/v1/admin/parties`
+pub async fn register_party(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Json<Value>> {
+    let p: NewParty = parse(&state, &headers, Role::Admin, body)?;
+    let ledger = state.ledger.clone();
+    let ack = blocking(move || ledger.register_party(&p.party, &p.name, &p.contact, &p.established_in, &p.ultimately_controlled_by)).await?;
+    Ok(Json(batch_json(&state, &ack)))
+}
+
+/// `POST /api/v1/admin/rotate-key`: the new key is written beside the old one
+/// first, so a crash between the commit and the rename loses no key.
+pub async fn rotate_key(State(state): State<AppState>, headers: HeaderMap) -> WebResult<Json<Value>> {
+    state.require(&headers, Role::Admin)?;
+    let dir = state.data_dir.clone().ok_or_else(|| WebError::BadRequest("this server has no data folder to keep a new key in".into()))?;
+    let ledger = state.ledger.clone();
+    let ack = tokio::task::spawn_blocking(move || -> WebResult<BatchAck> {
+        let next = NoteSigner::generate(ledger.origin())?;
+        crate::setup::stage_next_key(&dir, &next)?;
+        let ack = ledger.rotate_log_key(next)?;
+        crate::setup::promote_next_key(&dir)?;
+        Ok(ack)
+    })
+    .await
+    .map_err(|e| WebError::Setup(e.to_string()))??;
+    tracing::info!(vkey = %state.ledger.vkey(), "log key rotated");
+    Ok(Json(batch_json(&state, &ack)))
+}
+
+/// `POST /api/v1/compliance/erase`
+pub async fn erase(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Json<Value>> {
+    let r: EraseRequest = parse(&state, &headers, Role::Compliance, body)?;
+    let ledger = state.ledger.clone();
+    let ack = blocking(move || ledger.erase_recipient(&r.recipient, "compliance")).await?;
+    Ok(Json(batch_json(&state, &ack)))
+}

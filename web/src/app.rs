@@ -1,0 +1,150 @@
+//! The application: shared state, the router, credentials and security headers.
+
+use std::sync::{Arc, RwLock};
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use sightline_ledger::canonical::Entry;
+use sightline_ledger::Ledger;
+
+use crate::error::WebError;
+use crate::library::LibraryIndex;
+use crate::metrics::HttpMetrics;
+use crate::setup::Credentials;
+use crate::{admin, export_http, ingest, library, metrics, regulator, why};
+
+/// Limits on what one request may carry (SPEC.md §13).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub max_records: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_body_bytes: 16 * 1024 * 1024, max_records: 10_000 }
+    }
+}
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    pub ledger: Arc<Ledger>,
+    /// The URL recipients reach this server at, without a trailing slash.
+    pub public_url: String,
+    pub credentials: Credentials,
+    pub limits: Limits,
+    pub library: Arc<RwLock<LibraryIndex>>,
+    pub http: Arc<HttpMetrics>,
+    /// The data folder, where a rotated log key is kept.
+    pub data_dir: Option<std::sync::Arc<crate::setup::DataDir>>,
+}
+
+impl AppState {
+    /// Builds the state and the library index (scanning the log once), and keeps
+    /// the index current after every commit.
+    pub fn new(ledger: Arc<Ledger>, public_url: String, credentials: Credentials, limits: Limits) -> Result<AppState, WebError> {
+        let library = Arc::new(RwLock::new(LibraryIndex::default()));
+        {
+            let mut lib = library.write().map_err(|_| WebError::Setup("library lock poisoned".into()))?;
+            let size = ledger.size();
+            let mut start = 0;
+            while start < size {
+                let end = (start + 4096).min(size);
+                for (i, bytes) in (start..end).zip(ledger.entries(start, end)?) {
+                    if let Ok(e) = Entry::parse(&bytes) {
+                        lib.add(i, &e);
+                    }
+                }
+                start = end;
+            }
+        }
+        let lib = Arc::clone(&library);
+        ledger.set_listener(Box::new(move |items| {
+            if let Ok(mut lib) = lib.write() {
+                for (i, bytes) in items {
+                    if let Ok(e) = Entry::parse(bytes) {
+                        lib.add(*i, &e);
+                    }
+                }
+            }
+        }));
+        Ok(AppState { ledger, public_url: public_url.trim_end_matches('/').to_string(), credentials, limits, library, http: Arc::new(HttpMetrics::default()), data_dir: None })
+    }
+
+    /// Checks a Bearer credential in constant time.
+    pub fn require(&self, headers: &HeaderMap, which: Role) -> Result<(), WebError> {
+        let expected = match which {
+            Role::Admin => &self.credentials.admin,
+            Role::Compliance => &self.credentials.compliance,
+        };
+        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+        let same = given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if same {
+            Ok(())
+        } else {
+            Err(WebError::Unauthorized(match which {
+                Role::Admin => "admin",
+                Role::Compliance => "compliance",
+            }))
+        }
+    }
+}
+
+/// Who a credential belongs to.
+#[derive(Clone, Copy, Debug)]
+pub enum Role {
+    Admin,
+    Compliance,
+}
+
+/// The whole router.
+pub fn router(state: AppState) -> Router {
+    let limit = state.limits.max_body_bytes;
+    Router::new()
+        .route("/", get(why::home))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics::metrics))
+        .route("/openapi.yaml", get(regulator::openapi))
+        .route("/checkpoint", get(regulator::checkpoint))
+        .route("/tile/{*path}", get(regulator::tile))
+        .route("/api/v1/proof/inclusion", get(regulator::inclusion))
+        .route("/api/v1/proof/consistency", get(regulator::consistency))
+        .route("/api/v1/entries", get(regulator::entries))
+        .route("/api/v1/receipt/{index}", get(regulator::receipt))
+        .route("/api/v1/submissions", post(ingest::submit))
+        .route("/api/v1/admin/submitters", post(admin::register_submitter))
+        .route("/api/v1/admin/parties", post(admin::register_party))
+        .route("/api/v1/admin/rotate-key", post(admin::rotate_key))
+        .route("/api/v1/compliance/erase", post(admin::erase))
+        .route("/api/v1/export", get(export_http::export))
+        .route("/api/v1/library", get(library::api))
+        .route("/library", get(library::page))
+        .route("/why/{token}", get(why::page))
+        .route("/why/{token}/messages", get(why::messages))
+        .route("/why/{token}/receipt", get(why::receipt))
+        .route("/why/{token}/object", post(why::object))
+        .route("/why/{token}/erase", post(why::erase))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .with_state(state)
+}
+
+/// Security headers on every response, and request counting for `/metrics`.
+async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    state.http.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if state.http.count_status(resp.status()) {
+        tracing::debug!(status = %resp.status(), "response");
+    }
+    resp
+}

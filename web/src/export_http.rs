@@ -1,0 +1,105 @@
+//! Compliance export over HTTP (SPEC.md §11, §12): streamed as it is read,
+//! so a large export starts at once and runs in constant memory.
+
+use std::io::Write;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sightline_ledger::export::{export as run_export, ExportFilter, ExportFormat};
+use sightline_ledger::record::parse_time;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::app::{AppState, Role};
+use crate::error::{WebError, WebResult};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    format: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    advertiser: Option<String>,
+    campaign: Option<String>,
+    include_personal: Option<bool>,
+}
+
+/// Parses a date (`YYYY-MM-DD`, midnight UTC) or an RFC 3339 UTC time.
+pub fn parse_bound(field: &str, s: &str) -> WebResult<time::OffsetDateTime> {
+    if let Some(t) = parse_time(s) {
+        return Ok(t);
+    }
+    time::Date::parse(s, &time::macros::format_description!("[year]-[month]-[day]"))
+        .map(|d| d.midnight().assume_utc())
+        .map_err(|_| WebError::BadRequest(format!("`{field}` must be a date YYYY-MM-DD or a time like 2026-11-20T18:04:05Z")))
+}
+
+/// Builds an export filter and format from query parameters.
+pub fn filter_from(format: Option<&str>, from: Option<&str>, to: Option<&str>, advertiser: Option<String>, campaign: Option<String>, include_personal: bool) -> WebResult<(ExportFilter, ExportFormat)> {
+    let format = match format.unwrap_or("bundle") {
+        "bundle" => ExportFormat::Bundle,
+        "jsonl" => ExportFormat::Jsonl,
+        "csv" => ExportFormat::Csv,
+        other => return Err(WebError::BadRequest(format!("unknown export format `{other}`; use bundle, jsonl or csv"))),
+    };
+    let filter = ExportFilter {
+        from: from.map(|s| parse_bound("from", s)).transpose()?,
+        to: to.map(|s| parse_bound("to", s)).transpose()?,
+        advertiser,
+        campaign,
+        include_personal,
+    };
+    Ok((filter, format))
+}
+
+/// A `Write` that forwards 64 KiB chunks to an HTTP body stream.
+struct ChannelWriter {
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 64 * 1024 {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            let chunk = Bytes::from(std::mem::take(&mut self.buf));
+            self.tx.blocking_send(Ok(chunk)).map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))?;
+        }
+        Ok(())
+    }
+}
+
+/// `GET /api/v1/export?format=bundle|jsonl|csv&from&to&advertiser&campaign&include_personal`
+pub async fn export(State(state): State<AppState>, headers: HeaderMap, q: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>) -> WebResult<Response> {
+    state.require(&headers, Role::Compliance)?;
+    let Query(q) = q.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let (filter, format) = filter_from(q.format.as_deref(), q.from.as_deref(), q.to.as_deref(), q.advertiser, q.campaign, q.include_personal.unwrap_or(false))?;
+    let (tx, rx) = mpsc::channel(8);
+    let ledger = state.ledger.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut w = ChannelWriter { tx: tx.clone(), buf: Vec::new() };
+        match run_export(&ledger, &filter, format, &mut w, &|_, _| {}) {
+            Ok(s) => tracing::info!(records = s.records, size = s.size, "export streamed"),
+            Err(e) => {
+                tracing::error!(error = %e, "export failed mid-stream");
+                let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+            }
+        }
+    });
+    let (ctype, name) = match format {
+        ExportFormat::Bundle => ("application/x-ndjson", "export.sightline-bundle.jsonl"),
+        ExportFormat::Jsonl => ("application/x-ndjson", "export.jsonl"),
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "export.csv"),
+    };
+    let disposition = format!("attachment; filename=\"{name}\"");
+    Ok(([(header::CONTENT_TYPE, ctype.to_string()), (header::CONTENT_DISPOSITION, disposition)], Body::from_stream(ReceiverStream::new(rx))).into_response())
+}

@@ -1,0 +1,38 @@
+#![forbid(unsafe_code)]
+//! # sightline-web
+//!
+//! The Sightline server: one axum application, one module per audience.
+//!
+//! | module | audience | routes |
+//! |---|---|---|
+//! | [`ingest`] | ad servers, email platforms | `POST /api/v1/submissions` |
+//! | [`why`] | recipients | `/why/<token>`, its messages, receipt, objection, erasure |
+//! | [`library`] | the public, researchers | `/library`, `/api/v1/library` |
+//! | [`regulator`] | verifiers, monitors, C2SP clients | `/checkpoint`, `/tile/…`, proofs, entries, receipts |
+//! | [`export_http`] | compliance teams | `/api/v1/export` |
+//! | [`admin`] | the operator | submitters, parties, key rotation, erasure |
+//! | [`metrics`] | operations | `/metrics` |
+//!
+//! [`app`] holds the state, router, credentials and security headers; [`setup`]
+//! the data folder and keys; [`demo`] the demo data set. All log logic lives in
+//! `sightline-ledger`; this crate only speaks HTTP and renders pages.
+//!
+//! Guarantees: every page escapes what it shows (askama), carries CSP,
+//! `nosniff`, `frame-ancestors 'none'` and `no-referrer`, and works without
+//! JavaScript; a wrong recipient token is a plain 404; admin and compliance
+//! routes need their Bearer credential; logs never contain personal data.
+
+pub mod admin;
+pub mod app;
+pub mod demo;
+pub mod error;
+pub mod explain;
+pub mod export_http;
+pub mod ingest;
+pub mod library;
+pub mod metrics;
+pub mod regulator;
+pub mod setup;
+pub mod why;
+
+pub use error::{WebError, WebResult};

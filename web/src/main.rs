@@ -1,0 +1,229 @@
+#![forbid(unsafe_code)]
+//! `sightline`: the server and its command line. See `lib.rs` for the architecture.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use sightline_web::app::{self, AppState, Limits};
+use sightline_web::setup::{self, DataDir};
+use sightline_web::{demo, export_http, WebError};
+
+/// Sightline: an open ad transparency ledger.
+///
+/// Ad servers and email platforms append a signed record of every message they
+/// serve; recipients see why they were targeted; regulators verify the log.
+#[derive(Parser)]
+#[command(name = "sightline", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log format: `pretty` for people, `json` for log collectors.
+    #[arg(long, global = true, env = "SIGHTLINE_LOG_FORMAT", default_value = "pretty")]
+    log_format: String,
+}
+
+#[derive(clap::Args, Clone)]
+struct DataArgs {
+    /// Data folder: the sled store, the log key (log.key), the server secret and credentials.
+    #[arg(long, env = "SIGHTLINE_DATA", default_value = "sightline-data")]
+    data: PathBuf,
+    /// The log's origin: first line of every checkpoint and the name of the log key.
+    #[arg(long, env = "SIGHTLINE_ORIGIN", default_value = "sightline.localhost/log")]
+    origin: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    ///
+    /// Example: sightline serve --data ./data --listen 127.0.0.1:8080 --demo
+    Serve {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Address to listen on.
+        #[arg(long, env = "SIGHTLINE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// URL recipients reach this server at (used in why-links). Defaults to http://<listen>.
+        #[arg(long, env = "SIGHTLINE_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Load the demo data set (once per data folder) and print URLs to click.
+        #[arg(long)]
+        demo: bool,
+        /// Most records per ingestion request.
+        #[arg(long, env = "SIGHTLINE_MAX_RECORDS", default_value_t = 10_000)]
+        max_records: usize,
+        /// Largest request body, in bytes.
+        #[arg(long, env = "SIGHTLINE_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+        max_body_bytes: usize,
+        /// Admin credential (default: read or create <data>/admin.token).
+        #[arg(long, env = "SIGHTLINE_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+        /// Compliance credential (default: read or create <data>/compliance.token).
+        #[arg(long, env = "SIGHTLINE_COMPLIANCE_TOKEN", hide_env_values = true)]
+        compliance_token: Option<String>,
+    },
+    /// Export the log (the server must be stopped; over HTTP use /api/v1/export).
+    ///
+    /// Example: sightline export --data ./data --format bundle --advertiser p-civic-future --out civic.sightline-bundle.jsonl
+    Export {
+        #[command(flatten)]
+        data: DataArgs,
+        /// bundle (self-verifying, SPEC.md §11), jsonl or csv.
+        #[arg(long, default_value = "bundle")]
+        format: String,
+        /// Output file (`-` for standard output).
+        #[arg(long)]
+        out: PathBuf,
+        /// Messages served on or after this date/time.
+        #[arg(long)]
+        from: Option<String>,
+        /// Messages served before this date/time.
+        #[arg(long)]
+        to: Option<String>,
+        /// Messages on behalf of this party id.
+        #[arg(long)]
+        advertiser: Option<String>,
+        /// Messages of this campaign id.
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Include decrypted personal parts (handle with care).
+        #[arg(long)]
+        include_personal: bool,
+        /// Hide the progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Check the whole stored log: every entry, the chain and the tree.
+    Fsck {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Print a JSON summary.
+        #[arg(long)]
+        json: bool,
+        /// Hide the progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+}
+
+fn progress(total: u64, quiet: bool, what: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(total);
+    pb.set_style(ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} entries ({per_sec}, eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    pb.set_message(what.to_string());
+    pb
+}
+
+fn init_tracing(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SIGHTLINE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.log_format);
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sightline: {e}");
+            ExitCode::from(match e {
+                WebError::Ledger(sightline_ledger::Error::Corrupt(_)) => 3,
+                WebError::BadRequest(_) => 2,
+                _ => 1,
+            })
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), WebError> {
+    match command {
+        Command::Serve { data, listen, public_url, demo: with_demo, max_records, max_body_bytes, admin_token, compliance_token } => {
+            let dir = DataDir::new(&data.data);
+            let ledger = setup::open_ledger(&dir, &data.origin)?;
+            let credentials = setup::credentials(&dir, admin_token, compliance_token)?;
+            let public_url = public_url.unwrap_or_else(|| format!("http://{listen}"));
+            if with_demo {
+                let links = demo::load(&ledger, &public_url)?;
+                println!("Demo data loaded. Click through:");
+                for (label, url) in links {
+                    println!("  {label}: {url}");
+                }
+            }
+            let mut state = AppState::new(ledger.clone(), public_url.clone(), credentials, Limits { max_body_bytes, max_records })?;
+            state.data_dir = Some(std::sync::Arc::new(dir));
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| WebError::Setup(format!("cannot start the runtime: {e}")))?;
+            let serving = ledger.clone();
+            rt.block_on(async move {
+                let ledger = serving;
+                let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| WebError::Setup(format!("cannot listen on {listen}: {e}; is another server running there?")))?;
+                let bound = listener.local_addr().map_err(|e| WebError::Setup(e.to_string()))?;
+                println!("Sightline is serving {} entries at http://{bound}  (library: {public_url}/library, checkpoint: {public_url}/checkpoint)", ledger.size());
+                println!("Log vkey: {}", ledger.vkey());
+                tracing::info!(%bound, size = ledger.size(), "serving");
+                axum::serve(listener, app::router(state)).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| WebError::Setup(format!("server failed: {e}")))
+            })?;
+            ledger.shutdown();
+            Ok(())
+        }
+        Command::Export { data, format, out, from, to, advertiser, campaign, include_personal, quiet } => {
+            let (filter, format) = export_http::filter_from(Some(&format), from.as_deref(), to.as_deref(), advertiser, campaign, include_personal)?;
+            let ledger = setup::open_ledger(&DataDir::new(&data.data), &data.origin)?;
+            let pb = progress(ledger.size(), quiet || out.as_os_str() == "-", "exporting");
+            let summary = if out.as_os_str() == "-" {
+                let stdout = std::io::stdout();
+                let mut lock = stdout.lock();
+                sightline_ledger::export::export(&ledger, &filter, format, &mut lock, &|done, _| pb.set_position(done))?
+            } else {
+                let tmp = out.with_extension("partial");
+                let file = std::fs::File::create(&tmp).map_err(|e| WebError::Setup(format!("cannot create {}: {e}", tmp.display())))?;
+                let mut w = std::io::BufWriter::new(file);
+                let s = sightline_ledger::export::export(&ledger, &filter, format, &mut w, &|done, _| pb.set_position(done))?;
+                drop(w);
+                std::fs::rename(&tmp, &out).map_err(|e| WebError::Setup(format!("cannot write {}: {e}", out.display())))?;
+                s
+            };
+            pb.finish_and_clear();
+            eprintln!("exported {} records of a log of {} entries", summary.records, summary.size);
+            Ok(())
+        }
+        Command::Fsck { data, json, quiet } => {
+            let ledger = setup::open_ledger(&DataDir::new(&data.data), &data.origin)?;
+            let pb = progress(ledger.size(), quiet, "checking");
+            let n = ledger.fsck(&|done| pb.set_position(done))?;
+            pb.finish_and_clear();
+            if json {
+                println!("{}", serde_json::json!({ "ok": true, "entries": n, "checkpoint": ledger.checkpoint()? }));
+            } else {
+                println!("ok: {n} entries, chain and tree match the signed checkpoint");
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing queued appends");
+}
