@@ -30,14 +30,20 @@ fn main() {
     let total: usize = std::env::var("SIGHTLINE_BENCH_RECORDS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
     let batch = 1_000;
     let threads = 4;
-    let dir = tempfile::Builder::new().prefix("sightline-bench").tempdir_in(std::env::var("SIGHTLINE_BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string())).unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("sightline-bench")
+        .tempdir_in(std::env::var("SIGHTLINE_BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string()))
+        .unwrap();
     let keys = common::Keys::fixed();
     let ledger = Arc::new(common::open(dir.path(), &keys).unwrap());
     common::register(&ledger, &keys);
 
     eprintln!("signing {total} records (submitter side, not timed)...");
     let t = Instant::now();
-    let subs: Vec<_> = (0..total).into_par_iter().map(|i| common::submission(&keys, &format!("bench-{i}"), &format!("r{}@example.org", i % 50_000))).collect();
+    let subs: Vec<_> = (0..total)
+        .into_par_iter()
+        .map(|i| common::submission(&keys, &format!("bench-{i}"), &format!("r{}@example.org", i % 50_000)))
+        .collect();
     let record_bytes = serde_jcs::to_vec(&subs[0].body).unwrap().len();
     eprintln!("signed in {:.1}s; a record body is {record_bytes} canonical bytes", t.elapsed().as_secs_f64());
 

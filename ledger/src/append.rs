@@ -116,13 +116,21 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
             };
             let served = crate::record::check_time(r, "delivery.served_at", &message.delivery.served_at)?;
             if served > now + time::Duration::minutes(5) {
-                return Err(invalid(r, "delivery.served_at", format!("`{}` is in the future; check the submitter's clock", message.delivery.served_at)));
+                return Err(invalid(
+                    r,
+                    "delivery.served_at",
+                    format!("`{}` is in the future; check the submitter's clock", message.delivery.served_at),
+                ));
             }
             let sig = decode_signature(&s.sig).map_err(|e| invalid(r, "sig", e))?;
             let info = registry.submitters.get(&message.signer).ok_or_else(|| Error::UnknownSubmitter(message.signer.clone()))?;
             for (field, party) in [("sponsor.on_behalf_of", &message.sponsor.on_behalf_of), ("sponsor.payer", &message.sponsor.payer)] {
                 if !registry.parties.contains_key(party) {
-                    return Err(invalid(r, field, format!("party `{party}` is not registered in this log; ask the log operator to register it first")));
+                    return Err(invalid(
+                        r,
+                        field,
+                        format!("party `{party}` is not registered in this log; ask the log operator to register it first"),
+                    ));
                 }
             }
             let pv = s.personal.as_ref().ok_or_else(|| invalid(r, "personal", "every message needs its personal part (SPEC.md §7)"))?;
@@ -243,7 +251,9 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
                             Some(k) => k.clone(),
                             None => {
                                 let k = match shared.store.get(Space::Private, &key_recipient(&p.handle))? {
-                                    Some(raw) => RecipientKey(raw.try_into().map_err(|_| Error::Corrupt("a recipient key is not 32 bytes".into()))?),
+                                    Some(raw) => {
+                                        RecipientKey(raw.try_into().map_err(|_| Error::Corrupt("a recipient key is not 32 bytes".into()))?)
+                                    }
                                     None => {
                                         let k = RecipientKey::generate();
                                         puts.push((Space::Private, key_recipient(&p.handle), k.0.to_vec()));
@@ -256,12 +266,21 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
                         };
                         puts.push((Space::Private, key_personal(index), key.seal(index, &p.personal_jcs)?));
                         puts.push((Space::Private, key_entry_handle(index), p.handle.to_vec()));
-                        puts.push((Space::Private, [key_recipient_index_prefix(&p.handle), index.to_be_bytes().to_vec()].concat(), Vec::new()));
+                        puts.push((
+                            Space::Private,
+                            [key_recipient_index_prefix(&p.handle), index.to_be_bytes().to_vec()].concat(),
+                            Vec::new(),
+                        ));
                         puts.push((Space::Index, key_message(&p.message.signer, &p.message.message_id), index.to_be_bytes().to_vec()));
                         seen.insert((p.message.signer.clone(), p.message.message_id.clone()), (new_entries.len(), p.body_jcs.clone()));
                         let warnings = flags
                             .iter()
-                            .map(|f| format!("the recipient objected to targeting by `{}` ({f}); the entry is flagged", p.message.sponsor.on_behalf_of))
+                            .map(|f| {
+                                format!(
+                                    "the recipient objected to targeting by `{}` ({f}); the entry is flagged",
+                                    p.message.sponsor.on_behalf_of
+                                )
+                            })
                             .collect();
                         slots.push((Slot::New(new_entries.len()), id, warnings));
                         new_entries.push(bytes);
@@ -310,7 +329,10 @@ fn plan_job(
     for (r, p) in records.iter().enumerate() {
         let m = &p.message;
         if registry.submitters.get(&m.signer).map(|s| s.key) != Some(p.key) {
-            return Err(Error::BadSignature(format!("record {r}: submitter `{}` was re-keyed while this batch was in flight; sign again with the new key", m.signer)));
+            return Err(Error::BadSignature(format!(
+                "record {r}: submitter `{}` was re-keyed while this batch was in flight; sign again with the new key",
+                m.signer
+            )));
         }
         let conflict = |index| Error::MessageIdReused { record: r, submitter: m.signer.clone(), message_id: m.message_id.clone(), index };
         if let Some((pos, body)) = local.get(&(m.signer.as_str(), m.message_id.as_str())) {
@@ -449,7 +471,14 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: &[Vec<u8>], base: u6
                     None => shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?,
                 };
                 let proof = st.tree.inclusion_proof(index, size)?;
-                Ok(Ack { index, message_id, duplicate, why_token: Some(shared.secret.why_token(index)), warnings, receipt: Receipt::new(&bytes, index, proof, &checkpoint) })
+                Ok(Ack {
+                    index,
+                    message_id,
+                    duplicate,
+                    why_token: Some(shared.secret.why_token(index)),
+                    warnings,
+                    receipt: Receipt::new(&bytes, index, proof, &checkpoint),
+                })
             })
             .collect();
         let _ = job.reply.send(acks.map(|acks| BatchAck { checkpoint: checkpoint.clone(), acks }));
@@ -470,7 +499,9 @@ fn commit_log(shared: &Shared, body_value: Value, effect: Effect) -> Result<Batc
     let mut deletes = Vec::new();
     match &effect {
         Effect::Registry | Effect::Rotate(_) => puts.push((Space::Index, key_registry(base), Vec::new())),
-        Effect::Objection { handle, advertiser } => puts.push((Space::Private, key_objection(handle, advertiser), base.to_be_bytes().to_vec())),
+        Effect::Objection { handle, advertiser } => {
+            puts.push((Space::Private, key_objection(handle, advertiser), base.to_be_bytes().to_vec()))
+        }
         Effect::Erase { handle } => {
             deletes.push((Space::Private, key_recipient(handle)));
             let prefix = key_recipient_index_prefix(handle);
@@ -497,6 +528,13 @@ fn commit_log(shared: &Shared, body_value: Value, effect: Effect) -> Result<Batc
     }
     let st = shared.state.read().map_err(|_| lock_poisoned())?;
     let proof = st.tree.inclusion_proof(base, st.size)?;
-    let ack = Ack { index: base, message_id: None, duplicate: false, why_token: None, warnings: Vec::new(), receipt: Receipt::new(&bytes, base, proof, &st.checkpoint) };
+    let ack = Ack {
+        index: base,
+        message_id: None,
+        duplicate: false,
+        why_token: None,
+        warnings: Vec::new(),
+        receipt: Receipt::new(&bytes, base, proof, &st.checkpoint),
+    };
     Ok(BatchAck { checkpoint: st.checkpoint.clone(), acks: vec![ack] })
 }

@@ -76,7 +76,10 @@ impl Entry {
         out.extend_from_slice(B64.encode(sig).as_bytes());
         out.extend_from_slice(b"\",\"v\":1}");
         if out.len() > MAX_ENTRY_BYTES {
-            return Err(Error::malformed("entry", format!("{} bytes is over the {MAX_ENTRY_BYTES}-byte limit; shorten the record's free text or lineage", out.len())));
+            return Err(Error::malformed(
+                "entry",
+                format!("{} bytes is over the {MAX_ENTRY_BYTES}-byte limit; shorten the record's free text or lineage", out.len()),
+            ));
         }
         Ok(out)
     }

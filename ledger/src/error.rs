@@ -38,7 +38,9 @@ pub enum Error {
     #[error("storage failed: {0}; nothing was acknowledged, retry once the disk is healthy")]
     Storage(String),
     /// The stored log does not match its own signed checkpoint: refuse to serve it.
-    #[error("the stored log is corrupt: {0}. Refusing to serve it; restore the data folder from a backup or run `sightline fsck` for details")]
+    #[error(
+        "the stored log is corrupt: {0}. Refusing to serve it; restore the data folder from a backup or run `sightline fsck` for details"
+    )]
     Corrupt(String),
     /// A recipient's personal part was erased (crypto-shredded).
     #[error("the personal part of this record was erased on request (GDPR Art. 17)")]

@@ -77,13 +77,35 @@ pub struct ExportSummary {
 }
 
 const CSV_HEADER: [&str; 18] = [
-    "index", "logged_at", "submitter", "message_id", "channel", "served_at", "member_state", "brand", "subject", "campaign_id",
-    "on_behalf_of", "payer", "political", "linked_to", "include_criteria", "exclude_criteria", "data_sources", "flags",
+    "index",
+    "logged_at",
+    "submitter",
+    "message_id",
+    "channel",
+    "served_at",
+    "member_state",
+    "brand",
+    "subject",
+    "campaign_id",
+    "on_behalf_of",
+    "payer",
+    "political",
+    "linked_to",
+    "include_criteria",
+    "exclude_criteria",
+    "data_sources",
+    "flags",
 ];
 
 /// Streams an export of the log at its current checkpoint into `out`.
 /// `progress(done, total)` is called as entries are read.
-pub fn export(ledger: &Ledger, filter: &ExportFilter, format: ExportFormat, out: &mut dyn Write, progress: &dyn Fn(u64, u64)) -> Result<ExportSummary> {
+pub fn export(
+    ledger: &Ledger,
+    filter: &ExportFilter,
+    format: ExportFormat,
+    out: &mut dyn Write,
+    progress: &dyn Fn(u64, u64),
+) -> Result<ExportSummary> {
     let (size, checkpoint) = ledger.head()?;
     let complete = filter.selects_everything();
     let io = |e: std::io::Error| Error::Storage(format!("writing the export failed: {e}"));

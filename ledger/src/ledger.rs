@@ -87,7 +87,14 @@ impl Ledger {
     /// (`Error::Corrupt`) if its tree does not match.
     pub fn open(store: Arc<dyn Store>, signer: NoteSigner, secret: ServerSecret, options: LedgerOptions) -> Result<Ledger> {
         if signer.name() != options.origin {
-            return Err(Error::malformed("log key", format!("the key is named `{}` but the log origin is `{}`; a checkpoint key must be named after its origin", signer.name(), options.origin)));
+            return Err(Error::malformed(
+                "log key",
+                format!(
+                    "the key is named `{}` but the log origin is `{}`; a checkpoint key must be named after its origin",
+                    signer.name(),
+                    options.origin
+                ),
+            ));
         }
         let state = match store.head()? {
             None => genesis(&*store, &signer)?,
@@ -232,7 +239,11 @@ impl Ledger {
             }
             (st.tree.inclusion_proof(index, st.size)?, st.checkpoint.clone(), st.size)
         };
-        let entry = self.shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} < size {size} is missing from the store")))?;
+        let entry = self
+            .shared
+            .store
+            .entry(index)?
+            .ok_or_else(|| Error::Corrupt(format!("entry {index} < size {size} is missing from the store")))?;
         Ok(Receipt::new(&entry, index, proof, &checkpoint))
     }
 
@@ -252,7 +263,9 @@ impl Ledger {
         let Some(handle) = store.get(Space::Private, &append::key_entry_handle(index))? else {
             return Ok(if store.get(Space::Private, &append::key_erased(index))?.is_some() { Some(PersonalState::Erased) } else { None });
         };
-        let (Some(key), Some(sealed)) = (store.get(Space::Private, &append::key_recipient(&handle))?, store.get(Space::Private, &append::key_personal(index))?) else {
+        let (Some(key), Some(sealed)) =
+            (store.get(Space::Private, &append::key_recipient(&handle))?, store.get(Space::Private, &append::key_personal(index))?)
+        else {
             return Ok(Some(PersonalState::Erased));
         };
         let key: [u8; 32] = key.try_into().map_err(|_| Error::Corrupt("a recipient key is not 32 bytes".into()))?;
@@ -266,7 +279,10 @@ impl Ledger {
         let store = &self.shared.store;
         let Some(handle) = store.get(Space::Private, &append::key_entry_handle(index))? else { return Ok(Vec::new()) };
         let rows = store.scan(Space::Private, &append::key_recipient_index_prefix(&handle))?;
-        Ok(rows.iter().filter_map(|(k, _)| k.get(k.len().saturating_sub(8)..).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes)).collect())
+        Ok(rows
+            .iter()
+            .filter_map(|(k, _)| k.get(k.len().saturating_sub(8)..).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes))
+            .collect())
     }
 
     /// Re-reads every entry and checks leaf hashes, the chain and the root (`fsck`).
@@ -326,7 +342,12 @@ impl Drop for Ledger {
 
 /// A new log: entry 0 announces the log key, signed by itself (SPEC.md §3.1).
 fn genesis(store: &dyn Store, signer: &NoteSigner) -> Result<State> {
-    let body = LogKeyBody { kind: crate::record::Kind::LogKey, signer: "log".into(), vkey: signer.vkey(), announced_at: format_time(time::OffsetDateTime::now_utc()) };
+    let body = LogKeyBody {
+        kind: crate::record::Kind::LogKey,
+        signer: "log".into(),
+        vkey: signer.vkey(),
+        announced_at: format_time(time::OffsetDateTime::now_utc()),
+    };
     let body_value = serde_json::to_value(&body).map_err(|e| Error::malformed("genesis", e.to_string()))?;
     let body_jcs = jcs(&body_value)?;
     let sig = signer.sign_bytes(&crate::canonical::signed_message(&body_jcs));
@@ -359,11 +380,17 @@ pub(crate) fn sign_checkpoint(signer: &NoteSigner, tree: &Tree, size: u64) -> Re
 fn load(store: &dyn Store, signer: &NoteSigner, size: u64, checkpoint: String) -> Result<State> {
     let mut registry = Registry::default();
     for (k, _) in store.scan(Space::Index, b"reg/")? {
-        let index = k.get(4..12).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).ok_or_else(|| Error::Corrupt("a registry index key is malformed".into()))?;
+        let index = k
+            .get(4..12)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes)
+            .ok_or_else(|| Error::Corrupt("a registry index key is malformed".into()))?;
         let bytes = store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("registry entry {index} is missing")))?;
         registry.apply_entry(index, &bytes)?;
     }
-    let current = registry.current_log_key().ok_or_else(|| Error::Corrupt("the log announces no log key (entry 0 must be a log_key entry)".into()))?;
+    let current = registry
+        .current_log_key()
+        .ok_or_else(|| Error::Corrupt("the log announces no log key (entry 0 must be a log_key entry)".into()))?;
     if current.vkey() != signer.vkey() {
         return Err(Error::Corrupt(format!(
             "the log key given ({}) is not the log's current key ({}); point the server at the key file of this data folder",

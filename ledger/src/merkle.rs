@@ -53,15 +53,9 @@ fn split_point(n: u64) -> u64 {
 
 fn hash_pairs(level: &[Hash]) -> Vec<Hash> {
     if level.len() >= PARALLEL_MIN {
-        level
-            .par_chunks_exact(2)
-            .map(|p| node_hash(&p[0], &p[1]))
-            .collect()
+        level.par_chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect()
     } else {
-        level
-            .chunks_exact(2)
-            .map(|p| node_hash(&p[0], &p[1]))
-            .collect()
+        level.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect()
     }
 }
 
@@ -187,7 +181,9 @@ impl Tree {
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
         self.check_size(new)?;
         if old > new {
-            return Err(Error::OutOfRange(format!("old size {old} is larger than new size {new}; a consistency proof goes from an older, smaller tree to a newer one")));
+            return Err(Error::OutOfRange(format!(
+                "old size {old} is larger than new size {new}; a consistency proof goes from an older, smaller tree to a newer one"
+            )));
         }
         let mut proof = Vec::with_capacity(64);
         if old == 0 || old == new {
@@ -220,7 +216,10 @@ impl Tree {
 
     fn check_size(&self, size: u64) -> Result<()> {
         if size > self.size() {
-            return Err(Error::OutOfRange(format!("tree size {size} is beyond the {} leaves this tree holds; ask for a size up to the latest checkpoint", self.size())));
+            return Err(Error::OutOfRange(format!(
+                "tree size {size} is beyond the {} leaves this tree holds; ask for a size up to the latest checkpoint",
+                self.size()
+            )));
         }
         Ok(())
     }
@@ -254,15 +253,16 @@ fn bad(why: String) -> Error {
 /// Recomputes the root an RFC 9162 §2.1.3.2 inclusion proof leads to.
 pub fn root_from_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash]) -> Result<Hash> {
     if index >= size {
-        return Err(bad(format!(
-            "entry {index} cannot be in a tree of size {size}"
-        )));
+        return Err(bad(format!("entry {index} cannot be in a tree of size {size}")));
     }
     let (mut fnode, mut snode) = (index, size - 1);
     let mut r = *leaf;
     for p in proof {
         if snode == 0 {
-            return Err(bad(format!("the inclusion proof has {} hashes, more than a tree of size {size} needs for entry {index}", proof.len())));
+            return Err(bad(format!(
+                "the inclusion proof has {} hashes, more than a tree of size {size} needs for entry {index}",
+                proof.len()
+            )));
         }
         if fnode & 1 == 1 || fnode == snode {
             r = node_hash(p, &r);
@@ -277,19 +277,16 @@ pub fn root_from_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash]) -
         snode >>= 1;
     }
     if snode != 0 {
-        return Err(bad(format!("the inclusion proof has {} hashes, fewer than a tree of size {size} needs for entry {index}", proof.len())));
+        return Err(bad(format!(
+            "the inclusion proof has {} hashes, fewer than a tree of size {size} needs for entry {index}",
+            proof.len()
+        )));
     }
     Ok(r)
 }
 
 /// Verifies an RFC 9162 §2.1.3.2 inclusion proof.
-pub fn verify_inclusion(
-    leaf: &Hash,
-    index: u64,
-    size: u64,
-    proof: &[Hash],
-    root: &Hash,
-) -> Result<()> {
+pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root: &Hash) -> Result<()> {
     let got = root_from_inclusion(leaf, index, size, proof)?;
     if got != *root {
         return Err(bad(format!(
@@ -303,50 +300,32 @@ pub fn verify_inclusion(
 
 /// Verifies an RFC 9162 §2.1.4.2 consistency proof from (`size1`, `root1`) to
 /// (`size2`, `root2`), with the size-0 rule of the module docs.
-pub fn verify_consistency(
-    size1: u64,
-    size2: u64,
-    root1: &Hash,
-    root2: &Hash,
-    proof: &[Hash],
-) -> Result<()> {
+pub fn verify_consistency(size1: u64, size2: u64, root1: &Hash, root2: &Hash, proof: &[Hash]) -> Result<()> {
     if size1 > size2 {
-        return Err(bad(format!(
-            "old size {size1} is larger than new size {size2}; a log never shrinks"
-        )));
+        return Err(bad(format!("old size {size1} is larger than new size {size2}; a log never shrinks")));
     }
     if size1 == 0 {
         if !proof.is_empty() {
-            return Err(bad(format!(
-                "a consistency proof from size 0 must be empty, this one has {} hashes",
-                proof.len()
-            )));
+            return Err(bad(format!("a consistency proof from size 0 must be empty, this one has {} hashes", proof.len())));
         }
         if *root1 != empty_root() || (size2 == 0 && *root2 != empty_root()) {
-            return Err(bad(
-                "the root of a tree of size 0 must be SHA-256(\"\") (47DEQpj8...)".into(),
-            ));
+            return Err(bad("the root of a tree of size 0 must be SHA-256(\"\") (47DEQpj8...)".into()));
         }
         return Ok(());
     }
     if size1 == size2 {
         if !proof.is_empty() {
-            return Err(bad(format!(
-                "a consistency proof between equal sizes must be empty, this one has {} hashes",
-                proof.len()
-            )));
+            return Err(bad(format!("a consistency proof between equal sizes must be empty, this one has {} hashes", proof.len())));
         }
         if root1 != root2 {
-            return Err(bad(format!("two different roots for the same tree size {size1}: the log forked; keep both checkpoints as evidence")));
+            return Err(bad(format!(
+                "two different roots for the same tree size {size1}: the log forked; keep both checkpoints as evidence"
+            )));
         }
         return Ok(());
     }
     let (first, rest) = match proof.split_first() {
-        None => {
-            return Err(bad(format!(
-                "the consistency proof from size {size1} to {size2} is empty"
-            )))
-        }
+        None => return Err(bad(format!("the consistency proof from size {size1} to {size2} is empty"))),
         Some(_) if size1.is_power_of_two() => (root1, proof),
         Some((first, rest)) => (first, rest),
     };
@@ -374,10 +353,7 @@ pub fn verify_consistency(
         snode >>= 1;
     }
     if snode != 0 {
-        return Err(bad(format!(
-            "the consistency proof from size {size1} to {size2} has {} hashes, fewer than needed",
-            proof.len()
-        )));
+        return Err(bad(format!("the consistency proof from size {size1} to {size2} has {} hashes, fewer than needed", proof.len())));
     }
     if fr != *root1 || sr != *root2 {
         let which = if fr != *root1 { "old" } else { "new" };

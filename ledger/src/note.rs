@@ -43,13 +43,7 @@ fn check_name(what: &'static str, name: &str) -> Result<()> {
 /// No ASCII control characters except newline (C2SP signed-note §Format).
 fn check_text(what: &'static str, text: &str) -> Result<()> {
     match text.chars().find(|c| *c < ' ' && *c != '\n') {
-        Some(c) => Err(Error::malformed(
-            what,
-            format!(
-                "control character U+{:04X}; only newlines are allowed",
-                c as u32
-            ),
-        )),
+        Some(c) => Err(Error::malformed(what, format!("control character U+{:04X}; only newlines are allowed", c as u32))),
         None => Ok(()),
     }
 }
@@ -67,32 +61,22 @@ fn hex_id(name: &str, id: [u8; 4]) -> String {
 fn split_key<'a>(what: &'static str, s: &'a str) -> Result<(&'a str, [u8; 4], [u8; 32])> {
     let mut parts = s.splitn(3, '+');
     let (Some(name), Some(id_hex), Some(key64)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(Error::malformed(
-            what,
-            "expected `<name>+<key id>+<base64 key>`",
-        ));
+        return Err(Error::malformed(what, "expected `<name>+<key id>+<base64 key>`"));
     };
     check_name(what, name)?;
     let mut id = [0u8; 4];
-    let lower = id_hex
-        .bytes()
-        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let lower = id_hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     if !lower || hex::decode_to_slice(id_hex, &mut id).is_err() {
         let why = format!("key id `{id_hex}` is not 8 lower-case hex digits");
         return Err(Error::malformed(what, why));
     }
-    let raw = B64
-        .decode(key64)
-        .map_err(|_| Error::malformed(what, "key is not base64"))?;
+    let raw = B64.decode(key64).map_err(|_| Error::malformed(what, "key is not base64"))?;
     match raw.split_first() {
         Some((&ED25519, key)) => match <[u8; 32]>::try_from(key) {
             Ok(key) => Ok((name, id, key)),
             Err(_) => Err(Error::malformed(what, "an Ed25519 key must be 32 bytes")),
         },
-        _ => Err(Error::malformed(
-            what,
-            "only Ed25519 keys (type 0x01) are supported",
-        )),
+        _ => Err(Error::malformed(what, "only Ed25519 keys (type 0x01) are supported")),
     }
 }
 
@@ -119,11 +103,7 @@ pub struct NoteSigner {
 
 impl std::fmt::Debug for NoteSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "NoteSigner({}, secret redacted)",
-            hex_id(&self.name, self.key_id)
-        )
+        write!(f, "NoteSigner({}, secret redacted)", hex_id(&self.name, self.key_id))
     }
 }
 
@@ -136,19 +116,13 @@ impl NoteSigner {
 
     fn new(name: &str, key: SigningKey) -> Self {
         let key_id = key_id(name, &typed(key.verifying_key().as_bytes()));
-        NoteSigner {
-            name: name.to_string(),
-            key,
-            key_id,
-        }
+        NoteSigner { name: name.to_string(), key, key_id }
     }
 
     /// Parses `PRIVATE+KEY+<name>+<hex8 key id>+<base64(0x01 || seed)>`.
     pub fn from_skey(skey: &str) -> Result<Self> {
         let what = "private note key";
-        let rest = skey
-            .strip_prefix(SKEY_PREFIX)
-            .ok_or_else(|| Error::malformed(what, "does not start with PRIVATE+KEY+"))?;
+        let rest = skey.strip_prefix(SKEY_PREFIX).ok_or_else(|| Error::malformed(what, "does not start with PRIVATE+KEY+"))?;
         let (name, id, seed) = split_key(what, rest)?;
         let signer = Self::new(name, SigningKey::from_bytes(&seed));
         check_id(what, name, id, signer.key.verifying_key().as_bytes())?;
@@ -158,10 +132,7 @@ impl NoteSigner {
     /// The private key string (keep it secret).
     pub fn skey(&self) -> String {
         let id = hex_id(&self.name, self.key_id);
-        format!(
-            "{SKEY_PREFIX}{id}+{}",
-            B64.encode(typed(self.key.as_bytes()))
-        )
+        format!("{SKEY_PREFIX}{id}+{}", B64.encode(typed(self.key.as_bytes())))
     }
 
     /// The public verifier key string.
@@ -182,11 +153,7 @@ impl NoteSigner {
     /// The matching verifier.
     pub fn verifier(&self) -> NoteVerifier {
         let key = self.key.verifying_key();
-        NoteVerifier {
-            name: self.name.clone(),
-            key_id: self.key_id,
-            key,
-        }
+        NoteVerifier { name: self.name.clone(), key_id: self.key_id, key }
     }
 
     /// A raw Ed25519 signature of `msg`.
@@ -197,16 +164,10 @@ impl NoteSigner {
     /// Signs `text` (which must end in a newline) into a complete note.
     pub fn sign_note(&self, text: &str) -> Result<String> {
         if !text.ends_with('\n') {
-            return Err(Error::malformed(
-                "signed note",
-                "the text must end with a newline",
-            ));
+            return Err(Error::malformed("signed note", "the text must end with a newline"));
         }
         check_text("signed note", text)?;
-        let mut note = SignedNote {
-            text: text.to_string(),
-            signatures: Vec::new(),
-        };
+        let mut note = SignedNote { text: text.to_string(), signatures: Vec::new() };
         note.add_signature(self);
         Ok(note.to_text())
     }
@@ -225,14 +186,9 @@ impl NoteVerifier {
     pub fn from_vkey(vkey: &str) -> Result<Self> {
         let what = "note verifier key";
         let (name, key_id, raw) = split_key(what, vkey)?;
-        let key = VerifyingKey::from_bytes(&raw)
-            .map_err(|_| Error::malformed(what, "not an Ed25519 public key"))?;
+        let key = VerifyingKey::from_bytes(&raw).map_err(|_| Error::malformed(what, "not an Ed25519 public key"))?;
         check_id(what, name, key_id, &raw)?;
-        Ok(NoteVerifier {
-            name: name.to_string(),
-            key_id,
-            key,
-        })
+        Ok(NoteVerifier { name: name.to_string(), key_id, key })
     }
 
     /// The verifier key string.
@@ -291,21 +247,14 @@ impl SignedNote {
     pub fn parse(note: &str) -> Result<Self> {
         let m = |why: String| Error::malformed("signed note", why);
         check_text("signed note", note)?;
-        let split = note
-            .rfind("\n\n")
-            .ok_or_else(|| m("no blank line before the signatures".into()))?;
+        let split = note.rfind("\n\n").ok_or_else(|| m("no blank line before the signatures".into()))?;
         let (text, sigs) = (&note[..split + 1], &note[split + 2..]);
         let Some(sigs) = sigs.strip_suffix('\n') else {
-            return Err(m(
-                "no signature lines, or the last one lacks its newline".into()
-            ));
+            return Err(m("no signature lines, or the last one lacks its newline".into()));
         };
         let lines: Vec<&str> = sigs.split('\n').collect();
         if lines.len() > MAX_SIGNATURES {
-            return Err(m(format!(
-                "{} signatures, more than {MAX_SIGNATURES}",
-                lines.len()
-            )));
+            return Err(m(format!("{} signatures, more than {MAX_SIGNATURES}", lines.len())));
         }
         let mut signatures = Vec::with_capacity(lines.len());
         for line in lines {
@@ -315,23 +264,13 @@ impl SignedNote {
                 .ok_or_else(|| m(format!("`{line}` is not a line `— <key name> <signature>`")))?;
             check_name("signed note", name)?;
             let raw = B64.decode(b64).unwrap_or_default();
-            let Some((id, sig)) = raw.split_first_chunk::<4>().filter(|(_, s)| !s.is_empty())
-            else {
-                return Err(m(format!(
-                    "the signature by `{name}` is not base64 of key id || signature"
-                )));
+            let Some((id, sig)) = raw.split_first_chunk::<4>().filter(|(_, s)| !s.is_empty()) else {
+                return Err(m(format!("the signature by `{name}` is not base64 of key id || signature")));
             };
             let (name, key_id, signature) = (name.to_string(), *id, sig.to_vec());
-            signatures.push(NoteSignature {
-                name,
-                key_id,
-                signature,
-            });
+            signatures.push(NoteSignature { name, key_id, signature });
         }
-        Ok(SignedNote {
-            text: text.to_string(),
-            signatures,
-        })
+        Ok(SignedNote { text: text.to_string(), signatures })
     }
 
     /// The note: text, blank line, signature lines.
@@ -379,16 +318,8 @@ impl SignedNote {
     /// Adds the signature of `signer` over the text (replacing an older one by the same key).
     pub fn add_signature(&mut self, signer: &NoteSigner) {
         let signature = signer.sign_bytes(self.text.as_bytes()).to_vec();
-        let sig = NoteSignature {
-            name: signer.name.clone(),
-            key_id: signer.key_id,
-            signature,
-        };
-        match self
-            .signatures
-            .iter_mut()
-            .find(|s| s.name == sig.name && s.key_id == sig.key_id)
-        {
+        let sig = NoteSignature { name: signer.name.clone(), key_id: signer.key_id, signature };
+        match self.signatures.iter_mut().find(|s| s.name == sig.name && s.key_id == sig.key_id) {
             Some(existing) => *existing = sig,
             None => self.signatures.push(sig),
         }
@@ -408,12 +339,7 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// `<origin>\n<size>\n<base64 root>\n` followed by the extension lines.
     pub fn to_text(&self) -> String {
-        let mut out = format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            B64.encode(self.root)
-        );
+        let mut out = format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root));
         for e in &self.extensions {
             out.push_str(e);
             out.push('\n');
@@ -426,38 +352,24 @@ impl Checkpoint {
     pub fn parse(text: &str) -> Result<Self> {
         let m = |why: String| Error::malformed("checkpoint", why);
         check_text("checkpoint", text)?;
-        let body = text
-            .strip_suffix('\n')
-            .ok_or_else(|| m("no final newline".into()))?;
+        let body = text.strip_suffix('\n').ok_or_else(|| m("no final newline".into()))?;
         let lines: Vec<&str> = body.split('\n').collect();
         if lines.len() < 3 || lines.iter().any(|l| l.is_empty()) {
-            return Err(m(
-                "expected non-empty lines: origin, tree size, root hash[, extensions]".into(),
-            ));
+            return Err(m("expected non-empty lines: origin, tree size, root hash[, extensions]".into()));
         }
         let size_s = lines[1];
-        let canonical = size_s.bytes().all(|b| b.is_ascii_digit())
-            && !(size_s.len() > 1 && size_s.starts_with('0'));
+        let canonical = size_s.bytes().all(|b| b.is_ascii_digit()) && !(size_s.len() > 1 && size_s.starts_with('0'));
         let size = size_s
             .parse::<u64>()
             .ok()
             .filter(|_| canonical)
-            .ok_or_else(|| {
-                m(format!(
-                    "tree size `{size_s}` is not a decimal u64 without leading zeros"
-                ))
-            })?;
+            .ok_or_else(|| m(format!("tree size `{size_s}` is not a decimal u64 without leading zeros")))?;
         let root = B64
             .decode(lines[2])
             .ok()
             .and_then(|r| Hash::try_from(r).ok())
             .ok_or_else(|| m("the root hash is not base64 of 32 bytes".into()))?;
         let extensions = lines[3..].iter().map(|l| l.to_string()).collect();
-        Ok(Checkpoint {
-            origin: lines[0].to_string(),
-            size,
-            root,
-            extensions,
-        })
+        Ok(Checkpoint { origin: lines[0].to_string(), size, root, extensions })
     }
 }

@@ -366,7 +366,10 @@ impl Body {
     /// Parses and validates a body (SPEC.md §3). `record` is the position in the
     /// submitted batch, used only in error messages.
     pub fn parse(value: &Value, record: usize) -> Result<Body> {
-        let kind = value.get("kind").and_then(Value::as_str).ok_or_else(|| invalid(record, "kind", "missing; expected one of log_key, submitter, party, message, objection, erasure"))?;
+        let kind = value
+            .get("kind")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(record, "kind", "missing; expected one of log_key, submitter, party, message, objection, erasure"))?;
         let body = match kind {
             "log_key" => Body::LogKey(typed(value, record)?),
             "submitter" => Body::Submitter(typed(value, record)?),
@@ -374,7 +377,13 @@ impl Body {
             "message" => Body::Message(Box::new(typed(value, record)?)),
             "objection" => Body::Objection(typed(value, record)?),
             "erasure" => Body::Erasure(typed(value, record)?),
-            other => return Err(invalid(record, "kind", format!("unknown kind `{other}`; expected one of log_key, submitter, party, message, objection, erasure"))),
+            other => {
+                return Err(invalid(
+                    record,
+                    "kind",
+                    format!("unknown kind `{other}`; expected one of log_key, submitter, party, message, objection, erasure"),
+                ))
+            }
         };
         body.validate(record)?;
         Ok(body)
@@ -410,7 +419,13 @@ impl Body {
     }
 
     fn validate(&self, r: usize) -> Result<()> {
-        let log_signed = |signer: &str| if signer == "log" { Ok(()) } else { Err(invalid(r, "signer", "must be \"log\" for records the log operator writes")) };
+        let log_signed = |signer: &str| {
+            if signer == "log" {
+                Ok(())
+            } else {
+                Err(invalid(r, "signer", "must be \"log\" for records the log operator writes"))
+            }
+        };
         match self {
             Body::LogKey(b) => {
                 log_signed(&b.signer)?;

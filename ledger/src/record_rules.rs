@@ -4,14 +4,12 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::error::Result;
-use crate::record::{
-    check_hex32, check_id, check_text, check_time, invalid, Channel, Disclosed, MessageBody, SourceKind,
-};
+use crate::record::{check_hex32, check_id, check_text, check_time, invalid, Channel, Disclosed, MessageBody, SourceKind};
 
 /// EU Member States as SPEC.md §1 spells them (`EL` for Greece).
 pub const MEMBER_STATES: [&str; 27] = [
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT", "LT", "LU", "LV",
-    "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL",
+    "PT", "RO", "SE", "SI", "SK",
 ];
 
 const MAX_CRITERIA: usize = 64;
@@ -34,7 +32,11 @@ fn check_delivery(m: &MessageBody, r: usize) -> Result<()> {
     let d = &m.delivery;
     check_time(r, "delivery.served_at", &d.served_at)?;
     if !MEMBER_STATES.contains(&d.member_state.as_str()) {
-        return Err(invalid(r, "delivery.member_state", format!("`{}` is not an EU Member State code (use EL for Greece)", d.member_state)));
+        return Err(invalid(
+            r,
+            "delivery.member_state",
+            format!("`{}` is not an EU Member State code (use EL for Greece)", d.member_state),
+        ));
     }
     let c = &d.creative;
     check_hex32(r, "delivery.creative.sha256", &c.sha256)?;
@@ -75,7 +77,11 @@ fn check_sponsor(m: &MessageBody, r: usize) -> Result<()> {
         }
         if let Disclosed::Value(a) = &p.amount {
             if !is_decimal(&a.value) {
-                return Err(invalid(r, "sponsor.political.amount.value", "must be a decimal string with at most 2 decimals, e.g. \"48000.00\""));
+                return Err(invalid(
+                    r,
+                    "sponsor.political.amount.value",
+                    "must be a decimal string with at most 2 decimals, e.g. \"48000.00\"",
+                ));
             }
             if !(a.currency.len() == 3 && a.currency.bytes().all(|b| b.is_ascii_uppercase())) {
                 return Err(invalid(r, "sponsor.political.amount.currency", "must be an ISO 4217 code such as EUR"));

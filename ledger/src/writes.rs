@@ -23,7 +23,8 @@ impl Ledger {
             let jobs = self.jobs.lock().map_err(|_| Error::ShuttingDown)?;
             jobs.as_ref().ok_or(Error::ShuttingDown)?.send(job).map_err(|_| Error::ShuttingDown)?;
         }
-        rx.recv().map_err(|_| Error::Storage("the append thread stopped before answering; nothing from this request was acknowledged".into()))?
+        rx.recv()
+            .map_err(|_| Error::Storage("the append thread stopped before answering; nothing from this request was acknowledged".into()))?
     }
 
     /// Appends a submitter's batch, all or nothing. Blocks until durable.
@@ -53,13 +54,30 @@ impl Ledger {
     }
 
     /// Registers a party: sponsor, payer or controlling entity (SPEC.md §3.3).
-    pub fn register_party(&self, party: &str, name: &str, contact: &str, established_in: &str, ultimately_controlled_by: &str) -> Result<BatchAck> {
+    pub fn register_party(
+        &self,
+        party: &str,
+        name: &str,
+        contact: &str,
+        established_in: &str,
+        ultimately_controlled_by: &str,
+    ) -> Result<BatchAck> {
         let reg = self.registry()?;
         if reg.parties.contains_key(party) {
-            return Err(crate::record::invalid(0, "party", format!("party `{party}` is already registered (entry {})", reg.parties[party].index)));
+            return Err(crate::record::invalid(
+                0,
+                "party",
+                format!("party `{party}` is already registered (entry {})", reg.parties[party].index),
+            ));
         }
-        if !["self", crate::record::NOT_DISCLOSED].contains(&ultimately_controlled_by) && !reg.parties.contains_key(ultimately_controlled_by) {
-            return Err(crate::record::invalid(0, "ultimately_controlled_by", format!("party `{ultimately_controlled_by}` is not registered; register it first, or say \"self\" or \"not_disclosed\"")));
+        if !["self", crate::record::NOT_DISCLOSED].contains(&ultimately_controlled_by)
+            && !reg.parties.contains_key(ultimately_controlled_by)
+        {
+            return Err(crate::record::invalid(
+                0,
+                "ultimately_controlled_by",
+                format!("party `{ultimately_controlled_by}` is not registered; register it first, or say \"self\" or \"not_disclosed\""),
+            ));
         }
         let body = PartyBody {
             kind: Kind::Party,
@@ -112,9 +130,17 @@ impl Ledger {
         let handle = self.shared.secret.recipient_handle(identifier);
         let count = self.shared.store.scan(crate::store::Space::Private, &append::key_recipient_index_prefix(&handle))?.len();
         if count == 0 {
-            return Err(Error::OutOfRange("this ledger holds no personal data for that recipient (never received a message, or already erased)".into()));
+            return Err(Error::OutOfRange(
+                "this ledger holds no personal data for that recipient (never received a message, or already erased)".into(),
+            ));
         }
-        let body = crate::record::ErasureBody { kind: Kind::Erasure, signer: "log".into(), by: by.into(), records: count as u64, requested_at: now() };
+        let body = crate::record::ErasureBody {
+            kind: Kind::Erasure,
+            signer: "log".into(),
+            by: by.into(),
+            records: count as u64,
+            requested_at: now(),
+        };
         self.append_log(to_value(&body)?, Effect::Erase { handle })
     }
 

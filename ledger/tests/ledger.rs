@@ -158,7 +158,14 @@ fn the_wrong_log_key_is_refused() {
     drop(open(dir.path(), &keys).unwrap());
     let store = SledStore::open(dir.path()).unwrap();
     let other = NoteSigner::generate(common::ORIGIN).unwrap();
-    let err = sightline_ledger::Ledger::open(Arc::new(store), other, keys.secret.clone(), sightline_ledger::LedgerOptions { origin: common::ORIGIN.into(), max_batch_records: 100 }).err().unwrap();
+    let err = sightline_ledger::Ledger::open(
+        Arc::new(store),
+        other,
+        keys.secret.clone(),
+        sightline_ledger::LedgerOptions { origin: common::ORIGIN.into(), max_batch_records: 100 },
+    )
+    .err()
+    .unwrap();
     assert!(err.to_string().contains("not the log's current key"), "{err}");
 }
 
@@ -168,7 +175,13 @@ fn erasure_shreds_personal_parts_and_the_log_still_verifies() {
     let keys = Keys::fixed();
     let ledger = open(dir.path(), &keys).unwrap();
     register(&ledger, &keys);
-    let ack = ledger.submit(vec![submission(&keys, "m-1", "alice@example.org"), submission(&keys, "m-2", "Alice@Example.org "), submission(&keys, "m-3", "bob@example.org")]).unwrap();
+    let ack = ledger
+        .submit(vec![
+            submission(&keys, "m-1", "alice@example.org"),
+            submission(&keys, "m-2", "Alice@Example.org "),
+            submission(&keys, "m-3", "bob@example.org"),
+        ])
+        .unwrap();
     let (a1, a2, b) = (ack.acks[0].index, ack.acks[1].index, ack.acks[2].index);
     assert_eq!(ledger.recipient_entries(a1).unwrap(), vec![a1, a2]);
     assert!(matches!(ledger.personal(a1).unwrap(), Some(PersonalState::Present(_))));
@@ -215,7 +228,8 @@ fn the_log_key_rotates_without_a_new_log() {
     assert!(open(dir.path(), &keys).is_err(), "the old key no longer opens the log");
     let store = SledStore::open(dir.path()).unwrap();
     let options = sightline_ledger::LedgerOptions { origin: common::ORIGIN.into(), max_batch_records: 100 };
-    let reopened = sightline_ledger::Ledger::open(Arc::new(store), NoteSigner::from_skey(&next_skey).unwrap(), keys.secret.clone(), options).unwrap();
+    let reopened =
+        sightline_ledger::Ledger::open(Arc::new(store), NoteSigner::from_skey(&next_skey).unwrap(), keys.secret.clone(), options).unwrap();
     assert_eq!(reopened.registry().unwrap().log_keys.len(), 2);
     reopened.receipt(0).unwrap().verify(&[next_vkey]).unwrap();
 }

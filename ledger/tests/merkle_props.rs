@@ -3,16 +3,12 @@
 //! every size match a fresh build, truncate + re-extend is lossless.
 
 use proptest::prelude::*;
-use sightline_ledger::merkle::{
-    leaf_hash, root_from_inclusion, verify_consistency, verify_inclusion, Hash, Tree,
-};
+use sightline_ledger::merkle::{leaf_hash, root_from_inclusion, verify_consistency, verify_inclusion, Hash, Tree};
 
 const MAX_LEAVES: usize = 300;
 
 fn leaves(n: usize, seed: u64) -> Vec<Hash> {
-    (0..n)
-        .map(|i| leaf_hash(&[seed.to_be_bytes(), (i as u64).to_be_bytes()].concat()))
-        .collect()
+    (0..n).map(|i| leaf_hash(&[seed.to_be_bytes(), (i as u64).to_be_bytes()].concat())).collect()
 }
 
 /// Appends `all` to `t` by alternating extends and pushes of the given chunk sizes.

@@ -8,13 +8,9 @@ use std::path::{Path, PathBuf};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde_json::Value;
-use sightline_ledger::merkle::{
-    empty_root, leaf_hash, verify_consistency, verify_inclusion, Hash, Tree,
-};
+use sightline_ledger::merkle::{empty_root, leaf_hash, verify_consistency, verify_inclusion, Hash, Tree};
 use sightline_ledger::note::{Checkpoint, NoteSigner, NoteVerifier, SignedNote};
-use sightline_ledger::tiles::{
-    entries_path, parse_tile_path, tile_path, tiles_for_size, TileId, TilePath,
-};
+use sightline_ledger::tiles::{entries_path, parse_tile_path, tile_path, tiles_for_size, TileId, TilePath};
 use sightline_ledger::Error;
 
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors");
@@ -57,9 +53,7 @@ fn proof_vectors(kind: &str) -> Vec<(String, Value)> {
 }
 
 fn raw(v: &Value) -> Vec<u8> {
-    v.as_str()
-        .map(|s| B64.decode(s).expect("vector base64"))
-        .unwrap_or_default()
+    v.as_str().map(|s| B64.decode(s).expect("vector base64")).unwrap_or_default()
 }
 
 /// A vector's "hash": `None` when it is not 32 bytes (a verifier must reject it).
@@ -68,10 +62,7 @@ fn hash(bytes: &[u8]) -> Option<Hash> {
 }
 
 fn raw_proof(v: &Value) -> Vec<Vec<u8>> {
-    v["proof"]
-        .as_array()
-        .map(|a| a.iter().map(raw).collect())
-        .unwrap_or_default()
+    v["proof"].as_array().map(|a| a.iter().map(raw).collect()).unwrap_or_default()
 }
 
 fn typed_proof(raws: &[Vec<u8>]) -> Option<Vec<Hash>> {
@@ -80,10 +71,7 @@ fn typed_proof(raws: &[Vec<u8>]) -> Option<Vec<Hash>> {
 
 fn expectation(name: &str, v: &Value) -> (bool, String) {
     let want_err = v["wantErr"].as_bool().expect("wantErr");
-    (
-        want_err,
-        format!("{name} ({})", v["desc"].as_str().unwrap_or("")),
-    )
+    (want_err, format!("{name} ({})", v["desc"].as_str().unwrap_or("")))
 }
 
 #[test]
@@ -92,15 +80,8 @@ fn transparency_dev_inclusion_vectors() {
     let (mut accepted, mut rejected) = (0, 0);
     for (name, v) in &all {
         let (want_err, what) = expectation(name, v);
-        let (index, size) = (
-            v["leafIdx"].as_u64().unwrap(),
-            v["treeSize"].as_u64().unwrap(),
-        );
-        let ok = match (
-            hash(&raw(&v["leafHash"])),
-            hash(&raw(&v["root"])),
-            typed_proof(&raw_proof(v)),
-        ) {
+        let (index, size) = (v["leafIdx"].as_u64().unwrap(), v["treeSize"].as_u64().unwrap());
+        let ok = match (hash(&raw(&v["leafHash"])), hash(&raw(&v["root"])), typed_proof(&raw_proof(v))) {
             (Some(leaf), Some(root), Some(proof)) => {
                 let res = verify_inclusion(&leaf, index, size, &proof, &root);
                 if let Err(e) = &res {
@@ -118,10 +99,7 @@ fn transparency_dev_inclusion_vectors() {
         }
     }
     assert!(accepted > 0 && rejected > 0);
-    println!(
-        "inclusion vectors: {} ({accepted} accepted, {rejected} rejected)",
-        all.len()
-    );
+    println!("inclusion vectors: {} ({accepted} accepted, {rejected} rejected)", all.len());
 }
 
 #[test]
@@ -133,9 +111,7 @@ fn transparency_dev_consistency_vectors() {
         let (size1, size2) = (v["size1"].as_u64().unwrap(), v["size2"].as_u64().unwrap());
         let (r1, r2, proof) = (raw(&v["root1"]), raw(&v["root2"]), raw_proof(v));
         let ok = match (hash(&r1), hash(&r2), typed_proof(&proof)) {
-            (Some(root1), Some(root2), Some(proof)) => {
-                verify_consistency(size1, size2, &root1, &root2, &proof).is_ok()
-            }
+            (Some(root1), Some(root2), Some(proof)) => verify_consistency(size1, size2, &root1, &root2, &proof).is_ok(),
             // README exception: between equal sizes, verification is only "roots
             // equal, proof empty", so a stand-in that is not 32 bytes may pass. Pad
             // both stand-ins alike and let the verifier decide (it still rejects
@@ -155,34 +131,19 @@ fn transparency_dev_consistency_vectors() {
         }
     }
     assert!(accepted > 0 && rejected > 0);
-    println!(
-        "consistency vectors: {} ({accepted} accepted, {rejected} rejected)",
-        all.len()
-    );
+    println!("consistency vectors: {} ({accepted} accepted, {rejected} rejected)", all.len());
 }
 
 fn hex_hash(v: &Value) -> Hash {
-    hex::decode(v.as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap()
+    hex::decode(v.as_str().unwrap()).unwrap().try_into().unwrap()
 }
 
 #[test]
 fn eight_leaf_tree() {
     let v: Value = serde_json::from_str(&read("merkle-tree-8-leaves.json")).unwrap();
-    let leaves: Vec<Hash> = v["leaf_inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| leaf_hash(&hex::decode(x.as_str().unwrap()).unwrap()))
-        .collect();
-    let roots: Vec<Hash> = v["root_hashes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(hex_hash)
-        .collect();
+    let leaves: Vec<Hash> =
+        v["leaf_inputs"].as_array().unwrap().iter().map(|x| leaf_hash(&hex::decode(x.as_str().unwrap()).unwrap())).collect();
+    let roots: Vec<Hash> = v["root_hashes"].as_array().unwrap().iter().map(hex_hash).collect();
     assert_eq!((leaves.len(), roots.len()), (8, 9));
     assert_eq!(roots[0], empty_root());
     let full = Tree::from_leaf_hashes(leaves.clone());
@@ -193,11 +154,7 @@ fn eight_leaf_tree() {
     let mut grown = Tree::new();
     for (n, root) in roots.iter().enumerate() {
         assert_eq!(grown.root(), *root, "pushed n={n}");
-        assert_eq!(
-            Tree::from_leaf_hashes(leaves[..n].to_vec()).root(),
-            *root,
-            "built n={n}"
-        );
+        assert_eq!(Tree::from_leaf_hashes(leaves[..n].to_vec()).root(), *root, "built n={n}");
         assert_eq!(full.root_at(n as u64).unwrap(), *root, "root_at n={n}");
         for i in 0..n as u64 {
             let p = full.inclusion_proof(i, n as u64).unwrap();
@@ -242,10 +199,7 @@ fn c2sp_signed_note_example() {
     let parsed = SignedNote::parse(&note).unwrap();
     assert_eq!(parsed.text, "This is an example message.\n");
     assert_eq!(parsed.to_text(), note);
-    assert_eq!(
-        parsed.verify(std::slice::from_ref(&verifier)).unwrap()[0].vkey(),
-        verifier.vkey()
-    );
+    assert_eq!(parsed.verify(std::slice::from_ref(&verifier)).unwrap()[0].vkey(), verifier.vkey());
 }
 
 #[test]
@@ -254,110 +208,52 @@ fn go_sumdb_note_vectors() {
     let b = &s[&'B'];
     let signer = NoteSigner::from_skey(field(b, "skey: ")[0]).unwrap();
     let vkeys = field(b, "vkey: ");
-    let (peter, enoch) = (
-        NoteVerifier::from_vkey(vkeys[0]).unwrap(),
-        NoteVerifier::from_vkey(vkeys[1]).unwrap(),
-    );
+    let (peter, enoch) = (NoteVerifier::from_vkey(vkeys[0]).unwrap(), NoteVerifier::from_vkey(vkeys[1]).unwrap());
     assert_eq!(signer.vkey(), vkeys[0]);
-    assert_eq!(
-        (peter.vkey(), enoch.vkey()),
-        (vkeys[0].to_string(), vkeys[1].to_string())
-    );
+    assert_eq!((peter.vkey(), enoch.vkey()), (vkeys[0].to_string(), vkeys[1].to_string()));
     let start = b.iter().position(|l| l == "text:").unwrap() + 1;
     let end = b.iter().position(|l| l.starts_with("sig lines")).unwrap();
     let text: String = b[start..end].iter().map(|l| format!("{l}\n")).collect();
     let sigs: Vec<&String> = b.iter().filter(|l| l.starts_with("— ")).collect();
     // Deterministic Ed25519: the Peter line is reproduced byte for byte.
-    assert_eq!(
-        signer.sign_note(&text).unwrap(),
-        format!("{text}\n{}\n", sigs[0])
-    );
+    assert_eq!(signer.sign_note(&text).unwrap(), format!("{text}\n{}\n", sigs[0]));
     let note = format!("{text}\n{}\n{}\n", sigs[0], sigs[1]);
     let parsed = SignedNote::parse(&note).unwrap();
     let ok = parsed.verify(&[enoch.clone(), peter.clone()]).unwrap();
-    assert_eq!(
-        ok.iter().map(|v| v.name()).collect::<Vec<_>>(),
-        ["PeterNeumann", "EnochRoot"]
-    );
-    assert_eq!(
-        parsed.verify(std::slice::from_ref(&enoch)).unwrap().len(),
-        1
-    );
+    assert_eq!(ok.iter().map(|v| v.name()).collect::<Vec<_>>(), ["PeterNeumann", "EnochRoot"]);
+    assert_eq!(parsed.verify(std::slice::from_ref(&enoch)).unwrap().len(), 1);
 
     // Negative cases of note_test.go.
     let mut other_id = vkeys[0].to_string();
     other_id.replace_range(13..21, "c74f20a4");
     assert!(NoteVerifier::from_vkey(&other_id).is_err(), "wrong key id");
-    assert!(
-        NoteVerifier::from_vkey(&vkeys[0].replace("PeterNeumann", "PeterNeuman")).is_err(),
-        "wrong name"
-    );
+    assert!(NoteVerifier::from_vkey(&vkeys[0].replace("PeterNeumann", "PeterNeuman")).is_err(), "wrong name");
     assert!(NoteVerifier::from_vkey(&vkeys[0].replace("PeterNeumann", "Peter Neumann")).is_err());
     assert!(NoteSigner::generate("Bad Name").is_err());
     let bad_name = note.replace("— EnochRoot", "— Bad Name");
-    assert!(
-        matches!(SignedNote::parse(&bad_name), Err(Error::Malformed { .. })),
-        "bad name"
-    );
-    let renamed = format!(
-        "{text}\n{}\n",
-        sigs[0].replace("PeterNeumann", "PeterNeuman")
-    );
+    assert!(matches!(SignedNote::parse(&bad_name), Err(Error::Malformed { .. })), "bad name");
+    let renamed = format!("{text}\n{}\n", sigs[0].replace("PeterNeumann", "PeterNeuman"));
     let unknown = SignedNote::parse(&renamed).unwrap();
     assert!(
-        matches!(
-            unknown.verify(std::slice::from_ref(&peter)),
-            Err(Error::BadSignature(_))
-        ),
+        matches!(unknown.verify(std::slice::from_ref(&peter)), Err(Error::BadSignature(_))),
         "unknown name is ignored, then none is left"
     );
     let mut wrong_id = parsed.clone();
     wrong_id.signatures[0].key_id[3] ^= 1;
-    assert!(
-        wrong_id.verify(std::slice::from_ref(&peter)).is_err(),
-        "unknown id is ignored"
-    );
-    assert_eq!(
-        wrong_id
-            .verify(&[peter.clone(), enoch.clone()])
-            .unwrap()
-            .len(),
-        1
-    );
+    assert!(wrong_id.verify(std::slice::from_ref(&peter)).is_err(), "unknown id is ignored");
+    assert_eq!(wrong_id.verify(&[peter.clone(), enoch.clone()]).unwrap().len(), 1);
     let mut flipped = parsed.clone();
     flipped.signatures[1].signature[10] ^= 0x40;
-    let err = flipped
-        .verify(&[peter.clone(), enoch.clone()])
-        .unwrap_err()
-        .to_string();
+    let err = flipped.verify(&[peter.clone(), enoch.clone()]).unwrap_err().to_string();
     assert!(err.contains("EnochRoot+af0cfe78"), "{err}");
-    assert!(
-        SignedNote::parse(&format!("{text}{}\n", sigs[0])).is_err(),
-        "missing blank line"
-    );
-    assert!(
-        SignedNote::parse(&format!("{text}\n{}", sigs[0])).is_err(),
-        "missing final newline"
-    );
-    assert!(
-        SignedNote::parse(&note.replace("cryptography", "crypto\rgraphy")).is_err(),
-        "control char"
-    );
+    assert!(SignedNote::parse(&format!("{text}{}\n", sigs[0])).is_err(), "missing blank line");
+    assert!(SignedNote::parse(&format!("{text}\n{}", sigs[0])).is_err(), "missing final newline");
+    assert!(SignedNote::parse(&note.replace("cryptography", "crypto\rgraphy")).is_err(), "control char");
     assert!(SignedNote::parse(&note.replace("\n\n", "\n\t\n")).is_err());
     let many = format!("{text}\n{}", format!("{}\n", sigs[1]).repeat(101));
-    assert!(
-        matches!(SignedNote::parse(&many), Err(Error::Malformed { .. })),
-        "101 signatures"
-    );
+    assert!(matches!(SignedNote::parse(&many), Err(Error::Malformed { .. })), "101 signatures");
     let hundred = format!("{text}\n{}", format!("{}\n", sigs[1]).repeat(100));
-    assert_eq!(
-        SignedNote::parse(&hundred)
-            .unwrap()
-            .verify(&[enoch])
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(SignedNote::parse(&hundred).unwrap().verify(&[enoch]).unwrap().len(), 1);
 }
 
 #[test]
@@ -367,10 +263,7 @@ fn legacy_checkpoint_tessera_keys_and_cosignature_keys() {
     let quoted = c.iter().find(|l| l.starts_with('"')).unwrap();
     let text = quoted[1..].split('"').next().unwrap().replace("\\n", "\n");
     let cp = Checkpoint::parse(&text).unwrap();
-    assert_eq!(
-        (cp.origin.as_str(), cp.size),
-        ("go.sum database tree", 123456789012)
-    );
+    assert_eq!((cp.origin.as_str(), cp.size), ("go.sum database tree", 123456789012));
     assert_eq!(cp.root, leaf_hash(b"hello world"));
     assert!(cp.extensions.is_empty());
     assert_eq!(cp.to_text(), text);
@@ -398,12 +291,7 @@ fn legacy_checkpoint_tessera_keys_and_cosignature_keys() {
 fn note_round_trip_rotation_and_checkpoint_strictness() {
     let old = NoteSigner::generate("sightline.example/log").unwrap();
     let new = NoteSigner::generate("sightline.example/log").unwrap();
-    let cp = Checkpoint {
-        origin: "sightline.example/log".into(),
-        size: 7,
-        root: [9; 32],
-        extensions: vec![],
-    };
+    let cp = Checkpoint { origin: "sightline.example/log".into(), size: 7, root: [9; 32], extensions: vec![] };
     let note = old.sign_note(&cp.to_text()).unwrap();
     let mut parsed = SignedNote::parse(&note).unwrap();
     assert_eq!(parsed.to_text(), note);
@@ -412,17 +300,8 @@ fn note_round_trip_rotation_and_checkpoint_strictness() {
     parsed.add_signature(&new);
     parsed.add_signature(&new);
     assert_eq!(parsed.signatures.len(), 2);
-    assert_eq!(
-        parsed
-            .verify(&[new.verifier(), old.verifier()])
-            .unwrap()
-            .len(),
-        2
-    );
-    assert_eq!(
-        NoteSigner::from_skey(&old.skey()).unwrap().vkey(),
-        old.vkey()
-    );
+    assert_eq!(parsed.verify(&[new.verifier(), old.verifier()]).unwrap().len(), 2);
+    assert_eq!(NoteSigner::from_skey(&old.skey()).unwrap().vkey(), old.vkey());
     assert!(NoteSigner::from_skey(&format!("{}\n", old.skey())).is_err());
     assert!(format!("{old:?}").contains("redacted"));
     for n in ["", "a b", "a+b", "a\u{a0}b"] {
@@ -445,19 +324,13 @@ fn note_round_trip_rotation_and_checkpoint_strictness() {
         assert!(Checkpoint::parse(&bad).is_err(), "{bad:?}");
     }
     let ok = Checkpoint::parse(&format!("o\n0\n{root}\next\n")).unwrap();
-    assert_eq!(
-        (ok.size, ok.extensions.clone()),
-        (0, vec!["ext".to_string()])
-    );
+    assert_eq!((ok.size, ok.extensions.clone()), (0, vec!["ext".to_string()]));
     assert_eq!(ok.to_text(), format!("o\n0\n{root}\next\n"));
 }
 
 /// `tile/...` tokens of a line, without surrounding punctuation.
 fn tile_tokens(line: &str) -> Vec<String> {
-    line.split(|c: char| c.is_whitespace() || "(),\"".contains(c))
-        .filter(|t| t.starts_with("tile/"))
-        .map(str::to_string)
-        .collect()
+    line.split(|c: char| c.is_whitespace() || "(),\"".contains(c)).filter(|t| t.starts_with("tile/")).map(str::to_string).collect()
 }
 
 #[test]
@@ -473,14 +346,7 @@ fn c2sp_tile_paths() {
     assert_eq!(entries_path(index, 256), format!("tile/entries/{n}"));
     assert_eq!(entries_path(index, 255), format!("tile/entries/{n}.p/255"));
     let parsed = parse_tile_path(&format!("tile/3/{n}.p/9")).unwrap();
-    assert_eq!(
-        parsed,
-        TilePath::Hashes(TileId {
-            level: 3,
-            index,
-            width: 9
-        })
-    );
+    assert_eq!(parsed, TilePath::Hashes(TileId { level: 3, index, width: 9 }));
 
     // tree-size rows (a row continues on indented lines)
     let mut rows: Vec<String> = Vec::new();
@@ -495,10 +361,7 @@ fn c2sp_tile_paths() {
     for row in &rows {
         let size: u64 = row.split_whitespace().nth(2).unwrap().parse().unwrap();
         let tiles = tiles_for_size(size);
-        let paths: Vec<String> = tiles
-            .iter()
-            .map(|t| tile_path(t.level, t.index, t.width))
-            .collect();
+        let paths: Vec<String> = tiles.iter().map(|t| tile_path(t.level, t.index, t.width)).collect();
         let named = tile_tokens(row);
         assert!(!named.is_empty(), "{row}");
         for p in &named {
@@ -519,10 +382,7 @@ fn c2sp_tile_paths() {
                 let k: usize = words[i - 1].parse().unwrap();
                 let level: u8 = words[i + 1].trim_start_matches('L').parse().unwrap();
                 let full = words[i] == "full";
-                let got = tiles
-                    .iter()
-                    .filter(|t| t.level == level && (t.width == 256) == full)
-                    .count();
+                let got = tiles.iter().filter(|t| t.level == level && (t.width == 256) == full).count();
                 assert_eq!(got, k, "size {size}: {part}");
                 counted += k;
             }
@@ -531,20 +391,12 @@ fn c2sp_tile_paths() {
             assert_eq!(counted, tiles.len(), "size {size}: every tile is described");
         } else {
             let hashes = named.iter().filter(|p| !p.contains("entries")).count();
-            assert_eq!(
-                hashes,
-                tiles.len(),
-                "size {size}: exactly the named tiles, got {paths:?}"
-            );
+            assert_eq!(hashes, tiles.len(), "size {size}: exactly the named tiles, got {paths:?}");
         }
     }
 
     // Legacy Go paths carry a height element: never accepted as C2SP paths.
-    let legacy: Vec<&str> = legacy
-        .lines()
-        .filter(|l| l.starts_with('"'))
-        .map(|l| l.split('"').nth(1).unwrap())
-        .collect();
+    let legacy: Vec<&str> = legacy.lines().filter(|l| l.starts_with('"')).map(|l| l.split('"').nth(1).unwrap()).collect();
     assert!(legacy.len() >= 8);
     for p in legacy {
         assert!(parse_tile_path(p).is_err(), "legacy path {p} was accepted");

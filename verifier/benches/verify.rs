@@ -14,19 +14,12 @@ use sightline_verifier::bundle;
 use sightline_verifier::trust::Options;
 
 fn main() {
-    let n: usize = std::env::var("SIGHTLINE_BENCH_RECORDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let n: usize = std::env::var("SIGHTLINE_BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let runs = 3;
     // SIGHTLINE_BENCH_FILE=path: verify that existing bundle instead of building one.
     if let Ok(p) = std::env::var("SIGHTLINE_BENCH_FILE") {
         let path = std::path::PathBuf::from(p);
-        let records = std::io::BufRead::lines(std::io::BufReader::new(
-            std::fs::File::open(&path).expect("open"),
-        ))
-        .count()
-            - 1;
+        let records = std::io::BufRead::lines(std::io::BufReader::new(std::fs::File::open(&path).expect("open"))).count() - 1;
         return time(&path, records, runs);
     }
     let t = Instant::now();
@@ -68,11 +61,7 @@ fn time(path: &std::path::Path, records: usize, runs: usize) {
         if !only.is_empty() && !name.starts_with(only.as_str()) {
             continue;
         }
-        let opts = Options {
-            trusted: vec![skey(1).vkey()],
-            signatures,
-            quiet: true,
-        };
+        let opts = Options { trusted: vec![skey(1).vkey()], signatures, quiet: true };
         let mut rates = Vec::new();
         for _ in 0..runs {
             let t = Instant::now();
@@ -80,16 +69,9 @@ fn time(path: &std::path::Path, records: usize, runs: usize) {
             assert_eq!(s.entries_checked as usize, records);
             let secs = t.elapsed().as_secs_f64();
             rates.push(records as f64 / secs);
-            println!(
-                "  {name}: {secs:.2}s, {:.0} records/s",
-                records as f64 / secs
-            );
+            println!("  {name}: {secs:.2}s, {:.0} records/s", records as f64 / secs);
         }
         rates.sort_by(f64::total_cmp);
-        println!(
-            "{name}: median {:.0} records/s over {runs} runs ({} threads)",
-            rates[runs / 2],
-            rayon::current_num_threads()
-        );
+        println!("{name}: median {:.0} records/s over {runs} runs ({} threads)", rates[runs / 2], rayon::current_num_threads());
     }
 }

@@ -64,9 +64,7 @@ impl<R: Read> Lines<R> {
                     buf.truncate(p + 1);
                     return Ok(Some(buf));
                 }
-                None if buf.len() > MAX_LINE => {
-                    return Err(std::io::Error::other("a line is longer than 1 MiB"))
-                }
+                None if buf.len() > MAX_LINE => return Err(std::io::Error::other("a line is longer than 1 MiB")),
                 None => {}
             }
         }
@@ -87,16 +85,8 @@ fn prepare_chunk(buf: &[u8], base: u64, mode: Mode, cp: &SignedCheckpoint, sigs:
         // Some line is not UTF-8: split bytewise so that line gets its own error.
         Err(_) => body.par_split(|&b| b == b'\n').collect(),
     };
-    let out: Vec<Result<(Rec, u8)>> = lines
-        .par_iter()
-        .enumerate()
-        .map(|(k, l)| prepare_line(base + k as u64, l, mode, cp, sigs))
-        .collect();
-    let mut p = Prepared {
-        recs: Vec::with_capacity(out.len()),
-        personal: 0,
-        erased: 0,
-    };
+    let out: Vec<Result<(Rec, u8)>> = lines.par_iter().enumerate().map(|(k, l)| prepare_line(base + k as u64, l, mode, cp, sigs)).collect();
+    let mut p = Prepared { recs: Vec::with_capacity(out.len()), personal: 0, erased: 0 };
     for o in out {
         p.recs.push(o.map(|(rec, kind)| {
             p.personal += u64::from(kind == 1);
@@ -109,64 +99,37 @@ fn prepare_chunk(buf: &[u8], base: u64, mode: Mode, cp: &SignedCheckpoint, sigs:
 
 /// Verify the bundle at `path`.
 pub fn verify_bundle(path: &Path, opts: &Options) -> Result<Summary> {
-    let file = File::open(path).map_err(|e| Error::Io {
-        path: path.display().to_string(),
-        source: e,
-    })?;
+    let file = File::open(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
     verify_bundle_from(file, &path.display().to_string(), opts)
 }
 
 /// Verify a bundle read from `input`; `name` names it in messages.
 pub fn verify_bundle_from(input: impl Read + Send, name: &str, opts: &Options) -> Result<Summary> {
-    let io = |e: std::io::Error| Error::Io {
-        path: name.to_string(),
-        source: e,
-    };
+    let io = |e: std::io::Error| Error::Io { path: name.to_string(), source: e };
     let mut r = BufReader::new(input);
     let mut first = Vec::new();
     r.read_until(b'\n', &mut first).map_err(io)?;
-    let m: Manifest = serde_json::from_slice(&first).map_err(|e| {
-        Error::unusable(
-            format!("{name} (line 1, the manifest)"),
-            format!("{e}; is this a {FORMAT} file?"),
-        )
-    })?;
+    let m: Manifest = serde_json::from_slice(&first)
+        .map_err(|e| Error::unusable(format!("{name} (line 1, the manifest)"), format!("{e}; is this a {FORMAT} file?")))?;
     if m.format != FORMAT {
-        return Err(Error::unusable(
-            name.to_string(),
-            format!("format {:?} is not {FORMAT}", m.format),
-        ));
+        return Err(Error::unusable(name.to_string(), format!("format {:?} is not {FORMAT}", m.format)));
     }
     let cp = SignedCheckpoint::parse(m.checkpoint.as_bytes())?;
     let c = &cp.checkpoint;
     if c.origin != m.origin {
         return Err(Error::Integrity {
             what: "the manifest".into(),
-            detail: format!(
-                "origin {:?} differs from the checkpoint's origin {:?}",
-                m.origin, c.origin
-            ),
+            detail: format!("origin {:?} differs from the checkpoint's origin {:?}", m.origin, c.origin),
         });
     }
     if !c.extensions.is_empty() {
-        return Err(Error::malformed(
-            "the checkpoint",
-            "it has extension lines, which sightline/v1 does not define",
-        ));
+        return Err(Error::malformed("the checkpoint", "it has extension lines, which sightline/v1 does not define"));
     }
     trust::precheck(&cp, opts)?;
-    let mode = if m.complete {
-        Mode::Complete
-    } else {
-        Mode::Filtered
-    };
+    let mode = if m.complete { Mode::Complete } else { Mode::Filtered };
     let mut walker = Walker::new(mode, opts.signatures, &c.origin, c.size);
     let pb = progress(if m.complete { c.size } else { 0 }, opts.quiet, "verifying");
-    let mut lines = Lines {
-        r,
-        carry: Vec::new(),
-        done: false,
-    };
+    let mut lines = Lines { r, carry: Vec::new(), done: false };
     let (mut position, mut personal, mut erased) = (0u64, 0u64, 0u64);
     // A three-stage pipeline: read chunk k+2, prepare chunk k+1 and walk chunk k at once.
     let mut raw: Option<Vec<u8>> = lines.next_chunk().map_err(io)?;
@@ -199,18 +162,11 @@ pub fn verify_bundle_from(input: impl Read + Send, name: &str, opts: &Options) -
     pb.finish_and_clear();
     if mode == Mode::Complete {
         if walker.next_index() < c.size {
-            return Err(Error::Truncated {
-                size: c.size,
-                have: walker.next_index(),
-            });
+            return Err(Error::Truncated { size: c.size, have: walker.next_index() });
         }
         let root = walker.range.root();
         if root != c.root {
-            return Err(Error::RootMismatch {
-                size: c.size,
-                computed: HexHash(root),
-                expected: HexHash(c.root),
-            });
+            return Err(Error::RootMismatch { size: c.size, computed: HexHash(root), expected: HexHash(c.root) });
         }
     }
     let mut s = Summary {
@@ -226,17 +182,7 @@ pub fn verify_bundle_from(input: impl Read + Send, name: &str, opts: &Options) -
         personal_parts_erased: erased,
         ..Summary::default()
     };
-    for (name, n) in [
-        "log_key",
-        "submitter",
-        "party",
-        "message",
-        "objection",
-        "erasure",
-    ]
-    .iter()
-    .zip(walker.kinds)
-    {
+    for (name, n) in ["log_key", "submitter", "party", "message", "objection", "erasure"].iter().zip(walker.kinds) {
         if n > 0 {
             s.kinds.insert((*name).to_string(), n);
         }
@@ -250,109 +196,57 @@ pub fn verify_bundle_from(input: impl Read + Send, name: &str, opts: &Options) -
 
 /// One record line: `{index, entry, proof?, personal?}`. Returns the record and 0 (no personal
 /// part), 1 (personal part checked) or 2 (erased).
-pub fn prepare_line(
-    position: u64,
-    line: &[u8],
-    mode: Mode,
-    cp: &SignedCheckpoint,
-    sigs: bool,
-) -> Result<(Rec, u8)> {
+pub fn prepare_line(position: u64, line: &[u8], mode: Mode, cp: &SignedCheckpoint, sigs: bool) -> Result<(Rec, u8)> {
     let line_no = position + 2;
-    let fail = |d: String| Error::Integrity {
-        what: format!("bundle line {line_no}"),
-        detail: d,
-    };
-    let doc = json::parse(line).map_err(|e| {
-        fail(format!(
-            "it is not valid JSON ({e}); the bundle was altered or damaged"
-        ))
-    })?;
+    let fail = |d: String| Error::Integrity { what: format!("bundle line {line_no}"), detail: d };
+    let doc = json::parse(line).map_err(|e| fail(format!("it is not valid JSON ({e}); the bundle was altered or damaged")))?;
     if doc.kind(0) != Some(Kind::Obj) {
         return Err(fail("it is not a JSON object".into()));
     }
     if let Some(k) = doc.unknown_key(0, &["index", "entry", "proof", "personal"]) {
         return Err(fail(format!("unknown field {k:?}")));
     }
-    let idx = doc
-        .get(0, "index")
-        .and_then(|i| doc.u64(i))
-        .ok_or_else(|| fail("field index is missing or not an integer".into()))?;
-    let at = doc
-        .get(0, "entry")
-        .filter(|&i| doc.kind(i) == Some(Kind::Obj));
+    let idx = doc.get(0, "index").and_then(|i| doc.u64(i)).ok_or_else(|| fail("field index is missing or not an integer".into()))?;
+    let at = doc.get(0, "entry").filter(|&i| doc.kind(i) == Some(Kind::Obj));
     let at = at.ok_or_else(|| Error::entry(idx, "the line has no entry object"))?;
     let rec = chain::prepare(position, &doc, at, false, sigs)?;
     let i = rec.entry.index;
     if i != idx {
-        return Err(Error::entry(
-            i,
-            format!("the bundle line says index {idx} but the entry says {i}"),
-        ));
+        return Err(Error::entry(i, format!("the bundle line says index {idx} but the entry says {i}")));
     }
-    let proof = doc
-        .get(0, "proof")
-        .filter(|&p| doc.kind(p) != Some(Kind::Null));
+    let proof = doc.get(0, "proof").filter(|&p| doc.kind(p) != Some(Kind::Null));
     let c = &cp.checkpoint;
     match (mode, proof) {
         (Mode::Complete, None) => {}
         (Mode::Complete, Some(p)) => {
             if !doc.items(p).is_empty() {
-                return Err(Error::entry(
-                    i,
-                    "a complete bundle carries no inclusion proofs, but this line has one",
-                ));
+                return Err(Error::entry(i, "a complete bundle carries no inclusion proofs, but this line has one"));
             }
         }
-        (Mode::Filtered, None) => {
-            return Err(Error::entry(
-                i,
-                "a filtered bundle needs an inclusion proof on every line",
-            ))
-        }
+        (Mode::Filtered, None) => return Err(Error::entry(i, "a filtered bundle needs an inclusion proof on every line")),
         (Mode::Filtered, Some(p)) => {
             if doc.kind(p) != Some(Kind::Arr) {
                 return Err(Error::entry(i, "field proof is not an array"));
             }
-            let hashes: Option<Vec<Vec<u8>>> = doc
-                .items(p)
-                .into_iter()
-                .map(|h| doc.str(h).and_then(|s| B64.decode(s.as_bytes()).ok()))
-                .collect();
+            let hashes: Option<Vec<Vec<u8>>> =
+                doc.items(p).into_iter().map(|h| doc.str(h).and_then(|s| B64.decode(s.as_bytes()).ok())).collect();
             let hashes = hashes.ok_or_else(|| Error::entry(i, "a proof hash is not base64"))?;
-            crate::merkle::verify_inclusion(i, c.size, &rec.leaf, &hashes, &c.root).map_err(
-                |e| Error::Proof {
-                    what: format!("entry {i}: the inclusion proof against the checkpoint"),
-                    source: e,
-                },
-            )?;
+            crate::merkle::verify_inclusion(i, c.size, &rec.leaf, &hashes, &c.root)
+                .map_err(|e| Error::Proof { what: format!("entry {i}: the inclusion proof against the checkpoint"), source: e })?;
         }
     }
     let mut p = 0;
     if let Some(pn) = doc.get(0, "personal") {
-        let Detail::Message {
-            recipient,
-            personal,
-            ..
-        } = &rec.entry.detail
-        else {
-            return Err(Error::entry(
-                i,
-                "a personal part is attached to a record that is not a message",
-            ));
+        let Detail::Message { recipient, personal, .. } = &rec.entry.detail else {
+            return Err(Error::entry(i, "a personal part is attached to a record that is not a message"));
         };
         match doc.kind(pn) {
             Some(Kind::Str) if doc.str(pn).as_deref() == Some("erased") => p = 2,
             Some(Kind::Obj) => {
-                check_personal(doc.raw(pn).as_bytes(), recipient, personal)
-                    .map_err(|which| Error::Commitment { index: i, which })?;
+                check_personal(doc.raw(pn).as_bytes(), recipient, personal).map_err(|which| Error::Commitment { index: i, which })?;
                 p = 1;
             }
-            _ => {
-                return Err(Error::entry(
-                    i,
-                    "field personal is neither a personal part nor \"erased\"",
-                ))
-            }
+            _ => return Err(Error::entry(i, "field personal is neither a personal part nor \"erased\"")),
         }
     }
     Ok((rec, p))

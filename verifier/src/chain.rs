@@ -134,18 +134,11 @@ impl Walker {
                     break;
                 }
             };
-            let peek = it
-                .peek()
-                .and_then(|n| n.as_ref().ok())
-                .map(|n| n.entry.index);
+            let peek = it.peek().and_then(|n| n.as_ref().ok()).map(|n| n.entry.index);
             match self.step(&r, peek) {
                 Ok(key) => {
                     if let Some((key, key_name)) = key {
-                        jobs.push(Job {
-                            pos: ok.len(),
-                            key,
-                            key_name,
-                        });
+                        jobs.push(Job { pos: ok.len(), key, key_name });
                     }
                     self.after(&r);
                     ok.push(r);
@@ -171,60 +164,33 @@ impl Walker {
     }
 
     /// Order, chain and registry checks for one entry; returns the key its signature needs.
-    fn step(
-        &mut self,
-        r: &Rec,
-        peek: Option<u64>,
-    ) -> Result<Option<(VerifyingKey, Option<String>)>> {
+    fn step(&mut self, r: &Rec, peek: Option<u64>) -> Result<Option<(VerifyingKey, Option<String>)>> {
         let e = &r.entry;
         let i = e.index;
         let expected = self.next_index();
         if self.mode == Mode::Complete && i != expected {
             if i > expected {
                 if peek == Some(expected) {
-                    return Err(Error::OutOfOrder {
-                        position: r.position,
-                        expected,
-                        found: i,
-                    });
+                    return Err(Error::OutOfOrder { position: r.position, expected, found: i });
                 }
-                let before = if expected == 0 {
-                    "the start".to_string()
-                } else {
-                    format!("entry {}", expected - 1)
-                };
-                return Err(Error::Missing {
-                    index: expected,
-                    before,
-                    found: i,
-                });
+                let before = if expected == 0 { "the start".to_string() } else { format!("entry {}", expected - 1) };
+                return Err(Error::Missing { index: expected, before, found: i });
             }
             if self.last.is_some_and(|(l, _)| l == i) {
                 return Err(Error::Duplicate { index: i });
             }
-            return Err(Error::OutOfOrder {
-                position: r.position,
-                expected,
-                found: i,
-            });
+            return Err(Error::OutOfOrder { position: r.position, expected, found: i });
         }
         if let Some((l, _)) = self.last {
             if i == l {
                 return Err(Error::Duplicate { index: i });
             }
             if i < l {
-                return Err(Error::OutOfOrder {
-                    position: r.position,
-                    expected: l + 1,
-                    found: i,
-                });
+                return Err(Error::OutOfOrder { position: r.position, expected: l + 1, found: i });
             }
         }
         if i >= self.size {
-            return Err(Error::BeyondCheckpoint {
-                index: i,
-                size: self.size,
-            });
+            return Err(Error::BeyondCheckpoint { index: i, size: self.size });
         }
         // The chain (SPEC §5).
         if i == 0 && e.prev != [0u8; 32] {
@@ -232,60 +198,38 @@ impl Walker {
         }
         if let Some((l, leaf)) = self.last {
             if l + 1 == i && e.prev != leaf {
-                return Err(Error::ChainBroken {
-                    index: i,
-                    prev_index: l,
-                    expected: hex::encode(leaf),
-                    found: hex::encode(e.prev),
-                });
+                return Err(Error::ChainBroken { index: i, prev_index: l, expected: hex::encode(leaf), found: hex::encode(e.prev) });
             }
         }
         if self.log_keys.is_empty() && !matches!(e.detail, Detail::LogKey { .. }) {
             return Err(Error::entry(i, "the log does not start with a log_key entry (SPEC §3.1: entry 0 announces the log key)"));
         }
         if i != 0 && self.log_keys.is_empty() {
-            return Err(Error::entry(
-                i,
-                "entry 0 (the genesis log_key entry) is missing",
-            ));
+            return Err(Error::entry(i, "entry 0 (the genesis log_key entry) is missing"));
         }
         for &n in &e.objected {
             let known = self.mode == Mode::Filtered || self.objections.contains(&n);
             if n >= i || !known {
-                return Err(Error::entry(
-                    i,
-                    format!("flag objected:{n} does not name an earlier objection entry"),
-                ));
+                return Err(Error::entry(i, format!("flag objected:{n} does not name an earlier objection entry")));
             }
         }
         let need_party = |p: &str, what: &str| -> Result<()> {
             if self.parties.contains(p) {
                 Ok(())
             } else {
-                Err(Error::entry(
-                    i,
-                    format!("{what} {p:?} is not a party registered before this entry"),
-                ))
+                Err(Error::entry(i, format!("{what} {p:?} is not a party registered before this entry")))
             }
         };
         match &e.detail {
             Detail::LogKey { vkey } => {
-                let k = Vkey::parse(vkey)
-                    .map_err(|err| Error::entry(i, format!("body.vkey: {err}")))?;
+                let k = Vkey::parse(vkey).map_err(|err| Error::entry(i, format!("body.vkey: {err}")))?;
                 if k.name != self.origin {
                     return Err(Error::entry(
                         i,
-                        format!(
-                            "the announced key is named {:?}, not the log's origin {:?}",
-                            k.name, self.origin
-                        ),
+                        format!("the announced key is named {:?}, not the log's origin {:?}", k.name, self.origin),
                     ));
                 }
-                let signer = if i == 0 {
-                    k.clone()
-                } else {
-                    self.current_log_key().cloned().unwrap_or_else(|| k.clone())
-                };
+                let signer = if i == 0 { k.clone() } else { self.current_log_key().cloned().unwrap_or_else(|| k.clone()) };
                 if self.signatures {
                     let sig = Signature::from_bytes(&e.sig);
                     self.signatures_checked += 1;
@@ -295,22 +239,17 @@ impl Walker {
                 }
                 return Ok(None);
             }
-            Detail::Party { controlled_by, .. }
-                if !matches!(controlled_by.as_str(), "self" | "not_disclosed") =>
-            {
+            Detail::Party { controlled_by, .. } if !matches!(controlled_by.as_str(), "self" | "not_disclosed") => {
                 need_party(controlled_by, "body.ultimately_controlled_by")?;
             }
-            Detail::Message {
-                message_id,
-                on_behalf_of,
-                payer,
-                id_key,
-                ..
-            } => {
+            Detail::Message { message_id, on_behalf_of, payer, id_key, .. } => {
                 need_party(on_behalf_of, "body.sponsor.on_behalf_of")?;
                 need_party(payer, "body.sponsor.payer")?;
                 if !self.message_ids.insert(*id_key) {
-                    return Err(Error::entry(i, format!("message_id {message_id:?} of {:?} was already used by an earlier entry", e.signer)));
+                    return Err(Error::entry(
+                        i,
+                        format!("message_id {message_id:?} of {:?} was already used by an earlier entry", e.signer),
+                    ));
                 }
             }
             _ => {}
@@ -320,10 +259,7 @@ impl Walker {
         } else {
             self.submitters.get(&e.signer).map(|k| (*k, None))
         };
-        let key = key.ok_or_else(|| Error::UnknownSigner {
-            index: i,
-            signer: e.signer.clone(),
-        })?;
+        let key = key.ok_or_else(|| Error::UnknownSigner { index: i, signer: e.signer.clone() })?;
         Ok(self.signatures.then_some(key))
     }
 
@@ -366,12 +302,7 @@ impl Walker {
 }
 
 fn bad_sig(e: &Entry, key: &str) -> Error {
-    Error::BadSignature {
-        index: e.index,
-        kind: e.detail.kind().into(),
-        signer: e.signer.clone(),
-        key: key.into(),
-    }
+    Error::BadSignature { index: e.index, kind: e.detail.kind().into(), signer: e.signer.clone(), key: key.into() }
 }
 
 /// Check signatures in batches on all cores; the failure with the lowest index wins.
@@ -393,15 +324,10 @@ fn verify_jobs(recs: &[Rec], jobs: &[Job]) -> Option<Error> {
             let r = recs.get(j.pos)?;
             let sig = Signature::from_bytes(&r.entry.sig);
             j.key.verify(&r.msg, &sig).is_err().then(|| {
-                let name = j
-                    .key_name
-                    .clone()
-                    .unwrap_or_else(|| format!("the key registered for {:?}", r.entry.signer));
+                let name = j.key_name.clone().unwrap_or_else(|| format!("the key registered for {:?}", r.entry.signer));
                 bad_sig(&r.entry, &name)
             })
         })
     };
-    jobs.par_chunks(BATCH)
-        .filter_map(check)
-        .min_by_key(|e| e.index().unwrap_or(u64::MAX))
+    jobs.par_chunks(BATCH).filter_map(check).min_by_key(|e| e.index().unwrap_or(u64::MAX))
 }

@@ -43,13 +43,9 @@ pub fn load_checkpoint(arg: &str) -> Result<SignedCheckpoint> {
     if is_url(arg) {
         return SignedCheckpoint::parse(&Source::open(arg)?.checkpoint()?);
     }
-    let bytes = std::fs::read(arg).map_err(|e| Error::Io {
-        path: arg.to_string(),
-        source: e,
-    })?;
+    let bytes = std::fs::read(arg).map_err(|e| Error::Io { path: arg.to_string(), source: e })?;
     if bytes.first() == Some(&b'{') {
-        let st: State = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::unusable(format!("state file {arg}"), e.to_string()))?;
+        let st: State = serde_json::from_slice(&bytes).map_err(|e| Error::unusable(format!("state file {arg}"), e.to_string()))?;
         return SignedCheckpoint::parse(st.checkpoint.as_bytes());
     }
     SignedCheckpoint::parse(&bytes)
@@ -58,10 +54,7 @@ pub fn load_checkpoint(arg: &str) -> Result<SignedCheckpoint> {
 /// Save `cp` as the state in `path` (written to a temporary file, then renamed).
 pub fn save_state(path: &Path, cp: &SignedCheckpoint) -> Result<()> {
     let c = &cp.checkpoint;
-    let saved_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let saved_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let st = State {
         format: STATE_FORMAT.into(),
         origin: c.origin.clone(),
@@ -70,13 +63,9 @@ pub fn save_state(path: &Path, cp: &SignedCheckpoint) -> Result<()> {
         checkpoint: cp.raw.clone(),
         saved_at,
     };
-    let text =
-        serde_json::to_string_pretty(&st).map_err(|e| Error::unusable("state", e.to_string()))?;
+    let text = serde_json::to_string_pretty(&st).map_err(|e| Error::unusable("state", e.to_string()))?;
     let tmp = path.with_extension("tmp");
-    let io = |e| Error::Io {
-        path: path.display().to_string(),
-        source: e,
-    };
+    let io = |e| Error::Io { path: path.display().to_string(), source: e };
     std::fs::write(&tmp, text + "\n").map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
@@ -94,41 +83,24 @@ pub fn fetch_proof(src: &Source, old: u64, new: u64) -> Result<Vec<Hash>> {
     if let Source::Http { .. } = src {
         let path = format!("api/v1/proof/consistency?old={old}&new={new}");
         if let Some(body) = src.get(&path)? {
-            let r: ProofResponse = serde_json::from_slice(&body).map_err(|e| Error::Integrity {
-                what: src.describe(&path),
-                detail: format!("not a consistency proof response ({e})"),
-            })?;
+            let r: ProofResponse = serde_json::from_slice(&body)
+                .map_err(|e| Error::Integrity { what: src.describe(&path), detail: format!("not a consistency proof response ({e})") })?;
             if r.old != old || r.new != new {
-                return Err(Error::Integrity {
-                    what: src.describe(&path),
-                    detail: format!("it answers for sizes {} -> {}", r.old, r.new),
-                });
+                return Err(Error::Integrity { what: src.describe(&path), detail: format!("it answers for sizes {} -> {}", r.old, r.new) });
             }
             return r
                 .proof
                 .iter()
-                .map(|h| {
-                    B64.decode(h)
-                        .ok()
-                        .and_then(|h| <Hash>::try_from(h.as_slice()).ok())
-                })
+                .map(|h| B64.decode(h).ok().and_then(|h| <Hash>::try_from(h.as_slice()).ok()))
                 .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| Error::Integrity {
-                    what: src.describe(&path),
-                    detail: "a proof hash is not base64 of 32 bytes".into(),
-                });
+                .ok_or_else(|| Error::Integrity { what: src.describe(&path), detail: "a proof hash is not base64 of 32 bytes".into() });
         }
     }
     TileHashes::new(src, new).consistency_proof(old)
 }
 
 /// Check that `new` extends `old`; `log` is where a proof can be fetched when the sizes differ.
-pub fn check(
-    old: &SignedCheckpoint,
-    new: &SignedCheckpoint,
-    log: Option<&Source>,
-    opts: &Options,
-) -> Result<Summary> {
+pub fn check(old: &SignedCheckpoint, new: &SignedCheckpoint, log: Option<&Source>, opts: &Options) -> Result<Summary> {
     if opts.trusted.is_empty() {
         return Err(Error::NoTrustedKey);
     }
@@ -136,58 +108,32 @@ pub fn check(
     let new_keys = new.note.verify("the newer checkpoint", &opts.trusted)?;
     let (a, b) = (&old.checkpoint, &new.checkpoint);
     if a.origin != b.origin {
-        return Err(Error::unusable(
-            "the two checkpoints",
-            format!(
-                "they are from different logs ({:?} and {:?})",
-                a.origin, b.origin
-            ),
-        ));
+        return Err(Error::unusable("the two checkpoints", format!("they are from different logs ({:?} and {:?})", a.origin, b.origin)));
     }
     if b.size < a.size {
-        return Err(Error::Rollback {
-            old: a.size,
-            new: b.size,
-        });
+        return Err(Error::Rollback { old: a.size, new: b.size });
     }
     if a.size == b.size && a.root != b.root {
-        return Err(Error::SplitView {
-            size: a.size,
-            old: HexHash(a.root),
-            new: HexHash(b.root),
-        });
+        return Err(Error::SplitView { size: a.size, old: HexHash(a.root), new: HexHash(b.root) });
     }
     let mut notes = Vec::new();
     if a.size < b.size {
         let src = log.ok_or_else(|| {
-            Error::unusable(
-                "the newer checkpoint",
-                "it is a file; give --log URL|DIR so that a consistency proof can be fetched",
-            )
+            Error::unusable("the newer checkpoint", "it is a file; give --log URL|DIR so that a consistency proof can be fetched")
         })?;
         let proof = fetch_proof(src, a.size, b.size)?;
-        merkle::verify_consistency(
+        merkle::verify_consistency(a.size, b.size, &a.root, &b.root, &proof, ZeroRule::AcceptEmptyProof)
+            .map_err(|e| Error::Inconsistent { old: a.size, new: b.size, source: e })?;
+        notes.push(format!(
+            "consistency proof of {} hashes verified: the log of size {} is a prefix of the log of size {}",
+            proof.len(),
             a.size,
-            b.size,
-            &a.root,
-            &b.root,
-            &proof,
-            ZeroRule::AcceptEmptyProof,
-        )
-        .map_err(|e| Error::Inconsistent {
-            old: a.size,
-            new: b.size,
-            source: e,
-        })?;
-        notes.push(format!("consistency proof of {} hashes verified: the log of size {} is a prefix of the log of size {}", proof.len(), a.size, b.size));
+            b.size
+        ));
     } else {
         notes.push("same size and same root: nothing was appended".into());
     }
-    let mut signed: Vec<String> = old_keys
-        .iter()
-        .chain(&new_keys)
-        .map(|k| format!("{}+{:08x}", k.name, k.id))
-        .collect();
+    let mut signed: Vec<String> = old_keys.iter().chain(&new_keys).map(|k| format!("{}+{:08x}", k.name, k.id)).collect();
     signed.dedup();
     Ok(Summary {
         checked: "consistency".into(),

@@ -42,20 +42,10 @@ pub enum ProofError {
     EqualSizesDifferentRoots { size: u64 },
     #[error("the proof has the wrong number of hashes for index/size {detail}")]
     WrongLength { detail: String },
-    #[error(
-        "the proof does not lead to the expected root: computed {computed}, expected {expected}"
-    )]
-    RootMismatch {
-        computed: HexHash,
-        expected: HexHash,
-    },
-    #[error(
-        "the proof does not reproduce the older root: computed {computed}, expected {expected}"
-    )]
-    OldRootMismatch {
-        computed: HexHash,
-        expected: HexHash,
-    },
+    #[error("the proof does not lead to the expected root: computed {computed}, expected {expected}")]
+    RootMismatch { computed: HexHash, expected: HexHash },
+    #[error("the proof does not reproduce the older root: computed {computed}, expected {expected}")]
+    OldRootMismatch { computed: HexHash, expected: HexHash },
 }
 
 /// Every way verification can fail.
@@ -63,17 +53,16 @@ pub enum ProofError {
 pub enum Error {
     // ---- unusable input (exit 2) ----
     #[error("cannot read {path}: {source}. Check the path and the file permissions.")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("cannot fetch {url}: {detail}. Check the address and that the log is reachable.")]
     Network { url: String, detail: String },
     #[error("{what} is not usable: {detail}")]
     Unusable { what: String, detail: String },
     #[error("the verifier key {vkey:?} is malformed: {detail}. A key looks like <name>+<8 hex digits>+<base64>.")]
     BadVkey { vkey: String, detail: String },
-    #[error("no trusted log key was given: pass --vkey <name>+<id>+<key> or --vkey-file FILE (ask the log operator for its published key)")]
+    #[error(
+        "no trusted log key was given: pass --vkey <name>+<id>+<key> or --vkey-file FILE (ask the log operator for its published key)"
+    )]
     NoTrustedKey,
 
     // ---- integrity failures (exit 1) ----
@@ -81,82 +70,46 @@ pub enum Error {
     MalformedNote { what: String, detail: String },
     #[error("{what}: the signature by key {key} does not verify. The text was altered or the signature forged.")]
     BadNoteSignature { what: String, key: String },
-    #[error("{what} is not signed by any trusted key (trusted: {trusted}; signed by: {signed_by}). It may come from another log or be forged.")]
-    UntrustedNote {
-        what: String,
-        trusted: String,
-        signed_by: String,
-    },
+    #[error(
+        "{what} is not signed by any trusted key (trusted: {trusted}; signed by: {signed_by}). It may come from another log or be forged."
+    )]
+    UntrustedNote { what: String, trusted: String, signed_by: String },
     #[error("{what}: {source}")]
     Proof { what: String, source: ProofError },
     #[error("the entries rebuild the root {computed} for size {size}, but the checkpoint says {expected}: entries were altered, added or removed")]
-    RootMismatch {
-        size: u64,
-        computed: HexHash,
-        expected: HexHash,
-    },
+    RootMismatch { size: u64, computed: HexHash, expected: HexHash },
     #[error("split view: two validly signed checkpoints of size {size} have different roots ({old} and {new}). Keep both checkpoint files as evidence.")]
-    SplitView {
-        size: u64,
-        old: HexHash,
-        new: HexHash,
-    },
+    SplitView { size: u64, old: HexHash, new: HexHash },
     #[error("rollback: the newer checkpoint has size {new}, smaller than the older size {old}. Keep both checkpoint files as evidence.")]
     Rollback { old: u64, new: u64 },
     #[error("the log is not consistent with the older checkpoint (size {old} -> {new}): {source}")]
-    Inconsistent {
-        old: u64,
-        new: u64,
-        source: ProofError,
-    },
+    Inconsistent { old: u64, new: u64, source: ProofError },
     #[error("entry {index}: {detail}")]
     Entry { index: u64, detail: String },
     #[error("entry {index} is missing: the records jump from {before} to {found}")]
-    Missing {
-        index: u64,
-        before: String,
-        found: u64,
-    },
+    Missing { index: u64, before: String, found: u64 },
     #[error("entries out of order at position {position}: expected index {expected}, found {found} (records were swapped or moved)")]
-    OutOfOrder {
-        position: u64,
-        expected: u64,
-        found: u64,
-    },
+    OutOfOrder { position: u64, expected: u64, found: u64 },
     #[error("entry {index} appears more than once (a record was inserted or duplicated)")]
     Duplicate { index: u64 },
     #[error("the chain is broken at entry {index}: its prev is {found} but the leaf hash of entry {prev_index} is {expected}. Entry {prev_index} or {index} was altered, or a record was inserted or removed there.")]
-    ChainBroken {
-        index: u64,
-        prev_index: u64,
-        expected: String,
-        found: String,
-    },
+    ChainBroken { index: u64, prev_index: u64, expected: String, found: String },
     #[error("truncated: the checkpoint covers {size} entries but only {have} are present; entries {have} to {last} are missing (the tail was cut off)", last = size.saturating_sub(1))]
     Truncated { size: u64, have: u64 },
     #[error("entry {index} is beyond the checkpoint size {size} (records were appended after the checkpoint)")]
     BeyondCheckpoint { index: u64, size: u64 },
     #[error("entry {index} (kind {kind}, signer {signer:?}): the signature does not verify with {key}. The record was altered after signing, or signed with a wrong key.")]
-    BadSignature {
-        index: u64,
-        kind: String,
-        signer: String,
-        key: String,
-    },
+    BadSignature { index: u64, kind: String, signer: String, key: String },
     #[error("entry {index}: signer {signer:?} has no submitter registration before this entry, so its signature cannot be checked")]
     UnknownSigner { index: u64, signer: String },
     #[error("entry {index}: the {which} commitment does not match the personal part shipped with it (the personal part or the record was altered)")]
     Commitment { index: u64, which: &'static str },
     #[error("the trusted key {vkey} is not announced by any log_key entry of this log: it is not this log's key, or the log was replaced")]
     TrustedKeyNotInLog { vkey: String },
-    #[error("tile {path}: hash {position} is {found} but entry {index} hashes to {expected}: the server's tiles disagree with its entries")]
-    TileMismatch {
-        path: String,
-        position: u64,
-        index: u64,
-        expected: HexHash,
-        found: HexHash,
-    },
+    #[error(
+        "tile {path}: hash {position} is {found} but entry {index} hashes to {expected}: the server's tiles disagree with its entries"
+    )]
+    TileMismatch { path: String, position: u64, index: u64, expected: HexHash, found: HexHash },
     #[error("{what}: {detail}")]
     Integrity { what: String, detail: String },
 }
@@ -168,11 +121,7 @@ impl Error {
     /// The command-line exit code: 1 for a failed integrity check, 2 for unusable input.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Io { .. }
-            | Error::Network { .. }
-            | Error::Unusable { .. }
-            | Error::BadVkey { .. }
-            | Error::NoTrustedKey => 2,
+            Error::Io { .. } | Error::Network { .. } | Error::Unusable { .. } | Error::BadVkey { .. } | Error::NoTrustedKey => 2,
             _ => 1,
         }
     }
@@ -228,23 +177,14 @@ impl Error {
     }
 
     pub(crate) fn unusable(what: impl Into<String>, detail: impl Into<String>) -> Self {
-        Error::Unusable {
-            what: what.into(),
-            detail: detail.into(),
-        }
+        Error::Unusable { what: what.into(), detail: detail.into() }
     }
 
     pub(crate) fn entry(index: u64, detail: impl Into<String>) -> Self {
-        Error::Entry {
-            index,
-            detail: detail.into(),
-        }
+        Error::Entry { index, detail: detail.into() }
     }
 
     pub(crate) fn malformed(what: impl Into<String>, detail: impl Into<String>) -> Self {
-        Error::MalformedNote {
-            what: what.into(),
-            detail: detail.into(),
-        }
+        Error::MalformedNote { what: what.into(), detail: detail.into() }
     }
 }

@@ -20,10 +20,7 @@ fn skey() -> &'static Skey {
 fn checkpoint() -> &'static SignedCheckpoint {
     static C: OnceLock<SignedCheckpoint> = OnceLock::new();
     C.get_or_init(|| {
-        let text = format!(
-            "fuzz.example/log\n3\n{}\n",
-            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
-        );
+        let text = format!("fuzz.example/log\n3\n{}\n", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
         let note = skey().sign_note(&text);
         SignedCheckpoint::parse(note.as_bytes()).unwrap_or_else(|_| unreachable_checkpoint())
     })
@@ -31,26 +28,14 @@ fn checkpoint() -> &'static SignedCheckpoint {
 
 fn unreachable_checkpoint() -> SignedCheckpoint {
     SignedCheckpoint {
-        note: Note {
-            text: String::new(),
-            sigs: Vec::new(),
-        },
-        checkpoint: Checkpoint {
-            origin: String::new(),
-            size: 0,
-            root: [0; 32],
-            extensions: Vec::new(),
-        },
+        note: Note { text: String::new(), sigs: Vec::new() },
+        checkpoint: Checkpoint { origin: String::new(), size: 0, root: [0; 32], extensions: Vec::new() },
         raw: String::new(),
     }
 }
 
 fn opts(signatures: bool) -> Options {
-    Options {
-        trusted: vec![skey().vkey()],
-        signatures,
-        quiet: true,
-    }
+    Options { trusted: vec![skey().vkey()], signatures, quiet: true }
 }
 
 /// Signed notes, checkpoints and vkeys.
@@ -68,13 +53,7 @@ pub fn note(data: &[u8]) {
 
 /// Inclusion and consistency proofs built from the bytes.
 pub fn proofs(data: &[u8]) {
-    let num = |i: usize| {
-        data.get(i..i + 8)
-            .and_then(|b| b.try_into().ok())
-            .map(u64::from_le_bytes)
-            .unwrap_or(0)
-            % 4096
-    };
+    let num = |i: usize| data.get(i..i + 8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).unwrap_or(0) % 4096;
     let (a, b) = (num(0), num(8));
     let rest = data.get(16..).unwrap_or_default();
     let mut parts = rest.chunks(32);
@@ -84,14 +63,7 @@ pub fn proofs(data: &[u8]) {
     let _ = merkle::verify_inclusion(a, b, r1, &proof, r2);
     let _ = merkle::verify_consistency(a, b, r1, r2, &proof, ZeroRule::Reject);
     let _ = merkle::verify_consistency(a, b, r1, r2, &proof, ZeroRule::AcceptEmptyProof);
-    let _ = merkle::verify_consistency(
-        a.max(1),
-        a.max(1).saturating_add(b),
-        r1,
-        r2,
-        &proof,
-        ZeroRule::AcceptEmptyProof,
-    );
+    let _ = merkle::verify_consistency(a.max(1), a.max(1).saturating_add(b), r1, r2, &proof, ZeroRule::AcceptEmptyProof);
 }
 
 /// Receipts and tlog-proofs.

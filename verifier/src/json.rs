@@ -81,10 +81,7 @@ impl<'a> Doc<'a> {
 
     /// The raw text of value `i`.
     pub fn raw(&self, i: usize) -> &'a str {
-        self.nodes
-            .get(i)
-            .and_then(|n| self.src.get(n.start..n.end))
-            .unwrap_or_default()
+        self.nodes.get(i).and_then(|n| self.src.get(n.start..n.end)).unwrap_or_default()
     }
 
     /// The members of object `i` as (key, tape index).
@@ -147,11 +144,7 @@ impl<'a> Doc<'a> {
                 key_text(self.src, n.key, true) == key
             } else {
                 n.key.1.wrapping_sub(n.key.0) == key.len()
-                    && self
-                        .src
-                        .as_bytes()
-                        .get(n.key.0..n.key.1)
-                        .is_some_and(|k| k.iter().zip(key.as_bytes()).all(|(a, b)| a == b))
+                    && self.src.as_bytes().get(n.key.0..n.key.1).is_some_and(|k| k.iter().zip(key.as_bytes()).all(|(a, b)| a == b))
             };
             if hit {
                 return Some(c);
@@ -184,11 +177,7 @@ impl<'a> Doc<'a> {
     pub fn str(&self, i: usize) -> Option<Cow<'a, str>> {
         let n = self.nodes.get(i).filter(|n| n.kind == Kind::Str)?;
         let raw = self.src.get(n.start + 1..n.end.checked_sub(1)?)?;
-        Some(if n.escaped {
-            Cow::Owned(unescape(raw))
-        } else {
-            Cow::Borrowed(raw)
-        })
+        Some(if n.escaped { Cow::Owned(unescape(raw)) } else { Cow::Borrowed(raw) })
     }
 
     /// Value `i` as a non-negative integer written without fraction or exponent.
@@ -216,10 +205,7 @@ impl<'a> Doc<'a> {
 /// re-serialised with `serde_jcs`. Returns the canonical bytes and whether `src` was canonical.
 pub fn canonicalize(src: &[u8]) -> PResult<(Cow<'_, [u8]>, bool)> {
     let doc = parse(src)?;
-    let whole = doc
-        .nodes
-        .first()
-        .is_some_and(|n| n.canonical && n.start == 0 && n.end == src.len());
+    let whole = doc.nodes.first().is_some_and(|n| n.canonical && n.start == 0 && n.end == src.len());
     if whole {
         return Ok((Cow::Borrowed(src), true));
     }

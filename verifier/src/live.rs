@@ -29,11 +29,7 @@ struct Fetched {
 
 fn fetch(src: &Source, n: u64, size: u64) -> Result<Fetched> {
     let w = tiles::width_at(n, size);
-    Ok(Fetched {
-        n,
-        entries: src.entry_bundle(n, w)?,
-        tile: src.hash_tile(0, n, w)?,
-    })
+    Ok(Fetched { n, entries: src.entry_bundle(n, w)?, tile: src.hash_tile(0, n, w)? })
 }
 
 /// Verify the log at `location` (URL or folder). `generic` skips the Sightline record checks so
@@ -60,19 +56,11 @@ pub fn verify_live(location: &str, generic: bool, opts: &Options) -> Result<Summ
     let mut range = CompactRange::new();
     let pb = progress(c.size, opts.quiet, "verifying");
     let bundles = c.size.div_ceil(TILE_WIDTH);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(8)
-        .build()
-        .map_err(|e| Error::unusable("thread pool", e.to_string()))?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(8).build().map_err(|e| Error::unusable("thread pool", e.to_string()))?;
     let mut n = 0;
     while n < bundles {
         let upto = (n + BUNDLES_PER_STEP).min(bundles);
-        let fetched: Vec<Result<Fetched>> = pool.install(|| {
-            (n..upto)
-                .into_par_iter()
-                .map(|k| fetch(&src, k, c.size))
-                .collect()
-        });
+        let fetched: Vec<Result<Fetched>> = pool.install(|| (n..upto).into_par_iter().map(|k| fetch(&src, k, c.size)).collect());
         let fetched: Vec<Fetched> = fetched.into_iter().collect::<Result<_>>()?;
         let mut raw: Vec<(u64, &[u8])> = Vec::new();
         for f in &fetched {
@@ -81,13 +69,7 @@ pub fn verify_live(location: &str, generic: bool, opts: &Options) -> Result<Summ
                 let index = f.n * TILE_WIDTH + k as u64;
                 let leaf = leaf_hash(e);
                 if leaf != *t {
-                    return Err(Error::TileMismatch {
-                        path,
-                        position: k as u64,
-                        index,
-                        expected: HexHash(leaf),
-                        found: HexHash(*t),
-                    });
+                    return Err(Error::TileMismatch { path, position: k as u64, index, expected: HexHash(leaf), found: HexHash(*t) });
                 }
                 raw.push((index, e.as_slice()));
             }
@@ -100,15 +82,10 @@ pub fn verify_live(location: &str, generic: bool, opts: &Options) -> Result<Summ
             let recs: Vec<Result<chain::Rec>> = raw
                 .par_iter()
                 .map(|&(index, e)| {
-                    let doc = json::parse(e).map_err(|d| {
-                        Error::entry(index, format!("the entry bytes are not valid JSON ({d})"))
-                    })?;
+                    let doc = json::parse(e).map_err(|d| Error::entry(index, format!("the entry bytes are not valid JSON ({d})")))?;
                     let rec = chain::prepare(index, &doc, 0, true, opts.signatures)?;
                     if rec.entry.index != index {
-                        return Err(Error::entry(
-                            index,
-                            format!("the entry at leaf {index} says index {}", rec.entry.index),
-                        ));
+                        return Err(Error::entry(index, format!("the entry at leaf {index} says index {}", rec.entry.index)));
                     }
                     Ok(rec)
                 })
@@ -119,32 +96,14 @@ pub fn verify_live(location: &str, generic: bool, opts: &Options) -> Result<Summ
         n = upto;
     }
     pb.finish_and_clear();
-    let root = if generic {
-        range.root()
-    } else {
-        walker.range.root()
-    };
+    let root = if generic { range.root() } else { walker.range.root() };
     if root != c.root {
-        return Err(Error::RootMismatch {
-            size: c.size,
-            computed: HexHash(root),
-            expected: HexHash(c.root),
-        });
+        return Err(Error::RootMismatch { size: c.size, computed: HexHash(root), expected: HexHash(c.root) });
     }
     if !generic {
         summary.entries_checked = walker.count;
         summary.signatures_checked = walker.signatures_checked;
-        for (name, k) in [
-            "log_key",
-            "submitter",
-            "party",
-            "message",
-            "objection",
-            "erasure",
-        ]
-        .iter()
-        .zip(walker.kinds)
-        {
+        for (name, k) in ["log_key", "submitter", "party", "message", "objection", "erasure"].iter().zip(walker.kinds) {
             if k > 0 {
                 summary.kinds.insert((*name).to_string(), k);
             }

@@ -6,9 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use sightline_verifier::{
-    bundle, consistency, live, receipt, report, tiles, trust, watch, Error, Summary,
-};
+use sightline_verifier::{bundle, consistency, live, receipt, report, tiles, trust, watch, Error, Summary};
 
 /// Independent verifier for Sightline ad-transparency logs and any C2SP tlog-tiles log.
 ///
@@ -120,21 +118,12 @@ enum Cmd {
 }
 
 fn opts(keys: &Keys, signatures: bool, quiet: bool) -> Result<trust::Options, Error> {
-    Ok(trust::Options {
-        trusted: trust::load_vkeys(&keys.vkey, &keys.vkey_file)?,
-        signatures,
-        quiet,
-    })
+    Ok(trust::Options { trusted: trust::load_vkeys(&keys.vkey, &keys.vkey_file)?, signatures, quiet })
 }
 
 fn run(cli: &Cli) -> Result<Summary, Error> {
     match &cli.cmd {
-        Cmd::Verify {
-            source,
-            keys,
-            structural,
-            generic,
-        } => {
+        Cmd::Verify { source, keys, structural, generic } => {
             let o = opts(keys, !structural, cli.quiet)?;
             let path = std::path::Path::new(source);
             if consistency::is_url(source) || path.is_dir() {
@@ -143,18 +132,9 @@ fn run(cli: &Cli) -> Result<Summary, Error> {
                 bundle::verify_bundle(path, &o)
             }
         }
-        Cmd::Consistency {
-            old,
-            new,
-            log,
-            save_state,
-            keys,
-        } => {
+        Cmd::Consistency { old, new, log, save_state, keys } => {
             let o = opts(keys, true, cli.quiet)?;
-            let (a, b) = (
-                consistency::load_checkpoint(old)?,
-                consistency::load_checkpoint(new)?,
-            );
+            let (a, b) = (consistency::load_checkpoint(old)?, consistency::load_checkpoint(new)?);
             let src = match (log, consistency::is_url(new)) {
                 (Some(l), _) => Some(tiles::Source::open(l)?),
                 (None, true) => Some(tiles::Source::open(new)?),
@@ -167,13 +147,7 @@ fn run(cli: &Cli) -> Result<Summary, Error> {
             Ok(s)
         }
         Cmd::Receipt { file, keys } => receipt::verify_receipt(file, &opts(keys, true, cli.quiet)?),
-        Cmd::Watch {
-            url,
-            state,
-            interval,
-            once,
-            keys,
-        } => {
+        Cmd::Watch { url, state, interval, once, keys } => {
             let o = opts(keys, true, cli.quiet)?;
             if o.trusted.is_empty() {
                 return Err(Error::NoTrustedKey);
@@ -181,13 +155,7 @@ fn run(cli: &Cli) -> Result<Summary, Error> {
             if *once {
                 watch::poll_once(url, state, &o)
             } else {
-                Err(watch::watch(
-                    url,
-                    state,
-                    Duration::from_secs((*interval).max(1)),
-                    &o,
-                    cli.json,
-                ))
+                Err(watch::watch(url, state, Duration::from_secs((*interval).max(1)), &o, cli.json))
             }
         }
     }

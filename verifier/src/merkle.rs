@@ -68,21 +68,12 @@ fn next_level(level: &[Hash]) -> Vec<Hash> {
 }
 
 fn hash_of(what: impl FnOnce() -> String, bytes: &[u8]) -> Result<Hash, ProofError> {
-    bytes.try_into().map_err(|_| ProofError::NotAHash {
-        what: what(),
-        len: bytes.len(),
-    })
+    bytes.try_into().map_err(|_| ProofError::NotAHash { what: what(), len: bytes.len() })
 }
 
 /// RFC 9162 §2.1.3.2: verify that `leaf` (a leaf hash) is at `index` in the tree of `size`
 /// leaves with root `root`. All hashes must be 32 bytes.
-pub fn verify_inclusion(
-    index: u64,
-    size: u64,
-    leaf: &[u8],
-    proof: &[impl AsRef<[u8]>],
-    root: &[u8],
-) -> Result<(), ProofError> {
+pub fn verify_inclusion(index: u64, size: u64, leaf: &[u8], proof: &[impl AsRef<[u8]>], root: &[u8]) -> Result<(), ProofError> {
     let leaf = hash_of(|| "the leaf hash".into(), leaf)?;
     let root = hash_of(|| "the root hash".into(), root)?;
     if index >= size {
@@ -111,18 +102,13 @@ pub fn verify_inclusion(
         return Err(wrong_len(index, size, proof.len()));
     }
     if r != root {
-        return Err(ProofError::RootMismatch {
-            computed: HexHash(r),
-            expected: HexHash(root),
-        });
+        return Err(ProofError::RootMismatch { computed: HexHash(r), expected: HexHash(root) });
     }
     Ok(())
 }
 
 fn wrong_len(a: u64, b: u64, len: usize) -> ProofError {
-    ProofError::WrongLength {
-        detail: format!("{a}/{b} ({len} hashes given)"),
-    }
+    ProofError::WrongLength { detail: format!("{a}/{b} ({len} hashes given)") }
 }
 
 /// What to do with a consistency proof from the empty tree (the public suites differ).
@@ -147,10 +133,7 @@ pub fn verify_consistency(
     zero: ZeroRule,
 ) -> Result<(), ProofError> {
     if size1 > size2 {
-        return Err(ProofError::Shrunk {
-            old: size1,
-            new: size2,
-        });
+        return Err(ProofError::Shrunk { old: size1, new: size2 });
     }
     if size1 == 0 {
         if zero == ZeroRule::Reject {
@@ -162,19 +145,13 @@ pub fn verify_consistency(
         let r1 = hash_of(|| "the older root".into(), root1)?;
         hash_of(|| "the newer root".into(), root2)?;
         if r1 != empty_root() {
-            return Err(ProofError::OldRootMismatch {
-                computed: HexHash(empty_root()),
-                expected: HexHash(r1),
-            });
+            return Err(ProofError::OldRootMismatch { computed: HexHash(empty_root()), expected: HexHash(r1) });
         }
         return Ok(());
     }
     if size1 == size2 {
         if !proof.is_empty() {
-            return Err(ProofError::EqualSizesNonEmpty {
-                size: size1,
-                len: proof.len(),
-            });
+            return Err(ProofError::EqualSizesNonEmpty { size: size1, len: proof.len() });
         }
         if root1 != root2 {
             return Err(ProofError::EqualSizesDifferentRoots { size: size1 });
@@ -220,16 +197,10 @@ pub fn verify_consistency(
         return Err(wrong_len(size1, size2, proof.len()));
     }
     if fr != r1 {
-        return Err(ProofError::OldRootMismatch {
-            computed: HexHash(fr),
-            expected: HexHash(r1),
-        });
+        return Err(ProofError::OldRootMismatch { computed: HexHash(fr), expected: HexHash(r1) });
     }
     if sr != r2 {
-        return Err(ProofError::RootMismatch {
-            computed: HexHash(sr),
-            expected: HexHash(r2),
-        });
+        return Err(ProofError::RootMismatch { computed: HexHash(sr), expected: HexHash(r2) });
     }
     Ok(())
 }
@@ -287,11 +258,7 @@ impl CompactRange {
     /// Append many leaf hashes; aligned complete blocks are hashed in parallel.
     pub fn extend(&mut self, mut leaves: &[Hash]) {
         while !leaves.is_empty() {
-            let align = if self.size == 0 {
-                63
-            } else {
-                self.size.trailing_zeros()
-            };
+            let align = if self.size == 0 { 63 } else { self.size.trailing_zeros() };
             let fit = 63 - (leaves.len() as u64).leading_zeros();
             let level = align.min(fit);
             let n = 1usize << level;

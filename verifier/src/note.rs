@@ -40,65 +40,41 @@ pub fn key_id(name: &str, public_key: &[u8; 32]) -> u32 {
 
 /// A valid key name: non-empty UTF-8 without white space, `+` or control characters.
 pub fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name
-            .chars()
-            .any(|c| c.is_whitespace() || c == '+' || c.is_control())
+    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+' || c.is_control())
 }
 
 impl Vkey {
     /// A vkey for `name` and an Ed25519 public key.
     pub fn new(name: &str, key: VerifyingKey) -> Self {
-        Vkey {
-            name: name.to_string(),
-            id: key_id(name, key.as_bytes()),
-            key,
-        }
+        Vkey { name: name.to_string(), id: key_id(name, key.as_bytes()), key }
     }
 
     /// Parse `<name>+<hex8>+<base64(0x01 || 32-byte key)>`, checking the key id.
     pub fn parse(text: &str) -> Result<Self> {
-        let bad = |d: &str| Error::BadVkey {
-            vkey: text.to_string(),
-            detail: d.to_string(),
-        };
+        let bad = |d: &str| Error::BadVkey { vkey: text.to_string(), detail: d.to_string() };
         let text_t = text.trim();
-        let (name, rest) = text_t
-            .split_once('+')
-            .ok_or_else(|| bad("no '+' separators"))?;
+        let (name, rest) = text_t.split_once('+').ok_or_else(|| bad("no '+' separators"))?;
         let (id_hex, key_b64) = rest.split_once('+').ok_or_else(|| bad("only one '+'"))?;
         if !is_valid_name(name) {
-            return Err(bad(
-                "the key name is empty or contains spaces, '+' or control characters",
-            ));
+            return Err(bad("the key name is empty or contains spaces, '+' or control characters"));
         }
         if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad("the key id must be 8 hex digits"));
         }
         let id = u32::from_str_radix(id_hex, 16).map_err(|_| bad("the key id is not hex"))?;
-        let raw = B64
-            .decode(key_b64)
-            .map_err(|_| bad("the key is not standard base64"))?;
+        let raw = B64.decode(key_b64).map_err(|_| bad("the key is not standard base64"))?;
         let Some((&alg, key)) = raw.split_first() else {
             return Err(bad("the key is empty"));
         };
         if alg != ALG_ED25519 {
-            return Err(bad(&format!(
-                "signature type 0x{alg:02x} is not supported (only Ed25519 notes, type 0x01)"
-            )));
+            return Err(bad(&format!("signature type 0x{alg:02x} is not supported (only Ed25519 notes, type 0x01)")));
         }
-        let key: [u8; 32] = key
-            .try_into()
-            .map_err(|_| bad("an Ed25519 key is 32 bytes"))?;
+        let key: [u8; 32] = key.try_into().map_err(|_| bad("an Ed25519 key is 32 bytes"))?;
         let key = VerifyingKey::from_bytes(&key).map_err(|_| bad("not a valid Ed25519 point"))?;
         if key_id(name, key.as_bytes()) != id {
             return Err(bad("the key id does not match the name and key"));
         }
-        Ok(Vkey {
-            name: name.to_string(),
-            id,
-            key,
-        })
+        Ok(Vkey { name: name.to_string(), id, key })
     }
 
     /// The text form.
@@ -121,23 +97,13 @@ pub struct Skey {
 impl Skey {
     /// A signer for `name` with an Ed25519 key.
     pub fn new(name: &str, key: SigningKey) -> Self {
-        Skey {
-            name: name.to_string(),
-            id: key_id(name, key.verifying_key().as_bytes()),
-            key,
-        }
+        Skey { name: name.to_string(), id: key_id(name, key.verifying_key().as_bytes()), key }
     }
 
     /// Parse the Go text form, checking the key id.
     pub fn parse(text: &str) -> Result<Self> {
-        let bad = |d: &str| Error::BadVkey {
-            vkey: "PRIVATE+KEY+…".into(),
-            detail: d.into(),
-        };
-        let rest = text
-            .trim()
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or_else(|| bad("no prefix"))?;
+        let bad = |d: &str| Error::BadVkey { vkey: "PRIVATE+KEY+…".into(), detail: d.into() };
+        let rest = text.trim().strip_prefix("PRIVATE+KEY+").ok_or_else(|| bad("no prefix"))?;
         let (name, rest) = rest.split_once('+').ok_or_else(|| bad("no name"))?;
         let (id_hex, b64) = rest.split_once('+').ok_or_else(|| bad("no key id"))?;
         let id = u32::from_str_radix(id_hex, 16).map_err(|_| bad("bad key id"))?;
@@ -196,15 +162,9 @@ impl Note {
         if msg.chars().any(|c| c != '\n' && c.is_ascii_control()) {
             return Err(bad("it contains control characters other than newline"));
         }
-        let split = msg
-            .rfind("\n\n")
-            .ok_or_else(|| bad("there is no blank line before the signatures"))?;
-        let text = msg
-            .get(..split + 1)
-            .ok_or_else(|| bad("cannot split text"))?;
-        let sig_block = msg
-            .get(split + 2..)
-            .ok_or_else(|| bad("cannot split signatures"))?;
+        let split = msg.rfind("\n\n").ok_or_else(|| bad("there is no blank line before the signatures"))?;
+        let text = msg.get(..split + 1).ok_or_else(|| bad("cannot split text"))?;
+        let sig_block = msg.get(split + 2..).ok_or_else(|| bad("cannot split signatures"))?;
         if text.len() < 2 {
             return Err(bad("the text is empty"));
         }
@@ -216,32 +176,17 @@ impl Note {
             if sigs.len() >= MAX_SIGNATURES {
                 return Err(bad("it has more than 100 signatures"));
             }
-            let body = line
-                .strip_prefix(SIG_PREFIX)
-                .ok_or_else(|| bad("a signature line does not start with \"— \""))?;
-            let (name, b64) = body
-                .split_once(' ')
-                .ok_or_else(|| bad("a signature line has no signature"))?;
-            let raw = B64
-                .decode(b64)
-                .map_err(|_| bad("a signature is not standard base64"))?;
+            let body = line.strip_prefix(SIG_PREFIX).ok_or_else(|| bad("a signature line does not start with \"— \""))?;
+            let (name, b64) = body.split_once(' ').ok_or_else(|| bad("a signature line has no signature"))?;
+            let raw = B64.decode(b64).map_err(|_| bad("a signature is not standard base64"))?;
             if !is_valid_name(name) || raw.len() < 5 {
-                return Err(bad(
-                    "a signature line has a bad key name or a short signature",
-                ));
+                return Err(bad("a signature line has a bad key name or a short signature"));
             }
             let (id, sig) = raw.split_at(4);
             let id = u32::from_be_bytes([id[0], id[1], id[2], id[3]]);
-            sigs.push(NoteSig {
-                name: name.to_string(),
-                id,
-                sig: sig.to_vec(),
-            });
+            sigs.push(NoteSig { name: name.to_string(), id, sig: sig.to_vec() });
         }
-        Ok(Note {
-            text: text.to_string(),
-            sigs,
-        })
+        Ok(Note { text: text.to_string(), sigs })
     }
 
     /// Verify against trusted keys. Unknown keys are ignored; a known key whose signature does
@@ -254,17 +199,10 @@ impl Note {
                 continue;
             };
             let good = <[u8; 64]>::try_from(s.sig.as_slice())
-                .map(|b| {
-                    k.key
-                        .verify(self.text.as_bytes(), &Signature::from_bytes(&b))
-                        .is_ok()
-                })
+                .map(|b| k.key.verify(self.text.as_bytes(), &Signature::from_bytes(&b)).is_ok())
                 .unwrap_or(false);
             if !good {
-                return Err(Error::BadNoteSignature {
-                    what: what.to_string(),
-                    key: format!("{}+{:08x}", k.name, k.id),
-                });
+                return Err(Error::BadNoteSignature { what: what.to_string(), key: format!("{}+{:08x}", k.name, k.id) });
             }
             if !ok.contains(k) {
                 ok.push(k.clone());
@@ -280,18 +218,8 @@ impl Note {
             };
             return Err(Error::UntrustedNote {
                 what: what.to_string(),
-                trusted: list(
-                    trusted
-                        .iter()
-                        .map(|k| format!("{}+{:08x}", k.name, k.id))
-                        .collect(),
-                ),
-                signed_by: list(
-                    self.sigs
-                        .iter()
-                        .map(|s| format!("{}+{:08x}", s.name, s.id))
-                        .collect(),
-                ),
+                trusted: list(trusted.iter().map(|k| format!("{}+{:08x}", k.name, k.id)).collect()),
+                signed_by: list(self.sigs.iter().map(|s| format!("{}+{:08x}", s.name, s.id)).collect()),
             });
         }
         Ok(ok)
@@ -311,22 +239,15 @@ impl Checkpoint {
     /// Parse `<origin>\n<size>\n<base64 root>\n[extension lines\n]`.
     pub fn parse(text: &str) -> Result<Checkpoint> {
         let bad = |d: &str| Error::malformed("the checkpoint", d);
-        let body = text
-            .strip_suffix('\n')
-            .ok_or_else(|| bad("it does not end with a newline"))?;
+        let body = text.strip_suffix('\n').ok_or_else(|| bad("it does not end with a newline"))?;
         let mut lines = body.split('\n');
         let origin = lines.next().unwrap_or_default();
         if origin.is_empty() {
             return Err(bad("the origin line is empty"));
         }
-        let size_s = lines
-            .next()
-            .ok_or_else(|| bad("the tree size line is missing"))?;
-        let size = parse_decimal(size_s)
-            .ok_or_else(|| bad("the tree size is not a decimal number without leading zeros"))?;
-        let root_s = lines
-            .next()
-            .ok_or_else(|| bad("the root hash line is missing"))?;
+        let size_s = lines.next().ok_or_else(|| bad("the tree size line is missing"))?;
+        let size = parse_decimal(size_s).ok_or_else(|| bad("the tree size is not a decimal number without leading zeros"))?;
+        let root_s = lines.next().ok_or_else(|| bad("the root hash line is missing"))?;
         let root = B64
             .decode(root_s)
             .ok()
@@ -336,22 +257,12 @@ impl Checkpoint {
         if extensions.iter().any(String::is_empty) {
             return Err(bad("an extension line is empty"));
         }
-        Ok(Checkpoint {
-            origin: origin.to_string(),
-            size,
-            root,
-            extensions,
-        })
+        Ok(Checkpoint { origin: origin.to_string(), size, root, extensions })
     }
 
     /// The body text.
     pub fn to_text(&self) -> String {
-        let mut s = format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            B64.encode(self.root)
-        );
+        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root));
         for e in &self.extensions {
             s.push_str(e);
             s.push('\n');
@@ -362,8 +273,7 @@ impl Checkpoint {
 
 /// A decimal `u64` with no sign, no leading zeros (except "0") and nothing else.
 pub fn parse_decimal(s: &str) -> Option<u64> {
-    let ok =
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    let ok = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     if ok {
         s.parse().ok()
     } else {
@@ -386,11 +296,7 @@ impl SignedCheckpoint {
         let note = Note::parse("the checkpoint", bytes)?;
         let checkpoint = Checkpoint::parse(&note.text)?;
         let raw = String::from_utf8_lossy(bytes).into_owned();
-        Ok(SignedCheckpoint {
-            note,
-            checkpoint,
-            raw,
-        })
+        Ok(SignedCheckpoint { note, checkpoint, raw })
     }
 
     /// Verify the signatures against trusted keys whose name is the origin.

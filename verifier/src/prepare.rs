@@ -10,36 +10,20 @@ use crate::record::{entry_from_doc, Detail, Entry, SIG_CONTEXT};
 ///
 /// `at` is the entry object's node in `doc`. `raw` entries (from entry bundles and receipts)
 /// must already be canonical; a bundle's entry object is canonicalised (`JCS(entry)`).
-pub fn prepare(
-    position: u64,
-    doc: &Doc<'_>,
-    at: usize,
-    raw: bool,
-    signatures: bool,
-) -> Result<Rec> {
-    let fail = |d: String| Error::Integrity {
-        what: format!("record {position}"),
-        detail: d,
-    };
-    let node = doc
-        .node(at)
-        .ok_or_else(|| fail("the entry is missing".into()))?;
+pub fn prepare(position: u64, doc: &Doc<'_>, at: usize, raw: bool, signatures: bool) -> Result<Rec> {
+    let fail = |d: String| Error::Integrity { what: format!("record {position}"), detail: d };
+    let node = doc.node(at).ok_or_else(|| fail("the entry is missing".into()))?;
     if node.canonical {
         let bytes = doc.raw(at).as_bytes();
         let entry = entry_from_doc(doc, at).map_err(|d| name_index(doc, at, d, &fail))?;
         return finish(position, bytes, doc.src.as_bytes(), entry, signatures);
     }
     let src = doc.raw(at).as_bytes();
-    let (bytes, canonical) =
-        json::canonicalize(src).map_err(|e| fail(format!("the entry is not valid JSON ({e})")))?;
-    let doc2 =
-        json::parse(&bytes).map_err(|e| fail(format!("the entry is not valid JSON ({e})")))?;
+    let (bytes, canonical) = json::canonicalize(src).map_err(|e| fail(format!("the entry is not valid JSON ({e})")))?;
+    let doc2 = json::parse(&bytes).map_err(|e| fail(format!("the entry is not valid JSON ({e})")))?;
     let entry = entry_from_doc(&doc2, 0).map_err(|d| name_index(&doc2, 0, d, &fail))?;
     if raw && !canonical {
-        return Err(Error::entry(
-            entry.index,
-            "its bytes are not in canonical JSON form (RFC 8785): they were re-encoded or altered",
-        ));
+        return Err(Error::entry(entry.index, "its bytes are not in canonical JSON form (RFC 8785): they were re-encoded or altered"));
     }
     finish(position, &bytes, &bytes, entry, signatures)
 }
@@ -53,13 +37,7 @@ fn name_index(doc: &Doc<'_>, at: usize, d: String, fail: &dyn Fn(String) -> Erro
 
 fn finish(position: u64, bytes: &[u8], src: &[u8], entry: Entry, signatures: bool) -> Result<Rec> {
     if bytes.len() > crate::record::MAX_ENTRY {
-        return Err(Error::entry(
-            entry.index,
-            format!(
-                "it is {} bytes, over the 65,535-byte entry limit",
-                bytes.len()
-            ),
-        ));
+        return Err(Error::entry(entry.index, format!("it is {} bytes, over the 65,535-byte entry limit", bytes.len())));
     }
     let leaf = crate::merkle::leaf_hash(bytes);
     let msg = if signatures || matches!(entry.detail, Detail::LogKey { .. }) {
@@ -71,10 +49,5 @@ fn finish(position: u64, bytes: &[u8], src: &[u8], entry: Entry, signatures: boo
     } else {
         Vec::new()
     };
-    Ok(Rec {
-        position,
-        leaf,
-        entry,
-        msg,
-    })
+    Ok(Rec { position, leaf, entry, msg })
 }

@@ -40,20 +40,13 @@ pub fn parse_tlog_proof(text: &str) -> Result<TlogProof> {
         .strip_prefix(PROOF_HEADER)
         .and_then(|r| r.strip_prefix('\n'))
         .ok_or_else(|| bad("it does not start with c2sp.org/tlog-proof@v1"))?;
-    let (head, note) = rest
-        .split_once("\n\n")
-        .ok_or_else(|| bad("there is no blank line before the checkpoint"))?;
+    let (head, note) = rest.split_once("\n\n").ok_or_else(|| bad("there is no blank line before the checkpoint"))?;
     let mut lines = head.split('\n');
     let idx_line = lines.next().unwrap_or_default();
     if idx_line.starts_with("extra ") {
-        return Err(bad(
-            "it has an extra line, which sightline-receipt/v1 does not use",
-        ));
+        return Err(bad("it has an extra line, which sightline-receipt/v1 does not use"));
     }
-    let index = idx_line
-        .strip_prefix("index ")
-        .and_then(parse_decimal)
-        .ok_or_else(|| bad("the index line is not \"index <decimal>\""))?;
+    let index = idx_line.strip_prefix("index ").and_then(parse_decimal).ok_or_else(|| bad("the index line is not \"index <decimal>\""))?;
     let mut proof = Vec::new();
     for l in lines {
         let h = B64
@@ -67,53 +60,27 @@ pub fn parse_tlog_proof(text: &str) -> Result<TlogProof> {
         }
     }
     let checkpoint = SignedCheckpoint::parse(note.as_bytes())?;
-    Ok(TlogProof {
-        index,
-        proof,
-        checkpoint,
-    })
+    Ok(TlogProof { index, proof, checkpoint })
 }
 
 /// Check a receipt's bytes against trusted log keys.
 pub fn verify_receipt_bytes(bytes: &[u8], opts: &Options) -> Result<Summary> {
-    let r: Receipt = serde_json::from_slice(bytes)
-        .map_err(|e| Error::unusable("the receipt", format!("{e}; is this a {FORMAT} file?")))?;
+    let r: Receipt = serde_json::from_slice(bytes).map_err(|e| Error::unusable("the receipt", format!("{e}; is this a {FORMAT} file?")))?;
     if r.format != FORMAT {
-        return Err(Error::unusable(
-            "the receipt",
-            format!("format {:?} is not {FORMAT}", r.format),
-        ));
+        return Err(Error::unusable("the receipt", format!("format {:?} is not {FORMAT}", r.format)));
     }
     let entry = B64
         .decode(r.entry.as_bytes())
-        .map_err(|_| Error::Integrity {
-            what: "the receipt".into(),
-            detail: "field entry is not base64".into(),
-        })?;
+        .map_err(|_| Error::Integrity { what: "the receipt".into(), detail: "field entry is not base64".into() })?;
     let tp = parse_tlog_proof(&r.tlog_proof)?;
-    let doc = json::parse(&entry).map_err(|d| {
-        Error::entry(
-            tp.index,
-            format!("the receipt's entry is not valid JSON ({d})"),
-        )
-    })?;
+    let doc = json::parse(&entry).map_err(|d| Error::entry(tp.index, format!("the receipt's entry is not valid JSON ({d})")))?;
     let rec = crate::chain::prepare(tp.index, &doc, 0, true, false)?;
     if rec.entry.index != tp.index {
-        return Err(Error::entry(
-            tp.index,
-            format!(
-                "the entry says index {} but the proof is for index {}",
-                rec.entry.index, tp.index
-            ),
-        ));
+        return Err(Error::entry(tp.index, format!("the entry says index {} but the proof is for index {}", rec.entry.index, tp.index)));
     }
     let c = &tp.checkpoint.checkpoint;
-    merkle::verify_inclusion(tp.index, c.size, &rec.leaf, &tp.proof, &c.root).map_err(|e| {
-        Error::Proof {
-            what: format!("entry {}: the receipt's inclusion proof", tp.index),
-            source: e,
-        }
-    })?;
+    merkle::verify_inclusion(tp.index, c.size, &rec.leaf, &tp.proof, &c.root)
+        .map_err(|e| Error::Proof { what: format!("entry {}: the receipt's inclusion proof", tp.index), source: e })?;
     if opts.trusted.is_empty() {
         return Err(Error::NoTrustedKey);
     }
@@ -141,10 +108,7 @@ pub fn verify_receipt_bytes(bytes: &[u8], opts: &Options) -> Result<Summary> {
 
 /// Check the receipt file at `path`.
 pub fn verify_receipt(path: &std::path::Path, opts: &Options) -> Result<Summary> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Io {
-        path: path.display().to_string(),
-        source: e,
-    })?;
+    let bytes = std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
     let mut s = verify_receipt_bytes(&bytes, opts)?;
     s.notes.insert(0, format!("file {}", path.display()));
     Ok(s)

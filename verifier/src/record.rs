@@ -64,44 +64,12 @@ impl Detail {
 fn body_keys(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "log_key" => &["announced_at", "kind", "signer", "vkey"],
-        "submitter" => &[
-            "contact",
-            "kind",
-            "name",
-            "public_key",
-            "registered_at",
-            "signer",
-            "submitter",
-        ],
-        "party" => &[
-            "contact",
-            "established_in",
-            "kind",
-            "name",
-            "party",
-            "signer",
-            "ultimately_controlled_by",
-        ],
-        "message" => &[
-            "controls",
-            "delivery",
-            "kind",
-            "lineage",
-            "message_id",
-            "personal_commitment",
-            "recipient",
-            "signer",
-            "sponsor",
-            "targeting",
-        ],
-        "objection" => &[
-            "advertiser",
-            "kind",
-            "received_at",
-            "recipient",
-            "scope",
-            "signer",
-        ],
+        "submitter" => &["contact", "kind", "name", "public_key", "registered_at", "signer", "submitter"],
+        "party" => &["contact", "established_in", "kind", "name", "party", "signer", "ultimately_controlled_by"],
+        "message" => {
+            &["controls", "delivery", "kind", "lineage", "message_id", "personal_commitment", "recipient", "signer", "sponsor", "targeting"]
+        }
+        "objection" => &["advertiser", "kind", "received_at", "recipient", "scope", "signer"],
         "erasure" => &["by", "kind", "records", "requested_at", "signer"],
         _ => return None,
     })
@@ -158,16 +126,12 @@ pub fn is_time(s: &str) -> bool {
     let b = s.as_bytes();
     let d = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
     let at = |i: usize, c: u8| b.get(i) == Some(&c);
-    let head =
-        (0..4).all(d) && at(4, b'-') && d(5) && d(6) && at(7, b'-') && d(8) && d(9) && at(10, b'T');
+    let head = (0..4).all(d) && at(4, b'-') && d(5) && d(6) && at(7, b'-') && d(8) && d(9) && at(10, b'T');
     let clock = d(11) && d(12) && at(13, b':') && d(14) && d(15) && at(16, b':') && d(17) && d(18);
     let tail = match b.get(19..) {
         Some(b"Z") => true,
         Some([b'.', rest @ ..]) => {
-            rest.len() >= 2
-                && rest.len() <= 4
-                && rest.last() == Some(&b'Z')
-                && rest.iter().take(rest.len() - 1).all(u8::is_ascii_digit)
+            rest.len() >= 2 && rest.len() <= 4 && rest.last() == Some(&b'Z') && rest.iter().take(rest.len() - 1).all(u8::is_ascii_digit)
         }
         _ => false,
     };
@@ -177,10 +141,7 @@ pub fn is_time(s: &str) -> bool {
 /// Read a Sightline entry from bytes that are already canonical (checked by the caller).
 pub fn parse_entry(bytes: &[u8]) -> Result<Entry, String> {
     if bytes.len() > MAX_ENTRY {
-        return Err(format!(
-            "it is {} bytes, over the 65,535-byte limit",
-            bytes.len()
-        ));
+        return Err(format!("it is {} bytes, over the 65,535-byte limit", bytes.len()));
     }
     let doc = json::parse(bytes).map_err(|e| format!("it is not valid JSON ({e})"))?;
     entry_from_doc(&doc, 0)
@@ -192,30 +153,15 @@ pub fn entry_from_doc(doc: &Doc<'_>, at: usize) -> Result<Entry, String> {
         return Err("it is not a JSON object".into());
     }
     if !doc.keys_are(at, &ENTRY_KEYS) {
-        let keys: Vec<String> = doc
-            .members(at)
-            .into_iter()
-            .map(|(k, _)| k.into_owned())
-            .collect();
-        return Err(format!(
-            "its fields are {keys:?}; an entry has exactly {ENTRY_KEYS:?}"
-        ));
+        let keys: Vec<String> = doc.members(at).into_iter().map(|(k, _)| k.into_owned()).collect();
+        return Err(format!("its fields are {keys:?}; an entry has exactly {ENTRY_KEYS:?}"));
     }
-    let f = |k: &str| {
-        doc.get(at, k)
-            .ok_or_else(|| format!("field {k} is missing"))
-    };
+    let f = |k: &str| doc.get(at, k).ok_or_else(|| format!("field {k} is missing"));
     if doc.raw(f("v")?) != "1" {
         return Err("field v is not 1 (unknown entry version)".into());
     }
-    let index = doc
-        .u64(f("index")?)
-        .ok_or("field index is not a non-negative integer")?;
-    let prev = doc
-        .str(f("prev")?)
-        .as_deref()
-        .and_then(hex32)
-        .ok_or("field prev is not 64 lowercase hex digits")?;
+    let index = doc.u64(f("index")?).ok_or("field index is not a non-negative integer")?;
+    let prev = doc.str(f("prev")?).as_deref().and_then(hex32).ok_or("field prev is not 64 lowercase hex digits")?;
     let logged = doc.str(f("logged_at")?).unwrap_or_default();
     if !is_time(&logged) {
         return Err("field logged_at is not an RFC 3339 UTC time".into());
@@ -231,9 +177,7 @@ pub fn entry_from_doc(doc: &Doc<'_>, at: usize) -> Result<Entry, String> {
         let n = s
             .strip_prefix("objected:")
             .and_then(crate::note::parse_decimal)
-            .ok_or_else(|| {
-                format!("flag {s:?} is not defined by sightline/v1 (only objected:<index>)")
-            })?;
+            .ok_or_else(|| format!("flag {s:?} is not defined by sightline/v1 (only objected:<index>)"))?;
         if last.as_ref().is_some_and(|l| l.as_ref() >= s.as_ref()) {
             return Err("flags are not sorted and unique".into());
         }
@@ -246,21 +190,10 @@ pub fn entry_from_doc(doc: &Doc<'_>, at: usize) -> Result<Entry, String> {
         .and_then(|v| <[u8; 64]>::try_from(v.as_slice()).ok())
         .ok_or("field sig is not a base64 Ed25519 signature (64 bytes)")?;
     let b = f("body")?;
-    let node = doc
-        .node(b)
-        .filter(|n| n.kind == Kind::Obj)
-        .ok_or("field body is not an object")?;
+    let node = doc.node(b).filter(|n| n.kind == Kind::Obj).ok_or("field body is not an object")?;
     let body = (node.start, node.end);
     let (signer, detail) = body_detail(doc, b)?;
-    Ok(Entry {
-        index,
-        prev,
-        signer,
-        sig,
-        objected,
-        body,
-        detail,
-    })
+    Ok(Entry { index, prev, signer, sig, objected, body, detail })
 }
 
 fn body_detail(doc: &Doc<'_>, b: usize) -> Result<(String, Detail), String> {
@@ -271,67 +204,36 @@ fn body_detail(doc: &Doc<'_>, b: usize) -> Result<(String, Detail), String> {
             .filter(|s| !s.is_empty())
             .ok_or_else(|| format!("body.{k} is missing or not a non-empty string"))
     };
-    let kind = doc
-        .get(b, "kind")
-        .and_then(|i| doc.str(i))
-        .unwrap_or_default();
-    let allowed = body_keys(kind.as_ref())
-        .ok_or_else(|| format!("body.kind {kind:?} is not a sightline/v1 record kind"))?;
+    let kind = doc.get(b, "kind").and_then(|i| doc.str(i)).unwrap_or_default();
+    let allowed = body_keys(kind.as_ref()).ok_or_else(|| format!("body.kind {kind:?} is not a sightline/v1 record kind"))?;
     if !doc.keys_are(b, allowed) {
-        let keys: Vec<String> = doc
-            .members(b)
-            .into_iter()
-            .map(|(k, _)| k.into_owned())
-            .collect();
-        let extra: Vec<&String> = keys
-            .iter()
-            .filter(|k| !allowed.contains(&k.as_str()))
-            .collect();
-        let missing: Vec<&&str> = allowed
-            .iter()
-            .filter(|k| !keys.iter().any(|x| x == *k))
-            .collect();
-        return Err(format!(
-            "body ({kind}) has unknown fields {extra:?} or lacks {missing:?}"
-        ));
+        let keys: Vec<String> = doc.members(b).into_iter().map(|(k, _)| k.into_owned()).collect();
+        let extra: Vec<&String> = keys.iter().filter(|k| !allowed.contains(&k.as_str())).collect();
+        let missing: Vec<&&str> = allowed.iter().filter(|k| !keys.iter().any(|x| x == *k)).collect();
+        return Err(format!("body ({kind}) has unknown fields {extra:?} or lacks {missing:?}"));
     }
     let signer = text("signer")?;
     if (kind == "message") == (signer == "log") {
-        return Err(format!(
-            "body.signer {signer:?} is wrong for a {kind} record"
-        ));
+        return Err(format!("body.signer {signer:?} is wrong for a {kind} record"));
     }
     let detail = match kind.as_ref() {
-        "log_key" => Detail::LogKey {
-            vkey: text("vkey")?,
-        },
+        "log_key" => Detail::LogKey { vkey: text("vkey")? },
         "submitter" => {
             let pk = B64
                 .decode(text("public_key")?)
                 .ok()
                 .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok())
                 .ok_or("body.public_key is not a base64 Ed25519 public key (32 bytes)")?;
-            Detail::Submitter {
-                id: text("submitter")?,
-                public_key: pk,
-            }
+            Detail::Submitter { id: text("submitter")?, public_key: pk }
         }
-        "party" => Detail::Party {
-            id: text("party")?,
-            controlled_by: text("ultimately_controlled_by")?,
-        },
+        "party" => Detail::Party { id: text("party")?, controlled_by: text("ultimately_controlled_by")? },
         "message" => {
             let sp = doc.get(b, "sponsor").ok_or("body.sponsor is missing")?;
             let rc = doc.get(b, "recipient").ok_or("body.recipient is missing")?;
             let sub = |o: usize, k: &str, name: &str| -> Result<String, String> {
-                doc.get(o, k)
-                    .and_then(|i| doc.str(i))
-                    .map(Cow::into_owned)
-                    .ok_or_else(|| format!("{name} is missing or not a string"))
+                doc.get(o, k).and_then(|i| doc.str(i)).map(Cow::into_owned).ok_or_else(|| format!("{name} is missing or not a string"))
             };
-            let hash = |s: String, name: &str| {
-                hex32(&s).ok_or_else(|| format!("{name} is not 64 lowercase hex digits"))
-            };
+            let hash = |s: String, name: &str| hex32(&s).ok_or_else(|| format!("{name} is not 64 lowercase hex digits"));
             let message_id = text("message_id")?;
             let id_key = id_key(&signer, &message_id);
             Detail::Message {
@@ -339,10 +241,7 @@ fn body_detail(doc: &Doc<'_>, b: usize) -> Result<(String, Detail), String> {
                 id_key,
                 on_behalf_of: sub(sp, "on_behalf_of", "body.sponsor.on_behalf_of")?,
                 payer: sub(sp, "payer", "body.sponsor.payer")?,
-                recipient: hash(
-                    sub(rc, "commitment", "body.recipient.commitment")?,
-                    "body.recipient.commitment",
-                )?,
+                recipient: hash(sub(rc, "commitment", "body.recipient.commitment")?, "body.recipient.commitment")?,
                 personal: hash(text("personal_commitment")?, "body.personal_commitment")?,
             }
         }
@@ -356,8 +255,7 @@ fn body_detail(doc: &Doc<'_>, b: usize) -> Result<(String, Detail), String> {
 /// so that nobody can craft colliding ids to raise a false "duplicate" alarm.
 fn id_key(signer: &str, message_id: &str) -> [u8; 16] {
     use std::hash::BuildHasher;
-    static KEYS: std::sync::OnceLock<[std::collections::hash_map::RandomState; 2]> =
-        std::sync::OnceLock::new();
+    static KEYS: std::sync::OnceLock<[std::collections::hash_map::RandomState; 2]> = std::sync::OnceLock::new();
     let keys = KEYS.get_or_init(|| [Default::default(), Default::default()]);
     let mut out = [0u8; 16];
     for (o, k) in out.chunks_exact_mut(8).zip(keys) {
@@ -377,11 +275,7 @@ pub fn signed_message(entry_bytes: &[u8], e: &Entry) -> Vec<u8> {
 
 /// Check a personal part (SPEC §7) against the two commitments of its message. Returns the
 /// name of the commitment that fails.
-pub fn check_personal(
-    personal: &[u8],
-    recipient: &Hash,
-    personal_c: &Hash,
-) -> Result<(), &'static str> {
+pub fn check_personal(personal: &[u8], recipient: &Hash, personal_c: &Hash) -> Result<(), &'static str> {
     let (canon, _) = json::canonicalize(personal).map_err(|_| "personal part (not valid JSON)")?;
     let doc = json::parse(&canon).map_err(|_| "personal part (not valid JSON)")?;
     let salt = doc
@@ -390,10 +284,7 @@ pub fn check_personal(
         .and_then(|s| B64.decode(s.as_bytes()).ok())
         .filter(|s| s.len() == 32)
         .ok_or("recipient (the personal part has no 32-byte salt)")?;
-    let who = doc
-        .get(0, "recipient")
-        .and_then(|i| doc.str(i))
-        .ok_or("recipient (the personal part has no recipient)")?;
+    let who = doc.get(0, "recipient").and_then(|i| doc.str(i)).ok_or("recipient (the personal part has no recipient)")?;
     let mut h = Sha256::new();
     h.update(b"sightline/recipient/v1\n");
     h.update(&salt);

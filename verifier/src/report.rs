@@ -46,11 +46,7 @@ pub fn print_ok(s: &Summary, json: bool) {
         println!("  signed by:  {}", s.checkpoint_signed_by.join(", "));
     }
     if s.entries_checked > 0 {
-        let scope = if s.complete {
-            "every entry of the log"
-        } else {
-            "the entries in the bundle, each with an inclusion proof"
-        };
+        let scope = if s.complete { "every entry of the log" } else { "the entries in the bundle, each with an inclusion proof" };
         println!("  entries:    {} checked ({scope})", s.entries_checked);
     }
     if !s.kinds.is_empty() {
@@ -58,10 +54,7 @@ pub fn print_ok(s: &Summary, json: bool) {
         println!("  kinds:      {}", k.join(", "));
     }
     if s.signatures_checked > 0 {
-        println!(
-            "  signatures: {} record signatures verified",
-            s.signatures_checked
-        );
+        println!("  signatures: {} record signatures verified", s.signatures_checked);
     }
     if !s.log_keys.is_empty() {
         println!("  log keys:   {}", s.log_keys.join(" -> "));
@@ -101,9 +94,8 @@ pub fn progress(total: u64, quiet: bool, what: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new(total);
-    let style =
-        ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} ({per_sec}, {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} ({per_sec}, {eta})")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
     pb.set_style(style.progress_chars("=> "));
     pb.set_message(what.to_string());
     pb

@@ -18,11 +18,7 @@ pub struct TileHashes<'a> {
 impl<'a> TileHashes<'a> {
     /// A reader for the tree of `size` leaves served by `src`.
     pub fn new(src: &'a Source, size: u64) -> Self {
-        TileHashes {
-            src,
-            size,
-            cache: HashMap::new(),
-        }
+        TileHashes { src, size, cache: HashMap::new() }
     }
 
     /// The hash of the complete subtree of `2^level` leaves number `index` (it must lie inside
@@ -31,35 +27,24 @@ impl<'a> TileHashes<'a> {
         if level >= 56 {
             return Err(Error::unusable("a tile request", "the subtree is too high"));
         }
-        let tl = u8::try_from(level / 8)
-            .map_err(|_| Error::unusable("a tile request", "level too high"))?;
+        let tl = u8::try_from(level / 8).map_err(|_| Error::unusable("a tile request", "level too high"))?;
         let within = level % 8;
         let first = index << within; // first level-8*tl node
         let count = 1u64 << within;
         let n = first / TILE_WIDTH;
         let width = crate::tiles::width_at(n, self.size >> (8 * u32::from(tl)));
         if width == 0 {
-            return Err(Error::unusable(
-                "a tile request",
-                "the subtree lies outside the tree",
-            ));
+            return Err(Error::unusable("a tile request", "the subtree lies outside the tree"));
         }
         if !self.cache.contains_key(&(tl, n)) {
             let t = self.src.hash_tile(tl, n, width)?;
             self.cache.insert((tl, n), t);
         }
-        let tile = self
-            .cache
-            .get(&(tl, n))
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let tile = self.cache.get(&(tl, n)).map(Vec::as_slice).unwrap_or_default();
         let off = usize::try_from(first % TILE_WIDTH).unwrap_or(usize::MAX);
         let part = tile
             .get(off..off.saturating_add(count as usize))
-            .ok_or_else(|| Error::Integrity {
-                what: format!("hash tile {tl}/{n}"),
-                detail: "it is too short for the tree size".into(),
-            })?;
+            .ok_or_else(|| Error::Integrity { what: format!("hash tile {tl}/{n}"), detail: "it is too short for the tree size".into() })?;
         Ok(merkle::root(part))
     }
 
@@ -86,14 +71,7 @@ impl<'a> TileHashes<'a> {
         Ok(out)
     }
 
-    fn subproof(
-        &mut self,
-        m: u64,
-        lo: u64,
-        hi: u64,
-        complete: bool,
-        out: &mut Vec<Hash>,
-    ) -> Result<()> {
+    fn subproof(&mut self, m: u64, lo: u64, hi: u64, complete: bool, out: &mut Vec<Hash>) -> Result<()> {
         let n = hi - lo;
         if m == n {
             if !complete {

@@ -84,14 +84,8 @@ pub fn parse_tile_path(path: &str) -> Option<TileRef> {
     if last.len() != 3 || !last.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    n = n
-        .checked_mul(1000)?
-        .checked_add(last.parse::<u64>().ok()?)?;
-    Some(TileRef {
-        level,
-        index: n,
-        width,
-    })
+    n = n.checked_mul(1000)?.checked_add(last.parse::<u64>().ok()?)?;
+    Some(TileRef { level, index: n, width })
 }
 
 /// Every hash tile that exists for a tree of `size` leaves, level by level: full tiles, then
@@ -104,18 +98,10 @@ pub fn tiles_for_size(size: u64) -> Vec<TileRef> {
             break;
         }
         for n in 0..count / TILE_WIDTH {
-            out.push(TileRef {
-                level: Some(level),
-                index: n,
-                width: TILE_WIDTH,
-            });
+            out.push(TileRef { level: Some(level), index: n, width: TILE_WIDTH });
         }
         if count % TILE_WIDTH != 0 {
-            out.push(TileRef {
-                level: Some(level),
-                index: count / TILE_WIDTH,
-                width: count % TILE_WIDTH,
-            });
+            out.push(TileRef { level: Some(level), index: count / TILE_WIDTH, width: count % TILE_WIDTH });
         }
     }
     out
@@ -123,8 +109,7 @@ pub fn tiles_for_size(size: u64) -> Vec<TileRef> {
 
 /// Width of level-0 tile / entry bundle `n` in a tree of `size` leaves (0 if it does not exist).
 pub fn width_at(n: u64, size: u64) -> u64 {
-    size.saturating_sub(n.saturating_mul(TILE_WIDTH))
-        .min(TILE_WIDTH)
+    size.saturating_sub(n.saturating_mul(TILE_WIDTH)).min(TILE_WIDTH)
 }
 
 /// Decode an entry bundle: `uint16 big-endian length || entry bytes`, repeated, nothing after.
@@ -133,17 +118,11 @@ pub fn decode_bundle(data: &[u8]) -> Result<Vec<&[u8]>, String> {
     let mut rest = data;
     while !rest.is_empty() {
         let Some((len, tail)) = rest.split_first_chunk::<2>() else {
-            return Err(format!(
-                "a length prefix is cut off after {} entries",
-                out.len()
-            ));
+            return Err(format!("a length prefix is cut off after {} entries", out.len()));
         };
         let len = usize::from(u16::from_be_bytes(*len));
         let Some((entry, tail)) = tail.split_at_checked(len) else {
-            return Err(format!(
-                "entry {} says {len} bytes but fewer remain",
-                out.len()
-            ));
+            return Err(format!("entry {} says {len} bytes but fewer remain", out.len()));
         };
         out.push(entry);
         rest = tail;
@@ -167,9 +146,7 @@ pub fn tile_hashes(data: &[u8]) -> Option<Vec<Hash>> {
     if data.len() % 32 != 0 {
         return None;
     }
-    data.chunks_exact(32)
-        .map(|c| <Hash>::try_from(c).ok())
-        .collect()
+    data.chunks_exact(32).map(|c| <Hash>::try_from(c).ok()).collect()
 }
 
 /// Where a tlog-tiles log is read from.
@@ -188,10 +165,7 @@ impl Source {
             if !base.ends_with('/') {
                 base.push('/');
             }
-            let agent = ureq::AgentBuilder::new()
-                .timeout_connect(Duration::from_secs(15))
-                .timeout(Duration::from_secs(120))
-                .build();
+            let agent = ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(15)).timeout(Duration::from_secs(120)).build();
             Ok(Source::Http { base, agent })
         } else {
             let p = PathBuf::from(location);
@@ -218,15 +192,11 @@ impl Source {
         match self {
             Source::Http { base, agent } => {
                 let url = format!("{base}{path}");
-                let net = |d: String| Error::Network {
-                    url: url.clone(),
-                    detail: d,
-                };
+                let net = |d: String| Error::Network { url: url.clone(), detail: d };
                 match agent.get(&url).call() {
                     Ok(resp) => {
                         let mut buf = Vec::new();
-                        std::io::Read::read_to_end(&mut resp.into_reader().take_limit(), &mut buf)
-                            .map_err(|e| net(e.to_string()))?;
+                        std::io::Read::read_to_end(&mut resp.into_reader().take_limit(), &mut buf).map_err(|e| net(e.to_string()))?;
                         if buf.len() as u64 > MAX_BODY {
                             return Err(net("the response is larger than any valid tile".into()));
                         }
@@ -242,10 +212,7 @@ impl Source {
                 match std::fs::read(&p) {
                     Ok(b) => Ok(Some(b)),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                    Err(e) => Err(Error::Io {
-                        path: p.display().to_string(),
-                        source: e,
-                    }),
+                    Err(e) => Err(Error::Io { path: p.display().to_string(), source: e }),
                 }
             }
         }
@@ -253,10 +220,7 @@ impl Source {
 
     /// Fetch `path`, which must exist.
     pub fn get_required(&self, path: &str) -> Result<Vec<u8>> {
-        self.get(path)?.ok_or_else(|| Error::Network {
-            url: self.describe(path),
-            detail: "not found (404)".into(),
-        })
+        self.get(path)?.ok_or_else(|| Error::Network { url: self.describe(path), detail: "not found (404)".into() })
     }
 
     /// Fetch the checkpoint note.
@@ -271,12 +235,7 @@ impl Source {
         let data = match self.get(&path)? {
             Some(d) => d,
             None if width < TILE_WIDTH => self.get_required(&tile_path(level, n, TILE_WIDTH))?,
-            None => {
-                return Err(Error::Network {
-                    url: self.describe(&path),
-                    detail: "not found (404)".into(),
-                })
-            }
+            None => return Err(Error::Network { url: self.describe(&path), detail: "not found (404)".into() }),
         };
         let hashes = tile_hashes(&data).ok_or_else(|| Error::Integrity {
             what: format!("tile {path}"),
@@ -297,28 +256,16 @@ impl Source {
         let data = match self.get(&path)? {
             Some(d) => d,
             None if width < TILE_WIDTH => self.get_required(&entries_path(n, TILE_WIDTH))?,
-            None => {
-                return Err(Error::Network {
-                    url: self.describe(&path),
-                    detail: "not found (404)".into(),
-                })
-            }
+            None => return Err(Error::Network { url: self.describe(&path), detail: "not found (404)".into() }),
         };
-        let entries = decode_bundle(&data).map_err(|d| Error::Integrity {
-            what: format!("entry bundle {path}"),
-            detail: d,
-        })?;
+        let entries = decode_bundle(&data).map_err(|d| Error::Integrity { what: format!("entry bundle {path}"), detail: d })?;
         if (entries.len() as u64) < width {
             return Err(Error::Integrity {
                 what: format!("entry bundle {path}"),
                 detail: format!("it holds {} entries, {width} expected", entries.len()),
             });
         }
-        Ok(entries
-            .into_iter()
-            .take(width as usize)
-            .map(<[u8]>::to_vec)
-            .collect())
+        Ok(entries.into_iter().take(width as usize).map(<[u8]>::to_vec).collect())
     }
 }
 

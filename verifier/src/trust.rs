@@ -25,15 +25,8 @@ pub fn load_vkeys(vkeys: &[String], files: &[std::path::PathBuf]) -> Result<Vec<
         out.push(Vkey::parse(v)?);
     }
     for f in files {
-        let text = std::fs::read_to_string(f).map_err(|e| Error::Io {
-            path: f.display().to_string(),
-            source: e,
-        })?;
-        for line in text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
+        let text = std::fs::read_to_string(f).map_err(|e| Error::Io { path: f.display().to_string(), source: e })?;
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
             out.push(Vkey::parse(line)?);
         }
     }
@@ -45,11 +38,7 @@ pub fn load_vkeys(vkeys: &[String], files: &[std::path::PathBuf]) -> Result<Vec<
 /// Without trusted keys, full verification is refused.
 pub fn precheck(cp: &SignedCheckpoint, opts: &Options) -> Result<Vec<Vkey>> {
     if opts.trusted.is_empty() {
-        return if opts.signatures {
-            Err(Error::NoTrustedKey)
-        } else {
-            Ok(Vec::new())
-        };
+        return if opts.signatures { Err(Error::NoTrustedKey) } else { Ok(Vec::new()) };
     }
     match cp.verify(&opts.trusted) {
         Ok(k) => Ok(k),
@@ -60,63 +49,35 @@ pub fn precheck(cp: &SignedCheckpoint, opts: &Options) -> Result<Vec<Vkey>> {
 
 /// After walking a Sightline log: the trusted key must be one of the log's keys, and the
 /// checkpoint must be signed by the current log key at its size.
-pub fn postcheck(
-    cp: &SignedCheckpoint,
-    walker: &Walker,
-    opts: &Options,
-    summary: &mut Summary,
-) -> Result<()> {
-    summary.log_keys = walker
-        .log_keys
-        .iter()
-        .map(|(i, k)| format!("{}+{:08x} (entry {i})", k.name, k.id))
-        .collect();
+pub fn postcheck(cp: &SignedCheckpoint, walker: &Walker, opts: &Options, summary: &mut Summary) -> Result<()> {
+    summary.log_keys = walker.log_keys.iter().map(|(i, k)| format!("{}+{:08x} (entry {i})", k.name, k.id)).collect();
     if opts.trusted.is_empty() {
-        summary.notes.push(
-            "no trusted key given: the checkpoint signature was not checked (--structural)".into(),
-        );
+        summary.notes.push("no trusted key given: the checkpoint signature was not checked (--structural)".into());
         return Ok(());
     }
     let announced = |t: &Vkey| walker.log_keys.iter().any(|(_, k)| k == t);
     if !opts.trusted.iter().any(announced) {
         let names: Vec<String> = opts.trusted.iter().map(Vkey::to_text).collect();
-        return Err(Error::TrustedKeyNotInLog {
-            vkey: names.join(", "),
-        });
+        return Err(Error::TrustedKeyNotInLog { vkey: names.join(", ") });
     }
     let current = walker
         .current_log_key()
         .cloned()
-        .ok_or_else(|| Error::TrustedKeyNotInLog {
-            vkey: opts
-                .trusted
-                .iter()
-                .map(Vkey::to_text)
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
+        .ok_or_else(|| Error::TrustedKeyNotInLog { vkey: opts.trusted.iter().map(Vkey::to_text).collect::<Vec<_>>().join(", ") })?;
     match cp.verify(std::slice::from_ref(&current)) {
         Ok(_) => {}
         Err(Error::UntrustedNote { signed_by, .. }) => {
             return Err(Error::UntrustedNote {
                 what: format!("the checkpoint of size {}", cp.checkpoint.size),
-                trusted: format!(
-                    "the current log key at that size, {}+{:08x}",
-                    current.name, current.id
-                ),
+                trusted: format!("the current log key at that size, {}+{:08x}", current.name, current.id),
                 signed_by,
             })
         }
         Err(e) => return Err(e),
     }
-    summary.checkpoint_signed_by = vec![format!(
-        "{}+{:08x} (current log key)",
-        current.name, current.id
-    )];
+    summary.checkpoint_signed_by = vec![format!("{}+{:08x} (current log key)", current.name, current.id)];
     if !opts.signatures {
-        summary
-            .notes
-            .push("--structural: record and log_key signatures were not checked".into());
+        summary.notes.push("--structural: record and log_key signatures were not checked".into());
     }
     Ok(())
 }
@@ -127,15 +88,10 @@ pub fn generic_check(cp: &SignedCheckpoint, opts: &Options, summary: &mut Summar
         if opts.signatures {
             return Err(Error::NoTrustedKey);
         }
-        summary
-            .notes
-            .push("no trusted key given: the checkpoint signature was not checked".into());
+        summary.notes.push("no trusted key given: the checkpoint signature was not checked".into());
         return Ok(());
     }
     let keys = cp.verify(&opts.trusted)?;
-    summary.checkpoint_signed_by = keys
-        .iter()
-        .map(|k| format!("{}+{:08x}", k.name, k.id))
-        .collect();
+    summary.checkpoint_signed_by = keys.iter().map(|k| format!("{}+{:08x}", k.name, k.id)).collect();
     Ok(())
 }

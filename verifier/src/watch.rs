@@ -16,13 +16,9 @@ pub fn poll_once(url: &str, state: &Path, opts: &Options) -> Result<Summary> {
     let src = Source::open(url)?;
     let new = SignedCheckpoint::parse(&src.checkpoint()?)?;
     let old = if state.exists() {
-        let bytes = std::fs::read(state).map_err(|e| Error::Io {
-            path: state.display().to_string(),
-            source: e,
-        })?;
-        let st: State = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::unusable(format!("state file {}", state.display()), e.to_string())
-        })?;
+        let bytes = std::fs::read(state).map_err(|e| Error::Io { path: state.display().to_string(), source: e })?;
+        let st: State =
+            serde_json::from_slice(&bytes).map_err(|e| Error::unusable(format!("state file {}", state.display()), e.to_string()))?;
         Some(SignedCheckpoint::parse(st.checkpoint.as_bytes())?)
     } else {
         None
@@ -40,14 +36,8 @@ pub fn poll_once(url: &str, state: &Path, opts: &Options) -> Result<Summary> {
                 origin: new.checkpoint.origin.clone(),
                 size: new.checkpoint.size,
                 root: hex::encode(new.checkpoint.root),
-                checkpoint_signed_by: keys
-                    .iter()
-                    .map(|k| format!("{}+{:08x}", k.name, k.id))
-                    .collect(),
-                notes: vec![format!(
-                    "no earlier state: remembered in {}",
-                    state.display()
-                )],
+                checkpoint_signed_by: keys.iter().map(|k| format!("{}+{:08x}", k.name, k.id)).collect(),
+                notes: vec![format!("no earlier state: remembered in {}", state.display())],
                 ..Summary::default()
             }
         }
@@ -63,10 +53,7 @@ pub fn watch(url: &str, state: &Path, interval: Duration, opts: &Options, json: 
         match poll_once(url, state, opts) {
             Ok(s) => {
                 if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({ "ok": true, "size": s.size, "root": s.root, "source": s.source })
-                    );
+                    println!("{}", serde_json::json!({ "ok": true, "size": s.size, "root": s.root, "source": s.source }));
                 } else {
                     println!("ok: {} size {} root {}", s.origin, s.size, s.root);
                 }

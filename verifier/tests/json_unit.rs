@@ -4,39 +4,14 @@ use sightline_verifier::json::*;
 
 #[test]
 fn canonical_verdicts() {
-    for ok in [
-        r#"{"a":1,"b":[true,false,null],"c":"x\n\u001f\"\\"}"#,
-        "0",
-        r#"{"":{}}"#,
-        "[]",
-        r#""é""#,
-    ] {
+    for ok in [r#"{"a":1,"b":[true,false,null],"c":"x\n\u001f\"\\"}"#, "0", r#"{"":{}}"#, "[]", r#""é""#] {
         assert!(parse(ok.as_bytes()).unwrap().nodes[0].canonical, "{ok}");
         assert!(canonicalize(ok.as_bytes()).unwrap().1);
     }
-    for not in [
-        r#"{"b":1,"a":2}"#,
-        "{ }",
-        "1.0",
-        "-0",
-        r#""\/""#,
-        r#""\u0041""#,
-        r#""\u001F""#,
-        "1e2",
-        "9007199254740993",
-    ] {
+    for not in [r#"{"b":1,"a":2}"#, "{ }", "1.0", "-0", r#""\/""#, r#""\u0041""#, r#""\u001F""#, "1e2", "9007199254740993"] {
         assert!(!parse(not.as_bytes()).unwrap().nodes[0].canonical, "{not}");
     }
-    for bad in [
-        r#"{"a":1,"a":2}"#,
-        r#"{"b":1,"a":2,"b":3}"#,
-        "[1,]",
-        "01",
-        r#""\ud800""#,
-        "\"\x01\"",
-        "{",
-        "1 2",
-    ] {
+    for bad in [r#"{"a":1,"a":2}"#, r#"{"b":1,"a":2,"b":3}"#, "[1,]", "01", r#""\ud800""#, "\"\x01\"", "{", "1 2"] {
         assert!(parse(bad.as_bytes()).is_err(), "{bad}");
     }
     let (c, same) = canonicalize(br#"{ "b" : 1 , "a" : [ 1 ] }"#).unwrap();

@@ -13,20 +13,12 @@ use sightline_verifier::{consistency, live, receipt, tiles, watch};
 const BIN: &str = env!("CARGO_BIN_EXE_sightline-verifier");
 
 fn opts(_log: &Log) -> Options {
-    Options {
-        trusted: vec![skey(1).vkey()],
-        signatures: true,
-        quiet: true,
-    }
+    Options { trusted: vec![skey(1).vkey()], signatures: true, quiet: true }
 }
 
 fn run_bin(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(BIN).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
 #[test]
@@ -67,15 +59,8 @@ fn live_folder_and_consistency_from_tiles() {
     std::fs::remove_file(&state).unwrap();
     consistency::save_state(&state, &old).unwrap();
     watch::poll_once(d.path().to_str().unwrap(), &state, &opts(&log)).unwrap();
-    let (code, out, err) = run_bin(&[
-        "watch",
-        d.path().to_str().unwrap(),
-        "--once",
-        "--state",
-        state.to_str().unwrap(),
-        "--vkey",
-        &skey(1).vkey().to_text(),
-    ]);
+    let (code, out, err) =
+        run_bin(&["watch", d.path().to_str().unwrap(), "--once", "--state", state.to_str().unwrap(), "--vkey", &skey(1).vkey().to_text()]);
     assert_eq!(code, 0, "{out}{err}");
     // A tile that disagrees with its entries.
     let t = d.path().join("tile/0/001");
@@ -97,42 +82,21 @@ fn receipts() {
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut v: serde_json::Value = serde_json::from_str(&r).unwrap();
     let entry = String::from_utf8(b64.decode(v["entry"].as_str().unwrap()).unwrap()).unwrap();
-    v["entry"] = b64
-        .encode(entry.replace("Civic Future\"", "Civic Futurx\""))
-        .into();
+    v["entry"] = b64.encode(entry.replace("Civic Future\"", "Civic Futurx\"")).into();
     let e = receipt::verify_receipt_bytes(v.to_string().as_bytes(), &opts(&log)).unwrap_err();
     assert_eq!((e.code(), e.exit_code()), ("bad_proof", 1), "{e}");
-    assert!(
-        e.to_string()
-            .contains("entry 7: the receipt's inclusion proof"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("entry 7: the receipt's inclusion proof"), "{e}");
     let other: serde_json::Value = serde_json::from_str(&log.receipt(8, &cp)).unwrap();
     v["entry"] = other["entry"].clone();
     let e = receipt::verify_receipt_bytes(v.to_string().as_bytes(), &opts(&log)).unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("the entry says index 8 but the proof is for index 7"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("the entry says index 8 but the proof is for index 7"), "{e}");
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("r.sightline-receipt.json");
     std::fs::write(&f, &r).unwrap();
-    let (code, out, _) = run_bin(&[
-        "receipt",
-        f.to_str().unwrap(),
-        "--vkey",
-        &skey(1).vkey().to_text(),
-        "--json",
-    ]);
+    let (code, out, _) = run_bin(&["receipt", f.to_str().unwrap(), "--vkey", &skey(1).vkey().to_text(), "--json"]);
     assert_eq!(code, 0);
     assert!(out.contains("\"ok\":true"), "{out}");
-    let (code, _, err) = run_bin(&[
-        "receipt",
-        f.to_str().unwrap(),
-        "--vkey",
-        &skey(3).vkey().to_text(),
-    ]);
+    let (code, _, err) = run_bin(&["receipt", f.to_str().unwrap(), "--vkey", &skey(3).vkey().to_text()]);
     assert_eq!(code, 1, "{err}");
 }
 
@@ -155,28 +119,13 @@ fn serve(dir: std::path::PathBuf) -> String {
                     break;
                 }
             }
-            let path = line
-                .split(' ')
-                .nth(1)
-                .unwrap_or("/")
-                .trim_start_matches('/')
-                .to_string();
-            let file = (!path.contains("..") && !path.contains('?'))
-                .then(|| std::fs::read(dir.join(&path)).ok())
-                .flatten();
+            let path = line.split(' ').nth(1).unwrap_or("/").trim_start_matches('/').to_string();
+            let file = (!path.contains("..") && !path.contains('?')).then(|| std::fs::read(dir.join(&path)).ok()).flatten();
             let _ = match file {
                 Some(b) => s
-                    .write_all(
-                        format!(
-                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                            b.len()
-                        )
-                        .as_bytes(),
-                    )
+                    .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", b.len()).as_bytes())
                     .and_then(|_| s.write_all(&b)),
-                None => s.write_all(
-                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                ),
+                None => s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
             };
         }
     });
@@ -202,44 +151,19 @@ fn over_http() {
     assert_eq!(s.entries_checked, 344);
     let vk = skey(1).vkey().to_text();
     // The proof API is absent (404): the proof is built from tiles.
-    let (code, out, err) = run_bin(&[
-        "consistency",
-        old_path.to_str().unwrap(),
-        &url,
-        "--vkey",
-        &vk,
-    ]);
+    let (code, out, err) = run_bin(&["consistency", old_path.to_str().unwrap(), &url, "--vkey", &vk]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("consistency proof of"), "{out}");
     let state = d.path().join("state.json");
-    let (code, _, err) = run_bin(&[
-        "watch",
-        &url,
-        "--once",
-        "--state",
-        state.to_str().unwrap(),
-        "--vkey",
-        &vk,
-    ]);
+    let (code, _, err) = run_bin(&["watch", &url, "--once", "--state", state.to_str().unwrap(), "--vkey", &vk]);
     assert_eq!(code, 0, "{err}");
     let (code, out, err) = run_bin(&["verify", &url, "--vkey", &vk, "--quiet"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("entries:    344 checked"), "{out}");
     // A rolled-back state (newer than the server) is an alert.
-    let bigger = log.log_key.sign_note(&format!(
-        "{ORIGIN}\n400\n{}\n",
-        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
-    ));
+    let bigger = log.log_key.sign_note(&format!("{ORIGIN}\n400\n{}\n", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="));
     consistency::save_state(&state, &SignedCheckpoint::parse(bigger.as_bytes()).unwrap()).unwrap();
-    let (code, _, err) = run_bin(&[
-        "watch",
-        &url,
-        "--once",
-        "--state",
-        state.to_str().unwrap(),
-        "--vkey",
-        &vk,
-    ]);
+    let (code, _, err) = run_bin(&["watch", &url, "--once", "--state", state.to_str().unwrap(), "--vkey", &vk]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("ALERT") && err.contains("rollback"), "{err}");
     // Unreachable: exit 2.

@@ -14,11 +14,7 @@ fn seeds() -> Vec<Vec<u8>> {
     let cp = log.checkpoint();
     let lines = log.bundle_lines(&cp, None, true);
     let filtered = log.bundle_lines(&cp, Some(&[5]), false);
-    let mut s: Vec<Vec<u8>> = vec![
-        cp.clone().into_bytes(),
-        log.receipt(5, &cp).into_bytes(),
-        (lines.join("\n") + "\n").into_bytes(),
-    ];
+    let mut s: Vec<Vec<u8>> = vec![cp.clone().into_bytes(), log.receipt(5, &cp).into_bytes(), (lines.join("\n") + "\n").into_bytes()];
     s.extend(lines.iter().map(|l| l.clone().into_bytes()));
     s.extend(filtered.iter().map(|l| l.clone().into_bytes()));
     s.extend(log.entries.iter().cloned());
@@ -38,11 +34,7 @@ fn all(data: &[u8]) {
 fn mutate(seed: &[u8], ops: &[(u8, u16, u8)]) -> Vec<u8> {
     let mut v = seed.to_vec();
     for &(op, pos, byte) in ops {
-        let at = if v.is_empty() {
-            0
-        } else {
-            usize::from(pos) % v.len()
-        };
+        let at = if v.is_empty() { 0 } else { usize::from(pos) % v.len() };
         match op % 6 {
             0 if !v.is_empty() => v[at] = byte,
             1 => v.insert(at, byte),
@@ -79,11 +71,7 @@ fn mutate(seed: &[u8], ops: &[(u8, u16, u8)]) -> Vec<u8> {
 
 #[test]
 fn random_bytes_do_not_panic() {
-    let mut runner = TestRunner::new(Config {
-        cases: 4000,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases: 4000, failure_persistence: None, ..Config::default() });
     runner
         .run(&proptest::collection::vec(any::<u8>(), 0..512), |data| {
             all(&data);
@@ -99,22 +87,12 @@ fn mutated_inputs_do_not_panic() {
         all(s);
     }
     let n = seeds.len();
-    let mut runner = TestRunner::new(Config {
-        cases: 6000,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases: 6000, failure_persistence: None, ..Config::default() });
     runner
-        .run(
-            &(
-                0..n,
-                proptest::collection::vec((any::<u8>(), any::<u16>(), any::<u8>()), 1..8),
-            ),
-            |(i, ops)| {
-                all(&mutate(&seeds[i], &ops));
-                Ok(())
-            },
-        )
+        .run(&(0..n, proptest::collection::vec((any::<u8>(), any::<u16>(), any::<u8>()), 1..8)), |(i, ops)| {
+            all(&mutate(&seeds[i], &ops));
+            Ok(())
+        })
         .unwrap();
 }
 

@@ -14,11 +14,7 @@ use sightline_verifier::{bundle, consistency, Error};
 const BIN: &str = env!("CARGO_BIN_EXE_sightline-verifier");
 
 fn opts(_log: &Log) -> Options {
-    Options {
-        trusted: vec![skey(1).vkey()],
-        signatures: true,
-        quiet: true,
-    }
+    Options { trusted: vec![skey(1).vkey()], signatures: true, quiet: true }
 }
 
 fn write(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
@@ -36,11 +32,7 @@ fn expect_err(lines: &[String], code: &str, needle: &str) -> Error {
     let (log, _) = Log::demo(1);
     let e = verify(lines, &opts(&log)).expect_err("tampering was not detected");
     assert_eq!(e.code(), code, "{e}");
-    assert!(
-        e.to_string().contains(needle),
-        "message {:?} lacks {needle:?}",
-        e.to_string()
-    );
+    assert!(e.to_string().contains(needle), "message {:?} lacks {needle:?}", e.to_string());
     assert_eq!(e.exit_code(), 1);
     e
 }
@@ -54,11 +46,7 @@ fn demo() -> (Log, Vec<String>) {
 
 fn run_bin(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(BIN).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
 #[test]
@@ -92,32 +80,21 @@ fn happy_path_filtered_bundle() {
 fn changed_field_in_one_record() {
     let (_, mut lines) = demo();
     lines[8] = lines[8].replacen("Civic Future\"", "Civic Futures\"", 1);
-    expect_err(
-        &lines,
-        "bad_signature",
-        "entry 7 (kind message, signer \"acme-ads\"): the signature does not verify",
-    );
+    expect_err(&lines, "bad_signature", "entry 7 (kind message, signer \"acme-ads\"): the signature does not verify");
     // Without signature checks the chain catches it at the next entry.
     let (log, _) = Log::demo(1);
     let mut o = opts(&log);
     o.signatures = false;
     let e = verify(&lines, &o).unwrap_err();
     assert_eq!(e.code(), "chain_broken");
-    assert!(
-        e.to_string().contains("the chain is broken at entry 8"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("the chain is broken at entry 8"), "{e}");
 }
 
 #[test]
 fn deleted_record() {
     let (_, mut lines) = demo();
     lines.remove(11);
-    expect_err(
-        &lines,
-        "missing_entry",
-        "entry 10 is missing: the records jump from entry 9 to 11",
-    );
+    expect_err(&lines, "missing_entry", "entry 10 is missing: the records jump from entry 9 to 11");
 }
 
 #[test]
@@ -139,22 +116,14 @@ fn inserted_record() {
     let (body, _) = message("acme-ads", 999);
     log.append_signed(&body, &acme, None);
     let l = log.bundle_lines(&cp, None, false);
-    expect_err(
-        &l,
-        "beyond_checkpoint",
-        "entry 24 is beyond the checkpoint size 24",
-    );
+    expect_err(&l, "beyond_checkpoint", "entry 24 is beyond the checkpoint size 24");
 }
 
 #[test]
 fn truncated_tail() {
     let (_, mut lines) = demo();
     lines.truncate(lines.len() - 3);
-    expect_err(
-        &lines,
-        "truncated",
-        "the checkpoint covers 24 entries but only 21 are present",
-    );
+    expect_err(&lines, "truncated", "the checkpoint covers 24 entries but only 21 are present");
 }
 
 #[test]
@@ -163,14 +132,9 @@ fn root_mismatch_when_checkpoint_is_for_another_tree() {
     let (log, _) = Log::demo(20);
     let mut leaves = log.leaves.clone();
     leaves[23][0] ^= 1;
-    let root =
-        base64::engine::general_purpose::STANDARD.encode(sightline_verifier::merkle::root(&leaves));
+    let root = base64::engine::general_purpose::STANDARD.encode(sightline_verifier::merkle::root(&leaves));
     let cp = log.log_key.sign_note(&format!("{ORIGIN}\n24\n{root}\n"));
-    expect_err(
-        &log.bundle_lines(&cp, None, false),
-        "root_mismatch",
-        "but the checkpoint says",
-    );
+    expect_err(&log.bundle_lines(&cp, None, false), "root_mismatch", "but the checkpoint says");
 }
 
 #[test]
@@ -181,11 +145,7 @@ fn forged_checkpoint_signature() {
     let mut b = cp.into_bytes();
     b[sig_start] = if b[sig_start] == b'A' { b'B' } else { b'A' };
     let lines = log.bundle_lines(&String::from_utf8(b).unwrap(), None, false);
-    expect_err(
-        &lines,
-        "bad_checkpoint_signature",
-        "the checkpoint: the signature by key sightline.test/log+",
-    );
+    expect_err(&lines, "bad_checkpoint_signature", "the checkpoint: the signature by key sightline.test/log+");
 }
 
 #[test]
@@ -193,11 +153,7 @@ fn checkpoint_signed_by_wrong_key() {
     let (log, _) = Log::demo(20);
     let cp = skey(66).sign_note(&log.checkpoint_text(24));
     let lines = log.bundle_lines(&cp, None, false);
-    expect_err(
-        &lines,
-        "untrusted_checkpoint",
-        "is not signed by any trusted key",
-    );
+    expect_err(&lines, "untrusted_checkpoint", "is not signed by any trusted key");
 }
 
 #[test]
@@ -215,11 +171,7 @@ fn bad_submitter_signature() {
     let (body, _) = message("acme-ads", 77);
     log.append_signed(&body, &key(9), None);
     let lines = log.bundle_lines(&log.checkpoint(), None, false);
-    expect_err(
-        &lines,
-        "bad_signature",
-        "entry 9 (kind message, signer \"acme-ads\")",
-    );
+    expect_err(&lines, "bad_signature", "entry 9 (kind message, signer \"acme-ads\")");
 }
 
 #[test]
@@ -228,11 +180,7 @@ fn unknown_submitter() {
     let (body, _) = message("nobody", 1);
     log.append_signed(&body, &key(9), None);
     let lines = log.bundle_lines(&log.checkpoint(), None, false);
-    expect_err(
-        &lines,
-        "unknown_signer",
-        "entry 6: signer \"nobody\" has no submitter registration",
-    );
+    expect_err(&lines, "unknown_signer", "entry 6: signer \"nobody\" has no submitter registration");
 }
 
 #[test]
@@ -244,11 +192,7 @@ fn erased_personal_part_still_verifies() {
     assert_eq!((s.personal_parts_checked, s.personal_parts_erased), (19, 1));
     // An altered personal part is not erasure: the commitment catches it.
     lines[11] = lines[11].replace("person6@example.org", "person9@example.org");
-    expect_err(
-        &lines,
-        "commitment_mismatch",
-        "entry 10: the recipient commitment does not match",
-    );
+    expect_err(&lines, "commitment_mismatch", "entry 10: the recipient commitment does not match");
 }
 
 #[test]
@@ -264,11 +208,7 @@ fn key_rotation_is_followed() {
     assert_eq!(s.log_keys.len(), 2);
     // Signed by the old key after the rotation: refused.
     let old = skey(1).sign_note(&log.checkpoint_text(log.entries.len()));
-    expect_err(
-        &log.bundle_lines(&old, None, false),
-        "untrusted_checkpoint",
-        "the current log key",
-    );
+    expect_err(&log.bundle_lines(&old, None, false), "untrusted_checkpoint", "the current log key");
 }
 
 #[test]
@@ -281,19 +221,10 @@ fn split_view_and_rollback() {
     assert_eq!(a.checkpoint.size, b.checkpoint.size);
     let e = consistency::check(&a, &b, None, &opts(&log)).unwrap_err();
     assert_eq!(e.code(), "split_view");
-    assert!(
-        e.to_string()
-            .contains("split view: two validly signed checkpoints of size 24"),
-        "{e}"
-    );
-    let small = SignedCheckpoint::parse(log.log_key.sign_note(&log.checkpoint_text(10)).as_bytes())
-        .unwrap();
+    assert!(e.to_string().contains("split view: two validly signed checkpoints of size 24"), "{e}");
+    let small = SignedCheckpoint::parse(log.log_key.sign_note(&log.checkpoint_text(10)).as_bytes()).unwrap();
     let e = consistency::check(&a, &small, None, &opts(&log)).unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("rollback: the newer checkpoint has size 10, smaller than the older size 24"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("rollback: the newer checkpoint has size 10, smaller than the older size 24"), "{e}");
     // Via the binary: exit 1 and the words on stderr.
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("a"), log.checkpoint()).unwrap();
@@ -328,12 +259,7 @@ fn binary_exit_codes_and_messages() {
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["error"]["index"], 10);
     assert_eq!(v["error"]["code"], "missing_entry");
-    let (code, _, err) = run_bin(&[
-        "verify",
-        d.path().join("nope.jsonl").to_str().unwrap(),
-        "--vkey",
-        &vk,
-    ]);
+    let (code, _, err) = run_bin(&["verify", d.path().join("nope.jsonl").to_str().unwrap(), "--vkey", &vk]);
     assert_eq!(code, 2, "{err}");
     let (code, _, err) = run_bin(&["verify", good.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");

@@ -12,10 +12,7 @@ use sightline_verifier::tiles;
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors");
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("vector folder")
-        .flatten()
-        .collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).expect("vector folder").flatten().collect();
     entries.sort_by_key(|e| e.path());
     for e in entries {
         let p = e.path();
@@ -32,9 +29,7 @@ fn b64(v: &Value) -> Vec<u8> {
 }
 
 fn proof(v: &Value) -> Vec<Vec<u8>> {
-    v.as_array()
-        .map(|a| a.iter().map(b64).collect())
-        .unwrap_or_default()
+    v.as_array().map(|a| a.iter().map(b64).collect()).unwrap_or_default()
 }
 
 fn load(p: &Path) -> Value {
@@ -44,15 +39,8 @@ fn load(p: &Path) -> Value {
 #[test]
 fn inclusion_vectors() {
     let mut files = Vec::new();
-    json_files(
-        &Path::new(VECTORS).join("merkle-proofs/inclusion"),
-        &mut files,
-    );
-    assert!(
-        files.len() > 50,
-        "found only {} inclusion vectors",
-        files.len()
-    );
+    json_files(&Path::new(VECTORS).join("merkle-proofs/inclusion"), &mut files);
+    assert!(files.len() > 50, "found only {} inclusion vectors", files.len());
     let mut happy = 0;
     for f in &files {
         let v = load(f);
@@ -73,15 +61,8 @@ fn inclusion_vectors() {
 #[test]
 fn consistency_vectors() {
     let mut files = Vec::new();
-    json_files(
-        &Path::new(VECTORS).join("merkle-proofs/consistency"),
-        &mut files,
-    );
-    assert!(
-        files.len() > 50,
-        "found only {} consistency vectors",
-        files.len()
-    );
+    json_files(&Path::new(VECTORS).join("merkle-proofs/consistency"), &mut files);
+    assert!(files.len() > 50, "found only {} consistency vectors", files.len());
     for f in &files {
         let v = load(f);
         let (s1, s2) = (v["size1"].as_u64().unwrap(), v["size2"].as_u64().unwrap());
@@ -116,47 +97,27 @@ fn size_zero_rule() {
 #[test]
 fn eight_leaf_tree() {
     let v = load(&Path::new(VECTORS).join("merkle-tree-8-leaves.json"));
-    let leaves: Vec<Vec<u8>> = v["leaf_inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| hex::decode(x.as_str().unwrap()).unwrap())
-        .collect();
+    let leaves: Vec<Vec<u8>> = v["leaf_inputs"].as_array().unwrap().iter().map(|x| hex::decode(x.as_str().unwrap()).unwrap()).collect();
     let hashes = merkle::leaf_hashes(&leaves);
     for (level, nodes) in v["node_hashes"].as_array().unwrap().iter().enumerate() {
         for (i, want) in nodes.as_array().unwrap().iter().enumerate() {
             let span = 1usize << level;
             let got = merkle::root(&hashes[i * span..(i + 1) * span]);
-            assert_eq!(
-                hex::encode(got),
-                want.as_str().unwrap(),
-                "level {level} node {i}"
-            );
+            assert_eq!(hex::encode(got), want.as_str().unwrap(), "level {level} node {i}");
         }
     }
     let roots = v["root_hashes"].as_array().unwrap();
     assert_eq!(roots.len(), 9);
     for (n, want) in roots.iter().enumerate() {
-        assert_eq!(
-            hex::encode(merkle::root(&hashes[..n])),
-            want.as_str().unwrap(),
-            "root of {n}"
-        );
+        assert_eq!(hex::encode(merkle::root(&hashes[..n])), want.as_str().unwrap(), "root of {n}");
         let mut cr = merkle::CompactRange::new();
         cr.extend(&hashes[..n]);
-        assert_eq!(
-            hex::encode(cr.root()),
-            want.as_str().unwrap(),
-            "compact root of {n}"
-        );
+        assert_eq!(hex::encode(cr.root()), want.as_str().unwrap(), "compact root of {n}");
     }
 }
 
 fn vector_line<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix(prefix))
-        .map(str::trim)
-        .collect()
+    text.lines().filter_map(|l| l.strip_prefix(prefix)).map(str::trim).collect()
 }
 
 #[test]
@@ -165,24 +126,13 @@ fn c2sp_signed_note_example() {
     let vkey = Vkey::parse(vector_line(&text, "vkey: ")[0]).unwrap();
     assert_eq!(vkey.name, "example.com/foo");
     assert_eq!(vkey.id, 0x530d903a);
-    let sig = text
-        .lines()
-        .find(|l| l.starts_with("— example.com/foo "))
-        .unwrap();
+    let sig = text.lines().find(|l| l.starts_with("— example.com/foo ")).unwrap();
     let note = format!("This is an example message.\n\n{sig}\n");
     let parsed = Note::parse("the note", note.as_bytes()).unwrap();
-    assert_eq!(
-        parsed
-            .verify("the note", std::slice::from_ref(&vkey))
-            .unwrap(),
-        vec![vkey.clone()]
-    );
+    assert_eq!(parsed.verify("the note", std::slice::from_ref(&vkey)).unwrap(), vec![vkey.clone()]);
     // One changed character breaks it; an unknown key alone is "untrusted".
     let bad = note.replace("example message", "example massage");
-    let err = Note::parse("the note", bad.as_bytes())
-        .unwrap()
-        .verify("the note", &[vkey])
-        .unwrap_err();
+    let err = Note::parse("the note", bad.as_bytes()).unwrap().verify("the note", &[vkey]).unwrap_err();
     assert!(err.to_string().contains("does not verify"), "{err}");
 }
 
@@ -190,75 +140,37 @@ fn c2sp_signed_note_example() {
 fn go_note_vectors() {
     let text = std::fs::read_to_string(Path::new(VECTORS).join("signed-note-vectors.txt")).unwrap();
     let skey = Skey::parse(vector_line(&text, "skey: ")[0]).unwrap();
-    let vkeys: Vec<Vkey> = vector_line(&text, "vkey: ")
-        .iter()
-        .filter_map(|v| Vkey::parse(v).ok())
-        .collect();
-    let peter = vkeys
-        .iter()
-        .find(|k| k.name == "PeterNeumann")
-        .unwrap()
-        .clone();
-    let enoch = vkeys
-        .iter()
-        .find(|k| k.name == "EnochRoot")
-        .unwrap()
-        .clone();
+    let vkeys: Vec<Vkey> = vector_line(&text, "vkey: ").iter().filter_map(|v| Vkey::parse(v).ok()).collect();
+    let peter = vkeys.iter().find(|k| k.name == "PeterNeumann").unwrap().clone();
+    let enoch = vkeys.iter().find(|k| k.name == "EnochRoot").unwrap().clone();
     assert_eq!(skey.vkey(), peter);
     let msg = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
-    let peter_line = text
-        .lines()
-        .find(|l| l.starts_with("— PeterNeumann "))
-        .unwrap();
-    let enoch_line = text
-        .lines()
-        .find(|l| l.starts_with("— EnochRoot "))
-        .unwrap();
+    let peter_line = text.lines().find(|l| l.starts_with("— PeterNeumann ")).unwrap();
+    let enoch_line = text.lines().find(|l| l.starts_with("— EnochRoot ")).unwrap();
     // Ed25519 is deterministic: our signature line is byte for byte the Go one.
     assert_eq!(skey.sign_line(msg), format!("{peter_line}\n"));
     let note = format!("{msg}\n{peter_line}\n{enoch_line}\n");
     let parsed = Note::parse("the note", note.as_bytes()).unwrap();
     assert_eq!(parsed.sigs.len(), 2);
-    assert_eq!(
-        parsed.verify("n", std::slice::from_ref(&peter)).unwrap(),
-        vec![peter.clone()]
-    );
-    assert_eq!(
-        parsed.verify("n", std::slice::from_ref(&enoch)).unwrap(),
-        vec![enoch.clone()]
-    );
-    assert_eq!(
-        parsed
-            .verify("n", &[peter.clone(), enoch.clone()])
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(parsed.verify("n", std::slice::from_ref(&peter)).unwrap(), vec![peter.clone()]);
+    assert_eq!(parsed.verify("n", std::slice::from_ref(&enoch)).unwrap(), vec![enoch.clone()]);
+    assert_eq!(parsed.verify("n", &[peter.clone(), enoch.clone()]).unwrap().len(), 2);
     // Neither key known: refused; Enoch's signature swapped onto Peter's name: refused.
     assert!(parsed.verify("n", &[]).is_err());
-    let forged = format!(
-        "{msg}\n{}\n",
-        enoch_line.replace("EnochRoot", "PeterNeumann")
-    );
-    assert!(Note::parse("n", forged.as_bytes())
-        .unwrap()
-        .verify("n", std::slice::from_ref(&peter))
-        .is_err());
+    let forged = format!("{msg}\n{}\n", enoch_line.replace("EnochRoot", "PeterNeumann"));
+    assert!(Note::parse("n", forged.as_bytes()).unwrap().verify("n", std::slice::from_ref(&peter)).is_err());
     // Negative parses (from the Go test file's list).
     let bad_notes = [
-        format!("{msg}{peter_line}\n"), // missing blank line
-        format!("{msg}\n{peter_line}"), // no final newline
-        format!("{msg}\n— Bad Name {}\n", &peter_line[17..]), // space in key name
-        format!("{}\x01\n\n{peter_line}\n", msg.trim_end()), // control character
+        format!("{msg}{peter_line}\n"),                              // missing blank line
+        format!("{msg}\n{peter_line}"),                              // no final newline
+        format!("{msg}\n— Bad Name {}\n", &peter_line[17..]),        // space in key name
+        format!("{}\x01\n\n{peter_line}\n", msg.trim_end()),         // control character
         format!("{msg}\n{}", format!("{peter_line}\n").repeat(101)), // too many signatures
     ];
     for n in &bad_notes {
         assert!(Note::parse("n", n.as_bytes()).is_err(), "accepted {n:?}");
     }
-    assert!(
-        Note::parse("n", b"text\n\n\xff\xfe\n").is_err(),
-        "non-UTF-8 accepted"
-    );
+    assert!(Note::parse("n", b"text\n\n\xff\xfe\n").is_err(), "non-UTF-8 accepted");
     let hundred = format!("{msg}\n{}", format!("{peter_line}\n").repeat(100));
     assert!(Note::parse("n", hundred.as_bytes()).is_ok());
     // Wrong key hash / wrong name in a vkey.
@@ -269,16 +181,10 @@ fn go_note_vectors() {
 
 #[test]
 fn tlog_checkpoint_golden() {
-    let cp = Checkpoint::parse(
-        "go.sum database tree\n123456789012\nTszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=\n",
-    )
-    .unwrap();
+    let cp = Checkpoint::parse("go.sum database tree\n123456789012\nTszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=\n").unwrap();
     assert_eq!(cp.size, 123456789012);
     assert_eq!(cp.root, merkle::leaf_hash(b"hello world"));
-    assert_eq!(
-        cp.to_text(),
-        "go.sum database tree\n123456789012\nTszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=\n"
-    );
+    assert_eq!(cp.to_text(), "go.sum database tree\n123456789012\nTszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=\n");
     for bad in [
         "o\n012\nTszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=\n",
         "o\n1\nAAAA\n",
@@ -288,8 +194,7 @@ fn tlog_checkpoint_golden() {
     ] {
         assert!(Checkpoint::parse(bad).is_err(), "{bad:?}");
     }
-    let ext = Checkpoint::parse("o\n1\nTszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=\nextra line\n")
-        .unwrap();
+    let ext = Checkpoint::parse("o\n1\nTszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=\nextra line\n").unwrap();
     assert_eq!(ext.extensions, vec!["extra line".to_string()]);
 }
 
@@ -299,14 +204,10 @@ fn tessera_testdata_key() {
     let skey = Skey::parse(vector_line(&text, "skey: ")[1]).unwrap();
     let vkey = Vkey::parse(vector_line(&text, "vkey: ")[3]).unwrap();
     assert_eq!(skey.vkey(), vkey);
-    let note = skey
-        .sign_note("example.com/log/testdata\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
+    let note = skey.sign_note("example.com/log/testdata\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
     let n = Note::parse("cp", note.as_bytes()).unwrap();
     n.verify("cp", &[vkey]).unwrap();
-    assert_eq!(
-        Checkpoint::parse(&n.text).unwrap().root,
-        merkle::empty_root()
-    );
+    assert_eq!(Checkpoint::parse(&n.text).unwrap().root, merkle::empty_root());
 }
 
 #[test]
@@ -337,37 +238,18 @@ fn tile_path_vectors() {
         assert!(tiles::parse_tile_path(bad).is_none(), "{bad}");
     }
     let paths = |size: u64| -> Vec<String> {
-        tiles::tiles_for_size(size)
-            .iter()
-            .map(|t| tiles::tile_path(t.level.unwrap(), t.index, t.width))
-            .collect()
+        tiles::tiles_for_size(size).iter().map(|t| tiles::tile_path(t.level.unwrap(), t.index, t.width)).collect()
     };
     let p = paths(70000);
-    assert_eq!(
-        p.iter()
-            .filter(|x| x.starts_with("tile/0/") && !x.contains(".p/"))
-            .count(),
-        273
-    );
-    for want in [
-        "tile/0/273.p/112",
-        "tile/1/000",
-        "tile/1/001.p/17",
-        "tile/2/000.p/1",
-    ] {
+    assert_eq!(p.iter().filter(|x| x.starts_with("tile/0/") && !x.contains(".p/")).count(), 273);
+    for want in ["tile/0/273.p/112", "tile/1/000", "tile/1/001.p/17", "tile/2/000.p/1"] {
         assert!(p.contains(&want.to_string()), "{want}");
     }
     assert_eq!(p.len(), 273 + 1 + 1 + 1 + 1);
     assert_eq!(paths(256), vec!["tile/0/000", "tile/1/000.p/1"]);
-    assert_eq!(
-        paths(300),
-        vec!["tile/0/000", "tile/0/001.p/44", "tile/1/000.p/1"]
-    );
+    assert_eq!(paths(300), vec!["tile/0/000", "tile/0/001.p/44", "tile/1/000.p/1"]);
     assert_eq!(paths(15), vec!["tile/0/000.p/15"]);
-    assert_eq!(
-        tiles::entries_path(0, tiles::width_at(0, 15)),
-        "tile/entries/000.p/15"
-    );
+    assert_eq!(tiles::entries_path(0, tiles::width_at(0, 15)), "tile/entries/000.p/15");
     assert!(paths(0).is_empty());
 }
 

@@ -54,7 +54,11 @@ async fn blocking(f: impl FnOnce() -> sightline_ledger::Result<BatchAck> + Send 
 }
 
 /// `POST /api/v1/admin/submitters`
-pub async fn register_submitter(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Json<Value>> {
+pub async fn register_submitter(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> WebResult<Json<Value>> {
     let s: NewSubmitter = parse(&state, &headers, Role::Admin, body)?;
     let ledger = state.ledger.clone();
     let ack = blocking(move || ledger.register_submitter(&s.submitter, &s.name, &s.contact, &s.public_key)).await?;
@@ -63,10 +67,15 @@ pub async fn register_submitter(State(state): State<AppState>, headers: HeaderMa
 }
 
 /// `POST /api/v1/admin/parties`
-pub async fn register_party(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Json<Value>> {
+pub async fn register_party(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> WebResult<Json<Value>> {
     let p: NewParty = parse(&state, &headers, Role::Admin, body)?;
     let ledger = state.ledger.clone();
-    let ack = blocking(move || ledger.register_party(&p.party, &p.name, &p.contact, &p.established_in, &p.ultimately_controlled_by)).await?;
+    let ack =
+        blocking(move || ledger.register_party(&p.party, &p.name, &p.contact, &p.established_in, &p.ultimately_controlled_by)).await?;
     Ok(Json(batch_json(&state, &ack)))
 }
 

@@ -73,7 +73,15 @@ impl AppState {
                 }
             }
         }));
-        Ok(AppState { ledger, public_url: public_url.trim_end_matches('/').to_string(), credentials, limits, library, http: Arc::new(HttpMetrics::default()), data_dir: None })
+        Ok(AppState {
+            ledger,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            credentials,
+            limits,
+            library,
+            http: Arc::new(HttpMetrics::default()),
+            data_dir: None,
+        })
     }
 
     /// Checks a Bearer credential in constant time.

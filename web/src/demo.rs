@@ -45,132 +45,30 @@ const ERASED: &str = "recipient-017@example.net";
 /// `(party, name, contact, established_in, ultimately_controlled_by)`, in
 /// registration order (controllers first; the marker party last).
 const PARTIES: [(&str, &str, &str, &str, &str); 14] = [
-    (
-        "p-meridian-strategies",
-        "Meridian Strategic Communications Ltd",
-        "compliance@meridian-strategies.example",
-        "GB",
-        "self",
-    ),
-    (
-        "p-civic-holding",
-        "Civic Holding GmbH",
-        "office@civic-holding.example",
-        "DE",
-        "p-meridian-strategies",
-    ),
-    (
-        "p-europe-now",
-        "Europe Now AISBL",
-        "hello@europe-now.example",
-        "BE",
-        "self",
-    ),
-    (
-        "p-aegean-ventures",
-        "Aegean Ventures Ltd",
-        "info@aegean-ventures.example",
-        "CY",
-        "not_disclosed",
-    ),
-    (
-        "p-prosperity-fund",
-        "Prosperity Fund CLG",
-        "treasurer@prosperity-fund.example",
-        "IE",
-        "p-aegean-ventures",
-    ),
-    (
-        "p-alliance-prosperity",
-        "Alliance for Prosperity",
-        "info@allianceforprosperity.example",
-        "IE",
-        "self",
-    ),
-    (
-        "p-kaufwelt-holding",
-        "Kaufwelt Holding SE",
-        "ir@kaufwelt-holding.example",
-        "LU",
-        "self",
-    ),
-    (
-        "p-kaufwelt",
-        "Kaufwelt SE & Co. KG",
-        "datenschutz@kaufwelt.example",
-        "DE",
-        "p-kaufwelt-holding",
-    ),
-    (
-        "p-lusitania-capital",
-        "Lusitania Capital Partners SCA",
-        "legal@lusitania-capital.example",
-        "LU",
-        "self",
-    ),
-    (
-        "p-mercado-vivo",
-        "Mercado Vivo S.A.",
-        "privacidad@mercadovivo.example",
-        "ES",
-        "p-lusitania-capital",
-    ),
-    (
-        "p-adverta",
-        "Adverta Media Iberia S.L.",
-        "billing@adverta.example",
-        "ES",
-        "self",
-    ),
-    (
-        "p-nordlys-group",
-        "Nordlys Group AB",
-        "legal@nordlys-group.example",
-        "SE",
-        "self",
-    ),
-    (
-        "p-nordlys-travel",
-        "Nordlys Travel ApS",
-        "privacy@nordlys-travel.example",
-        "DK",
-        "p-nordlys-group",
-    ),
-    (
-        "p-civic-future",
-        "Civic Future e.V.",
-        "info@civic-future.example",
-        "DE",
-        "p-civic-holding",
-    ),
+    ("p-meridian-strategies", "Meridian Strategic Communications Ltd", "compliance@meridian-strategies.example", "GB", "self"),
+    ("p-civic-holding", "Civic Holding GmbH", "office@civic-holding.example", "DE", "p-meridian-strategies"),
+    ("p-europe-now", "Europe Now AISBL", "hello@europe-now.example", "BE", "self"),
+    ("p-aegean-ventures", "Aegean Ventures Ltd", "info@aegean-ventures.example", "CY", "not_disclosed"),
+    ("p-prosperity-fund", "Prosperity Fund CLG", "treasurer@prosperity-fund.example", "IE", "p-aegean-ventures"),
+    ("p-alliance-prosperity", "Alliance for Prosperity", "info@allianceforprosperity.example", "IE", "self"),
+    ("p-kaufwelt-holding", "Kaufwelt Holding SE", "ir@kaufwelt-holding.example", "LU", "self"),
+    ("p-kaufwelt", "Kaufwelt SE & Co. KG", "datenschutz@kaufwelt.example", "DE", "p-kaufwelt-holding"),
+    ("p-lusitania-capital", "Lusitania Capital Partners SCA", "legal@lusitania-capital.example", "LU", "self"),
+    ("p-mercado-vivo", "Mercado Vivo S.A.", "privacidad@mercadovivo.example", "ES", "p-lusitania-capital"),
+    ("p-adverta", "Adverta Media Iberia S.L.", "billing@adverta.example", "ES", "self"),
+    ("p-nordlys-group", "Nordlys Group AB", "legal@nordlys-group.example", "SE", "self"),
+    ("p-nordlys-travel", "Nordlys Travel ApS", "privacy@nordlys-travel.example", "DK", "p-nordlys-group"),
+    ("p-civic-future", "Civic Future e.V.", "info@civic-future.example", "DE", "p-civic-holding"),
 ];
 
 /// Campaign ids and what the printed links call them, in campaign order.
 const CAMPAIGN_LABELS: [(&str, &str); 6] = [
-    (
-        "ocean-2026",
-        "Campaign 1: personality-targeted political dark post (Civic Future)",
-    ),
-    (
-        "rally-mobility-2026",
-        "Campaign 2: rally ads by location and interests (Europe Now)",
-    ),
-    (
-        "prosperity-fund-2026",
-        "Campaign 3: voter-file lookalike fundraiser (Alliance for Prosperity)",
-    ),
-    (
-        "baby-welcome-2026",
-        "Campaign 4: offer to people predicted to be pregnant (Kaufwelt)",
-    ),
-    (
-        "club-vivo-2026",
-        "Campaign 5: loyalty-card segment offers (Mercado Vivo)",
-    ),
-    (
-        "winter-escape-2026",
-        "Campaign 6: marketing email to a broker-rented address (Nordlys Travel)",
-    ),
+    ("ocean-2026", "Campaign 1: personality-targeted political dark post (Civic Future)"),
+    ("rally-mobility-2026", "Campaign 2: rally ads by location and interests (Europe Now)"),
+    ("prosperity-fund-2026", "Campaign 3: voter-file lookalike fundraiser (Alliance for Prosperity)"),
+    ("baby-welcome-2026", "Campaign 4: offer to people predicted to be pregnant (Kaufwelt)"),
+    ("club-vivo-2026", "Campaign 5: loyalty-card segment offers (Mercado Vivo)"),
+    ("winter-escape-2026", "Campaign 6: marketing email to a broker-rented address (Nordlys Travel)"),
 ];
 
 // ---------------------------------------------------------------- recipients
@@ -195,11 +93,7 @@ fn people() -> Vec<Person> {
         ("lars@example.org", "DK", "Copenhagen"),
     ];
     let generated: [(&str, &[&str], usize); 15] = [
-        (
-            "DE",
-            &["Munich", "Berlin", "Hamburg", "Cologne", "Leipzig"],
-            20,
-        ),
+        ("DE", &["Munich", "Berlin", "Hamburg", "Cologne", "Leipzig"], 20),
         ("FR", &["Lyon", "Paris", "Lille"], 8),
         ("IE", &["Dublin", "Cork", "Galway"], 8),
         ("NL", &["Amsterdam", "Utrecht"], 6),
@@ -215,23 +109,12 @@ fn people() -> Vec<Person> {
         ("FI", &["Helsinki", "Tampere"], 3),
         ("LU", &["Luxembourg"], 2),
     ];
-    let mut out: Vec<Person> = named
-        .iter()
-        .map(|(id, state, city)| Person {
-            id: id.to_string(),
-            state,
-            city,
-        })
-        .collect();
+    let mut out: Vec<Person> = named.iter().map(|(id, state, city)| Person { id: id.to_string(), state, city }).collect();
     let mut n = 0;
     for (state, cities, count) in generated {
         for i in 0..count {
             n += 1;
-            out.push(Person {
-                id: format!("recipient-{n:03}@example.net"),
-                state,
-                city: cities[i % cities.len()],
-            });
+            out.push(Person { id: format!("recipient-{n:03}@example.net"), state, city: cities[i % cities.len()] });
         }
     }
     out
@@ -344,11 +227,7 @@ impl Campaign {
 
     fn creatives_for(&self, p: &Person) -> Vec<&Creative> {
         let lang = self.language.unwrap_or_else(|| language_of(p.state));
-        let fit: Vec<&Creative> = self
-            .creatives
-            .iter()
-            .filter(|c| c.language == lang && (!self.by_city || c.tag == p.city))
-            .collect();
+        let fit: Vec<&Creative> = self.creatives.iter().filter(|c| c.language == lang && (!self.by_city || c.tag == p.city)).collect();
         if fit.is_empty() {
             self.creatives.iter().collect()
         } else {
@@ -362,13 +241,7 @@ fn matched(pairs: Vec<(&str, String)>) -> Matched {
 }
 
 fn evidence(id: &str, format: &str, value: String) -> (String, ConsentEvidence) {
-    (
-        id.to_string(),
-        ConsentEvidence {
-            format: format.to_string(),
-            value,
-        },
-    )
+    (id.to_string(), ConsentEvidence { format: format.to_string(), value })
 }
 
 fn social_controls(object_url: &str, controller: &str) -> Value {
@@ -388,14 +261,7 @@ const TCF_STRINGS: [&str; 3] = [
 ];
 
 fn campaigns() -> Vec<Campaign> {
-    vec![
-        ocean(),
-        rally(),
-        fundraiser(),
-        pregnancy(),
-        loyalty(),
-        broker_email(),
-    ]
+    vec![ocean(), rally(), fundraiser(), pregnancy(), loyalty(), broker_email()]
 }
 
 /// 1. A personality-targeted political "dark post" (not on the sponsor's page).
@@ -921,15 +787,26 @@ fn loyalty() -> Campaign {
         }),
         personal: |_p, c, r| {
             let c1 = if c.tag == "wine" {
-                format!("segment 'wine enthusiasts': {} bottles of wine bought with your Club Vivo card in the last 90 days", r.range(9, 40))
+                format!(
+                    "segment 'wine enthusiasts': {} bottles of wine bought with your Club Vivo card in the last 90 days",
+                    r.range(9, 40)
+                )
             } else {
-                format!("segment 'organic & plant-based': {}% of your Club Vivo basket in the last 90 days was organic or plant-based", r.range(28, 64))
+                format!(
+                    "segment 'organic & plant-based': {}% of your Club Vivo basket in the last 90 days was organic or plant-based",
+                    r.range(28, 64)
+                )
             };
             let visits = r.range(2, 7);
-            let m = matched(vec![("c1", c1), ("c2", format!("visited mercadovivo.example {visits} times in the 14 days before this ad, last on the weekly offers page"))]);
+            let m = matched(vec![
+                ("c1", c1),
+                ("c2", format!("visited mercadovivo.example {visits} times in the 14 days before this ad, last on the weekly offers page")),
+            ]);
             let tcf = *r.pick(&TCF_STRINGS);
             let app_tcf = *r.pick(&TCF_STRINGS);
-            let consent = [evidence("s-club-vivo", "tcf", app_tcf.to_string()), evidence("s-web-pixel", "tcf", tcf.to_string())].into_iter().collect();
+            let consent = [evidence("s-club-vivo", "tcf", app_tcf.to_string()), evidence("s-web-pixel", "tcf", tcf.to_string())]
+                .into_iter()
+                .collect();
             (m, consent)
         },
     }
@@ -1093,11 +970,7 @@ fn message(c: &Campaign, number: usize, p: &Person, served_at: String, pick: &mu
     });
     let mut own = Rng::new(&format!("{}|{}", c.id, p.id));
     let (matched, consent) = (c.personal)(p, cr, &mut own);
-    Planned {
-        recipient: p.id.clone(),
-        body,
-        personal: Personal::new(&p.id, matched, consent),
-    }
+    Planned { recipient: p.id.clone(), body, personal: Personal::new(&p.id, matched, consent) }
 }
 
 /// The messages of a campaign, numbered in the order they were served.
@@ -1106,9 +979,8 @@ fn plan(c: &Campaign, people: &[Person]) -> WebResult<Vec<Planned>> {
     let eligible: Vec<&Person> = people.iter().filter(|p| c.eligible(p)).collect();
     let mut slots: Vec<&Person> = Vec::with_capacity(c.count);
     for (id, times) in c.forced {
-        let p = eligible.iter().find(|p| p.id == *id).ok_or_else(|| {
-            WebError::Setup(format!("demo: {id} cannot receive campaign {}", c.id))
-        })?;
+        let p =
+            eligible.iter().find(|p| p.id == *id).ok_or_else(|| WebError::Setup(format!("demo: {id} cannot receive campaign {}", c.id)))?;
         slots.extend(std::iter::repeat_n(*p, *times));
     }
     while slots.len() < c.count {
@@ -1117,22 +989,13 @@ fn plan(c: &Campaign, people: &[Person]) -> WebResult<Vec<Planned>> {
     let mut timed: Vec<(String, &Person)> = slots
         .into_iter()
         .map(|p| {
-            let t = format!(
-                "2026-11-{:02}T{:02}:{:02}:{:02}Z",
-                r.range(c.days.0, c.days.1),
-                r.range(7, 22),
-                r.range(0, 59),
-                r.range(0, 59)
-            );
+            let t =
+                format!("2026-11-{:02}T{:02}:{:02}:{:02}Z", r.range(c.days.0, c.days.1), r.range(7, 22), r.range(0, 59), r.range(0, 59));
             (t, p)
         })
         .collect();
     timed.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(timed
-        .into_iter()
-        .enumerate()
-        .map(|(i, (t, p))| message(c, i + 1, p, t, &mut r))
-        .collect())
+    Ok(timed.into_iter().enumerate().map(|(i, (t, p))| message(c, i + 1, p, t, &mut r)).collect())
 }
 
 // ---------------------------------------------------------------- load
@@ -1171,16 +1034,9 @@ fn populate(ledger: &Ledger) -> WebResult<()> {
     let mut objected_to = None;
     let mut erase_via = None;
     for (i, c) in campaigns.iter().enumerate() {
-        let key = if c.signer == MAIL {
-            &mail_key
-        } else {
-            &social_key
-        };
+        let key = if c.signer == MAIL { &mail_key } else { &social_key };
         let planned = plan(c, &people)?;
-        let subs = planned
-            .iter()
-            .map(|m| sign_message(key, m.body.clone(), &m.personal))
-            .collect::<Result<Vec<_>, _>>()?;
+        let subs = planned.iter().map(|m| sign_message(key, m.body.clone(), &m.personal)).collect::<Result<Vec<_>, _>>()?;
         let ack = ledger.submit(subs)?;
         for (m, a) in planned.iter().zip(&ack.acks) {
             if i == 0 && m.recipient == ALICE && objected_to.is_none() {
@@ -1193,27 +1049,16 @@ fn populate(ledger: &Ledger) -> WebResult<()> {
     }
 
     // Alice objects to Civic Future; the platform still shows her its dark post.
-    let objected_to = objected_to
-        .ok_or_else(|| WebError::Setup("demo: alice received no message of campaign 1".into()))?;
+    let objected_to = objected_to.ok_or_else(|| WebError::Setup("demo: alice received no message of campaign 1".into()))?;
     ledger.object(objected_to)?;
     let ocean = &campaigns[0];
-    let alice = people
-        .iter()
-        .find(|p| p.id == ALICE)
-        .ok_or_else(|| WebError::Setup("demo: alice is missing".into()))?;
+    let alice = people.iter().find(|p| p.id == ALICE).ok_or_else(|| WebError::Setup("demo: alice is missing".into()))?;
     let served_at = format_time(time::OffsetDateTime::now_utc() - time::Duration::minutes(1));
-    let late = message(
-        ocean,
-        ocean.count + 1,
-        alice,
-        served_at,
-        &mut Rng::new("ocean-2026|late"),
-    );
+    let late = message(ocean, ocean.count + 1, alice, served_at, &mut Rng::new("ocean-2026|late"));
     ledger.submit(vec![sign_message(&social_key, late.body, &late.personal)?])?;
 
     // A generated recipient has their personal data erased (crypto-shredding).
-    let erase_via =
-        erase_via.ok_or_else(|| WebError::Setup(format!("demo: {ERASED} received no message")))?;
+    let erase_via = erase_via.ok_or_else(|| WebError::Setup(format!("demo: {ERASED} received no message")))?;
     ledger.erase_recipient_of(erase_via, "recipient")?;
     Ok(())
 }
@@ -1235,13 +1080,8 @@ fn links(ledger: &Ledger, public_url: &str) -> WebResult<Vec<(String, String)>> 
             let index = start + offset as u64;
             let entry = Entry::parse(bytes)?;
             let body = &entry.body;
-            let signer = body
-                .get("signer")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if body.get("kind").and_then(Value::as_str) != Some("message")
-                || (signer != SOCIAL && signer != MAIL)
-            {
+            let signer = body.get("signer").and_then(Value::as_str).unwrap_or_default();
+            if body.get("kind").and_then(Value::as_str) != Some("message") || (signer != SOCIAL && signer != MAIL) {
                 continue;
             }
             if flagged.is_none() {
@@ -1249,11 +1089,7 @@ fn links(ledger: &Ledger, public_url: &str) -> WebResult<Vec<(String, String)>> 
                     flagged = Some((index, flag.clone()));
                 }
             }
-            let campaign = body
-                .pointer("/delivery/creative/campaign_id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+            let campaign = body.pointer("/delivery/creative/campaign_id").and_then(Value::as_str).unwrap_or_default().to_string();
             match ledger.personal(index)? {
                 Some(PersonalState::Present(p)) => {
                     let rank = match p.recipient.as_str() {
@@ -1286,22 +1122,13 @@ fn links(ledger: &Ledger, public_url: &str) -> WebResult<Vec<(String, String)>> 
         }
     }
     if let Some(index) = alice_first {
-        out.push((
-            format!("Every message {ALICE} received"),
-            format!("{}/messages", why(index)),
-        ));
+        out.push((format!("Every message {ALICE} received"), format!("{}/messages", why(index))));
     }
     if let Some((index, flag)) = flagged {
-        out.push((
-            format!("A message served after its recipient objected (flag {flag})"),
-            why(index),
-        ));
+        out.push((format!("A message served after its recipient objected (flag {flag})"), why(index)));
     }
     if let Some(index) = erased {
-        out.push((
-            "A message whose recipient erased their personal data".to_string(),
-            why(index),
-        ));
+        out.push(("A message whose recipient erased their personal data".to_string(), why(index)));
     }
     out.push(("Public ad library".to_string(), format!("{base}/library")));
     Ok(out)

@@ -18,9 +18,8 @@ use std::collections::HashSet;
 use sightline_ledger::canonical::Entry;
 use sightline_ledger::privacy::{ConsentEvidence, Personal};
 use sightline_ledger::record::{
-    parse_time, Amount, Channel, Controls, Criterion, CriterionType, DeliveryOptimisation,
-    Disclosed, Effect, EmailHeaders, LegalBasis, LineageLabel, MessageBody, ModelRef, Political,
-    PoliticalKind, SourceKind, SpecialCategory,
+    parse_time, Amount, Channel, Controls, Criterion, CriterionType, DeliveryOptimisation, Disclosed, Effect, EmailHeaders, LegalBasis,
+    LineageLabel, MessageBody, ModelRef, Political, PoliticalKind, SourceKind, SpecialCategory,
 };
 use sightline_ledger::registry::Registry;
 
@@ -306,15 +305,11 @@ pub fn source_kind_words(k: SourceKind) -> &'static str {
     match k {
         SourceKind::ProvidedByPerson => "You provided it yourself",
         SourceKind::Observed => "Observed from what you did",
-        SourceKind::Inferred => {
-            "Inferred: computed by a model or rule from other data, not provided by you"
-        }
+        SourceKind::Inferred => "Inferred: computed by a model or rule from other data, not provided by you",
         SourceKind::BoughtFromBroker => "Bought from a data broker",
         SourceKind::PublicRecord => "Taken from a public record",
         SourceKind::PartnerList => "From a partner's list of people",
-        SourceKind::ViaOtherPersonPermission => {
-            "Obtained through another person's permission (for example a friend's app), not yours"
-        }
+        SourceKind::ViaOtherPersonPermission => "Obtained through another person's permission (for example a friend's app), not yours",
     }
 }
 
@@ -328,7 +323,9 @@ pub fn legal_basis_words(b: &Disclosed<LegalBasis>) -> String {
             LegalBasis::LegalObligation => "a legal obligation (GDPR Art. 6(1)(c))",
             LegalBasis::VitalInterests => "protecting someone's vital interests (GDPR Art. 6(1)(d))",
             LegalBasis::PublicTask => "a task in the public interest (GDPR Art. 6(1)(e))",
-            LegalBasis::LegitimateInterests => "the controller's legitimate interests (GDPR Art. 6(1)(f)); you have the right to object (GDPR Art. 21)",
+            LegalBasis::LegitimateInterests => {
+                "the controller's legitimate interests (GDPR Art. 6(1)(f)); you have the right to object (GDPR Art. 21)"
+            }
         }
         .to_string(),
     }
@@ -416,15 +413,7 @@ pub fn time_words(s: &str) -> String {
         11 => "November",
         _ => "December",
     };
-    format!(
-        "{} {} {} at {:02}:{:02}:{:02} UTC",
-        t.day(),
-        month,
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    format!("{} {} {} at {:02}:{:02}:{:02} UTC", t.day(), month, t.year(), t.hour(), t.minute(), t.second())
 }
 
 // ---------------------------------------------------------------------------
@@ -484,14 +473,9 @@ pub fn amount_words(a: &Disclosed<Amount>) -> String {
 /// The consent evidence the personal part holds for one source.
 pub fn consent_words(evidence: Option<&ConsentEvidence>, personal: PersonalRef<'_>) -> String {
     match (personal, evidence) {
-        (PersonalRef::Erased, _) => {
-            "consent evidence was part of your personal data, which was erased on request"
-                .to_string()
-        }
+        (PersonalRef::Erased, _) => "consent evidence was part of your personal data, which was erased on request".to_string(),
         (PersonalRef::Absent, _) => "no consent evidence is held for this message".to_string(),
-        (PersonalRef::Present(_), None) => {
-            "no consent evidence was recorded for this source".to_string()
-        }
+        (PersonalRef::Present(_), None) => "no consent evidence was recorded for this source".to_string(),
         (PersonalRef::Present(_), Some(e)) => {
             let format = match e.format.as_str() {
                 "tcf" => "IAB TCF consent string",
@@ -511,42 +495,27 @@ pub fn consent_words(evidence: Option<&ConsentEvidence>, personal: PersonalRef<'
 /// `url` if it is safe to offer as a link: `https://` or `mailto:`, plain
 /// printable ASCII without quotes, angle brackets or backslashes.
 pub fn safe_link(url: &str) -> Option<String> {
-    let scheme_ok = (url.starts_with("https://") && url.len() > "https://".len())
-        || (url.starts_with("mailto:") && url.len() > "mailto:".len());
-    let chars_ok = url.len() <= 2000
-        && url
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !b"<>\"'`\\".contains(&b));
+    let scheme_ok =
+        (url.starts_with("https://") && url.len() > "https://".len()) || (url.starts_with("mailto:") && url.len() > "mailto:".len());
+    let chars_ok = url.len() <= 2000 && url.bytes().all(|b| b.is_ascii_graphic() && !b"<>\"'`\\".contains(&b));
     (scheme_ok && chars_ok).then(|| url.to_string())
 }
 
 /// A text shown as a link when [`safe_link`] accepts it, else as text.
 pub fn link(text: &str) -> Link {
-    Link {
-        text: text.to_string(),
-        href: safe_link(text),
-    }
+    Link { text: text.to_string(), href: safe_link(text) }
 }
 
 /// The submitter's controls, in record order, each as a link or words.
 pub fn control_links(c: &Controls) -> Vec<ControlView> {
     [
-        (
-            "Change the parameters used to target you",
-            &c.change_parameters_url,
-        ),
+        ("Change the parameters used to target you", &c.change_parameters_url),
         ("Object to this targeting", &c.object_url),
         ("Opt out of targeted messages", &c.opt_out_url),
-        (
-            "Contact the controller (data protection)",
-            &c.controller_contact,
-        ),
+        ("Contact the controller (data protection)", &c.controller_contact),
     ]
     .into_iter()
-    .map(|(label, v)| ControlView {
-        label,
-        link: control_link(v),
-    })
+    .map(|(label, v)| ControlView { label, link: control_link(v) })
     .collect()
 }
 
@@ -631,22 +600,14 @@ pub fn party_view(id: &str, registry: &Registry) -> PartyView {
         controllers.push(party_brief(by, registry));
         current = by.to_string();
     };
-    PartyView {
-        party,
-        controllers,
-        control_words,
-    }
+    PartyView { party, controllers, control_words }
 }
 
 /// The TTPA label and transparency notice of a political message.
 pub fn political_view(p: &Political, sponsor_name: &str, payer_name: &str) -> PoliticalView {
     PoliticalView {
         label: POLITICAL_LABEL,
-        kind_words: format!(
-            "This message is linked to {}: {}.",
-            political_kind_words(p.kind),
-            p.linked_to
-        ),
+        kind_words: format!("This message is linked to {}: {}.", political_kind_words(p.kind), p.linked_to),
         linked_to: p.linked_to.clone(),
         date: match &p.date {
             Disclosed::Value(d) => d.clone(),
@@ -694,23 +655,14 @@ pub fn criterion_flags(c: &Criterion, sources: &[SourceView]) -> Vec<FlagView> {
             detail: "The advertiser reported that this criterion involved data about a person known to be under 18.".to_string(),
         });
     }
-    let modelled = matches!(
-        c.kind,
-        CriterionType::Inferred | CriterionType::Modelled | CriterionType::Lookalike
-    );
-    let inferred_source = sources
-        .iter()
-        .find(|s| s.flags.iter().any(|f| f.kind == "inferred"));
+    let modelled = matches!(c.kind, CriterionType::Inferred | CriterionType::Modelled | CriterionType::Lookalike);
+    let inferred_source = sources.iter().find(|s| s.flags.iter().any(|f| f.kind == "inferred"));
     if modelled || inferred_source.is_some() {
         let detail = match inferred_source {
             Some(s) => format!("This is a prediction about you, not a fact you gave; it may be wrong. It relies on a source computed by a model or rule: {} ({}).", s.provider, s.id),
             None => "This is a prediction about you, not a fact you gave; it may be wrong.".to_string(),
         };
-        flags.push(FlagView {
-            kind: "inferred",
-            label: "Inferred or modelled data".to_string(),
-            detail,
-        });
+        flags.push(FlagView { kind: "inferred", label: "Inferred or modelled data".to_string(), detail });
     }
     if c.ai_selected {
         flags.push(FlagView {
@@ -727,20 +679,22 @@ pub fn matched_words(criterion_id: &str, personal: PersonalRef<'_>) -> MatchedVi
     match personal {
         PersonalRef::Present(p) => match p.matched.get(criterion_id) {
             Some(v) => MatchedView { value: Some(v.clone()), words: "The value about you that was used:".to_string() },
-            None => MatchedView { value: None, words: "No personal value about you was recorded for this criterion (for example, it concerns the context, not you).".to_string() },
+            None => MatchedView {
+                value: None,
+                words: "No personal value about you was recorded for this criterion (for example, it concerns the context, not you)."
+                    .to_string(),
+            },
         },
-        PersonalRef::Erased => MatchedView { value: None, words: "The value about you was part of your personal data, which was erased on request.".to_string() },
+        PersonalRef::Erased => MatchedView {
+            value: None,
+            words: "The value about you was part of your personal data, which was erased on request.".to_string(),
+        },
         PersonalRef::Absent => MatchedView { value: None, words: "This ledger holds no personal values for this message.".to_string() },
     }
 }
 
 /// One lineage label as a step of a chain.
-pub fn source_view(
-    l: &LineageLabel,
-    depth: usize,
-    all: &[LineageLabel],
-    personal: PersonalRef<'_>,
-) -> SourceView {
+pub fn source_view(l: &LineageLabel, depth: usize, all: &[LineageLabel], personal: PersonalRef<'_>) -> SourceView {
     let mut flags = Vec::new();
     if l.kind == SourceKind::Inferred {
         flags.push(FlagView {
@@ -760,8 +714,7 @@ pub fn source_view(
         flags.push(FlagView {
             kind: "other_person",
             label: "Not collected from you".to_string(),
-            detail: "This data was obtained through someone else's permission, not yours."
-                .to_string(),
+            detail: "This data was obtained through someone else's permission, not yours.".to_string(),
         });
     }
     if matches!(l.legal_basis, Disclosed::NotDisclosed) {
@@ -803,11 +756,7 @@ pub fn source_view(
 
 /// The whole data chain of a set of lineage ids: depth-first, following
 /// `derived_from`, in the order the record lists them, each label once.
-pub fn lineage_chain(
-    start: &[String],
-    all: &[LineageLabel],
-    personal: PersonalRef<'_>,
-) -> Vec<SourceView> {
+pub fn lineage_chain(start: &[String], all: &[LineageLabel], personal: PersonalRef<'_>) -> Vec<SourceView> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     // An explicit stack (ids pushed in reverse so that they pop in record order).
@@ -852,10 +801,7 @@ fn missing_source(id: &str, depth: usize) -> SourceView {
 pub fn control_link(v: &Disclosed<String>) -> Link {
     match v {
         Disclosed::Value(u) => link(u),
-        Disclosed::NotDisclosed => Link {
-            text: NOT_DISCLOSED_WORDS.to_string(),
-            href: None,
-        },
+        Disclosed::NotDisclosed => Link { text: NOT_DISCLOSED_WORDS.to_string(), href: None },
     }
 }
 
@@ -886,10 +832,7 @@ pub fn criterion_view(
 
 /// How many criteria there are, of which kind.
 pub fn criteria_summary(criteria: &[Criterion]) -> String {
-    let inc = criteria
-        .iter()
-        .filter(|c| c.effect == Effect::Include)
-        .count();
+    let inc = criteria.iter().filter(|c| c.effect == Effect::Include).count();
     let exc = criteria.len() - inc;
     let plural = |n: usize, one: &str, many: &str| {
         if n == 1 {
@@ -914,49 +857,22 @@ pub fn criteria_summary(criteria: &[Criterion]) -> String {
 pub fn summary_flags(criteria: &[CriterionView]) -> Vec<FlagView> {
     let mut out: Vec<FlagView> = Vec::new();
     for (kind, label) in [
-        (
-            "special",
-            "Special categories of personal data (GDPR Art. 9) were used",
-        ),
-        (
-            "special_undisclosed",
-            "Whether special categories of personal data (GDPR Art. 9) were used was not disclosed",
-        ),
+        ("special", "Special categories of personal data (GDPR Art. 9) were used"),
+        ("special_undisclosed", "Whether special categories of personal data (GDPR Art. 9) were used was not disclosed"),
         ("minor", "A known minor was involved"),
         ("inferred", "Inferred or modelled data was used"),
         ("ai", "An AI system selected or optimised criteria"),
         ("broker", "Data bought from a data broker was used"),
-        (
-            "other_person",
-            "Data obtained through another person's permission, not yours, was used",
-        ),
-        (
-            "basis_undisclosed",
-            "The legal basis for some of the data was not disclosed",
-        ),
+        ("other_person", "Data obtained through another person's permission, not yours, was used"),
+        ("basis_undisclosed", "The legal basis for some of the data was not disclosed"),
     ] {
-        let concerned = |c: &&CriterionView| {
-            c.flags.iter().any(|f| f.kind == kind)
-                || c.sources
-                    .iter()
-                    .any(|s| s.flags.iter().any(|f| f.kind == kind))
-        };
-        let ids: Vec<String> = criteria
-            .iter()
-            .filter(concerned)
-            .map(|c| format!("{} ({})", c.position, c.id))
-            .collect();
+        let concerned =
+            |c: &&CriterionView| c.flags.iter().any(|f| f.kind == kind) || c.sources.iter().any(|s| s.flags.iter().any(|f| f.kind == kind));
+        let ids: Vec<String> = criteria.iter().filter(concerned).map(|c| format!("{} ({})", c.position, c.id)).collect();
         if !ids.is_empty() {
-            let detail = if ids.len() == 1 {
-                format!("See criterion {} below.", ids[0])
-            } else {
-                format!("See criteria {} below.", ids.join(", "))
-            };
-            out.push(FlagView {
-                kind,
-                label: label.to_string(),
-                detail,
-            });
+            let detail =
+                if ids.len() == 1 { format!("See criterion {} below.", ids[0]) } else { format!("See criteria {} below.", ids.join(", ")) };
+            out.push(FlagView { kind, label: label.to_string(), detail });
         }
     }
     out
@@ -986,7 +902,10 @@ pub fn proof_view(index: u64, p: &ProofInput<'_>) -> ProofView {
     ProofView {
         entry: index,
         size: p.size,
-        sentence: format!("This message was recorded as entry {index} of the log, and is included in the signed checkpoint of size {}.", p.size),
+        sentence: format!(
+            "This message was recorded as entry {index} of the log, and is included in the signed checkpoint of size {}.",
+            p.size
+        ),
         vkey: p.vkey.to_string(),
         receipt_path: format!("/why/{}/receipt", p.token),
         command: format!("sightline-verifier receipt {receipt_file} --vkey '{}'", p.vkey),
@@ -1009,23 +928,11 @@ pub fn explain(
 ) -> WhyView {
     let sponsor = party_view(&m.sponsor.on_behalf_of, registry);
     let payer = party_view(&m.sponsor.payer, registry);
-    let criteria: Vec<CriterionView> = m
-        .targeting
-        .criteria
-        .iter()
-        .enumerate()
-        .map(|(i, c)| criterion_view(i + 1, c, &m.lineage, &m.controls, personal))
-        .collect();
-    let reached: HashSet<&str> = criteria
-        .iter()
-        .flat_map(|c| c.sources.iter().map(|s| s.id.as_str()))
-        .collect();
-    let other_sources = m
-        .lineage
-        .iter()
-        .filter(|l| !reached.contains(l.id.as_str()))
-        .map(|l| source_view(l, 0, &m.lineage, personal))
-        .collect();
+    let criteria: Vec<CriterionView> =
+        m.targeting.criteria.iter().enumerate().map(|(i, c)| criterion_view(i + 1, c, &m.lineage, &m.controls, personal)).collect();
+    let reached: HashSet<&str> = criteria.iter().flat_map(|c| c.sources.iter().map(|s| s.id.as_str())).collect();
+    let other_sources =
+        m.lineage.iter().filter(|l| !reached.contains(l.id.as_str())).map(|l| source_view(l, 0, &m.lineage, personal)).collect();
     let reported_by = match registry.submitters.get(&m.signer) {
         Some(s) => PartyBrief {
             id: m.signer.clone(),
@@ -1085,13 +992,7 @@ pub fn explain(
 }
 
 /// One row of the recipient's message list.
-pub fn message_row(
-    index: u64,
-    m: &MessageBody,
-    registry: &Registry,
-    token: String,
-    current: bool,
-) -> MessageRow {
+pub fn message_row(index: u64, m: &MessageBody, registry: &Registry, token: String, current: bool) -> MessageRow {
     MessageRow {
         index,
         served_at: time_words(&m.delivery.served_at),
@@ -1178,32 +1079,18 @@ mod tests {
                 established_in: "DE".into(),
                 ultimately_controlled_by: by.into(),
             };
-            r.parties.insert(
-                id.into(),
-                PartyInfo {
-                    body,
-                    index: i as u64 + 1,
-                },
-            );
+            r.parties.insert(id.into(), PartyInfo { body, index: i as u64 + 1 });
         }
         r
     }
 
     fn personal() -> Personal {
         let matched = BTreeMap::from([
-            (
-                "c1".to_string(),
-                "neuroticism score 0.82 (high)".to_string(),
-            ),
+            ("c1".to_string(), "neuroticism score 0.82 (high)".to_string()),
             ("c2".to_string(), "does not follow".to_string()),
         ]);
-        let consent = BTreeMap::from([(
-            "s-broker".to_string(),
-            ConsentEvidence {
-                format: "tcf".into(),
-                value: "CPXxRfAPXxRfAAfKABENB".into(),
-            },
-        )]);
+        let consent =
+            BTreeMap::from([("s-broker".to_string(), ConsentEvidence { format: "tcf".into(), value: "CPXxRfAPXxRfAAfKABENB".into() })]);
         Personal::new("alice@example.org", matched, consent)
     }
 
@@ -1220,19 +1107,8 @@ mod tests {
     }
 
     fn view(p: PersonalRef<'_>) -> WhyView {
-        let proof = ProofInput {
-            size: 9,
-            vkey: "sightline.localhost/log+01020304+AQ==",
-            token: "TOKEN",
-        };
-        explain(
-            7,
-            &entry(vec!["objected:5".into()]),
-            &body(),
-            &registry(),
-            p,
-            &proof,
-        )
+        let proof = ProofInput { size: 9, vkey: "sightline.localhost/log+01020304+AQ==", token: "TOKEN" };
+        explain(7, &entry(vec!["objected:5".into()]), &body(), &registry(), p, &proof)
     }
 
     #[test]
@@ -1244,26 +1120,16 @@ mod tests {
         assert!(!v.criteria[0].is_exclude);
         assert!(v.criteria[1].is_exclude);
         assert!(v.criteria[1].sentence.contains("NOT to show"));
-        assert!(v.criteria[1]
-            .sentence
-            .contains("People who follow the party's own page"));
-        assert!(v
-            .criteria_summary
-            .contains("3 criteria: 2 to include people and 1 to exclude people"));
+        assert!(v.criteria[1].sentence.contains("People who follow the party's own page"));
+        assert!(v.criteria_summary.contains("3 criteria: 2 to include people and 1 to exclude people"));
     }
 
     #[test]
     fn the_personal_matched_value_is_shown_and_absent_ones_say_so() {
         let p = personal();
         let v = view(PersonalRef::Present(&p));
-        assert_eq!(
-            v.criteria[0].matched.value.as_deref(),
-            Some("neuroticism score 0.82 (high)")
-        );
-        assert_eq!(
-            v.criteria[1].matched.value.as_deref(),
-            Some("does not follow")
-        );
+        assert_eq!(v.criteria[0].matched.value.as_deref(), Some("neuroticism score 0.82 (high)"));
+        assert_eq!(v.criteria[1].matched.value.as_deref(), Some("does not follow"));
         assert_eq!(v.criteria[2].matched.value, None);
         assert!(v.criteria[2].matched.words.contains("No personal value"));
     }
@@ -1272,24 +1138,14 @@ mod tests {
     fn special_category_minor_inferred_and_ai_are_flagged() {
         let p = personal();
         let v = view(PersonalRef::Present(&p));
-        let kinds = |i: usize| {
-            v.criteria[i]
-                .flags
-                .iter()
-                .map(|f| f.kind)
-                .collect::<Vec<_>>()
-        };
+        let kinds = |i: usize| v.criteria[i].flags.iter().map(|f| f.kind).collect::<Vec<_>>();
         assert_eq!(kinds(0), ["inferred", "ai"]);
         assert_eq!(kinds(1), ["special", "minor"]);
         assert!(v.criteria[1].flags[0].label.contains("political opinions"));
         assert!(v.criteria[1].flags[0].detail.contains("Art. 9"));
         assert_eq!(kinds(2), ["special_undisclosed"]);
         assert!(v.criteria[2].flags[0].detail.contains(NOT_DISCLOSED_WORDS));
-        let summary: Vec<(&str, &str)> = v
-            .summary_flags
-            .iter()
-            .map(|f| (f.kind, f.detail.as_str()))
-            .collect();
+        let summary: Vec<(&str, &str)> = v.summary_flags.iter().map(|f| (f.kind, f.detail.as_str())).collect();
         assert_eq!(
             summary,
             [
@@ -1309,44 +1165,20 @@ mod tests {
     fn the_lineage_chain_is_followed_through_derived_from() {
         let p = personal();
         let v = view(PersonalRef::Present(&p));
-        let chain: Vec<(&str, usize)> = v.criteria[0]
-            .sources
-            .iter()
-            .map(|s| (s.id.as_str(), s.depth))
-            .collect();
-        assert_eq!(
-            chain,
-            [("s-quiz-model", 0), ("s-quiz-app", 1), ("s-broker", 1)]
-        );
+        let chain: Vec<(&str, usize)> = v.criteria[0].sources.iter().map(|s| (s.id.as_str(), s.depth)).collect();
+        assert_eq!(chain, [("s-quiz-model", 0), ("s-quiz-app", 1), ("s-broker", 1)]);
         let model = &v.criteria[0].sources[0];
-        assert_eq!(
-            model.model.as_deref(),
-            Some("model “ocean-v2”, version 2.3.1")
-        );
-        assert_eq!(
-            model.derived_from,
-            ["Quiz App (s-quiz-app)", "DataBroker Inc (s-broker)"]
-        );
+        assert_eq!(model.model.as_deref(), Some("model “ocean-v2”, version 2.3.1"));
+        assert_eq!(model.derived_from, ["Quiz App (s-quiz-app)", "DataBroker Inc (s-broker)"]);
         assert!(model.lookback.contains("365 days"));
         assert!(model.legal_basis.contains("legitimate interests"));
         let broker = &v.criteria[0].sources[2];
         assert!(broker.is_broker);
         assert_eq!(broker.kind_words, "Bought from a data broker");
-        assert_eq!(
-            broker.consent,
-            "IAB TCF consent string: CPXxRfAPXxRfAAfKABENB"
-        );
-        assert!(v.criteria[0].sources[1]
-            .kind_words
-            .contains("another person's permission"));
+        assert_eq!(broker.consent, "IAB TCF consent string: CPXxRfAPXxRfAAfKABENB");
+        assert!(v.criteria[0].sources[1].kind_words.contains("another person's permission"));
         // The unused label is still shown, once, outside the criteria.
-        assert_eq!(
-            v.other_sources
-                .iter()
-                .map(|s| s.id.as_str())
-                .collect::<Vec<_>>(),
-            ["s-unused"]
-        );
+        assert_eq!(v.other_sources.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["s-unused"]);
         assert!(v.other_sources[0].lookback.contains("last day"));
     }
 
@@ -1357,22 +1189,11 @@ mod tests {
         let app = &v.criteria[0].sources[1];
         assert_eq!(app.legal_basis, NOT_DISCLOSED_WORDS);
         assert!(app.lookback.contains(NOT_DISCLOSED_WORDS));
-        assert!(v.criteria[1].sources[0]
-            .collected_at
-            .contains(NOT_DISCLOSED_WORDS));
+        assert!(v.criteria[1].sources[0].collected_at.contains(NOT_DISCLOSED_WORDS));
         let pol = v.political.as_ref().unwrap();
         assert_eq!(pol.funding_origin, NOT_DISCLOSED_WORDS);
-        assert_eq!(
-            v.controls[2].link,
-            Link {
-                text: NOT_DISCLOSED_WORDS.into(),
-                href: None
-            }
-        );
-        assert_eq!(
-            legal_basis_words(&Disclosed::NotDisclosed),
-            NOT_DISCLOSED_WORDS
-        );
+        assert_eq!(v.controls[2].link, Link { text: NOT_DISCLOSED_WORDS.into(), href: None });
+        assert_eq!(legal_basis_words(&Disclosed::NotDisclosed), NOT_DISCLOSED_WORDS);
         assert_eq!(amount_words(&Disclosed::NotDisclosed), NOT_DISCLOSED_WORDS);
     }
 
@@ -1384,27 +1205,14 @@ mod tests {
         assert_eq!(pol.label, "Political advertisement");
         assert_eq!(pol.amount, "48000.00 EUR");
         assert_eq!(pol.date, "2029-09-23");
-        assert!(pol
-            .kind_words
-            .contains("an election: Bundestag election 2029"));
-        assert_eq!(
-            pol.notice.href.as_deref(),
-            Some("https://civic-future.example/transparency/ocean-2026")
-        );
+        assert!(pol.kind_words.contains("an election: Bundestag election 2029"));
+        assert_eq!(pol.notice.href.as_deref(), Some("https://civic-future.example/transparency/ocean-2026"));
         assert_eq!(pol.sponsor_name, "Civic Future e.V.");
         assert_eq!(pol.payer_name, "Civic Holding AG");
         assert_eq!(v.sponsor.party.established_in, "Germany (DE)");
-        let chain: Vec<&str> = v
-            .sponsor
-            .controllers
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect();
+        let chain: Vec<&str> = v.sponsor.controllers.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(chain, ["Civic Holding AG", "Top Trust"]);
-        assert!(v
-            .payer
-            .control_words
-            .contains("not controlled by any other entity"));
+        assert!(v.payer.control_words.contains("not controlled by any other entity"));
         assert!(!v.payer_is_sponsor);
     }
 
@@ -1412,20 +1220,15 @@ mod tests {
     fn only_https_and_mailto_become_links() {
         let p = personal();
         let v = view(PersonalRef::Present(&p));
-        assert_eq!(
-            v.controls[0].link.href.as_deref(),
-            Some("https://social.example/settings/ads")
-        );
+        assert_eq!(v.controls[0].link.href.as_deref(), Some("https://social.example/settings/ads"));
         assert_eq!(v.controls[1].link.href, None);
         assert_eq!(v.controls[1].link.text, "javascript:alert(1)");
-        assert_eq!(
-            v.controls[3].link.href.as_deref(),
-            Some("mailto:dpo@acme-ads.example")
-        );
+        assert_eq!(v.controls[3].link.href.as_deref(), Some("mailto:dpo@acme-ads.example"));
         // Every criterion says how to change it and how to object, with the same checks.
-        assert!(v.criteria.iter().all(|c| c.change.href.as_deref()
-            == Some("https://social.example/settings/ads")
-            && c.object.href.is_none()));
+        assert!(v
+            .criteria
+            .iter()
+            .all(|c| c.change.href.as_deref() == Some("https://social.example/settings/ads") && c.object.href.is_none()));
         assert_eq!(safe_link("http://x.example"), None);
         assert_eq!(safe_link("https://x.example/\"onmouseover=x"), None);
         assert_eq!(safe_link("https://"), None);
@@ -1435,19 +1238,10 @@ mod tests {
     fn email_unsubscribe_headers_are_shown_verbatim_with_their_targets() {
         let p = personal();
         let e = view(PersonalRef::Present(&p)).email.unwrap();
-        assert_eq!(
-            e.list_unsubscribe,
-            "<https://civic.example/u/1>, <mailto:u@civic.example?subject=unsub>"
-        );
+        assert_eq!(e.list_unsubscribe, "<https://civic.example/u/1>, <mailto:u@civic.example?subject=unsub>");
         assert!(e.one_click);
         let hrefs: Vec<_> = e.targets.iter().map(|l| l.href.clone().unwrap()).collect();
-        assert_eq!(
-            hrefs,
-            [
-                "https://civic.example/u/1",
-                "mailto:u@civic.example?subject=unsub"
-            ]
-        );
+        assert_eq!(hrefs, ["https://civic.example/u/1", "mailto:u@civic.example?subject=unsub"]);
     }
 
     #[test]
@@ -1455,12 +1249,16 @@ mod tests {
         let p = personal();
         let v = view(PersonalRef::Present(&p));
         assert!(v.objected);
-        assert!(
-            v.log_flags[0].contains("You objected to this advertiser before this message was sent")
-        );
+        assert!(v.log_flags[0].contains("You objected to this advertiser before this message was sent"));
         assert!(v.log_flags[0].contains("entry 5"));
-        assert_eq!(v.proof.sentence, "This message was recorded as entry 7 of the log, and is included in the signed checkpoint of size 9.");
-        assert_eq!(v.proof.command, "sightline-verifier receipt entry-7.sightline-receipt.json --vkey 'sightline.localhost/log+01020304+AQ=='");
+        assert_eq!(
+            v.proof.sentence,
+            "This message was recorded as entry 7 of the log, and is included in the signed checkpoint of size 9."
+        );
+        assert_eq!(
+            v.proof.command,
+            "sightline-verifier receipt entry-7.sightline-receipt.json --vkey 'sightline.localhost/log+01020304+AQ=='"
+        );
         assert_eq!(v.proof.receipt_path, "/why/TOKEN/receipt");
     }
 
@@ -1470,10 +1268,7 @@ mod tests {
         assert!(v.erased);
         assert!(v.personal_words.contains("erased on request"));
         assert_eq!(v.criteria.len(), 3);
-        assert!(v
-            .criteria
-            .iter()
-            .all(|c| c.matched.value.is_none() && c.matched.words.contains("erased")));
+        assert!(v.criteria.iter().all(|c| c.matched.value.is_none() && c.matched.words.contains("erased")));
         assert!(v.criteria[0].sources[2].consent.contains("erased"));
         assert!(v.proof.sentence.contains("entry 7"));
     }
@@ -1485,23 +1280,14 @@ mod tests {
         let b = view(PersonalRef::Present(&p));
         assert_eq!(a, b);
         // A different salt (a fresh personal part with the same values) changes nothing shown.
-        let q = Personal {
-            salt: "x".into(),
-            ..p.clone()
-        };
+        let q = Personal { salt: "x".into(), ..p.clone() };
         assert_eq!(view(PersonalRef::Present(&q)), a);
     }
 
     #[test]
     fn times_and_countries_read_plainly() {
-        assert_eq!(
-            time_words("2026-11-20T18:04:05Z"),
-            "20 November 2026 at 18:04:05 UTC"
-        );
-        assert_eq!(
-            time_words("2026-11-20T18:04:05.123Z"),
-            "20 November 2026 at 18:04:05 UTC"
-        );
+        assert_eq!(time_words("2026-11-20T18:04:05Z"), "20 November 2026 at 18:04:05 UTC");
+        assert_eq!(time_words("2026-11-20T18:04:05.123Z"), "20 November 2026 at 18:04:05 UTC");
         assert_eq!(time_words("garbage"), "garbage");
         assert_eq!(country_words("EL"), "Greece (EL)");
         assert_eq!(country_words("ZZ"), "country code ZZ");

@@ -38,7 +38,14 @@ pub fn parse_bound(field: &str, s: &str) -> WebResult<time::OffsetDateTime> {
 }
 
 /// Builds an export filter and format from query parameters.
-pub fn filter_from(format: Option<&str>, from: Option<&str>, to: Option<&str>, advertiser: Option<String>, campaign: Option<String>, include_personal: bool) -> WebResult<(ExportFilter, ExportFormat)> {
+pub fn filter_from(
+    format: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    advertiser: Option<String>,
+    campaign: Option<String>,
+    include_personal: bool,
+) -> WebResult<(ExportFilter, ExportFormat)> {
     let format = match format.unwrap_or("bundle") {
         "bundle" => ExportFormat::Bundle,
         "jsonl" => ExportFormat::Jsonl,
@@ -79,10 +86,21 @@ impl Write for ChannelWriter {
 }
 
 /// `GET /api/v1/export?format=bundle|jsonl|csv&from&to&advertiser&campaign&include_personal`
-pub async fn export(State(state): State<AppState>, headers: HeaderMap, q: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>) -> WebResult<Response> {
+pub async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> WebResult<Response> {
     state.require(&headers, Role::Compliance)?;
     let Query(q) = q.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let (filter, format) = filter_from(q.format.as_deref(), q.from.as_deref(), q.to.as_deref(), q.advertiser, q.campaign, q.include_personal.unwrap_or(false))?;
+    let (filter, format) = filter_from(
+        q.format.as_deref(),
+        q.from.as_deref(),
+        q.to.as_deref(),
+        q.advertiser,
+        q.campaign,
+        q.include_personal.unwrap_or(false),
+    )?;
     let (tx, rx) = mpsc::channel(8);
     let ledger = state.ledger.clone();
     tokio::task::spawn_blocking(move || {
@@ -101,5 +119,9 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap, q: Result
         ExportFormat::Csv => ("text/csv; charset=utf-8", "export.csv"),
     };
     let disposition = format!("attachment; filename=\"{name}\"");
-    Ok(([(header::CONTENT_TYPE, ctype.to_string()), (header::CONTENT_DISPOSITION, disposition)], Body::from_stream(ReceiverStream::new(rx))).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, ctype.to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        Body::from_stream(ReceiverStream::new(rx)),
+    )
+        .into_response())
 }

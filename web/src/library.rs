@@ -131,21 +131,12 @@ struct Distinct<T> {
 
 impl<T> Distinct<T> {
     fn new(cap: usize) -> Self {
-        Distinct {
-            items: Vec::new(),
-            cap,
-            more: Overflow::default(),
-        }
+        Distinct { items: Vec::new(), cap, more: Overflow::default() }
     }
 
     /// Adds a value unless an equal one is kept; `make` builds it, `hash`
     /// identifies it once the list is full (both called only when needed).
-    fn insert(
-        &mut self,
-        eq: impl Fn(&T) -> bool,
-        make: impl FnOnce() -> T,
-        hash: impl FnOnce() -> u64,
-    ) {
+    fn insert(&mut self, eq: impl Fn(&T) -> bool, make: impl FnOnce() -> T, hash: impl FnOnce() -> u64) {
         if self.items.iter().any(eq) {
             return;
         }
@@ -157,11 +148,7 @@ impl<T> Distinct<T> {
     }
 
     fn listed<U>(&self, f: impl Fn(&T) -> U) -> Listed<U> {
-        Listed {
-            values: self.items.iter().map(f).collect(),
-            more: self.more.count(),
-            more_is_lower_bound: self.more.saturated,
-        }
+        Listed { values: self.items.iter().map(f).collect(), more: self.more.count(), more_is_lower_bound: self.more.saturated }
     }
 }
 
@@ -267,12 +254,8 @@ impl Campaign {
         let kind = str_at(c, "type");
         let description = str_at(c, "description");
         let minor = c.get("minor").and_then(Value::as_bool).unwrap_or(false);
-        let ai = c
-            .get("ai_selected")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let same =
-            |a: &CriterionAgg| a.effect == effect && a.kind == kind && a.description == description;
+        let ai = c.get("ai_selected").and_then(Value::as_bool).unwrap_or(false);
+        let same = |a: &CriterionAgg| a.effect == effect && a.kind == kind && a.description == description;
         let hash = || hash_of(&(effect, kind, description));
         // A few criteria: scan them; many: look them up by hash.
         let found = if self.criteria.len() <= 16 {
@@ -295,18 +278,12 @@ impl Campaign {
             self.criteria_more.note(hash());
             return;
         }
-        self.criteria_by_hash
-            .entry(hash())
-            .or_default()
-            .push(self.criteria.len());
+        self.criteria_by_hash.entry(hash()).or_default().push(self.criteria.len());
         self.criteria.push(CriterionAgg {
             effect: effect.to_owned(),
             kind: kind.to_owned(),
             description: description.to_owned(),
-            special_category: c
-                .get("special_category")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            special_category: c.get("special_category").and_then(Value::as_str).map(str::to_owned),
             minor,
             ai_selected: ai,
             messages: 1,
@@ -344,18 +321,12 @@ impl LibraryIndex {
         let b = &entry.body;
         match entry.kind() {
             "party" => {
-                if let (Some(id), Some(name)) = (
-                    b.get("party").and_then(Value::as_str),
-                    b.get("name").and_then(Value::as_str),
-                ) {
+                if let (Some(id), Some(name)) = (b.get("party").and_then(Value::as_str), b.get("name").and_then(Value::as_str)) {
                     self.parties.insert(id.to_owned(), name.to_owned());
                 }
             }
             "submitter" => {
-                if let (Some(id), Some(name)) = (
-                    b.get("submitter").and_then(Value::as_str),
-                    b.get("name").and_then(Value::as_str),
-                ) {
+                if let (Some(id), Some(name)) = (b.get("submitter").and_then(Value::as_str), b.get("name").and_then(Value::as_str)) {
                     self.submitters.insert(id.to_owned(), name.to_owned());
                 }
             }
@@ -381,12 +352,8 @@ impl LibraryIndex {
             Some(&i) => i,
             None => {
                 let i = self.campaigns.len();
-                self.campaigns
-                    .push(Campaign::new(signer, campaign_id, index, day));
-                self.by_key
-                    .entry(signer.to_owned())
-                    .or_default()
-                    .insert(campaign_id.to_owned(), i);
+                self.campaigns.push(Campaign::new(signer, campaign_id, index, day));
+                self.by_key.entry(signer.to_owned()).or_default().insert(campaign_id.to_owned(), i);
                 i
             }
         };
@@ -408,18 +375,10 @@ impl LibraryIndex {
         c.languages.insert_str(str_at(creative, "language"));
         c.brands.insert_str(str_at(creative, "brand"));
         c.subjects.insert_str(str_at(creative, "subject"));
-        let (cid, aid, sha) = (
-            str_at(creative, "creative_id"),
-            str_at(creative, "ad_id"),
-            str_at(creative, "sha256"),
-        );
+        let (cid, aid, sha) = (str_at(creative, "creative_id"), str_at(creative, "ad_id"), str_at(creative, "sha256"));
         c.creatives.insert(
             |x| x.creative_id == cid && x.ad_id == aid && x.sha256 == sha,
-            || CreativeRef {
-                creative_id: cid.to_owned(),
-                ad_id: aid.to_owned(),
-                sha256: sha.to_owned(),
-            },
+            || CreativeRef { creative_id: cid.to_owned(), ad_id: aid.to_owned(), sha256: sha.to_owned() },
             || hash_of(&(cid, aid, sha)),
         );
 
@@ -427,15 +386,10 @@ impl LibraryIndex {
         c.payers.insert_str(str_at(sponsor, "payer"));
         if let Some(p) = sponsor.get("political").filter(|p| p.is_object()) {
             c.political_messages += 1;
-            c.political_labels
-                .insert(|x| x == p, || p.clone(), || hash_of(&p.to_string()));
+            c.political_labels.insert(|x| x == p, || p.clone(), || hash_of(&p.to_string()));
         }
 
-        let criteria = targeting
-            .get("criteria")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let criteria = targeting.get("criteria").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
         if !criteria.is_empty() {
             c.targeted_messages += 1;
         }
@@ -443,10 +397,7 @@ impl LibraryIndex {
         for cr in criteria {
             c.add_criterion(index, cr);
             minor |= cr.get("minor").and_then(Value::as_bool).unwrap_or(false);
-            ai |= cr
-                .get("ai_selected")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
+            ai |= cr.get("ai_selected").and_then(Value::as_bool).unwrap_or(false);
             if let Some(sc) = cr.get("special_category").and_then(Value::as_str) {
                 c.special_categories.insert_str(sc);
             }
@@ -454,23 +405,14 @@ impl LibraryIndex {
         c.minor_messages += u64::from(minor);
         c.ai_selected_messages += u64::from(ai);
         if let Some(opt) = targeting.get("delivery_optimisation") {
-            if opt
-                .get("ai_system")
-                .and_then(Value::as_bool)
-                .unwrap_or(false)
-            {
+            if opt.get("ai_system").and_then(Value::as_bool).unwrap_or(false) {
                 c.ai_delivery_messages += 1;
             }
             if let Some(goal) = opt.get("goal").and_then(Value::as_str) {
                 c.goals.insert_str(goal);
             }
         }
-        for l in b
-            .get("lineage")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
+        for l in b.get("lineage").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]) {
             c.source_kinds.insert_str(str_at(l, "kind"));
             c.providers.insert_str(str_at(l, "provider"));
         }
@@ -491,16 +433,11 @@ impl LibraryIndex {
     }
 
     fn party(&self, id: &str) -> PartyRef {
-        PartyRef {
-            id: id.to_owned(),
-            name: self.parties.get(id).cloned(),
-        }
+        PartyRef { id: id.to_owned(), name: self.parties.get(id).cloned() }
     }
 
     fn party_matches(&self, ids: &Distinct<String>, needle: &str) -> bool {
-        ids.items.iter().any(|id| {
-            contains_ci(id, needle) || self.parties.get(id).is_some_and(|n| contains_ci(n, needle))
-        })
+        ids.items.iter().any(|id| contains_ci(id, needle) || self.parties.get(id).is_some_and(|n| contains_ci(n, needle)))
     }
 
     fn matches(&self, c: &Campaign, q: &LibraryQuery) -> bool {
@@ -515,31 +452,18 @@ impl LibraryIndex {
                 _ => return false,
             }
         }
-        if q.from.as_ref().is_some_and(|from| c.last_day < *from)
-            || q.to.as_ref().is_some_and(|to| c.first_day > *to)
-        {
+        if q.from.as_ref().is_some_and(|from| c.last_day < *from) || q.to.as_ref().is_some_and(|to| c.first_day > *to) {
             return false;
         }
         if let Some(e) = &q.election {
-            if !c
-                .political_labels
-                .items
-                .iter()
-                .any(|l| contains_ci(str_at(l, "linked_to"), e))
-            {
+            if !c.political_labels.items.iter().any(|l| contains_ci(str_at(l, "linked_to"), e)) {
                 return false;
             }
         }
-        if q.advertiser
-            .as_ref()
-            .is_some_and(|a| !self.party_matches(&c.advertisers, a))
-        {
+        if q.advertiser.as_ref().is_some_and(|a| !self.party_matches(&c.advertisers, a)) {
             return false;
         }
-        if q.payer
-            .as_ref()
-            .is_some_and(|a| !self.party_matches(&c.payers, a))
-        {
+        if q.payer.as_ref().is_some_and(|a| !self.party_matches(&c.payers, a)) {
             return false;
         }
         if let Some(t) = &q.q {
@@ -556,31 +480,15 @@ impl LibraryIndex {
     /// Runs a search: every given criterion must hold (AND). Results are
     /// ordered by last day shown (newest first), then submitter and campaign.
     pub fn search(&self, q: &LibraryQuery) -> SearchPage {
-        let mut hits: Vec<&Campaign> = self
-            .campaigns
-            .iter()
-            .filter(|c| self.matches(c, q))
-            .collect();
+        let mut hits: Vec<&Campaign> = self.campaigns.iter().filter(|c| self.matches(c, q)).collect();
         hits.sort_by(|a, b| {
-            b.last_day
-                .cmp(&a.last_day)
-                .then_with(|| a.submitter.cmp(&b.submitter))
-                .then_with(|| a.campaign_id.cmp(&b.campaign_id))
+            b.last_day.cmp(&a.last_day).then_with(|| a.submitter.cmp(&b.submitter)).then_with(|| a.campaign_id.cmp(&b.campaign_id))
         });
         let total = hits.len() as u64;
         let skip = (q.page - 1).saturating_mul(q.per_page);
-        let campaigns = hits
-            .into_iter()
-            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
-            .take(q.per_page as usize)
-            .map(|c| self.view(c))
-            .collect();
-        SearchPage {
-            total,
-            page: q.page,
-            per_page: q.per_page,
-            campaigns,
-        }
+        let campaigns =
+            hits.into_iter().skip(usize::try_from(skip).unwrap_or(usize::MAX)).take(q.per_page as usize).map(|c| self.view(c)).collect();
+        SearchPage { total, page: q.page, per_page: q.per_page, campaigns }
     }
 
     fn view(&self, c: &Campaign) -> CampaignView {
@@ -588,10 +496,7 @@ impl LibraryIndex {
             .iter()
             .zip(c.by_state)
             .filter(|(_, n)| *n > 0)
-            .map(|(ms, n)| StateReach {
-                member_state: (*ms).to_owned(),
-                reach: Count::of(n),
-            })
+            .map(|(ms, n)| StateReach { member_state: (*ms).to_owned(), reach: Count::of(n) })
             .collect();
         let targeting = c
             .criteria
@@ -607,10 +512,7 @@ impl LibraryIndex {
             })
             .collect();
         CampaignView {
-            submitter: PartyRef {
-                id: c.submitter.clone(),
-                name: self.submitters.get(&c.submitter).cloned(),
-            },
+            submitter: PartyRef { id: c.submitter.clone(), name: self.submitters.get(&c.submitter).cloned() },
             campaign_id: c.campaign_id.clone(),
             advertisers: c.advertisers.listed(|id| self.party(id)),
             payers: c.payers.listed(|id| self.party(id)),
@@ -723,10 +625,7 @@ impl PoliticalLabel {
 
     /// `48000.00 EUR`, or `not disclosed`.
     pub fn amount_text(&self) -> String {
-        match (
-            self.amount.get("value").and_then(Value::as_str),
-            self.amount.get("currency").and_then(Value::as_str),
-        ) {
+        match (self.amount.get("value").and_then(Value::as_str), self.amount.get("currency").and_then(Value::as_str)) {
             (Some(v), Some(c)) => format!("{v} {c}"),
             _ => "not disclosed".into(),
         }
@@ -844,12 +743,7 @@ impl CampaignView {
         self.targeting.iter().filter(|c| c.excluded()).collect()
     }
     fn parties_text(l: &Listed<PartyRef>) -> String {
-        let mut s = l
-            .values
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let mut s = l.values.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         let more = l.more_text();
         if !more.is_empty() {
             s.push(' ');
@@ -945,22 +839,11 @@ impl Default for LibraryQuery {
     }
 }
 
-const SEARCH_PARAMS: [&str; 8] = [
-    "advertiser",
-    "payer",
-    "political",
-    "election",
-    "member_state",
-    "from",
-    "to",
-    "q",
-];
+const SEARCH_PARAMS: [&str; 8] = ["advertiser", "payer", "political", "election", "member_state", "from", "to", "q"];
 
 fn text_param(name: &str, v: &str) -> Result<String, String> {
     if v.chars().count() > MAX_PARAM_CHARS {
-        return Err(format!(
-            "`{name}` is longer than {MAX_PARAM_CHARS} characters"
-        ));
+        return Err(format!("`{name}` is longer than {MAX_PARAM_CHARS} characters"));
     }
     if v.chars().any(char::is_control) {
         return Err(format!("`{name}` must not contain control characters"));
@@ -972,36 +855,22 @@ fn date_param(name: &str, v: &str) -> Result<String, String> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     match time::Date::parse(v, &fmt) {
         Ok(d) if v.len() == 10 => Ok(d.to_string()),
-        _ => Err(format!(
-            "`{name}` must be a date YYYY-MM-DD, e.g. 2026-11-20 (got `{v}`)"
-        )),
+        _ => Err(format!("`{name}` must be a date YYYY-MM-DD, e.g. 2026-11-20 (got `{v}`)")),
     }
 }
 
 fn number_param(name: &str, v: &str, max: u64) -> Result<u64, String> {
     match v.parse::<u64>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "`{name}` must be a whole number from 1 to {max} (got `{v}`)"
-        )),
+        _ => Err(format!("`{name}` must be a whole number from 1 to {max} (got `{v}`)")),
     }
 }
 
 impl LibraryQuery {
     /// Validates decoded query parameters. Empty values count as absent (an
     /// HTML form sends every field); unknown or repeated parameters are errors.
-    pub fn parse<K: AsRef<str>, V: AsRef<str>>(
-        pairs: &[(K, V)],
-        surface: Surface,
-    ) -> Result<LibraryQuery, String> {
-        let mut q = LibraryQuery {
-            format: if surface == Surface::Html {
-                Format::Html
-            } else {
-                Format::Json
-            },
-            ..LibraryQuery::default()
-        };
+    pub fn parse<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)], surface: Surface) -> Result<LibraryQuery, String> {
+        let mut q = LibraryQuery { format: if surface == Surface::Html { Format::Html } else { Format::Json }, ..LibraryQuery::default() };
         let mut seen: Vec<&str> = Vec::new();
         let (mut page, mut per_page) = (None, None);
         for (k, v) in pairs {
@@ -1041,7 +910,10 @@ impl LibraryQuery {
                         return Err("`member_state`: use EL for Greece (EU usage), not GR".into());
                     }
                     if !MEMBER_STATES.contains(&ms.as_str()) {
-                        return Err(format!("`member_state` must be the code of an EU Member State, one of {} (got `{v}`)", MEMBER_STATES.join(" ")));
+                        return Err(format!(
+                            "`member_state` must be the code of an EU Member State, one of {} (got `{v}`)",
+                            MEMBER_STATES.join(" ")
+                        ));
                     }
                     q.member_state = Some(ms);
                 }
@@ -1056,11 +928,7 @@ impl LibraryQuery {
                         _ => return Err(format!("`format` must be json or csv (got `{v}`)")),
                     }
                 }
-                "format" => {
-                    return Err(
-                        "`format` is for /api/v1/library (json or csv); this page is HTML".into(),
-                    )
-                }
+                "format" => return Err("`format` is for /api/v1/library (json or csv); this page is HTML".into()),
                 _ => {} // unknown names were refused above
             }
         }
@@ -1069,11 +937,7 @@ impl LibraryQuery {
                 return Err(format!("`from` ({from}) is after `to` ({to})"));
             }
         }
-        let max = if q.format == Format::Csv {
-            MAX_PER_PAGE_CSV
-        } else {
-            MAX_PER_PAGE
-        };
+        let max = if q.format == Format::Csv { MAX_PER_PAGE_CSV } else { MAX_PER_PAGE };
         if let Some(v) = per_page {
             q.per_page = number_param("per_page", v, max)?;
             q.per_page_given = true;
@@ -1086,11 +950,7 @@ impl LibraryQuery {
 
     /// The value given for a search parameter (as typed, trimmed).
     pub fn given(&self, name: &str) -> &str {
-        self.given
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
+        self.given.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap_or("")
     }
 
     /// The search parameters as a query string (no paging, no format).
@@ -1141,10 +1001,7 @@ pub fn parse_query_string(raw: &str) -> Result<Vec<(String, String)>, String> {
             match b[i] {
                 b'+' => out.push(b' '),
                 b'%' => {
-                    let hex = b
-                        .get(i + 1..i + 3)
-                        .and_then(|h| std::str::from_utf8(h).ok())
-                        .and_then(|h| u8::from_str_radix(h, 16).ok());
+                    let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
                     out.push(hex.ok_or("the query string has a malformed %-escape")?);
                     i += 2;
                 }
@@ -1168,9 +1025,7 @@ pub fn encode_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
     fn enc(s: &str, out: &mut String) {
         for b in s.bytes() {
             match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                    out.push(b as char)
-                }
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
                 b' ' => out.push('+'),
                 _ => out.push_str(&format!("%{b:02X}")),
             }
@@ -1255,11 +1110,7 @@ pub fn csv_columns() -> Vec<String> {
     .map(|s| (*s).to_owned())
     .collect();
     cols.extend(MEMBER_STATES.iter().map(|ms| format!("reach_{ms}")));
-    cols.extend(
-        ["objected_messages", "first_entry", "last_entry"]
-            .iter()
-            .map(|s| (*s).to_owned()),
-    );
+    cols.extend(["objected_messages", "first_entry", "last_entry"].iter().map(|s| (*s).to_owned()));
     cols
 }
 
@@ -1274,9 +1125,7 @@ fn csv_row(c: &CampaignView) -> Vec<String> {
         c.submitter.name.clone().unwrap_or_default(),
         c.campaign_id.clone(),
         lines(&c.advertisers.values, |p| p.id.clone()),
-        lines(&c.advertisers.values, |p| {
-            p.name.clone().unwrap_or_default()
-        }),
+        lines(&c.advertisers.values, |p| p.name.clone().unwrap_or_default()),
         lines(&c.payers.values, |p| p.id.clone()),
         lines(&c.payers.values, |p| p.name.clone().unwrap_or_default()),
         c.political.to_string(),
@@ -1284,28 +1133,14 @@ fn csv_row(c: &CampaignView) -> Vec<String> {
         lines(labels, |l| l.kind.clone()),
         lines(labels, |l| l.linked_to.clone()),
         lines(labels, |l| l.date.clone()),
-        lines(labels, |l| {
-            l.amount
-                .get("value")
-                .and_then(Value::as_str)
-                .unwrap_or("not_disclosed")
-                .to_owned()
-        }),
-        lines(labels, |l| {
-            l.amount
-                .get("currency")
-                .and_then(Value::as_str)
-                .unwrap_or("not_disclosed")
-                .to_owned()
-        }),
+        lines(labels, |l| l.amount.get("value").and_then(Value::as_str).unwrap_or("not_disclosed").to_owned()),
+        lines(labels, |l| l.amount.get("currency").and_then(Value::as_str).unwrap_or("not_disclosed").to_owned()),
         lines(labels, |l| l.funding_origin.clone()),
         lines(labels, |l| l.notice_url.clone()),
         lines(&c.brands.values, String::clone),
         lines(&c.subjects.values, String::clone),
         c.subjects.more.to_string(),
-        lines(&c.creatives.values, |k| {
-            format!("{} {} {}", k.creative_id, k.ad_id, k.sha256)
-        }),
+        lines(&c.creatives.values, |k| format!("{} {} {}", k.creative_id, k.ad_id, k.sha256)),
         c.creatives.more.to_string(),
         c.channels.join("\n"),
         c.languages.join("\n"),
@@ -1326,20 +1161,9 @@ fn csv_row(c: &CampaignView) -> Vec<String> {
         c.reach.to_string(),
     ];
     for ms in MEMBER_STATES {
-        row.push(
-            c.reach_by_member_state
-                .iter()
-                .find(|r| r.member_state == ms)
-                .map(|r| r.reach)
-                .unwrap_or(Count::Exact(0))
-                .to_string(),
-        );
+        row.push(c.reach_by_member_state.iter().find(|r| r.member_state == ms).map(|r| r.reach).unwrap_or(Count::Exact(0)).to_string());
     }
-    row.extend([
-        c.objected_messages.to_string(),
-        c.first_entry.to_string(),
-        c.last_entry.to_string(),
-    ]);
+    row.extend([c.objected_messages.to_string(), c.first_entry.to_string(), c.last_entry.to_string()]);
     row
 }
 
@@ -1348,13 +1172,7 @@ fn csv_row(c: &CampaignView) -> Vec<String> {
 pub fn to_csv(page: &SearchPage) -> String {
     let mut out = String::new();
     let mut push = |cells: Vec<String>| {
-        out.push_str(
-            &cells
-                .iter()
-                .map(|c| csv_cell(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
+        out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
     };
     push(csv_columns());
@@ -1401,27 +1219,14 @@ struct LibraryPage {
 }
 
 fn raw_value<'a, K: AsRef<str>, V: AsRef<str>>(pairs: &'a [(K, V)], name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k.as_ref() == name)
-        .map(|(_, v)| v.as_ref().trim())
-        .unwrap_or("")
+    pairs.iter().find(|(k, _)| k.as_ref() == name).map(|(_, v)| v.as_ref().trim()).unwrap_or("")
 }
 
 /// Renders `/library` for decoded query parameters: the page and its status
 /// (`400` with the error shown above the form when a parameter is invalid).
 /// `origin` is the log origin, shown in the page footer.
-pub fn render_page<K: AsRef<str>, V: AsRef<str>>(
-    lib: &LibraryIndex,
-    origin: &str,
-    pairs: &[(K, V)],
-) -> WebResult<(StatusCode, String)> {
-    render(
-        lib,
-        origin,
-        pairs,
-        LibraryQuery::parse(pairs, Surface::Html),
-    )
+pub fn render_page<K: AsRef<str>, V: AsRef<str>>(lib: &LibraryIndex, origin: &str, pairs: &[(K, V)]) -> WebResult<(StatusCode, String)> {
+    render(lib, origin, pairs, LibraryQuery::parse(pairs, Surface::Html))
 }
 
 fn render<K: AsRef<str>, V: AsRef<str>>(
@@ -1441,33 +1246,13 @@ fn render<K: AsRef<str>, V: AsRef<str>>(
         to: raw_value(pairs, "to").to_owned(),
         q: raw_value(pairs, "q").to_owned(),
         political: vec![
-            Opt {
-                value: "",
-                label: "any",
-                selected: political.is_empty(),
-            },
-            Opt {
-                value: "true",
-                label: "political only",
-                selected: political == "true",
-            },
-            Opt {
-                value: "false",
-                label: "non-political only",
-                selected: political == "false",
-            },
+            Opt { value: "", label: "any", selected: political.is_empty() },
+            Opt { value: "true", label: "political only", selected: political == "true" },
+            Opt { value: "false", label: "non-political only", selected: political == "false" },
         ],
-        member_states: std::iter::once(Opt {
-            value: "",
-            label: "any",
-            selected: member_state.is_empty(),
-        })
-        .chain(MEMBER_STATES.iter().map(|ms| Opt {
-            value: ms,
-            label: ms,
-            selected: member_state == *ms,
-        }))
-        .collect(),
+        member_states: std::iter::once(Opt { value: "", label: "any", selected: member_state.is_empty() })
+            .chain(MEMBER_STATES.iter().map(|ms| Opt { value: ms, label: ms, selected: member_state == *ms }))
+            .collect(),
         per_page: raw_value(pairs, "per_page").to_owned(),
         error: None,
         result: None,
@@ -1488,13 +1273,7 @@ fn render<K: AsRef<str>, V: AsRef<str>>(
             let result = lib.search(&q);
             page.pages = result.total.div_ceil(q.per_page);
             page.json_link = q.link("/api/v1/library", &q.paging(q.page));
-            page.csv_link = q.link(
-                "/api/v1/library",
-                &[
-                    ("format", "csv".into()),
-                    ("per_page", MAX_PER_PAGE_CSV.to_string()),
-                ],
-            );
+            page.csv_link = q.link("/api/v1/library", &[("format", "csv".into()), ("per_page", MAX_PER_PAGE_CSV.to_string())]);
             if q.page > 1 {
                 page.prev_link = Some(q.link("/library", &q.paging(q.page - 1)));
             }
@@ -1505,32 +1284,21 @@ fn render<K: AsRef<str>, V: AsRef<str>>(
             StatusCode::OK
         }
     };
-    let html = page
-        .render()
-        .map_err(|e| WebError::Setup(format!("the library page failed to render: {e}")))?;
+    let html = page.render().map_err(|e| WebError::Setup(format!("the library page failed to render: {e}")))?;
     Ok((status, html))
 }
 
 /// The API response for decoded query parameters: JSON or CSV, or a
 /// `400` problem for an invalid parameter.
-pub fn api_response<K: AsRef<str>, V: AsRef<str>>(
-    lib: &LibraryIndex,
-    pairs: &[(K, V)],
-) -> WebResult<Response> {
+pub fn api_response<K: AsRef<str>, V: AsRef<str>>(lib: &LibraryIndex, pairs: &[(K, V)]) -> WebResult<Response> {
     let q = LibraryQuery::parse(pairs, Surface::Api).map_err(WebError::BadRequest)?;
     let result = lib.search(&q);
     Ok(match q.format {
         Format::Csv => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"sightline-library.csv\"".to_string(),
-                ),
-                (
-                    header::HeaderName::from_static("x-total-count"),
-                    result.total.to_string(),
-                ),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"sightline-library.csv\"".to_string()),
+                (header::HeaderName::from_static("x-total-count"), result.total.to_string()),
             ],
             to_csv(&result),
         )
@@ -1542,11 +1310,7 @@ pub fn api_response<K: AsRef<str>, V: AsRef<str>>(
                 "per_page": result.per_page,
                 "campaigns": result.campaigns,
             });
-            (
-                [(header::CONTENT_TYPE, "application/json")],
-                body.to_string(),
-            )
-                .into_response()
+            ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
         }
     })
 }
@@ -1561,12 +1325,7 @@ pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
         }
     };
     match rendered {
-        Ok((status, html)) => (
-            status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html,
-        )
-            .into_response(),
+        Ok((status, html)) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -115,13 +115,17 @@ fn progress(total: u64, quiet: bool, what: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new(total);
-    pb.set_style(ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} entries ({per_sec}, eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} entries ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     pb.set_message(what.to_string());
     pb
 }
 
 fn init_tracing(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SIGHTLINE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("SIGHTLINE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
@@ -162,7 +166,10 @@ fn run(command: Command) -> Result<(), WebError> {
             }
             let mut state = AppState::new(ledger.clone(), public_url.clone(), credentials, Limits { max_body_bytes, max_records })?;
             state.data_dir = Some(std::sync::Arc::new(dir));
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| WebError::Setup(format!("cannot start the runtime: {e}")))?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| WebError::Setup(format!("cannot start the runtime: {e}")))?;
             let serving = ledger.clone();
             rt.block_on(async move {
                 let ledger = serving;
@@ -177,7 +184,8 @@ fn run(command: Command) -> Result<(), WebError> {
             Ok(())
         }
         Command::Export { data, format, out, from, to, advertiser, campaign, include_personal, quiet } => {
-            let (filter, format) = export_http::filter_from(Some(&format), from.as_deref(), to.as_deref(), advertiser, campaign, include_personal)?;
+            let (filter, format) =
+                export_http::filter_from(Some(&format), from.as_deref(), to.as_deref(), advertiser, campaign, include_personal)?;
             let ledger = setup::open_ledger(&DataDir::new(&data.data), &data.origin)?;
             let pb = progress(ledger.size(), quiet || out.as_os_str() == "-", "exporting");
             let summary = if out.as_os_str() == "-" {

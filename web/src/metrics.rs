@@ -70,8 +70,15 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     counter("sightline_http_responses_5xx_total", "5xx responses.", h.status_5xx.load(Relaxed));
     counter("sightline_why_pages_total", "Recipient pages rendered.", h.why_pages.load(Relaxed));
     let _ = writeln!(out, "# HELP sightline_largest_batch_records Largest group commit so far.\n# TYPE sightline_largest_batch_records gauge\nsightline_largest_batch_records {}", l.largest_batch.load(Relaxed));
-    let _ = writeln!(out, "# HELP sightline_tree_size Entries in the published checkpoint.\n# TYPE sightline_tree_size gauge\nsightline_tree_size {}", state.ledger.size());
-    let _ = writeln!(out, "# HELP sightline_submit_seconds Submit-to-receipt latency of ingestion requests.\n# TYPE sightline_submit_seconds histogram");
+    let _ = writeln!(
+        out,
+        "# HELP sightline_tree_size Entries in the published checkpoint.\n# TYPE sightline_tree_size gauge\nsightline_tree_size {}",
+        state.ledger.size()
+    );
+    let _ = writeln!(
+        out,
+        "# HELP sightline_submit_seconds Submit-to-receipt latency of ingestion requests.\n# TYPE sightline_submit_seconds histogram"
+    );
     for (b, c) in BUCKETS.iter().zip(&h.submit_latency_buckets) {
         let _ = writeln!(out, "sightline_submit_seconds_bucket{{le=\"{b}\"}} {}", c.load(Relaxed));
     }

@@ -50,12 +50,17 @@ pub struct InclusionQuery {
 }
 
 /// `GET /api/v1/proof/inclusion?index=I&size=S`
-pub async fn inclusion(State(state): State<AppState>, q: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>) -> WebResult<Json<Value>> {
+pub async fn inclusion(
+    State(state): State<AppState>,
+    q: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
+) -> WebResult<Json<Value>> {
     let Query(q) = q.map_err(|e| WebError::BadRequest(format!("{}; use ?index=N&size=M", e.body_text())))?;
     let size = q.size.unwrap_or_else(|| state.ledger.size());
     let proof = state.ledger.inclusion_proof(q.index, size)?;
     let leaf = state.ledger.leaf_hash(q.index)?;
-    Ok(Json(json!({ "index": q.index, "size": size, "leaf_hash": B64.encode(leaf), "proof": proof.iter().map(|h| B64.encode(h)).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "index": q.index, "size": size, "leaf_hash": B64.encode(leaf), "proof": proof.iter().map(|h| B64.encode(h)).collect::<Vec<_>>() }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -65,7 +70,10 @@ pub struct ConsistencyQuery {
 }
 
 /// `GET /api/v1/proof/consistency?old=A&new=B`
-pub async fn consistency(State(state): State<AppState>, q: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>) -> WebResult<Json<Value>> {
+pub async fn consistency(
+    State(state): State<AppState>,
+    q: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
+) -> WebResult<Json<Value>> {
     let Query(q) = q.map_err(|e| WebError::BadRequest(format!("{}; use ?old=A&new=B", e.body_text())))?;
     let new = q.new.unwrap_or_else(|| state.ledger.size());
     if q.old > new {
@@ -82,7 +90,10 @@ pub struct RangeQuery {
 }
 
 /// `GET /api/v1/entries?start=A&end=B` (at most 1000)
-pub async fn entries(State(state): State<AppState>, q: Result<Query<RangeQuery>, axum::extract::rejection::QueryRejection>) -> WebResult<Json<Value>> {
+pub async fn entries(
+    State(state): State<AppState>,
+    q: Result<Query<RangeQuery>, axum::extract::rejection::QueryRejection>,
+) -> WebResult<Json<Value>> {
     let Query(q) = q.map_err(|e| WebError::BadRequest(format!("{}; use ?start=A&end=B", e.body_text())))?;
     if q.end < q.start || q.end - q.start > 1000 {
         return Err(WebError::BadRequest("ask for at most 1000 entries, with start <= end".into()));

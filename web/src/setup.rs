@@ -93,7 +93,8 @@ pub struct Credentials {
 pub fn open_ledger(dir: &DataDir, origin: &str) -> WebResult<Arc<Ledger>> {
     fs::create_dir_all(&dir.root).map_err(|e| setup_err("cannot create the data folder", &dir.root, e))?;
     let skey = read_or_create(&dir.log_key(), || NoteSigner::generate(origin).map(|s| s.skey()).map_err(WebError::from))?;
-    let signer = NoteSigner::from_skey(&skey).map_err(|e| WebError::Setup(format!("the log key in {} is unreadable: {e}", dir.log_key().display())))?;
+    let signer = NoteSigner::from_skey(&skey)
+        .map_err(|e| WebError::Setup(format!("the log key in {} is unreadable: {e}", dir.log_key().display())))?;
     let secret_hex = read_or_create(&dir.secret(), || Ok(random_token()))?;
     let secret: [u8; 32] = hex::decode(&secret_hex)
         .ok()

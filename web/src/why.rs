@@ -64,30 +64,18 @@ struct NoticePage {
 
 /// An HTML response that no cache keeps and no search engine indexes.
 fn html(status: StatusCode, page: &impl Template) -> WebResult<Response> {
-    let body = page
-        .render()
-        .map_err(|e| WebError::Setup(format!("rendering a page failed: {e}")))?;
+    let body = page.render().map_err(|e| WebError::Setup(format!("rendering a page failed: {e}")))?;
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        HeaderName::from_static("x-robots-tag"),
-        HeaderValue::from_static("noindex, nofollow"),
-    );
+    h.insert(HeaderName::from_static("x-robots-tag"), HeaderValue::from_static("noindex, nofollow"));
     Ok(resp)
 }
 
 /// Runs blocking ledger work off the async runtime.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> WebResult<T> + Send + 'static,
-) -> WebResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| WebError::Setup(format!("a worker task failed: {e}")))?
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> WebResult<T> + Send + 'static) -> WebResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| WebError::Setup(format!("a worker task failed: {e}")))?
 }
 
 /// The message entry a token names. Any bad token is the same [`WebError::NotFound`].
@@ -99,8 +87,7 @@ fn lookup(ledger: &Ledger, token: &str) -> WebResult<(u64, Entry, MessageBody)> 
 
 /// The message entry at `index`; [`WebError::NotFound`] if it is not a message.
 fn message_at(ledger: &Ledger, index: u64) -> WebResult<(Entry, MessageBody)> {
-    let corrupt =
-        |e: LedgerError| WebError::Ledger(LedgerError::Corrupt(format!("entry {index}: {e}")));
+    let corrupt = |e: LedgerError| WebError::Ledger(LedgerError::Corrupt(format!("entry {index}: {e}")));
     let bytes = ledger.entry(index)?.ok_or(WebError::NotFound)?;
     let entry = Entry::parse(&bytes).map_err(corrupt)?;
     if entry.kind() != "message" {
@@ -122,28 +109,15 @@ fn personal_ref(p: &Option<PersonalState>) -> PersonalRef<'_> {
 
 fn back_links(token: &str) -> Vec<NoticeLink> {
     vec![
-        NoticeLink {
-            label: "Back to the explanation of this message".into(),
-            href: format!("/why/{token}"),
-        },
-        NoticeLink {
-            label: "Every message sent to you that this log holds".into(),
-            href: format!("/why/{token}/messages"),
-        },
+        NoticeLink { label: "Back to the explanation of this message".into(), href: format!("/why/{token}") },
+        NoticeLink { label: "Every message sent to you that this log holds".into(), href: format!("/why/{token}/messages") },
     ]
 }
 
 /// `GET /`
 pub async fn home(State(state): State<AppState>) -> WebResult<Response> {
     let ledger = state.ledger.clone();
-    html(
-        StatusCode::OK,
-        &HomePage {
-            origin: ledger.origin().to_string(),
-            vkey: ledger.vkey(),
-            size: ledger.size(),
-        },
-    )
+    html(StatusCode::OK, &HomePage { origin: ledger.origin().to_string(), vkey: ledger.vkey(), size: ledger.size() })
 }
 
 /// `GET /why/<token>`: the full explanation of one message.
@@ -155,38 +129,17 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> W
         let registry = ledger.registry()?;
         let (size, _) = ledger.head()?;
         let vkey = ledger.vkey();
-        let proof = ProofInput {
-            size,
-            vkey: &vkey,
-            token: &token,
-        };
-        let v = explain::explain(
-            index,
-            &entry,
-            &m,
-            &registry,
-            personal_ref(&personal),
-            &proof,
-        );
-        Ok(WhyPage {
-            origin: ledger.origin().to_string(),
-            token,
-            v,
-        })
+        let proof = ProofInput { size, vkey: &vkey, token: &token };
+        let v = explain::explain(index, &entry, &m, &registry, personal_ref(&personal), &proof);
+        Ok(WhyPage { origin: ledger.origin().to_string(), token, v })
     })
     .await?;
-    state
-        .http
-        .why_pages
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.http.why_pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     html(StatusCode::OK, &page)
 }
 
 /// `GET /why/<token>/messages`: every message this recipient received here.
-pub async fn messages(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> WebResult<Response> {
+pub async fn messages(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
     let ledger = state.ledger.clone();
     let page = blocking(move || {
         let (index, _, m) = lookup(&ledger, &token)?;
@@ -197,44 +150,21 @@ pub async fn messages(
         if indexes.is_empty() {
             // Erased (or never indexed): the ledger can no longer tell which other
             // messages were this person's; the one this token names is still theirs.
-            rows.push(explain::message_row(
-                index,
-                &m,
-                &registry,
-                token.clone(),
-                true,
-            ));
+            rows.push(explain::message_row(index, &m, &registry, token.clone(), true));
         }
         for i in indexes {
             let (_, other) = message_at(&ledger, i)?;
-            rows.push(explain::message_row(
-                i,
-                &other,
-                &registry,
-                ledger.why_token(i),
-                i == index,
-            ));
+            rows.push(explain::message_row(i, &other, &registry, ledger.why_token(i), i == index));
         }
-        Ok(MessagesPage {
-            origin: ledger.origin().to_string(),
-            token,
-            rows,
-            erased,
-        })
+        Ok(MessagesPage { origin: ledger.origin().to_string(), token, rows, erased })
     })
     .await?;
-    state
-        .http
-        .why_pages
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.http.why_pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     html(StatusCode::OK, &page)
 }
 
 /// `GET /why/<token>/receipt`: the receipt file (SPEC.md §10).
-pub async fn receipt(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> WebResult<Response> {
+pub async fn receipt(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
     let ledger = state.ledger.clone();
     let (index, r) = blocking(move || {
         let (index, _, _) = lookup(&ledger, &token)?;
@@ -242,16 +172,12 @@ pub async fn receipt(
     })
     .await?;
     let mut resp = crate::regulator::receipt_response(&r, index);
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
 }
 
 /// `POST /why/<token>/object`: object to further targeting by this message's sponsor.
-pub async fn object(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> WebResult<Response> {
+pub async fn object(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
     let ledger = state.ledger.clone();
     let (status, page) = blocking(move || {
         let (index, _, m) = lookup(&ledger, &token)?;
@@ -295,11 +221,7 @@ pub async fn object(
 }
 
 /// `POST /why/<token>/erase` with `confirm=yes`: crypto-shred this recipient's personal parts.
-pub async fn erase(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    body: Bytes,
-) -> WebResult<Response> {
+pub async fn erase(State(state): State<AppState>, Path(token): Path<String>, body: Bytes) -> WebResult<Response> {
     let ledger = state.ledger.clone();
     let confirmed = form_value(&body, "confirm").as_deref() == Some("yes");
     let (status, page) = blocking(move || {
@@ -386,14 +308,8 @@ mod tests {
 
     #[test]
     fn form_fields_are_decoded() {
-        assert_eq!(
-            form_value(b"confirm=yes", "confirm").as_deref(),
-            Some("yes")
-        );
-        assert_eq!(
-            form_value(b"a=1&confirm=y%65s", "confirm").as_deref(),
-            Some("yes")
-        );
+        assert_eq!(form_value(b"confirm=yes", "confirm").as_deref(), Some("yes"));
+        assert_eq!(form_value(b"a=1&confirm=y%65s", "confirm").as_deref(), Some("yes"));
         assert_eq!(form_value(b"x=a+b%2", "x").as_deref(), Some("a b%2"));
         assert_eq!(form_value(b"confirm", "confirm").as_deref(), Some(""));
         assert_eq!(form_value(b"", "confirm"), None);

@@ -18,16 +18,9 @@ fn the_demo_loads_once_and_covers_every_page_state() {
 
     let started = Instant::now();
     let links = demo::load(&ledger, URL).unwrap();
-    eprintln!(
-        "demo loaded {} entries in {:?}",
-        ledger.size(),
-        started.elapsed()
-    );
+    eprintln!("demo loaded {} entries in {:?}", ledger.size(), started.elapsed());
     let size = ledger.size();
-    assert!(
-        size > 100,
-        "the demo should hold well over 100 entries, has {size}"
-    );
+    assert!(size > 100, "the demo should hold well over 100 entries, has {size}");
 
     // A second load appends nothing and rebuilds the same links from the log.
     let again = demo::load(&ledger, &format!("{URL}/")).unwrap();
@@ -44,41 +37,18 @@ fn the_demo_loads_once_and_covers_every_page_state() {
         let e = Entry::parse(bytes).unwrap();
         let kind = e.body["kind"].as_str().unwrap().to_string();
         if kind == "message" {
-            campaigns.insert(
-                e.body["delivery"]["creative"]["campaign_id"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-            );
-            if matches!(
-                ledger.personal(i as u64).unwrap(),
-                Some(PersonalState::Erased)
-            ) {
+            campaigns.insert(e.body["delivery"]["creative"]["campaign_id"].as_str().unwrap().to_string());
+            if matches!(ledger.personal(i as u64).unwrap(), Some(PersonalState::Erased)) {
                 erased += 1;
             }
         }
-        flagged.extend(
-            e.flags
-                .iter()
-                .filter(|f| f.starts_with("objected:"))
-                .cloned(),
-        );
+        flagged.extend(e.flags.iter().filter(|f| f.starts_with("objected:")).cloned());
         kinds.insert(kind);
     }
     assert_eq!(campaigns.len(), 6, "campaigns: {campaigns:?}");
     assert_eq!(flagged.len(), 1, "flags: {flagged:?}");
-    assert!(
-        erased >= 2,
-        "the erased recipient received several messages"
-    );
-    for k in [
-        "log_key",
-        "submitter",
-        "party",
-        "message",
-        "objection",
-        "erasure",
-    ] {
+    assert!(erased >= 2, "the erased recipient received several messages");
+    for k in ["log_key", "submitter", "party", "message", "objection", "erasure"] {
         assert!(kinds.contains(k), "no {k} entry");
     }
 
@@ -89,10 +59,7 @@ fn the_demo_loads_once_and_covers_every_page_state() {
     for (label, url) in &links {
         if let Some(rest) = url.strip_prefix(&format!("{URL}/why/")) {
             let token = rest.trim_end_matches("/messages");
-            assert!(
-                ledger.check_why_token(token).is_some(),
-                "{label}: {url} names no entry"
-            );
+            assert!(ledger.check_why_token(token).is_some(), "{label}: {url} names no entry");
         }
     }
 

@@ -6,8 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 use sightline_ledger::canonical::Entry;
 use sightline_web::library::{
-    api_response, csv_cell, csv_columns, parse_query_string, render_page, to_csv, Count,
-    LibraryIndex, LibraryQuery, Surface,
+    api_response, csv_cell, csv_columns, parse_query_string, render_page, to_csv, Count, LibraryIndex, LibraryQuery, Surface,
 };
 
 const HEX: &str = "9f2c000000000000000000000000000000000000000000000000000000000001";
@@ -126,26 +125,14 @@ fn library() -> LibraryIndex {
             campaign: "ocean-2026",
             brand: "Civic Future",
             subject: "They don't want you to know what's coming",
-            served_at: if n < 5 {
-                "2026-11-20T18:04:05Z"
-            } else {
-                "2026-11-22T08:00:00Z"
-            },
+            served_at: if n < 5 { "2026-11-20T18:04:05Z" } else { "2026-11-22T08:00:00Z" },
             member_state: if n < 25 { "DE" } else { "AT" },
             sponsor: "p-civic-future",
             payer: "p-civic-holding",
             political: true,
-            criteria: if n < 12 {
-                dark_post_criteria()
-            } else {
-                only_include.clone()
-            },
+            criteria: if n < 12 { dark_post_criteria() } else { only_include.clone() },
         };
-        add(
-            &mut lib,
-            m.body(),
-            if n == 27 { &["objected:3"] } else { &[] },
-        );
+        add(&mut lib, m.body(), if n == 27 { &["objected:3"] } else { &[] });
     }
     for n in 0..12 {
         let m = Msg {
@@ -188,12 +175,7 @@ fn search_json(lib: &LibraryIndex, pairs: &[(&str, &str)]) -> Value {
 }
 
 fn ids(v: &Value) -> Vec<String> {
-    v["campaigns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["campaign_id"].as_str().unwrap().to_string())
-        .collect()
+    v["campaigns"].as_array().unwrap().iter().map(|c| c["campaign_id"].as_str().unwrap().to_string()).collect()
 }
 
 #[test]
@@ -252,47 +234,19 @@ fn search_combines_several_criteria() {
         ("to", "2026-11-19"),
         ("q", "boots"),
     ] {
-        let pairs: Vec<(&str, &str)> = all_criteria
-            .iter()
-            .map(|&(k, v)| if k == key { (k, other) } else { (k, v) })
-            .collect();
+        let pairs: Vec<(&str, &str)> = all_criteria.iter().map(|&(k, v)| if k == key { (k, other) } else { (k, v) }).collect();
         let from_after_to = key == "to";
-        let pairs: Vec<(&str, &str)> = if from_after_to {
-            pairs.into_iter().filter(|(k, _)| *k != "from").collect()
-        } else {
-            pairs
-        };
+        let pairs: Vec<(&str, &str)> = if from_after_to { pairs.into_iter().filter(|(k, _)| *k != "from").collect() } else { pairs };
         assert_eq!(search_json(&lib, &pairs)["total"], 0, "{key}={other}");
     }
 
     // advertiser by party id; q matches an exclusion's description too
-    assert_eq!(
-        ids(&search_json(
-            &lib,
-            &[("advertiser", "p-shoe"), ("political", "false")]
-        )),
-        ["evil", "shoes-q4"]
-    );
-    assert_eq!(
-        ids(&search_json(&lib, &[("q", "own page")])),
-        ["ocean-2026"]
-    );
+    assert_eq!(ids(&search_json(&lib, &[("advertiser", "p-shoe"), ("political", "false")])), ["evil", "shoes-q4"]);
+    assert_eq!(ids(&search_json(&lib, &[("q", "own page")])), ["ocean-2026"]);
     // date range overlapping the campaign
-    assert_eq!(
-        ids(&search_json(
-            &lib,
-            &[("from", "2026-09-01"), ("to", "2026-10-01")]
-        )),
-        ["shoes-q4"]
-    );
+    assert_eq!(ids(&search_json(&lib, &[("from", "2026-09-01"), ("to", "2026-10-01")])), ["shoes-q4"]);
     // empty values are ignored (an HTML form sends every field)
-    assert_eq!(
-        search_json(
-            &lib,
-            &[("advertiser", ""), ("political", ""), ("member_state", "")]
-        )["total"],
-        3
-    );
+    assert_eq!(search_json(&lib, &[("advertiser", ""), ("political", ""), ("member_state", "")])["total"], 3);
 }
 
 #[test]
@@ -301,10 +255,7 @@ fn paging() {
     let p = search_json(&lib, &[("per_page", "2"), ("page", "2")]);
     assert_eq!(p["total"], 3);
     assert_eq!(ids(&p), ["shoes-q4"]);
-    assert_eq!(
-        ids(&search_json(&lib, &[("per_page", "2"), ("page", "9")])).len(),
-        0
-    );
+    assert_eq!(ids(&search_json(&lib, &[("per_page", "2"), ("page", "9")])).len(), 0);
 }
 
 #[test]
@@ -323,23 +274,14 @@ fn bad_parameters_are_rejected() {
         ("advertizer", "x"),
         ("advertizer", ""),
     ] {
-        assert!(
-            LibraryQuery::parse(&[bad], Surface::Api).is_err(),
-            "{bad:?} accepted"
-        );
+        assert!(LibraryQuery::parse(&[bad], Surface::Api).is_err(), "{bad:?} accepted");
     }
-    assert!(LibraryQuery::parse(
-        &[("from", "2026-12-01"), ("to", "2026-11-01")],
-        Surface::Api
-    )
-    .is_err());
+    assert!(LibraryQuery::parse(&[("from", "2026-12-01"), ("to", "2026-11-01")], Surface::Api).is_err());
     assert!(LibraryQuery::parse(&[("q", "a"), ("q", "b")], Surface::Api).is_err());
     assert!(LibraryQuery::parse(&[("q", "x".repeat(201).as_str())], Surface::Api).is_err());
     // CSV allows bulk pages; the HTML page takes no format
     assert!(LibraryQuery::parse(&[("format", "csv"), ("per_page", "10000")], Surface::Api).is_ok());
-    assert!(
-        LibraryQuery::parse(&[("format", "csv"), ("per_page", "10001")], Surface::Api).is_err()
-    );
+    assert!(LibraryQuery::parse(&[("format", "csv"), ("per_page", "10001")], Surface::Api).is_err());
     assert!(LibraryQuery::parse(&[("format", "csv")], Surface::Html).is_err());
 
     // the API answers 400 problem+json; the page answers 400 HTML naming the problem
@@ -348,8 +290,7 @@ fn bad_parameters_are_rejected() {
     let resp = axum::response::IntoResponse::into_response(err);
     assert_eq!(resp.status(), 400);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
-    let (status, html) =
-        render_page(&lib, "sightline.example/log", &[("member_state", "GR")]).unwrap();
+    let (status, html) = render_page(&lib, "sightline.example/log", &[("member_state", "GR")]).unwrap();
     assert_eq!(status, 400);
     assert!(html.contains("use EL for Greece"), "{html}");
     assert!(html.contains("role=\"alert\""));
@@ -376,17 +317,11 @@ fn exclusions_are_listed_with_their_counts() {
     assert_eq!(c["ai_selected_messages"], 28);
     assert_eq!(c["ai_delivery_messages"], 28);
     assert_eq!(c["data_source_kinds"], json!(["inferred", "observed"]));
-    assert_eq!(
-        c["data_providers"]["values"],
-        json!(["Acme Ads GmbH", "Acme Social"])
-    );
+    assert_eq!(c["data_providers"]["values"], json!(["Acme Ads GmbH", "Acme Social"]));
 
     // the page marks the exclusion clearly
     let (_, html) = render_page(&lib, "sightline.example/log", &[("advertiser", "civic")]).unwrap();
-    assert!(
-        html.contains("<strong>excluded:</strong> People who follow the party&#39;s own page"),
-        "{html}"
-    );
+    assert!(html.contains("<strong>excluded:</strong> People who follow the party&#39;s own page"), "{html}");
     assert!(html.contains("included: Personality score: high neuroticism (OCEAN model)"));
 
     // an untargeted campaign says so
@@ -399,26 +334,17 @@ fn exclusions_are_listed_with_their_counts() {
 fn political_label_parties_and_dates() {
     let lib = library();
     let c = &search_json(&lib, &[("political", "true")])["campaigns"][0];
-    assert_eq!(
-        c["advertisers"]["values"],
-        json!([{ "id": "p-civic-future", "name": "Civic Future e.V." }])
-    );
+    assert_eq!(c["advertisers"]["values"], json!([{ "id": "p-civic-future", "name": "Civic Future e.V." }]));
     assert_eq!(c["payers"]["values"][0]["name"], "Civic Holding AG");
     assert_eq!(c["submitter"]["name"], "Acme Ads GmbH");
     let label = &c["political_labels"]["values"][0];
     assert_eq!(label["kind"], "election");
     assert_eq!(label["linked_to"], "Bundestag election 2029");
-    assert_eq!(
-        label["amount"],
-        json!({ "value": "48000.00", "currency": "EUR" })
-    );
+    assert_eq!(label["amount"], json!({ "value": "48000.00", "currency": "EUR" }));
     assert_eq!(c["first_shown"], "2026-11-20");
     assert_eq!(c["last_shown"], "2026-11-22");
     assert_eq!(c["brands"]["values"], json!(["Civic Future"]));
-    assert_eq!(
-        c["creatives"]["values"][0],
-        json!({ "creative_id": "cr-fear-3", "ad_id": "ad-17", "sha256": HEX })
-    );
+    assert_eq!(c["creatives"]["values"][0], json!({ "creative_id": "cr-fear-3", "ad_id": "ad-17", "sha256": HEX }));
     assert_eq!(c["first_entry"], 4);
     assert_eq!(c["last_entry"], 31);
 }
@@ -434,10 +360,7 @@ fn counts_under_ten_are_suppressed_everywhere() {
     let v = search_json(&lib, &[]);
     let ocean = &v["campaigns"][0];
     assert_eq!(ocean["reach"], 28);
-    assert_eq!(
-        ocean["reach_by_member_state"],
-        json!({ "AT": "<10", "DE": 25 })
-    );
+    assert_eq!(ocean["reach_by_member_state"], json!({ "AT": "<10", "DE": 25 }));
     assert_eq!(ocean["objected_messages"], "<10");
     let evil = &v["campaigns"][1];
     assert_eq!(evil["reach"], "<10");
@@ -457,10 +380,7 @@ fn counts_under_ten_are_suppressed_everywhere() {
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     assert_eq!(header, csv_columns());
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let ocean_line = csv
-        .split("\r\n")
-        .find(|l| l.starts_with("acme-ads,Acme Ads GmbH,ocean-2026,"))
-        .unwrap();
+    let ocean_line = csv.split("\r\n").find(|l| l.starts_with("acme-ads,Acme Ads GmbH,ocean-2026,")).unwrap();
     let cells = split_csv_line(ocean_line);
     assert_eq!(cells[col("reach")], "28");
     assert_eq!(cells[col("reach_DE")], "25");
@@ -527,17 +447,11 @@ fn csv_quoting_and_formula_injection() {
     assert_eq!(csv_cell("-2"), "'-2");
     assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
     assert_eq!(csv_cell("\tx"), "'\tx");
-    assert_eq!(
-        csv_cell("=HYPERLINK(\"u\",\"c\")"),
-        "\"'=HYPERLINK(\"\"u\"\",\"\"c\"\")\""
-    );
+    assert_eq!(csv_cell("=HYPERLINK(\"u\",\"c\")"), "\"'=HYPERLINK(\"\"u\"\",\"\"c\"\")\"");
     assert_eq!(csv_cell("<10"), "<10");
 
     let lib = library();
-    let csv = to_csv(&lib.search(&query(
-        &[("format", "csv"), ("q", "hyperlink")],
-        Surface::Api,
-    )));
+    let csv = to_csv(&lib.search(&query(&[("format", "csv"), ("q", "hyperlink")], Surface::Api)));
     assert!(csv.ends_with("\r\n"));
     let records = split_csv(&csv);
     assert_eq!(records.len(), 2, "{csv}");
@@ -547,10 +461,7 @@ fn csv_quoting_and_formula_injection() {
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     assert_eq!(row[col("campaign_id")], "evil");
     assert_eq!(row[col("brands")], "<script>alert('x')</script>");
-    assert_eq!(
-        row[col("subjects")],
-        "'=HYPERLINK(\"http://evil.example\",\"click\")"
-    );
+    assert_eq!(row[col("subjects")], "'=HYPERLINK(\"http://evil.example\",\"click\")");
     assert_eq!(
         row[col("targeting_included")],
         "contextual; messages=<10; special_category=none; ai_selected=false; minor=false; -2+3, \"quoted\""
@@ -559,16 +470,12 @@ fn csv_quoting_and_formula_injection() {
     assert_eq!(row[col("reach_NL")], "<10");
 
     // a multi-valued cell holds one value per line, inside one quoted cell
-    let all = to_csv(&lib.search(&query(
-        &[("format", "csv"), ("q", "neuroticism")],
-        Surface::Api,
-    )));
+    let all = to_csv(&lib.search(&query(&[("format", "csv"), ("q", "neuroticism")], Surface::Api)));
     let records = split_csv(&all);
     let row = &records[1];
     assert_eq!(row[col("channels")], "social");
     assert_eq!(row[col("data_source_kinds")], "inferred\nobserved");
-    assert!(row[col("targeting_excluded")]
-        .starts_with("declared; messages=12; special_category=political_opinion;"));
+    assert!(row[col("targeting_excluded")].starts_with("declared; messages=12; special_category=political_opinion;"));
 
     // the HTTP response
     let resp = api_response(&lib, &[("format", "csv")]).unwrap();
@@ -582,20 +489,12 @@ fn html_escapes_everything() {
     let (status, html) = render_page(&lib, "sightline.example/log", &[("q", "<script>")]).unwrap();
     assert_eq!(status, 200);
     assert!(!html.contains("<script>"), "raw script tag in page");
-    assert!(
-        html.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"),
-        "{html}"
-    );
+    assert!(html.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"), "{html}");
     // the search value is echoed escaped into the form
     assert!(html.contains("value=\"&#60;script&#62;\""));
     // the JSON and CSV links carry the same search, URL-encoded and HTML-escaped
-    assert!(
-        html.contains("href=\"/api/v1/library?q=%3Cscript%3E\""),
-        "{html}"
-    );
-    assert!(
-        html.contains("href=\"/api/v1/library?q=%3Cscript%3E&#38;format=csv&#38;per_page=10000\"")
-    );
+    assert!(html.contains("href=\"/api/v1/library?q=%3Cscript%3E\""), "{html}");
+    assert!(html.contains("href=\"/api/v1/library?q=%3Cscript%3E&#38;format=csv&#38;per_page=10000\""));
     // extends the site layout
     assert!(html.contains("sightline.example/log"));
     assert!(html.contains("<form"));
@@ -621,11 +520,7 @@ fn query_strings_round_trip() {
     let pairs = parse_query_string("advertiser=Civic+Future&q=%3Cb%3E&political=").unwrap();
     assert_eq!(
         pairs,
-        [
-            ("advertiser".to_string(), "Civic Future".to_string()),
-            ("q".into(), "<b>".into()),
-            ("political".into(), "".into())
-        ]
+        [("advertiser".to_string(), "Civic Future".to_string()), ("q".into(), "<b>".into()), ("political".into(), "".into())]
     );
     assert!(parse_query_string("q=%zz").is_err());
     assert!(parse_query_string("q=%ff").is_err());
@@ -683,40 +578,21 @@ fn every_route_is_in_openapi() {
             break;
         }
         if in_paths && line.starts_with("  /") && !line.starts_with("   ") {
-            documented.insert(
-                line.trim()
-                    .trim_end_matches(':')
-                    .trim_matches('\'')
-                    .trim_matches('"')
-                    .to_string(),
-            );
+            documented.insert(line.trim().trim_end_matches(':').trim_matches('\'').trim_matches('"').to_string());
         }
     }
     let missing: Vec<_> = routes.difference(&documented).collect();
-    assert!(
-        missing.is_empty(),
-        "routes missing from openapi.yaml: {missing:?}"
-    );
+    assert!(missing.is_empty(), "routes missing from openapi.yaml: {missing:?}");
     let extra: Vec<_> = documented.difference(&routes).collect();
-    assert!(
-        extra.is_empty(),
-        "openapi.yaml paths that are not routes: {extra:?}"
-    );
+    assert!(extra.is_empty(), "openapi.yaml paths that are not routes: {extra:?}");
     assert!(yaml.starts_with("openapi: 3.1"));
     // each documented method matches the router's method for that path
     for piece in app.split(".route(\"").skip(1) {
         let path = piece[..piece.find('"').unwrap()].replace("{*", "{");
-        let method = if piece[..piece.find(')').unwrap()].contains("post(") {
-            "post:"
-        } else {
-            "get:"
-        };
+        let method = if piece[..piece.find(')').unwrap()].contains("post(") { "post:" } else { "get:" };
         let start = yaml.find(&format!("\n  {path}:\n")).unwrap();
         let rest = &yaml[start + 1..];
         let end = rest[1..].find("\n  /").map(|e| e + 1).unwrap_or(rest.len());
-        assert!(
-            rest[..end].contains(&format!("\n    {method}")),
-            "{path} should document {method}"
-        );
+        assert!(rest[..end].contains(&format!("\n    {method}")), "{path} should document {method}");
     }
 }

@@ -10,27 +10,17 @@ use sightline_ledger::receipt::Receipt;
 
 /// What askama 0.14 makes of a text in HTML: `" & ' < >` as numeric references.
 fn esc(s: &str) -> String {
-    s.replace('&', "&#38;")
-        .replace('<', "&#60;")
-        .replace('>', "&#62;")
-        .replace('"', "&#34;")
-        .replace('\'', "&#39;")
+    s.replace('&', "&#38;").replace('<', "&#60;").replace('>', "&#62;").replace('"', "&#34;").replace('\'', "&#39;")
 }
 
 #[tokio::test]
 async fn why_page_explains_every_criterion_source_and_the_proof() {
     let fx = Fixture::new();
-    let ack = fx.submit(
-        political_message(&fx.next_id(), "What is coming next"),
-        &personal_for("alice@example.org"),
-    );
+    let ack = fx.submit(political_message(&fx.next_id(), "What is coming next"), &personal_for("alice@example.org"));
     let token = ack.why_token.clone().expect("a message has a why token");
     let (status, headers, body) = fx.get(&format!("/why/{token}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(headers["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/html"));
+    assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
     assert_eq!(headers["cache-control"], "no-store");
 
     // Who paid, on whose behalf, and who ultimately controls them.
@@ -47,13 +37,7 @@ async fn why_page_explains_every_criterion_source_and_the_proof() {
         assert!(body.contains(&esc(s)), "missing party fact {s}");
     }
     // The TTPA label and notice.
-    for s in [
-        "Political advertisement",
-        "Bundestag election 2029",
-        "2029-09-23",
-        "48000.00 EUR",
-        "private donations from within the EU",
-    ] {
+    for s in ["Political advertisement", "Bundestag election 2029", "2029-09-23", "48000.00 EUR", "private donations from within the EU"] {
         assert!(body.contains(s), "missing political fact {s}");
     }
     assert!(body.contains(r#"<a href="https://civic-future.example/transparency/ocean-2026">"#));
@@ -103,19 +87,12 @@ async fn why_page_explains_every_criterion_source_and_the_proof() {
     assert!(body.contains(r#"<a href="https://social.example/settings/ads">"#));
     assert!(body.contains(r#"<a href="mailto:dpo@acme-ads.example">"#));
     // Object and erase forms, plain POST.
-    assert!(body.contains(&format!(
-        r#"<form class="action" method="post" action="/why/{token}/object">"#
-    )));
-    assert!(body.contains(&format!(
-        r#"<form class="action" method="post" action="/why/{token}/erase">"#
-    )));
+    assert!(body.contains(&format!(r#"<form class="action" method="post" action="/why/{token}/object">"#)));
+    assert!(body.contains(&format!(r#"<form class="action" method="post" action="/why/{token}/erase">"#)));
     assert!(body.contains(r#"name="confirm" value="yes""#));
     // The proof.
     let size = fx.ledger.size();
-    assert!(body.contains(&format!(
-        "recorded as entry {} of the log, and is included in the signed checkpoint of size {size}",
-        ack.index
-    )));
+    assert!(body.contains(&format!("recorded as entry {} of the log, and is included in the signed checkpoint of size {size}", ack.index)));
     assert!(body.contains(&format!("/why/{token}/receipt")));
     assert!(body.contains(&esc(&format!(
         "sightline-verifier receipt entry-{}.sightline-receipt.json --vkey '{}'",
@@ -131,27 +108,13 @@ async fn why_page_explains_every_criterion_source_and_the_proof() {
 #[tokio::test]
 async fn pages_carry_the_security_headers() {
     let fx = Fixture::new();
-    let token = fx
-        .submit(
-            political_message(&fx.next_id(), "Headers"),
-            &personal_for("alice@example.org"),
-        )
-        .why_token
-        .unwrap();
-    for path in [
-        format!("/why/{token}"),
-        format!("/why/{token}/messages"),
-        "/".to_string(),
-        "/why/nope".to_string(),
-    ] {
+    let token = fx.submit(political_message(&fx.next_id(), "Headers"), &personal_for("alice@example.org")).why_token.unwrap();
+    for path in [format!("/why/{token}"), format!("/why/{token}/messages"), "/".to_string(), "/why/nope".to_string()] {
         let (_, h, _) = fx.get(&path).await;
         let csp = h["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
         assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
-        assert!(
-            !csp.contains("script-src"),
-            "{path}: no script source may be allowed"
-        );
+        assert!(!csp.contains("script-src"), "{path}: no script source may be allowed");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
     }
@@ -163,26 +126,16 @@ async fn html_in_text_fields_is_escaped() {
     let evil = "<script>alert(1)</script>";
     let mut body = political_message(&fx.next_id(), evil);
     body["delivery"]["creative"]["brand"] = serde_json::json!("<b onmouseover=\"x()\">Brand</b>");
-    body["targeting"]["criteria"][0]["description"] =
-        serde_json::json!("<img src=x onerror=alert(2)>");
-    let token = fx
-        .submit(body, &personal_for("alice@example.org"))
-        .why_token
-        .unwrap();
+    body["targeting"]["criteria"][0]["description"] = serde_json::json!("<img src=x onerror=alert(2)>");
+    let token = fx.submit(body, &personal_for("alice@example.org")).why_token.unwrap();
     for path in [format!("/why/{token}"), format!("/why/{token}/messages")] {
         let (status, _, page) = fx.get(&path).await;
         assert_eq!(status, StatusCode::OK);
         assert!(!page.contains("<script"), "{path}");
         assert!(!page.contains("<img"), "{path}");
         assert!(!page.contains("<b onmouseover"), "{path}");
-        assert!(
-            page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
-            "{path}"
-        );
-        assert!(
-            page.contains(&esc("<b onmouseover=\"x()\">Brand</b>")),
-            "{path}"
-        );
+        assert!(page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "{path}");
+        assert!(page.contains(&esc("<b onmouseover=\"x()\">Brand</b>")), "{path}");
     }
     let (_, _, page) = fx.get(&format!("/why/{token}")).await;
     assert!(page.contains(&esc("<img src=x onerror=alert(2)>")));
@@ -191,13 +144,7 @@ async fn html_in_text_fields_is_escaped() {
 #[tokio::test]
 async fn wrong_tokens_are_the_same_plain_404() {
     let fx = Fixture::new();
-    let token = fx
-        .submit(
-            political_message(&fx.next_id(), "Real"),
-            &personal_for("alice@example.org"),
-        )
-        .why_token
-        .unwrap();
+    let token = fx.submit(political_message(&fx.next_id(), "Real"), &personal_for("alice@example.org")).why_token.unwrap();
     let mut garbled = token.clone().into_bytes();
     garbled[20] = if garbled[20] == b'A' { b'B' } else { b'A' };
     let garbled = String::from_utf8(garbled).unwrap();
@@ -205,7 +152,7 @@ async fn wrong_tokens_are_the_same_plain_404() {
         garbled,
         "A".repeat(32),
         "nonsense".to_string(),
-        fx.ledger.why_token(0), // genuine, but entry 0 is the log key, not a message
+        fx.ledger.why_token(0),       // genuine, but entry 0 is the log key, not a message
         fx.ledger.why_token(999_999), // genuine MAC, beyond the log
         format!("{token}x"),
     ];
@@ -218,23 +165,13 @@ async fn wrong_tokens_are_the_same_plain_404() {
             ("POST", format!("/why/{t}/object")),
             ("POST", format!("/why/{t}/erase")),
         ] {
-            let (status, _, body) = if method == "GET" {
-                fx.get(&path).await
-            } else {
-                fx.post_form(&path, "confirm=yes").await
-            };
+            let (status, _, body) = if method == "GET" { fx.get(&path).await } else { fx.post_form(&path, "confirm=yes").await };
             assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
-            assert!(
-                !body.contains("token") && !body.contains("entry"),
-                "a 404 gives no hint: {body}"
-            );
+            assert!(!body.contains("token") && !body.contains("entry"), "a 404 gives no hint: {body}");
             bodies.push(body);
         }
     }
-    assert!(
-        bodies.windows(2).all(|w| w[0] == w[1]),
-        "every bad token gets the identical body"
-    );
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "every bad token gets the identical body");
     // Nothing was objected to or erased by the bad tokens.
     let (status, _, page) = fx.get(&format!("/why/{token}")).await;
     assert_eq!(status, StatusCode::OK);
@@ -244,69 +181,37 @@ async fn wrong_tokens_are_the_same_plain_404() {
 #[tokio::test]
 async fn the_same_record_always_renders_the_same_page() {
     let fx = Fixture::new();
-    let token = fx
-        .submit(
-            political_message(&fx.next_id(), "Twice"),
-            &personal_for("alice@example.org"),
-        )
-        .why_token
-        .unwrap();
+    let token = fx.submit(political_message(&fx.next_id(), "Twice"), &personal_for("alice@example.org")).why_token.unwrap();
     let (_, _, a) = fx.get(&format!("/why/{token}")).await;
     let (_, _, b) = fx.get(&format!("/why/{token}")).await;
     assert_eq!(a, b);
     // The criteria appear in record order.
     let pos = |s: &str| a.find(&esc(s)).unwrap_or_else(|| panic!("missing {s}"));
-    assert!(
-        pos("Personality score: high neuroticism") < pos("People who follow the party's own page")
-    );
+    assert!(pos("Personality score: high neuroticism") < pos("People who follow the party's own page"));
     assert!(pos("People who follow the party's own page") < pos("Low-income households list"));
 }
 
 #[tokio::test]
 async fn messages_lists_every_message_of_this_recipient_and_no_other() {
     let fx = Fixture::new();
-    let a1 = fx.submit(
-        political_message(&fx.next_id(), "First to Alice"),
-        &personal_for("alice@example.org"),
-    );
-    let a2 = fx.submit(
-        shoe_email(&fx.next_id(), "Winter sale for Alice"),
-        &bare_personal(" Alice@Example.org "),
-    );
-    let b1 = fx.submit(
-        political_message(&fx.next_id(), "Only for Bob"),
-        &personal_for("bob@example.org"),
-    );
-    let (t1, t2, tb) = (
-        a1.why_token.unwrap(),
-        a2.why_token.unwrap(),
-        b1.why_token.unwrap(),
-    );
+    let a1 = fx.submit(political_message(&fx.next_id(), "First to Alice"), &personal_for("alice@example.org"));
+    let a2 = fx.submit(shoe_email(&fx.next_id(), "Winter sale for Alice"), &bare_personal(" Alice@Example.org "));
+    let b1 = fx.submit(political_message(&fx.next_id(), "Only for Bob"), &personal_for("bob@example.org"));
+    let (t1, t2, tb) = (a1.why_token.unwrap(), a2.why_token.unwrap(), b1.why_token.unwrap());
     let (status, _, page) = fx.get(&format!("/why/{t2}/messages")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("First to Alice") && page.contains("Winter sale for Alice"));
-    assert!(
-        page.contains(&format!(r#"href="/why/{t1}""#))
-            && page.contains(&format!(r#"href="/why/{t2}""#))
-    );
+    assert!(page.contains(&format!(r#"href="/why/{t1}""#)) && page.contains(&format!(r#"href="/why/{t2}""#)));
     assert!(page.contains("Civic Future e.V.") && page.contains("Shoe Shop SE"));
     assert!(page.contains("Political advertisement"));
-    assert!(
-        !page.contains("Only for Bob") && !page.contains(&tb),
-        "never another recipient's messages"
-    );
-    assert!(
-        page.find("First to Alice").unwrap() < page.find("Winter sale for Alice").unwrap(),
-        "log order"
-    );
+    assert!(!page.contains("Only for Bob") && !page.contains(&tb), "never another recipient's messages");
+    assert!(page.find("First to Alice").unwrap() < page.find("Winter sale for Alice").unwrap(), "log order");
     let (_, _, bob) = fx.get(&format!("/why/{tb}/messages")).await;
     assert!(bob.contains("Only for Bob") && !bob.contains("Alice"));
     // The email's page shows its unsubscribe headers and says what was not disclosed.
     let (_, _, mail) = fx.get(&format!("/why/{t2}")).await;
     assert!(mail.contains("List-Unsubscribe"));
-    assert!(mail.contains(&esc(
-        "<https://shoes.example/unsub?u=1>, <mailto:unsub@shoes.example>"
-    )));
+    assert!(mail.contains(&esc("<https://shoes.example/unsub?u=1>, <mailto:unsub@shoes.example>")));
     assert!(mail.contains(r#"<a href="https://shoes.example/unsub?u=1">"#));
     assert!(mail.contains("no targeting criteria"));
     assert!(mail.contains("who ultimately controls it is not disclosed by the advertiser"));
@@ -316,26 +221,12 @@ async fn messages_lists_every_message_of_this_recipient_and_no_other() {
 #[tokio::test]
 async fn the_receipt_downloads_and_verifies() {
     let fx = Fixture::new();
-    let ack = fx.submit(
-        political_message(&fx.next_id(), "Receipt"),
-        &personal_for("alice@example.org"),
-    );
-    let (status, headers, body) = fx
-        .get(&format!("/why/{}/receipt", ack.why_token.unwrap()))
-        .await;
+    let ack = fx.submit(political_message(&fx.next_id(), "Receipt"), &personal_for("alice@example.org"));
+    let (status, headers, body) = fx.get(&format!("/why/{}/receipt", ack.why_token.unwrap())).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        headers["content-disposition"],
-        format!(
-            "attachment; filename=\"entry-{}.sightline-receipt.json\"",
-            ack.index
-        )
-        .as_str()
-    );
+    assert_eq!(headers["content-disposition"], format!("attachment; filename=\"entry-{}.sightline-receipt.json\"", ack.index).as_str());
     let receipt: Receipt = serde_json::from_str(&body).unwrap();
-    let (entry, checkpoint) = receipt
-        .verify(&[NoteVerifier::from_vkey(&fx.ledger.vkey()).unwrap()])
-        .expect("the receipt verifies");
+    let (entry, checkpoint) = receipt.verify(&[NoteVerifier::from_vkey(&fx.ledger.vkey()).unwrap()]).expect("the receipt verifies");
     assert_eq!(entry.index, ack.index);
     assert_eq!(checkpoint.size, fx.ledger.size());
 }
@@ -343,37 +234,20 @@ async fn the_receipt_downloads_and_verifies() {
 #[tokio::test]
 async fn an_objection_is_recorded_and_flags_later_messages_from_that_advertiser() {
     let fx = Fixture::new();
-    let first = fx.submit(
-        political_message(&fx.next_id(), "Before objecting"),
-        &personal_for("alice@example.org"),
-    );
-    let (status, headers, page) = fx
-        .post_form(
-            &format!("/why/{}/object", first.why_token.clone().unwrap()),
-            "",
-        )
-        .await;
+    let first = fx.submit(political_message(&fx.next_id(), "Before objecting"), &personal_for("alice@example.org"));
+    let (status, headers, page) = fx.post_form(&format!("/why/{}/object", first.why_token.clone().unwrap()), "").await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(headers["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/html"));
+    assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(page.contains("Your objection was recorded"));
     assert!(page.contains("later message from Civic Future e.V. to you"));
     let objection_index = first.index + 1;
     assert!(page.contains(&format!("entry {objection_index}")));
-    let later = fx.submit(
-        political_message(&fx.next_id(), "After objecting"),
-        &personal_for("alice@example.org"),
-    );
+    let later = fx.submit(political_message(&fx.next_id(), "After objecting"), &personal_for("alice@example.org"));
     let (_, _, why) = fx.get(&format!("/why/{}", later.why_token.unwrap())).await;
     assert!(why.contains("You objected to this advertiser before this message was sent"));
     assert!(why.contains(&format!("your objection is entry {objection_index}")));
     // Another advertiser, and the earlier message, are not flagged.
-    let other = fx.submit(
-        shoe_email(&fx.next_id(), "Shoes"),
-        &bare_personal("alice@example.org"),
-    );
+    let other = fx.submit(shoe_email(&fx.next_id(), "Shoes"), &bare_personal("alice@example.org"));
     let (_, _, shoes) = fx.get(&format!("/why/{}", other.why_token.unwrap())).await;
     assert!(!shoes.contains("You objected"));
     let (_, _, before) = fx.get(&format!("/why/{}", first.why_token.unwrap())).await;
@@ -383,10 +257,7 @@ async fn an_objection_is_recorded_and_flags_later_messages_from_that_advertiser(
 #[tokio::test]
 async fn erasure_needs_confirmation_and_keeps_the_public_record_and_proof() {
     let fx = Fixture::new();
-    let ack = fx.submit(
-        political_message(&fx.next_id(), "To be erased"),
-        &personal_for("alice@example.org"),
-    );
+    let ack = fx.submit(political_message(&fx.next_id(), "To be erased"), &personal_for("alice@example.org"));
     let token = ack.why_token.unwrap();
     for form in ["", "confirm=no", "confirm=YES"] {
         let (status, _, page) = fx.post_form(&format!("/why/{token}/erase"), form).await;
@@ -394,14 +265,9 @@ async fn erasure_needs_confirmation_and_keeps_the_public_record_and_proof() {
         assert!(page.contains("Nothing was erased"));
     }
     let (_, _, still) = fx.get(&format!("/why/{token}")).await;
-    assert!(
-        still.contains("neuroticism score 0.82 (high)"),
-        "unconfirmed forms erase nothing"
-    );
+    assert!(still.contains("neuroticism score 0.82 (high)"), "unconfirmed forms erase nothing");
 
-    let (status, _, page) = fx
-        .post_form(&format!("/why/{token}/erase"), "confirm=yes")
-        .await;
+    let (status, _, page) = fx.post_form(&format!("/why/{token}/erase"), "confirm=yes").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Your personal data was erased"));
     assert!(page.contains("public record of each message and its proof remain"));
@@ -410,19 +276,10 @@ async fn erasure_needs_confirmation_and_keeps_the_public_record_and_proof() {
     assert_eq!(status, StatusCode::OK);
     assert!(why.contains("Your personal data was erased"));
     assert!(why.contains("erased on request (GDPR Art. 17)"));
-    assert!(
-        !why.contains("neuroticism score 0.82 (high)") && !why.contains("CPXxRfAPXxRfAAfKABENB"),
-        "the personal values are gone"
-    );
-    assert!(
-        why.contains("Personality score: high neuroticism (OCEAN model)"),
-        "the public part remains"
-    );
+    assert!(!why.contains("neuroticism score 0.82 (high)") && !why.contains("CPXxRfAPXxRfAAfKABENB"), "the personal values are gone");
+    assert!(why.contains("Personality score: high neuroticism (OCEAN model)"), "the public part remains");
     assert!(why.contains("DataBroker Inc"));
-    assert!(
-        why.contains(&format!("recorded as entry {} of the log", ack.index)),
-        "the proof remains"
-    );
+    assert!(why.contains(&format!("recorded as entry {} of the log", ack.index)), "the proof remains");
     assert!(!why.contains("/erase\""), "no erase form once erased");
 
     let (status, _, list) = fx.get(&format!("/why/{token}/messages")).await;
@@ -430,9 +287,7 @@ async fn erasure_needs_confirmation_and_keeps_the_public_record_and_proof() {
     assert!(list.contains("erased") && list.contains("To be erased"));
     let (status, _, _) = fx.get(&format!("/why/{token}/receipt")).await;
     assert_eq!(status, StatusCode::OK, "the receipt still downloads");
-    let (status, _, again) = fx
-        .post_form(&format!("/why/{token}/erase"), "confirm=yes")
-        .await;
+    let (status, _, again) = fx.post_form(&format!("/why/{token}/erase"), "confirm=yes").await;
     assert_eq!(status, StatusCode::OK);
     assert!(again.contains("already erased"));
     let (status, _, obj) = fx.post_form(&format!("/why/{token}/object"), "").await;
@@ -445,13 +300,7 @@ async fn home_explains_and_links_the_public_resources() {
     let fx = Fixture::new();
     let (status, _, page) = fx.get("/").await;
     assert_eq!(status, StatusCode::OK);
-    for s in [
-        r#"href="/library""#,
-        r#"href="/checkpoint""#,
-        r#"href="/openapi.yaml""#,
-        ORIGIN,
-        &fx.ledger.vkey(),
-    ] {
+    for s in [r#"href="/library""#, r#"href="/checkpoint""#, r#"href="/openapi.yaml""#, ORIGIN, &fx.ledger.vkey()] {
         assert!(page.contains(s), "home is missing {s}");
     }
     assert!(!page.to_lowercase().contains("<script"));

@@ -92,10 +92,7 @@ impl Store for SledStore {
     }
 
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.tree
-            .scan_prefix(space_key(space, prefix))
-            .map(|kv| kv.map(|(k, v)| (k[1..].to_vec(), v.to_vec())).map_err(storage))
-            .collect()
+        self.tree.scan_prefix(space_key(space, prefix)).map(|kv| kv.map(|(k, v)| (k[1..].to_vec(), v.to_vec())).map_err(storage)).collect()
     }
 
     fn commit(&self, c: Commit) -> Result<()> {

@@ -133,7 +133,10 @@ pub fn personal(recipient: &str) -> Personal {
     let mut matched = BTreeMap::new();
     matched.insert("c1".to_string(), "neuroticism score 0.82 (high)".to_string());
     let mut consent = BTreeMap::new();
-    consent.insert("s-quiz".to_string(), ConsentEvidence { format: "tcf".into(), value: "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA".into() });
+    consent.insert(
+        "s-quiz".to_string(),
+        ConsentEvidence { format: "tcf".into(), value: "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA".into() },
+    );
     Personal::new(recipient, matched, consent)
 }
 

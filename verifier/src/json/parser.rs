@@ -15,28 +15,15 @@ struct Parser<'a> {
 
 /// Parse `src` as exactly one JSON value (white space around it allowed).
 pub(super) fn parse(src: &[u8]) -> PResult<Doc<'_>> {
-    let text =
-        std::str::from_utf8(src).map_err(|e| format!("not UTF-8 at byte {}", e.valid_up_to()))?;
-    let mut p = Parser {
-        s: src,
-        text,
-        pos: 0,
-        nodes: Vec::with_capacity(16 + src.len() / 12),
-        violations: 0,
-    };
+    let text = std::str::from_utf8(src).map_err(|e| format!("not UTF-8 at byte {}", e.valid_up_to()))?;
+    let mut p = Parser { s: src, text, pos: 0, nodes: Vec::with_capacity(16 + src.len() / 12), violations: 0 };
     p.ws();
     p.value(0, (0, 0), false)?;
     p.ws();
     if p.pos != src.len() {
-        return Err(format!(
-            "unexpected data after the JSON value at byte {}",
-            p.pos
-        ));
+        return Err(format!("unexpected data after the JSON value at byte {}", p.pos));
     }
-    Ok(Doc {
-        src: text,
-        nodes: p.nodes,
-    })
+    Ok(Doc { src: text, nodes: p.nodes })
 }
 
 impl Parser<'_> {
@@ -109,14 +96,7 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn literal(
-        &mut self,
-        lit: &[u8],
-        kind: Kind,
-        start: usize,
-        key: (usize, usize),
-        ke: bool,
-    ) -> PResult<Kind> {
+    fn literal(&mut self, lit: &[u8], kind: Kind, start: usize, key: (usize, usize), ke: bool) -> PResult<Kind> {
         if self.s.get(start..start + lit.len()) != Some(lit) {
             return Err(format!("invalid literal at byte {start}"));
         }
@@ -249,12 +229,7 @@ impl Parser<'_> {
                     escaped = true;
                     self.escape()?;
                 }
-                0..=0x1f => {
-                    return Err(format!(
-                        "raw control character in a string at byte {}",
-                        self.pos - 1
-                    ))
-                }
+                0..=0x1f => return Err(format!("raw control character in a string at byte {}", self.pos - 1)),
                 _ => {}
             }
         }
@@ -297,10 +272,7 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> PResult<u32> {
-        let raw = self
-            .s
-            .get(self.pos..self.pos + 4)
-            .ok_or("short \\u escape")?;
+        let raw = self.s.get(self.pos..self.pos + 4).ok_or("short \\u escape")?;
         let txt = std::str::from_utf8(raw).map_err(|_| "bad \\u escape")?;
         if !txt.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err("bad \\u escape".into());
@@ -362,16 +334,7 @@ impl Parser<'_> {
 }
 
 fn blank(kind: Kind, start: usize, key: (usize, usize), key_escaped: bool) -> Node {
-    Node {
-        kind,
-        start,
-        end: start,
-        key,
-        key_escaped,
-        escaped: false,
-        next: 0,
-        canonical: false,
-    }
+    Node { kind, start, end: start, key, key_escaped, escaped: false, next: 0, canonical: false }
 }
 
 const LO: u64 = 0x0101_0101_0101_0101;

@@ -29,18 +29,15 @@ pub fn sign_body(body: &Value, k: &SigningKey) -> String {
 }
 
 /// Canonical entry bytes for a signed body (keys in JCS order by construction).
-pub fn entry_bytes(
-    index: u64,
-    prev: &Hash,
-    body_jcs: &[u8],
-    sig: &str,
-    flags: &[String],
-) -> Vec<u8> {
+pub fn entry_bytes(index: u64, prev: &Hash, body_jcs: &[u8], sig: &str, flags: &[String]) -> Vec<u8> {
     let mut e = br#"{"body":"#.to_vec();
     e.extend_from_slice(body_jcs);
     e.extend_from_slice(br#","flags":"#);
     e.extend(serde_json::to_vec(flags).unwrap());
-    e.extend(format!(r#","index":{index},"logged_at":"2026-11-24T10:00:00.123Z","prev":"{}","sig":"{sig}","v":1}}"#, hex::encode(prev)).as_bytes());
+    e.extend(
+        format!(r#","index":{index},"logged_at":"2026-11-24T10:00:00.123Z","prev":"{}","sig":"{sig}","v":1}}"#, hex::encode(prev))
+            .as_bytes(),
+    );
     e
 }
 
@@ -55,12 +52,7 @@ impl Log {
     /// A log whose entry 0 announces the key from `seed`.
     pub fn new(seed: u8) -> Self {
         let k = skey(seed);
-        let mut log = Log {
-            log_key: Skey::new(ORIGIN, key(seed)),
-            entries: vec![],
-            leaves: vec![],
-            personal: vec![],
-        };
+        let mut log = Log { log_key: Skey::new(ORIGIN, key(seed)), entries: vec![], leaves: vec![], personal: vec![] };
         let body = json!({"kind":"log_key","signer":"log","vkey":k.vkey().to_text(),"announced_at":"2026-11-24T09:00:00Z"});
         log.append_signed(&body, &k.key, None);
         log
@@ -75,13 +67,7 @@ impl Log {
         self.append_raw(&serde_jcs::to_vec(body).unwrap(), &sig, &[], personal)
     }
 
-    pub fn append_raw(
-        &mut self,
-        body_jcs: &[u8],
-        sig: &str,
-        flags: &[String],
-        personal: Option<Value>,
-    ) -> u64 {
+    pub fn append_raw(&mut self, body_jcs: &[u8], sig: &str, flags: &[String], personal: Option<Value>) -> u64 {
         let i = self.entries.len() as u64;
         let e = entry_bytes(i, &self.prev(), body_jcs, sig, flags);
         self.leaves.push(leaf_hash(&e));
@@ -131,24 +117,15 @@ impl Log {
     }
 
     pub fn checkpoint_text(&self, size: usize) -> String {
-        format!(
-            "{ORIGIN}\n{size}\n{}\n",
-            B64.encode(merkle::root(&self.leaves[..size]))
-        )
+        format!("{ORIGIN}\n{size}\n{}\n", B64.encode(merkle::root(&self.leaves[..size])))
     }
 
     pub fn checkpoint(&self) -> String {
-        self.log_key
-            .sign_note(&self.checkpoint_text(self.entries.len()))
+        self.log_key.sign_note(&self.checkpoint_text(self.entries.len()))
     }
 
     /// Bundle lines (manifest first) for a complete bundle, or a filtered one holding `keep`.
-    pub fn bundle_lines(
-        &self,
-        checkpoint: &str,
-        keep: Option<&[u64]>,
-        with_personal: bool,
-    ) -> Vec<String> {
+    pub fn bundle_lines(&self, checkpoint: &str, keep: Option<&[u64]>, with_personal: bool) -> Vec<String> {
         let complete = keep.is_none();
         let manifest = json!({"format":"sightline-bundle/v1","origin":ORIGIN,"checkpoint":checkpoint,"complete":complete,
             "filter":{"from":null,"to":null,"advertiser":null,"campaign":null},"created_at":"2026-11-24T10:10:00Z"});
@@ -165,14 +142,8 @@ impl Log {
             let entry_text = String::from_utf8(e.clone()).unwrap();
             let mut line = format!(r#"{{"index":{i},"entry":{entry_text}"#);
             if !complete {
-                let p: Vec<String> = inclusion_proof(&self.leaves, i as usize)
-                    .iter()
-                    .map(|h| B64.encode(h))
-                    .collect();
-                line.push_str(&format!(
-                    r#","proof":{}"#,
-                    serde_json::to_string(&p).unwrap()
-                ));
+                let p: Vec<String> = inclusion_proof(&self.leaves, i as usize).iter().map(|h| B64.encode(h)).collect();
+                line.push_str(&format!(r#","proof":{}"#, serde_json::to_string(&p).unwrap()));
             }
             if let (true, Some(p)) = (with_personal, &self.personal[i as usize]) {
                 line.push_str(&format!(r#","personal":{}"#, p));
@@ -252,13 +223,7 @@ pub fn message(signer: &str, n: u64) -> (Value, Value) {
     h.update(salt);
     h.update(recipient.as_bytes());
     let rc = hex::encode(h.finalize());
-    let pc = hex::encode(Sha256::digest(
-        [
-            b"sightline/personal/v1\n".as_slice(),
-            &serde_jcs::to_vec(&personal).unwrap(),
-        ]
-        .concat(),
-    ));
+    let pc = hex::encode(Sha256::digest([b"sightline/personal/v1\n".as_slice(), &serde_jcs::to_vec(&personal).unwrap()].concat()));
     let body = json!({
         "kind":"message","signer":signer,"message_id":format!("ocean-2026/{n:09}"),
         "delivery":{"channel":"social","served_at":"2026-11-20T18:04:05Z","member_state":"DE",

@@ -40,85 +40,31 @@ impl Fixture {
         let ledger = open_ledger(&DataDir::new(dir.path()), ORIGIN).expect("open ledger");
         let key = SigningKey::generate(&mut rand_core::OsRng);
         ledger
-            .register_submitter(
-                SUBMITTER,
-                "Acme Ads GmbH",
-                "transparency@acme-ads.example",
-                &B64.encode(key.verifying_key().to_bytes()),
-            )
+            .register_submitter(SUBMITTER, "Acme Ads GmbH", "transparency@acme-ads.example", &B64.encode(key.verifying_key().to_bytes()))
             .expect("register submitter");
-        ledger
-            .register_party("p-top", "Top Trust Ltd", "trust@top.example", "KY", "self")
-            .expect("party");
-        ledger
-            .register_party(
-                "p-civic-holding",
-                "Civic Holding AG",
-                "info@civic-holding.example",
-                "CH",
-                "p-top",
-            )
-            .expect("party");
-        ledger
-            .register_party(
-                "p-civic-future",
-                "Civic Future e.V.",
-                "info@civic-future.example",
-                "DE",
-                "p-civic-holding",
-            )
-            .expect("party");
-        ledger
-            .register_party(
-                "p-shoes",
-                "Shoe Shop SE",
-                "hello@shoes.example",
-                "FR",
-                "not_disclosed",
-            )
-            .expect("party");
-        let credentials = Credentials {
-            admin: random_token(),
-            compliance: random_token(),
-        };
-        let state = AppState::new(
-            Arc::clone(&ledger),
-            "https://sightline.test".into(),
-            credentials,
-            Limits::default(),
-        )
-        .expect("state");
-        Fixture {
-            _dir: dir,
-            ledger,
-            key,
-            app: router(state),
-            seq: Default::default(),
-        }
+        ledger.register_party("p-top", "Top Trust Ltd", "trust@top.example", "KY", "self").expect("party");
+        ledger.register_party("p-civic-holding", "Civic Holding AG", "info@civic-holding.example", "CH", "p-top").expect("party");
+        ledger.register_party("p-civic-future", "Civic Future e.V.", "info@civic-future.example", "DE", "p-civic-holding").expect("party");
+        ledger.register_party("p-shoes", "Shoe Shop SE", "hello@shoes.example", "FR", "not_disclosed").expect("party");
+        let credentials = Credentials { admin: random_token(), compliance: random_token() };
+        let state = AppState::new(Arc::clone(&ledger), "https://sightline.test".into(), credentials, Limits::default()).expect("state");
+        Fixture { _dir: dir, ledger, key, app: router(state), seq: Default::default() }
     }
 
     /// Submits `body` (a message body without commitments) for `personal`; returns the ack.
     pub fn submit(&self, mut body: Value, personal: &Personal) -> Ack {
         let salt = personal.salt_bytes().expect("salt");
-        body["recipient"] =
-            json!({ "commitment": recipient_commitment(&salt, &personal.recipient) });
+        body["recipient"] = json!({ "commitment": recipient_commitment(&salt, &personal.recipient) });
         body["personal_commitment"] = Value::String(personal.commitment().expect("commitment"));
         let sig = self.key.sign(&signed_message(&jcs(&body).expect("jcs")));
-        let sub = Submission {
-            body,
-            sig: B64.encode(sig.to_bytes()),
-            personal: Some(serde_json::to_value(personal).expect("personal")),
-        };
+        let sub = Submission { body, sig: B64.encode(sig.to_bytes()), personal: Some(serde_json::to_value(personal).expect("personal")) };
         let mut ack = self.ledger.submit(vec![sub]).expect("submit");
         ack.acks.remove(0)
     }
 
     /// A fresh message id.
     pub fn next_id(&self) -> String {
-        format!(
-            "test/{:06}",
-            self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        )
+        format!("test/{:06}", self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, HeaderMap, String) {
@@ -126,34 +72,20 @@ impl Fixture {
     }
 
     pub async fn post_form(&self, path: &str, form: &str) -> (StatusCode, HeaderMap, String) {
-        self.request(Method::POST, path, Some(form.to_string()))
-            .await
+        self.request(Method::POST, path, Some(form.to_string())).await
     }
 
-    pub async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        form: Option<String>,
-    ) -> (StatusCode, HeaderMap, String) {
+    pub async fn request(&self, method: Method, path: &str, form: Option<String>) -> (StatusCode, HeaderMap, String) {
         let mut req = Request::builder().method(method).uri(path);
         if form.is_some() {
             req = req.header("content-type", "application/x-www-form-urlencoded");
         }
-        let req = req
-            .body(form.map(Body::from).unwrap_or_else(Body::empty))
-            .expect("request");
+        let req = req.body(form.map(Body::from).unwrap_or_else(Body::empty)).expect("request");
         let resp = self.app.clone().oneshot(req).await.expect("infallible");
         let status = resp.status();
         let headers = resp.headers().clone();
-        let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024 * 1024)
-            .await
-            .expect("body");
-        (
-            status,
-            headers,
-            String::from_utf8(bytes.to_vec()).expect("utf-8 body"),
-        )
+        let bytes = axum::body::to_bytes(resp.into_body(), 64 * 1024 * 1024).await.expect("body");
+        (status, headers, String::from_utf8(bytes.to_vec()).expect("utf-8 body"))
     }
 }
 
@@ -167,25 +99,13 @@ pub fn an_hour_ago() -> String {
 /// The personal part of the example message.
 pub fn personal_for(recipient: &str) -> Personal {
     let matched = BTreeMap::from([
-        (
-            "c1".to_string(),
-            "neuroticism score 0.82 (high)".to_string(),
-        ),
-        (
-            "c2".to_string(),
-            "does not follow the party page".to_string(),
-        ),
-        (
-            "c3".to_string(),
-            "household income band E (lowest)".to_string(),
-        ),
+        ("c1".to_string(), "neuroticism score 0.82 (high)".to_string()),
+        ("c2".to_string(), "does not follow the party page".to_string()),
+        ("c3".to_string(), "household income band E (lowest)".to_string()),
     ]);
     let consent = BTreeMap::from([(
         "s-broker".to_string(),
-        ConsentEvidence {
-            format: "tcf".into(),
-            value: "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA".into(),
-        },
+        ConsentEvidence { format: "tcf".into(), value: "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA".into() },
     )]);
     Personal::new(recipient, matched, consent)
 }
