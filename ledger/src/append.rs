@@ -418,10 +418,7 @@ fn durable_commit(
     st.checkpoint = checkpoint;
     drop(st);
     let m = &shared.metrics;
-    m.records_appended.fetch_add(entries.len() as u64, Ordering::Relaxed);
-    m.batches_committed.fetch_add(1, Ordering::Relaxed);
-    m.commit_micros_total.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-    m.largest_batch.fetch_max(entries.len() as u64, Ordering::Relaxed);
+    m.observe_commit(entries.len() as u64, started.elapsed().as_micros() as u64);
     if let Ok(l) = shared.listener.read() {
         if let Some(f) = l.as_ref() {
             let items: Vec<(u64, Vec<u8>)> = entries.iter().enumerate().map(|(i, e)| (base + i as u64, e.clone())).collect();

@@ -32,6 +32,9 @@ impl Default for LedgerOptions {
     }
 }
 
+/// Upper bounds of the group-commit size histogram, in records.
+pub const BATCH_SIZE_BUCKETS: [u64; 6] = [1, 10, 100, 1_000, 10_000, 100_000];
+
 /// Counters for `/metrics`.
 #[derive(Default, Debug)]
 pub struct Metrics {
@@ -39,7 +42,24 @@ pub struct Metrics {
     pub batches_committed: AtomicU64,
     pub commit_micros_total: AtomicU64,
     pub largest_batch: AtomicU64,
+    /// Group commits with at most `BATCH_SIZE_BUCKETS[i]` records (cumulative, as Prometheus `le`).
+    pub batch_size_buckets: [AtomicU64; 6],
     pub proofs_served: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts one durable group commit of `records` records that took `micros`.
+    pub(crate) fn observe_commit(&self, records: u64, micros: u64) {
+        self.records_appended.fetch_add(records, Ordering::Relaxed);
+        self.batches_committed.fetch_add(1, Ordering::Relaxed);
+        self.commit_micros_total.fetch_add(micros, Ordering::Relaxed);
+        self.largest_batch.fetch_max(records, Ordering::Relaxed);
+        for (bound, count) in BATCH_SIZE_BUCKETS.iter().zip(&self.batch_size_buckets) {
+            if records <= *bound {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 /// Called after each durable commit with the new `(index, entry bytes)`.

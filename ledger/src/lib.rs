@@ -62,5 +62,5 @@ mod writes;
 
 pub use append::{Ack, BatchAck, Submission};
 pub use error::{Error, Result};
-pub use ledger::{Ledger, LedgerOptions, Metrics, PersonalState};
+pub use ledger::{Ledger, LedgerOptions, Metrics, PersonalState, BATCH_SIZE_BUCKETS};
 pub use record_rules::{is_member_state, MEMBER_STATES};

@@ -8,6 +8,8 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 
+use sightline_ledger::BATCH_SIZE_BUCKETS;
+
 use crate::app::AppState;
 
 /// Submit-to-receipt latency buckets, in seconds.
@@ -62,13 +64,25 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     };
     counter("sightline_records_appended_total", "Entries durably appended.", l.records_appended.load(Relaxed));
     counter("sightline_batches_committed_total", "Group commits (one fsync each).", l.batches_committed.load(Relaxed));
-    counter("sightline_commit_seconds_total", "Time spent in group commits.", l.commit_micros_total.load(Relaxed) / 1_000_000);
     counter("sightline_proofs_served_total", "Inclusion and consistency proofs served.", l.proofs_served.load(Relaxed));
     counter("sightline_http_requests_total", "HTTP requests.", h.requests.load(Relaxed));
     counter("sightline_http_responses_2xx_total", "2xx responses.", h.status_2xx.load(Relaxed));
     counter("sightline_http_responses_4xx_total", "4xx responses.", h.status_4xx.load(Relaxed));
     counter("sightline_http_responses_5xx_total", "5xx responses.", h.status_5xx.load(Relaxed));
     counter("sightline_why_pages_total", "Recipient pages rendered.", h.why_pages.load(Relaxed));
+    let _ = writeln!(
+        out,
+        "# HELP sightline_commit_seconds_total Time spent in group commits (hash, chain, tree, sign, fsync).\n# TYPE sightline_commit_seconds_total counter\nsightline_commit_seconds_total {}",
+        l.commit_micros_total.load(Relaxed) as f64 / 1e6
+    );
+    let _ = writeln!(out, "# HELP sightline_batch_records Records per group commit.\n# TYPE sightline_batch_records histogram");
+    for (b, c) in BATCH_SIZE_BUCKETS.iter().zip(&l.batch_size_buckets) {
+        let _ = writeln!(out, "sightline_batch_records_bucket{{le=\"{b}\"}} {}", c.load(Relaxed));
+    }
+    let commits = l.batches_committed.load(Relaxed);
+    let _ = writeln!(out, "sightline_batch_records_bucket{{le=\"+Inf\"}} {commits}");
+    let _ = writeln!(out, "sightline_batch_records_sum {}", l.records_appended.load(Relaxed));
+    let _ = writeln!(out, "sightline_batch_records_count {commits}");
     let _ = writeln!(out, "# HELP sightline_largest_batch_records Largest group commit so far.\n# TYPE sightline_largest_batch_records gauge\nsightline_largest_batch_records {}", l.largest_batch.load(Relaxed));
     let _ = writeln!(
         out,
