@@ -8,7 +8,6 @@
 //! caller gets the error: nothing half-written is ever served.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
 

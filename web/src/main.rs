@@ -196,8 +196,21 @@ fn run(command: Command) -> Result<(), WebError> {
                 let tmp = out.with_extension("partial");
                 let file = std::fs::File::create(&tmp).map_err(|e| WebError::Setup(format!("cannot create {}: {e}", tmp.display())))?;
                 let mut w = std::io::BufWriter::new(file);
-                let s = sightline_ledger::export::export(&ledger, &filter, format, &mut w, &|done, _| pb.set_position(done))?;
-                drop(w);
+                let written = sightline_ledger::export::export(&ledger, &filter, format, &mut w, &|done, _| pb.set_position(done))
+                    .and_then(|s| {
+                        // Flush and fsync before the rename: a full disk must not leave a truncated
+                        // export under the final name.
+                        let file = w.into_inner().map_err(|e| sightline_ledger::Error::Storage(e.error().to_string()))?;
+                        file.sync_all().map_err(|e| sightline_ledger::Error::Storage(e.to_string()))?;
+                        Ok(s)
+                    });
+                let s = match written {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        return Err(WebError::Setup(format!("export to {} failed, nothing was written: {e}", out.display())));
+                    }
+                };
                 std::fs::rename(&tmp, &out).map_err(|e| WebError::Setup(format!("cannot write {}: {e}", out.display())))?;
                 s
             };
