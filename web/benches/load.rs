@@ -1,0 +1,475 @@
+//! Web load benchmark (not a timed test): a load generator against the real
+//! `sightline serve` binary on loopback, measuring
+//!
+//! (a) signed records/s ingested end to end by `POST /api/v1/submissions`
+//!     (pre-built submitter-signed records with personal parts, in batches, on
+//!     several keep-alive connections) and the batch submit-to-receipt latency;
+//! (b) `GET /why/<token>` pages/s over random tokens of a >= 1,000,000-record
+//!     ledger, and their latency.
+//!
+//! cargo bench -p sightline-web --bench load                       (1,000,000 records, 200,000 ingested)
+//! SIGHTLINE_BENCH_RECORDS=20000 SIGHTLINE_BENCH_INGEST=20000 cargo bench -p sightline-web --bench load
+//!
+//! Other knobs (environment): SIGHTLINE_BENCH_RUNS (3), SIGHTLINE_BENCH_BATCH (records per
+//! request), SIGHTLINE_BENCH_CONNS (ingestion connections), SIGHTLINE_BENCH_WHY_CONNS,
+//! SIGHTLINE_BENCH_SECS (seconds per why-page run), SIGHTLINE_BENCH_CLIENT_THREADS,
+//! SIGHTLINE_BENCH_DIR (where the data folders go).
+//!
+//! The data folders are laid out by `sightline_web::setup::open_ledger` (the
+//! server's own code), so the server binary opens them as it would in production.
+//! The 1M-record ledger is built in-process with the ledger crate (every record
+//! still signed by the submitter and verified by the ledger); only the measured
+//! traffic goes over HTTP. Client and server share the machine's cores.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use ed25519_dalek::SigningKey;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{header, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use rayon::prelude::*;
+use serde_json::{json, Value};
+use sightline_ledger::privacy::ServerSecret;
+use sightline_ledger::submitter::{public_key_b64, sign_message};
+use sightline_ledger::{Ledger, Submission};
+use sightline_web::setup::{open_ledger, DataDir};
+
+const ORIGIN: &str = common::ORIGIN;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|s| s.replace('_', "").parse().ok()).unwrap_or(default)
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    pct(&s, 0.5)
+}
+
+fn spread(v: &[f64], digits: usize) -> String {
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{min:.digits$}–{max:.digits$}")
+}
+
+fn thousands(n: f64) -> String {
+    let s = format!("{:.0}", n);
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The submitter key every benchmark record is signed with.
+fn submitter_key() -> SigningKey {
+    SigningKey::from_bytes(&[9; 32])
+}
+
+/// A data folder as the server lays it out, with the submitter and parties the
+/// records use; returns the still-open ledger.
+fn prepare_dir(dir: &Path) -> Arc<Ledger> {
+    let ledger = open_ledger(&DataDir::new(dir), ORIGIN).expect("open the data folder");
+    ledger
+        .register_submitter(common::SUBMITTER, "Acme Ads GmbH", "transparency@acme-ads.example", &public_key_b64(&submitter_key()))
+        .expect("submitter");
+    ledger.register_party("p-top", "Top Trust Ltd", "trust@top.example", "KY", "self").expect("party");
+    ledger.register_party("p-civic-holding", "Civic Holding AG", "info@civic-holding.example", "CH", "p-top").expect("party");
+    ledger.register_party("p-civic-future", "Civic Future e.V.", "info@civic-future.example", "DE", "p-civic-holding").expect("party");
+    ledger
+}
+
+/// Closes a ledger so that the server process can open its store.
+fn close(ledger: Arc<Ledger>) {
+    ledger.shutdown();
+    drop(Arc::into_inner(ledger).expect("the only handle on the ledger"));
+}
+
+/// One signed record with its personal part: the SPEC.md §3.4 political "dark post".
+fn record(key: &SigningKey, i: usize, recipients: usize) -> Submission {
+    let body = common::political_message(&format!("bench/{i:08}"), "They don't want you to know what's coming");
+    sign_message(key, body, &common::personal_for(&format!("r{}@example.org", i % recipients))).expect("sign")
+}
+
+fn submission_json(s: &Submission) -> Value {
+    json!({ "body": s.body, "sig": s.sig, "personal": s.personal })
+}
+
+/// The real server binary, on a loopback port.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    startup: Duration,
+}
+
+impl Server {
+    fn start(dir: &Path, log: &Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let t = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sightline"))
+            .arg("serve")
+            .arg("--data")
+            .arg(dir)
+            .args(["--origin", ORIGIN, "--listen", &addr.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(log).expect("server log"))
+            .spawn()
+            .expect("start the server binary");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        loop {
+            match lines.next() {
+                Some(Ok(l)) if l.starts_with("Sightline is serving") => break,
+                Some(Ok(_)) => {}
+                _ => panic!("the server exited before serving; see {}", log.display()),
+            }
+        }
+        let startup = t.elapsed();
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, addr, startup }
+    }
+
+    /// SIGTERM (graceful: queued appends finish), then wait.
+    fn stop(mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(60) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A keep-alive HTTP/1.1 connection.
+async fn connect(addr: SocketAddr) -> SendRequest<Full<Bytes>> {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    sender
+}
+
+async fn send(sender: &mut SendRequest<Full<Bytes>>, req: Request<Full<Bytes>>) -> (StatusCode, Bytes) {
+    sender.ready().await.expect("connection ready");
+    let resp = sender.send_request(req).await.expect("response");
+    let status = resp.status();
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    (status, body)
+}
+
+async fn get(addr: SocketAddr, path: &str) -> (StatusCode, Bytes) {
+    let mut c = connect(addr).await;
+    let req = Request::get(path).header(header::HOST, addr.to_string()).body(Full::new(Bytes::new())).expect("request");
+    send(&mut c, req).await
+}
+
+/// The tree size of the server's checkpoint.
+async fn checkpoint_size(addr: SocketAddr) -> u64 {
+    let (status, body) = get(addr, "/checkpoint").await;
+    assert_eq!(status, StatusCode::OK);
+    String::from_utf8_lossy(&body).lines().nth(1).and_then(|l| l.parse().ok()).expect("checkpoint size")
+}
+
+struct IngestRun {
+    records_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// Sends every batch once, over `conns` connections; returns throughput and latency.
+async fn ingest(addr: SocketAddr, batches: Arc<Vec<(usize, Bytes)>>, conns: usize) -> IngestRun {
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..conns)
+        .map(|_| {
+            let (batches, next) = (batches.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut c = connect(addr).await;
+                let mut lat = Vec::new();
+                let mut records = 0;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((n, body)) = batches.get(i) else { break };
+                    let req = Request::post("/api/v1/submissions")
+                        .header(header::HOST, addr.to_string())
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Full::new(body.clone()))
+                        .expect("request");
+                    let t = Instant::now();
+                    let (status, resp) = send(&mut c, req).await;
+                    lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                    assert_eq!(status, StatusCode::OK, "batch {i}: {}", String::from_utf8_lossy(&resp[..resp.len().min(2000)]));
+                    if i == 0 {
+                        // Check one response completely: a receipt per record, all new.
+                        let v: Value = serde_json::from_slice(&resp).expect("receipts JSON");
+                        let receipts = v["receipts"].as_array().expect("receipts");
+                        assert_eq!(receipts.len(), *n);
+                        assert!(receipts.iter().all(|r| r["duplicate"] == false && r["why_url"].is_string()));
+                    }
+                    records += n;
+                }
+                (records, lat)
+            })
+        })
+        .collect();
+    let mut lat = Vec::new();
+    let mut records = 0;
+    for t in tasks {
+        let (n, l) = t.await.expect("client task");
+        records += n;
+        lat.extend(l);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    IngestRun { records_per_s: records as f64 / secs, p50_ms: pct(&lat, 0.5), p99_ms: pct(&lat, 0.99) }
+}
+
+struct WhyRun {
+    pages_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    bytes_per_page: f64,
+}
+
+/// GETs `/why/<token>` for random tokens on `conns` keep-alive connections for `secs`.
+async fn why_load(addr: SocketAddr, tokens: Arc<Vec<String>>, conns: usize, secs: f64, seed: u64) -> WhyRun {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..conns)
+        .map(|c| {
+            let tokens = tokens.clone();
+            tokio::spawn(async move {
+                let mut conn = connect(addr).await;
+                let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (c as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+                let mut lat = Vec::new();
+                let mut bytes = 0usize;
+                while Instant::now() < deadline {
+                    // xorshift64*
+                    rng ^= rng >> 12;
+                    rng ^= rng << 25;
+                    rng ^= rng >> 27;
+                    let pick = (rng.wrapping_mul(0x2545_F491_4F6C_DD1D) % tokens.len() as u64) as usize;
+                    let req = Request::get(format!("/why/{}", tokens[pick]))
+                        .header(header::HOST, addr.to_string())
+                        .body(Full::new(Bytes::new()))
+                        .expect("request");
+                    let t = Instant::now();
+                    let (status, body) = send(&mut conn, req).await;
+                    lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                    assert_eq!(status, StatusCode::OK, "why page of token {}", tokens[pick]);
+                    bytes += body.len();
+                }
+                (lat, bytes)
+            })
+        })
+        .collect();
+    let mut lat = Vec::new();
+    let mut bytes = 0;
+    for t in tasks {
+        let (l, b) = t.await.expect("client task");
+        lat.extend(l);
+        bytes += b;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    WhyRun {
+        pages_per_s: lat.len() as f64 / secs,
+        p50_ms: pct(&lat, 0.5),
+        p99_ms: pct(&lat, 0.99),
+        bytes_per_page: bytes as f64 / lat.len().max(1) as f64,
+    }
+}
+
+/// Appends `total` signed records to `ledger` in-process, signing and submitting
+/// on a few threads at once. Returns the seconds taken.
+fn fill(ledger: &Arc<Ledger>, total: usize, recipients: usize) -> f64 {
+    let key = Arc::new(submitter_key());
+    let chunk = 1_000;
+    let next = Arc::new(AtomicUsize::new(0));
+    let t = Instant::now();
+    let threads: Vec<_> = (0..3)
+        .map(|_| {
+            let (ledger, key, next) = (ledger.clone(), key.clone(), next.clone());
+            std::thread::spawn(move || loop {
+                let start = next.fetch_add(chunk, Ordering::Relaxed);
+                if start >= total {
+                    break;
+                }
+                let end = (start + chunk).min(total);
+                let subs: Vec<Submission> = (start..end).into_par_iter().map(|i| record(&key, i, recipients)).collect();
+                ledger.submit(subs).expect("append");
+                if end % 100_000 < chunk {
+                    eprintln!("  ~{end} records appended, {:.0}/s", end as f64 / t.elapsed().as_secs_f64());
+                }
+            })
+        })
+        .collect();
+    for h in threads {
+        h.join().expect("filler thread");
+    }
+    t.elapsed().as_secs_f64()
+}
+
+fn server_secret(dir: &Path) -> ServerSecret {
+    let hex_secret = std::fs::read_to_string(DataDir::new(dir).secret()).expect("server.secret");
+    ServerSecret(hex::decode(hex_secret.trim()).expect("hex").try_into().expect("32 bytes"))
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let ledger_records: usize = env_or("SIGHTLINE_BENCH_RECORDS", 1_000_000);
+    let ingest_records: usize = env_or("SIGHTLINE_BENCH_INGEST", 200_000);
+    let runs: usize = env_or("SIGHTLINE_BENCH_RUNS", 3).max(1);
+    let batch: usize = env_or("SIGHTLINE_BENCH_BATCH", 500).max(1);
+    let conns: usize = env_or("SIGHTLINE_BENCH_CONNS", 4).max(1);
+    let why_conns: usize = env_or("SIGHTLINE_BENCH_WHY_CONNS", 16).max(1);
+    let why_secs: f64 = env_or("SIGHTLINE_BENCH_SECS", 10.0);
+    let client_threads: usize = env_or("SIGHTLINE_BENCH_CLIENT_THREADS", 1).max(1);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let base = tempfile::Builder::new()
+        .prefix("sightline-web-bench")
+        .tempdir_in(std::env::var("SIGHTLINE_BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string()))
+        .expect("bench folder");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(client_threads).enable_all().build().expect("client runtime");
+    let key = submitter_key();
+    eprintln!("server: {} (the real binary, on 127.0.0.1); client: tokio + hyper HTTP/1.1, {client_threads} thread(s); {cores} cores shared by both", env!("CARGO_BIN_EXE_sightline"));
+
+    // ---- (a) ingestion ----
+    eprintln!("(a) signing {ingest_records} records with personal parts (submitter side, not timed)...");
+    let t = Instant::now();
+    let subs: Vec<Submission> = (0..ingest_records).into_par_iter().map(|i| record(&key, i, 50_000)).collect();
+    let record_bytes = serde_jcs::to_vec(&subs[0].body).expect("jcs").len();
+    let batches: Vec<(usize, Bytes)> = subs
+        .par_chunks(batch)
+        .map(|c| {
+            (
+                c.len(),
+                Bytes::from(serde_json::to_vec(&json!({ "records": c.iter().map(submission_json).collect::<Vec<_>>() })).expect("json")),
+            )
+        })
+        .collect();
+    drop(subs);
+    let request_bytes = batches.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / ingest_records as f64;
+    let batches = Arc::new(batches);
+    eprintln!("signed in {:.1}s; a record body is {record_bytes} canonical bytes, {request_bytes:.0} request bytes with signature and personal part", t.elapsed().as_secs_f64());
+    let mut ingest_runs = Vec::new();
+    for run in 0..runs {
+        let dir = base.path().join(format!("ingest-{run}"));
+        close(prepare_dir(&dir));
+        let server = Server::start(&dir, &base.path().join(format!("ingest-{run}.log")));
+        let before = rt.block_on(checkpoint_size(server.addr));
+        let r = rt.block_on(ingest(server.addr, batches.clone(), conns));
+        let after = rt.block_on(checkpoint_size(server.addr));
+        assert_eq!(after - before, ingest_records as u64, "every record appended exactly once");
+        eprintln!("  run {}: {:.0} records/s, batch p50 {:.1} ms, p99 {:.1} ms", run + 1, r.records_per_s, r.p50_ms, r.p99_ms);
+        ingest_runs.push(r);
+        server.stop();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    // ---- (b) why pages ----
+    let dir = base.path().join("why");
+    eprintln!("(b) building a {ledger_records}-record ledger in-process in {} ...", dir.display());
+    let ledger = prepare_dir(&dir);
+    let first_message = ledger.size();
+    let fill_secs = fill(&ledger, ledger_records, 100_000);
+    let size = ledger.size();
+    assert_eq!(size, first_message + ledger_records as u64);
+    let disk = ledger.size_on_disk().unwrap_or(0);
+    close(ledger);
+    eprintln!(
+        "built in {fill_secs:.1}s ({:.0} records/s in-process), {size} entries, {:.0} MB on disk",
+        ledger_records as f64 / fill_secs,
+        disk as f64 / 1e6
+    );
+    let secret = server_secret(&dir);
+    let tokens: Arc<Vec<String>> = Arc::new((first_message..size).into_par_iter().map(|i| secret.why_token(i)).collect());
+    let server = Server::start(&dir, &base.path().join("why.log"));
+    eprintln!("server started on {} entries in {:.1}s", size, server.startup.as_secs_f64());
+    assert_eq!(rt.block_on(checkpoint_size(server.addr)), size);
+    eprintln!("warming up for 2s...");
+    rt.block_on(why_load(server.addr, tokens.clone(), why_conns, 2.0, 0));
+    let mut why_runs = Vec::new();
+    for run in 0..runs {
+        let r = rt.block_on(why_load(server.addr, tokens.clone(), why_conns, why_secs, run as u64 + 1));
+        eprintln!(
+            "  run {}: {:.0} pages/s, p50 {:.2} ms, p99 {:.2} ms, {:.0} bytes/page",
+            run + 1,
+            r.pages_per_s,
+            r.p50_ms,
+            r.p99_ms,
+            r.bytes_per_page
+        );
+        why_runs.push(r);
+    }
+    let startup = server.startup.as_secs_f64();
+    server.stop();
+
+    // ---- the table ----
+    let ir = |f: fn(&IngestRun) -> f64| ingest_runs.iter().map(f).collect::<Vec<_>>();
+    let wr = |f: fn(&WhyRun) -> f64| why_runs.iter().map(f).collect::<Vec<_>>();
+    let (rps, ip50, ip99) = (ir(|r| r.records_per_s), ir(|r| r.p50_ms), ir(|r| r.p99_ms));
+    let (pps, wp50, wp99, wbytes) = (wr(|r| r.pages_per_s), wr(|r| r.p50_ms), wr(|r| r.p99_ms), wr(|r| r.bytes_per_page));
+    println!();
+    println!("Web server under load: the real `sightline serve` binary on 127.0.0.1, driven by a tokio + hyper");
+    println!("HTTP/1.1 keep-alive client ({client_threads} client thread(s)) on the same machine: client and server share {cores} cores.");
+    println!("Median of {runs} runs; spread is min–max.");
+    println!();
+    println!("| metric | median | spread |");
+    println!("|---|---|---|");
+    println!(
+        "| ingestion: signed records/s, `POST /api/v1/submissions` ({} records, {batch}-record batches, {conns} connections, fresh data folder per run) | {} | {} |",
+        thousands(ingest_records as f64),
+        thousands(median(&rps)),
+        spread(&rps, 0)
+    );
+    println!("| ingestion: batch submit-to-receipt latency p50 | {:.1} ms | {} ms |", median(&ip50), spread(&ip50, 1));
+    println!("| ingestion: batch submit-to-receipt latency p99 | {:.1} ms | {} ms |", median(&ip99), spread(&ip99, 1));
+    println!(
+        "| why pages/s, `GET /why/<token>`, random tokens over {} entries ({why_conns} connections, {why_secs:.0} s per run) | {} | {} |",
+        thousands(size as f64),
+        thousands(median(&pps)),
+        spread(&pps, 0)
+    );
+    println!("| why page latency p50 | {:.2} ms | {} ms |", median(&wp50), spread(&wp50, 2));
+    println!("| why page latency p99 | {:.2} ms | {} ms |", median(&wp99), spread(&wp99, 2));
+    println!();
+    println!("Record body {record_bytes} canonical bytes ({request_bytes:.0} bytes per record in the request, with signature and personal part); why page {:.0} bytes.", median(&wbytes));
+    println!(
+        "The {}-entry ledger was built in-process in {fill_secs:.0} s ({} signed records/s incl. signing), {:.0} bytes on disk per entry; the server opened it in {:.1} s.",
+        thousands(size as f64),
+        thousands(ledger_records as f64 / fill_secs),
+        disk as f64 / size as f64,
+        startup
+    );
+}
