@@ -15,7 +15,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::canonical::{decode_signature, jcs, signed_message, Entry};
+use crate::canonical::{decode_signature, jcs, jcs_value, signed_message, Entry};
 use crate::error::{Error, Result};
 use crate::ledger::{lock_poisoned, sign_checkpoint, Shared};
 use crate::merkle::{leaf_hash, Hash, Tree};
@@ -134,9 +134,9 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
             }
             let pv = s.personal.as_ref().ok_or_else(|| invalid(r, "personal", "every message needs its personal part (SPEC.md §7)"))?;
             let personal = Personal::parse_for(pv, &message, r)?;
-            let body_jcs = jcs(&s.body)?;
+            let body_jcs = jcs_value(&s.body)?;
             Ok(Prepared {
-                personal_jcs: jcs(&personal)?,
+                personal_jcs: personal.canonical()?,
                 handle: shared.secret.recipient_handle(&personal.recipient),
                 message,
                 body_jcs,
@@ -351,7 +351,7 @@ fn plan_job(
         if let Some(raw) = shared.store.get(Space::Index, &key_message(&m.signer, &m.message_id))? {
             let index = raw.try_into().map(u64::from_be_bytes).map_err(|_| Error::Corrupt("a message index is not 8 bytes".into()))?;
             let stored = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is indexed but missing")))?;
-            if jcs(&Entry::parse(&stored)?.body)? != p.body_jcs {
+            if jcs_value(&Entry::parse(&stored)?.body)? != p.body_jcs {
                 return Err(conflict(index));
             }
             out.push((Some(Slot::Existing(index)), Vec::new()));

@@ -21,6 +21,104 @@ pub fn jcs<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     serde_jcs::to_vec(value).map_err(|e| Error::malformed("JSON value", e.to_string()))
 }
 
+/// `JCS(v)` of a JSON value: the same bytes as [`jcs`], several times faster.
+///
+/// Records hold strings, booleans, nulls and small integers, whose RFC 8785 form
+/// is what `serde_json` writes once object members are in UTF-16 order. Anything
+/// else (a non-integer number, an integer beyond ±2^53) goes through [`jcs`].
+pub fn jcs_value(value: &Value) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(1024);
+    if write_canonical(value, &mut out) {
+        Ok(out)
+    } else {
+        jcs(value)
+    }
+}
+
+/// Writes `v` in RFC 8785 form; `false` if it holds a number this fast path leaves to [`jcs`].
+fn write_canonical(v: &Value, out: &mut Vec<u8>) -> bool {
+    const EXACT: u64 = 1 << 53;
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) if u <= EXACT => out.extend_from_slice(u.to_string().as_bytes()),
+            (None, Some(i)) if i.unsigned_abs() <= EXACT => out.extend_from_slice(i.to_string().as_bytes()),
+            _ => return false,
+        },
+        Value::String(s) => write_str(s, out),
+        Value::Array(a) => {
+            out.push(b'[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if !write_canonical(x, out) {
+                    return false;
+                }
+            }
+            out.push(b']');
+        }
+        Value::Object(m) => {
+            let mut members: Vec<(&String, &Value)> = m.iter().collect();
+            // Map order is code point order (or insertion order); RFC 8785 wants UTF-16 code units.
+            if !members.windows(2).all(|w| utf16_cmp(w[0].0, w[1].0).is_lt()) {
+                members.sort_by(|a, b| utf16_cmp(a.0, b.0));
+            }
+            out.push(b'{');
+            for (i, (k, x)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(k, out);
+                out.push(b':');
+                if !write_canonical(x, out) {
+                    return false;
+                }
+            }
+            out.push(b'}');
+        }
+    }
+    true
+}
+
+/// A JSON string as RFC 8785 (and `serde_json`) escape it: `"`, `\\`, the short
+/// escapes and `\u00xx` for other control characters; everything else verbatim.
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => &[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(esc);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Orders two strings by their UTF-16 code units (RFC 8785 §3.2.3).
+fn utf16_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.cmp(b)
+    } else {
+        a.encode_utf16().cmp(b.encode_utf16())
+    }
+}
+
 /// The bytes a signer signs for a body whose canonical bytes are `body_jcs`.
 pub fn signed_message(body_jcs: &[u8]) -> Vec<u8> {
     let mut m = Vec::with_capacity(SIGNATURE_CONTEXT.len() + body_jcs.len());
@@ -87,10 +185,36 @@ impl Entry {
     /// Parses entry bytes and checks that they are canonical.
     pub fn parse(bytes: &[u8]) -> Result<Entry> {
         let e: Entry = serde_json::from_slice(bytes).map_err(|err| Error::malformed("entry", err.to_string()))?;
-        if jcs(&e)? != bytes {
+        if e.canonical_bytes()? != bytes {
             return Err(Error::malformed("entry", "bytes are not in RFC 8785 canonical form"));
         }
         Ok(e)
+    }
+
+    /// `JCS(entry)`, members in key order (what [`jcs`] of the entry gives).
+    fn canonical_bytes(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(1024);
+        out.extend_from_slice(b"{\"body\":");
+        out.extend_from_slice(&jcs_value(&self.body)?);
+        out.extend_from_slice(b",\"flags\":[");
+        for (i, f) in self.flags.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(f, &mut out);
+        }
+        out.extend_from_slice(b"],\"index\":");
+        out.extend_from_slice(&jcs_value(&Value::from(self.index))?);
+        out.extend_from_slice(b",\"logged_at\":");
+        write_str(&self.logged_at, &mut out);
+        out.extend_from_slice(b",\"prev\":");
+        write_str(&self.prev, &mut out);
+        out.extend_from_slice(b",\"sig\":");
+        write_str(&self.sig, &mut out);
+        out.extend_from_slice(b",\"v\":");
+        out.extend_from_slice(self.v.to_string().as_bytes());
+        out.push(b'}');
+        Ok(out)
     }
 
     /// The body's `kind`, if it is a string.
@@ -111,6 +235,44 @@ mod tests {
         let parsed = Entry::parse(&bytes).unwrap();
         assert_eq!(parsed.index, 7);
         assert_eq!(jcs(&parsed).unwrap(), bytes);
+    }
+
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        // Keys and strings mix ASCII, control characters, BMP characters above
+        // U+E000 and supplementary characters, where UTF-16 and code point order differ.
+        let text =
+            || proptest::string::string_regex("[a-cA-C0-9\\x00-\\x1f\"\\\\/é\u{2028}\u{e000}\u{ffff}\u{10000}\u{1f600}]{0,6}").unwrap();
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (-(1i64 << 53)..=(1i64 << 53)).prop_map(Value::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+            text().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map(text(), inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_canonical_form_is_serde_jcs(v in any_json()) {
+            proptest::prop_assert_eq!(jcs_value(&v).unwrap(), jcs(&v).unwrap());
+        }
+    }
+
+    #[test]
+    fn the_fast_canonical_form_orders_members_by_utf16() {
+        let v = serde_json::json!({"\u{ffff}": 1, "\u{1f600}": 2, "b": "\u{7}\n\"", "a": [1.5, -0.0, 1e21, 9007199254740993u64]});
+        assert_eq!(jcs_value(&v).unwrap(), jcs(&v).unwrap());
+        let bytes = String::from_utf8(jcs_value(&v).unwrap()).unwrap();
+        assert!(bytes.find('\u{1f600}') < bytes.find('\u{ffff}'), "{bytes}");
     }
 
     #[test]

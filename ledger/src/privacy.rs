@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::canonical::jcs;
+use crate::canonical::jcs_value;
 use crate::error::{Error, Result};
 use crate::record::{check_id, check_text, invalid, MessageBody};
 
@@ -90,8 +90,15 @@ impl Personal {
     pub fn commitment(&self) -> Result<String> {
         let mut h = Sha256::new();
         h.update(b"sightline/personal/v1\n");
-        h.update(jcs(self)?);
+        h.update(self.canonical()?);
         Ok(hex::encode(h.finalize()))
+    }
+
+    /// `JCS(personal part)`.
+    pub fn canonical(&self) -> Result<Vec<u8>> {
+        // Strings, maps and a small integer only: the fast path of `jcs_value` applies.
+        let v = serde_json::to_value(self).map_err(|e| Error::malformed("personal part", e.to_string()))?;
+        jcs_value(&v)
     }
 
     /// A fresh personal part with a random salt (for submitters and the demo).

@@ -8,7 +8,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use serde_json::Value;
 
 use crate::append::Submission;
-use crate::canonical::{jcs, signed_message};
+use crate::canonical::{jcs_value, signed_message};
 use crate::error::{Error, Result};
 use crate::privacy::{recipient_commitment, Personal};
 
@@ -25,7 +25,7 @@ pub fn sign_message(key: &SigningKey, mut body: Value, personal: &Personal) -> R
 
 /// The base64 signature of a body (SPEC.md §4).
 pub fn sign_body(key: &SigningKey, body: &Value) -> Result<String> {
-    Ok(B64.encode(key.sign(&signed_message(&jcs(body)?)).to_bytes()))
+    Ok(B64.encode(key.sign(&signed_message(&jcs_value(body)?)).to_bytes()))
 }
 
 /// A submitter public key as the registry wants it (standard base64).
