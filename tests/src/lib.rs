@@ -139,7 +139,11 @@ impl Resp {
 
 fn agent() -> &'static ureq::Agent {
     static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
-    AGENT.get_or_init(|| ureq::AgentBuilder::new().timeout(HTTP_TIMEOUT).redirects(0).build())
+    AGENT.get_or_init(|| {
+        // No connection reuse: a server may close a connection after an error response
+        // without reading the request body, and a POST on such a pooled connection fails.
+        ureq::AgentBuilder::new().timeout(HTTP_TIMEOUT).redirects(0).max_idle_connections(0).build()
+    })
 }
 
 fn finish(r: Result<ureq::Response, ureq::Error>, what: &str) -> Resp {
