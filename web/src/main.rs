@@ -12,6 +12,12 @@ use sightline_web::app::{self, AppState, Limits};
 use sightline_web::setup::{self, DataDir};
 use sightline_web::{demo, export_http, WebError};
 
+/// glibc's allocator fragments under the server's many threads and large,
+/// short-lived JSON values: at 1 M records the ledger benchmark's durable
+/// appends/s fell to 3.3k with it and held at 4.5k with mimalloc (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Sightline: an open ad transparency ledger.
 ///
 /// Ad servers and email platforms append a signed record of every message they
