@@ -80,11 +80,15 @@ fn rejected_submissions_write_nothing() {
 
     // 403: unknown submitter, and a signature by the wrong key.
     let ghost = Submitter::new("ghost-ads");
-    let r = submit_raw(&server, vec![ghost.record(political_message("ghost-ads", "bad/ghost", "Ghost"), &political_personal("g@example.org"))]);
+    let r =
+        submit_raw(&server, vec![ghost.record(political_message("ghost-ads", "bad/ghost", "Ghost"), &political_personal("g@example.org"))]);
     r.problem(403);
     unchanged("an unknown submitter");
     let impostor = Submitter::new("acme-ads");
-    let r = submit_raw(&server, vec![impostor.record(political_message("acme-ads", "bad/impostor", "Impostor"), &political_personal("i@example.org"))]);
+    let r = submit_raw(
+        &server,
+        vec![impostor.record(political_message("acme-ads", "bad/impostor", "Impostor"), &political_personal("i@example.org"))],
+    );
     r.problem(403);
     unchanged("a bad signature");
     // A valid signature over a body that was changed afterwards.
@@ -93,8 +97,11 @@ fn rejected_submissions_write_nothing() {
     submit_raw(&server, vec![altered]).problem(403);
     unchanged("an altered body");
     // All or nothing: one bad record sinks the whole batch, and the problem names it.
-    let p = submit_raw(&server, vec![good(), impostor.record(political_message("acme-ads", "bad/imp2", "x"), &political_personal("i@example.org"))])
-        .problem(403);
+    let p = submit_raw(
+        &server,
+        vec![good(), impostor.record(political_message("acme-ads", "bad/imp2", "x"), &political_personal("i@example.org"))],
+    )
+    .problem(403);
     assert!(p["detail"].is_string());
     unchanged("a batch with one bad record");
 
@@ -140,7 +147,7 @@ fn rejected_submissions_write_nothing() {
 
     // Replays: the same body is a duplicate (nothing appended), a different body is 409.
     let original = good();
-    let first = server.submit(&[original.clone()]);
+    let first = server.submit(std::slice::from_ref(&original));
     let first = &first["receipts"][0];
     let size = server.tree_size();
     let again = server.submit(&[original]);
@@ -175,7 +182,8 @@ fn wrong_tokens_are_plain_404s_and_credentials_are_required() {
     flipped[10] = if flipped[10] == b'A' { b'B' } else { b'A' };
     raw[7] ^= 1;
     let other_index = B64URL.encode(&raw);
-    let wrong = ["AAAA".to_string(), "not-a-token".to_string(), guessed, String::from_utf8(flipped).expect("ascii"), other_index, "x".repeat(300)];
+    let wrong =
+        ["AAAA".to_string(), "not-a-token".to_string(), guessed, String::from_utf8(flipped).expect("ascii"), other_index, "x".repeat(300)];
     let mut bodies = std::collections::BTreeSet::new();
     for t in &wrong {
         for path in [format!("/why/{t}"), format!("/why/{t}/messages"), format!("/why/{t}/receipt")] {
@@ -195,8 +203,10 @@ fn wrong_tokens_are_plain_404s_and_credentials_are_required() {
     assert_eq!(server.tree_size(), size, "a wrong token wrote something");
 
     // Admin and compliance endpoints: no credential, a wrong one, the other role's one.
-    let party = json!({ "party": "p-x", "name": "X", "contact": "x@x.example", "established_in": "DE", "ultimately_controlled_by": "self" });
-    let submitter = json!({ "submitter": "evil", "name": "Evil", "contact": "e@e.example", "public_key": Submitter::new("evil").public_key() });
+    let party =
+        json!({ "party": "p-x", "name": "X", "contact": "x@x.example", "established_in": "DE", "ultimately_controlled_by": "self" });
+    let submitter =
+        json!({ "submitter": "evil", "name": "Evil", "contact": "e@e.example", "public_key": Submitter::new("evil").public_key() });
     let erase = json!({ "recipient": "tok@example.org" });
     let posts: [(&str, &Value, &str); 4] = [
         ("/api/v1/admin/submitters", &submitter, COMPLIANCE_TOKEN),
@@ -243,7 +253,8 @@ fn markup_in_every_free_text_field_is_escaped() {
     let acme = Submitter { name: x("submitter"), ..Submitter::new("acme-ads") };
     server.register_submitter(&acme);
     for (id, controlled) in [("p-top", "self"), ("p-evil", "p-top")] {
-        let body = json!({ "party": id, "name": x(id), "contact": x("contact"), "established_in": "DE", "ultimately_controlled_by": controlled });
+        let body =
+            json!({ "party": id, "name": x(id), "contact": x("contact"), "established_in": "DE", "ultimately_controlled_by": controlled });
         assert_eq!(server.post_json_auth("/api/v1/admin/parties", ADMIN_TOKEN, &body).status, 200);
     }
 
@@ -295,7 +306,26 @@ fn markup_in_every_free_text_field_is_escaped() {
         assert!(!lower.contains("<img"), "{path} carries a raw <img>");
     }
     let why = server.get(&format!("/why/{token}")).text();
-    for tag in ["subject", "brand", "submitter", "p-evil", "p-top", "contact", "linked", "funding", "criterion", "goal", "provider", "collection_method", "refresh", "model", "matched", "consent", "unsub", "post"] {
+    for tag in [
+        "subject",
+        "brand",
+        "submitter",
+        "p-evil",
+        "p-top",
+        "contact",
+        "linked",
+        "funding",
+        "criterion",
+        "goal",
+        "provider",
+        "collection_method",
+        "refresh",
+        "model",
+        "matched",
+        "consent",
+        "unsub",
+        "post",
+    ] {
         assert!(why.contains(&html_escape(&x(tag))), "the why page does not show the escaped {tag} field");
     }
     let library = server.get("/library").text();

@@ -42,7 +42,8 @@ fn recipients_see_why_object_erase_and_regulators_verify_the_export() {
         acme.record(plain_message("acme-ads", "shoes/alice-1", "Alice shoe offer"), &personal("Alice@Example.org ", &[], &[])),
     ];
     let ack1 = server.submit(&batch1);
-    let batch2 = vec![acme.record(plain_message("acme-ads", "shoes/carol-1", "Carol shoe offer"), &personal("carol@example.org", &[], &[]))];
+    let batch2 =
+        vec![acme.record(plain_message("acme-ads", "shoes/carol-1", "Carol shoe offer"), &personal("carol@example.org", &[], &[]))];
     let ack2 = server.submit(&batch2);
 
     let mut all: Vec<Value> = receipts(&ack1).clone();
@@ -197,7 +198,10 @@ fn acknowledged_entries_survive_kill_9_and_fsck_passes() {
         let records: Vec<Value> = (0..5)
             .map(|i| {
                 let id = format!("crash/{b}-{i}");
-                acme.record(political_message("acme-ads", &id, &format!("Crash test {b}-{i}")), &political_personal(&format!("r{i}@example.org")))
+                acme.record(
+                    political_message("acme-ads", &id, &format!("Crash test {b}-{i}")),
+                    &political_personal(&format!("r{i}@example.org")),
+                )
             })
             .collect();
         let ack = server.submit(&records);
@@ -233,7 +237,8 @@ fn acknowledged_entries_survive_kill_9_and_fsck_passes() {
     }
 
     // The restarted server still accepts and then a graceful stop leaves a clean store.
-    let more = restarted.submit(&[acme.record(political_message("acme-ads", "crash/after", "After the crash"), &political_personal("z@example.org"))]);
+    let more = restarted
+        .submit(&[acme.record(political_message("acme-ads", "crash/after", "After the crash"), &political_personal("z@example.org"))]);
     assert_eq!(receipts(&more)[0]["index"], json!(restarted.tree_size() - 1));
     let mut restarted = restarted;
     let status = restarted.stop().expect("was running");
