@@ -47,6 +47,10 @@ use sightline_web::setup::{open_ledger, DataDir};
 
 const ORIGIN: &str = common::ORIGIN;
 
+/// The client shares the cores with the server: keep its allocations cheap too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|s| s.replace('_', "").parse().ok()).unwrap_or(default)
 }
