@@ -54,9 +54,36 @@ fn main() {
     }
 }
 
+/// The ceiling for full verification on this machine, measured in the same run: Ed25519 batch
+/// verification of 1,200-byte messages on all cores, with no parsing, hashing or chain walk.
+fn signature_ceiling(runs: usize) {
+    use ed25519_dalek::{Signer, SigningKey};
+    use rayon::prelude::*;
+    let n = 200_000;
+    let key = SigningKey::from_bytes(&[7; 32]);
+    let vk = key.verifying_key();
+    let msgs: Vec<Vec<u8>> = (0..n).map(|i: u32| [i.to_be_bytes().as_slice(), &[b'x'; 1196]].concat()).collect();
+    let sigs: Vec<ed25519_dalek::Signature> = msgs.par_iter().map(|m| key.sign(m)).collect();
+    let mut rates = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let ok = msgs.par_chunks(256).zip(sigs.par_chunks(256)).all(|(m, s)| {
+            let m: Vec<&[u8]> = m.iter().map(Vec::as_slice).collect();
+            ed25519_dalek::verify_batch(&m, s, &vec![vk; s.len()]).is_ok()
+        });
+        assert!(ok);
+        rates.push(n as f64 / t.elapsed().as_secs_f64());
+    }
+    rates.sort_by(f64::total_cmp);
+    println!("ed25519 batch-verify ceiling (no parsing): median {:.0} signatures/s over {runs} runs", rates[runs / 2]);
+}
+
 fn time(path: &std::path::Path, records: usize, runs: usize) {
     let path = path.to_path_buf();
     let only = std::env::var("SIGHTLINE_BENCH_ONLY").unwrap_or_default();
+    if only.is_empty() || only == "ceiling" {
+        signature_ceiling(runs);
+    }
     for (name, signatures) in [("full (signatures)", true), ("structural", false)] {
         if !only.is_empty() && !name.starts_with(only.as_str()) {
             continue;
