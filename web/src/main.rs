@@ -23,7 +23,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Ad servers and email platforms append a signed record of every message they
 /// serve; recipients see why they were targeted; regulators verify the log.
 #[derive(Parser)]
-#[command(name = "sightline", version, about, long_about = None)]
+#[command(name = "sightline", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
