@@ -15,7 +15,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::canonical::{decode_signature, jcs, jcs_value, signed_message, Entry};
+use crate::canonical::{decode_signature, jcs, jcs_value, signed_message, Entry, MAX_BODY_BYTES};
 use crate::error::{Error, Result};
 use crate::ledger::{lock_poisoned, sign_checkpoint, Shared};
 use crate::merkle::{leaf_hash, Hash, Tree};
@@ -135,6 +135,16 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
             let pv = s.personal.as_ref().ok_or_else(|| invalid(r, "personal", "every message needs its personal part (SPEC.md §7)"))?;
             let personal = Personal::parse_for(pv, &message, r)?;
             let body_jcs = jcs_value(&s.body)?;
+            if body_jcs.len() > MAX_BODY_BYTES {
+                return Err(invalid(
+                    r,
+                    "body",
+                    format!(
+                        "the record is {} canonical bytes; an entry holds a body of at most {MAX_BODY_BYTES} (SPEC.md §13); shorten its free text, criteria or lineage",
+                        body_jcs.len()
+                    ),
+                ));
+            }
             Ok(Prepared {
                 personal_jcs: personal.canonical()?,
                 handle: shared.secret.recipient_handle(&personal.recipient),

@@ -16,6 +16,12 @@ pub const SIGNATURE_CONTEXT: &[u8] = b"sightline/record/v1\n";
 /// Largest entry, in bytes (the entry-bundle limit of C2SP tlog-tiles).
 pub const MAX_ENTRY_BYTES: usize = 65_535;
 
+/// Largest canonical body the ledger accepts (SPEC.md §13): the entry limit less 512 bytes for the
+/// envelope the log writes around it (`index`, `prev`, `logged_at`, at most one flag, `sig`: under
+/// 300 bytes). Checked at submission, so an oversized record is the submitter's 422, never a
+/// failure of the group commit it would have shared with other requests.
+pub const MAX_BODY_BYTES: usize = MAX_ENTRY_BYTES - 512;
+
 /// `JCS(v)`: RFC 8785 canonical JSON.
 pub fn jcs<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     serde_jcs::to_vec(value).map_err(|e| Error::malformed("JSON value", e.to_string()))

@@ -23,8 +23,7 @@ impl Ledger {
             let jobs = self.jobs.lock().map_err(|_| Error::ShuttingDown)?;
             jobs.as_ref().ok_or(Error::ShuttingDown)?.send(job).map_err(|_| Error::ShuttingDown)?;
         }
-        rx.recv()
-            .map_err(|_| Error::Storage("the append thread stopped before answering; nothing from this request was acknowledged".into()))?
+        rx.recv().map_err(|_| Error::Storage("the append thread stopped before answering (the server log says why)".into()))?
     }
 
     /// Appends a submitter's batch, all or nothing. Blocks until durable.

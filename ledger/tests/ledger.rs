@@ -233,3 +233,33 @@ fn the_log_key_rotates_without_a_new_log() {
     assert_eq!(reopened.registry().unwrap().log_keys.len(), 2);
     reopened.receipt(0).unwrap().verify(&[next_vkey]).unwrap();
 }
+
+#[test]
+fn a_record_too_large_for_an_entry_is_refused_at_submission_and_appends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let size = ledger.size();
+    // Every field is within its own rule (≤ 64 criteria, ≤ 2000 characters each), but the whole
+    // record cannot fit the 65,535-byte tlog-tiles entry.
+    let mut big = common::body("m-big", "Long");
+    let criteria: Vec<serde_json::Value> = (0..40)
+        .map(|i| {
+            serde_json::json!({ "id": format!("c{i}"), "effect": "include", "type": "contextual",
+                "description": "x".repeat(1900), "special_category": null, "minor": false, "ai_selected": false, "lineage": ["s-follows"] })
+        })
+        .collect();
+    big["targeting"]["criteria"] = criteria.into();
+    let big = sightline_ledger::submitter::sign_message(
+        &keys.submitter,
+        big,
+        &sightline_ledger::privacy::Personal::new("a@example.org", Default::default(), Default::default()),
+    )
+    .unwrap();
+    let err = ledger.submit(vec![submission(&keys, "m-1", "alice@example.org"), big]).unwrap_err();
+    assert!(matches!(err, Error::InvalidRecord { record: 1, ref field, ref why } if field == "body" && why.contains("65023")), "{err}");
+    assert_eq!(ledger.size(), size, "nothing of the batch was appended");
+    // The log goes on: the next ordinary batch is acknowledged.
+    assert_eq!(ledger.submit(vec![submission(&keys, "m-1", "alice@example.org")]).unwrap().acks.len(), 1);
+}
