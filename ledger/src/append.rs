@@ -7,6 +7,7 @@
 //! If the commit fails, the in-memory tree is rolled back and every waiting
 //! caller gets the error: nothing half-written is ever served.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
@@ -281,7 +282,7 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
                             Vec::new(),
                         ));
                         puts.push((Space::Index, key_message(&p.message.signer, &p.message.message_id), index.to_be_bytes().to_vec()));
-                        seen.insert((p.message.signer.clone(), p.message.message_id.clone()), (new_entries.len(), p.body_jcs.clone()));
+                        seen.insert((p.message.signer.clone(), p.message.message_id.clone()), (new_entries.len(), p.body_jcs));
                         let warnings = flags
                             .iter()
                             .map(|f| {
@@ -311,8 +312,8 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
         respond(shared, planned, &[], base);
         return;
     }
-    match durable_commit(shared, &entries, &leaves, base, puts, Vec::new(), None) {
-        Ok(()) => respond(shared, planned, &entries, base),
+    match durable_commit(shared, entries, &leaves, base, puts, Vec::new(), None) {
+        Ok(entries) => respond(shared, planned, &entries, base),
         Err(e) => {
             let msg = e.to_string();
             for p in planned {
@@ -383,13 +384,13 @@ fn plan_job(
 /// Extends the tree, signs, commits durably; rolls the tree back on failure.
 fn durable_commit(
     shared: &Shared,
-    entries: &[Vec<u8>],
+    entries: Vec<Vec<u8>>,
     leaves: &[Hash],
     base: u64,
     puts: Vec<(Space, Vec<u8>, Vec<u8>)>,
     deletes: Vec<(Space, Vec<u8>)>,
     checkpoint_signer: Option<&NoteSigner>,
-) -> Result<()> {
+) -> Result<Vec<Vec<u8>>> {
     let started = Instant::now();
     let new_size = base + entries.len() as u64;
     let (checkpoint, tiles) = {
@@ -408,15 +409,8 @@ fn durable_commit(
         };
         (cp, touched_tiles(&st.tree, base, new_size))
     };
-    let commit = Commit {
-        size: new_size,
-        checkpoint: checkpoint.clone(),
-        entries: entries.iter().enumerate().map(|(i, e)| (base + i as u64, e.clone())).collect(),
-        tiles,
-        puts,
-        deletes,
-    };
-    let stored = shared.store.commit(commit);
+    let commit = Commit { size: new_size, checkpoint: checkpoint.clone(), entries: (base..).zip(entries).collect(), tiles, puts, deletes };
+    let stored = shared.store.commit(&commit);
     let mut st = shared.state.write().map_err(|_| lock_poisoned())?;
     if let Err(e) = stored {
         st.tree.truncate(base);
@@ -426,15 +420,15 @@ fn durable_commit(
     st.size = new_size;
     st.checkpoint = checkpoint;
     drop(st);
+    let entries: Vec<Vec<u8>> = commit.entries.into_iter().map(|(_, e)| e).collect();
     let m = &shared.metrics;
     m.observe_commit(entries.len() as u64, started.elapsed().as_micros() as u64);
     if let Ok(l) = shared.listener.read() {
         if let Some(f) = l.as_ref() {
-            let items: Vec<(u64, Vec<u8>)> = entries.iter().enumerate().map(|(i, e)| (base + i as u64, e.clone())).collect();
-            f(&items);
+            f(base, &entries);
         }
     }
-    Ok(())
+    Ok(entries)
 }
 
 /// The hash tiles whose content changes when the tree grows from `old` to `new`.
@@ -469,12 +463,12 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: &[Vec<u8>], base: u6
             .into_iter()
             .map(|(slot, message_id, warnings)| {
                 let (index, duplicate, bytes) = match slot {
-                    Slot::New(i) => (base + i as u64, false, entries.get(i).cloned()),
+                    Slot::New(i) => (base + i as u64, false, entries.get(i).map(|b| Cow::Borrowed(b.as_slice()))),
                     Slot::Existing(i) => (i, true, None),
                 };
                 let bytes = match bytes {
                     Some(b) => b,
-                    None => shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?,
+                    None => Cow::Owned(shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?),
                 };
                 let proof = st.tree.inclusion_proof(index, size)?;
                 Ok(Ack {
@@ -524,7 +518,8 @@ fn commit_log(shared: &Shared, body_value: Value, effect: Effect) -> Result<Batc
         Effect::Rotate(s) => Some(s.as_ref()),
         _ => None,
     };
-    durable_commit(shared, std::slice::from_ref(&bytes), &[leaf_hash(&bytes)], base, puts, deletes, rotate_to)?;
+    let leaf = leaf_hash(&bytes);
+    let bytes = durable_commit(shared, vec![bytes], &[leaf], base, puts, deletes, rotate_to)?.remove(0);
     {
         let mut st = shared.state.write().map_err(|_| lock_poisoned())?;
         st.registry.apply(base, &body)?;

@@ -62,8 +62,8 @@ impl Metrics {
     }
 }
 
-/// Called after each durable commit with the new `(index, entry bytes)`.
-pub type CommitListener = Box<dyn Fn(&[(u64, Vec<u8>)]) + Send + Sync>;
+/// Called after each durable commit with the index of the first new entry and the new entries' bytes.
+pub type CommitListener = Box<dyn Fn(u64, &[Vec<u8>]) + Send + Sync>;
 
 pub(crate) struct State {
     pub tree: Tree,
@@ -386,7 +386,7 @@ fn genesis(store: &dyn Store, signer: &NoteSigner) -> Result<State> {
         puts: vec![(Space::Index, append::key_registry(0), Vec::new())],
         deletes: Vec::new(),
     };
-    store.commit(commit)?;
+    store.commit(&commit)?;
     Ok(State { tree, size: 1, checkpoint, registry })
 }
 

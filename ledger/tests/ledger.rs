@@ -145,7 +145,7 @@ fn a_store_whose_tree_differs_from_its_checkpoint_is_refused() {
         let head = store.head().unwrap().unwrap();
         let mut tile = store.tile(0, 0).unwrap().unwrap();
         tile[40] ^= 1;
-        store.commit(Commit { size: head.size, checkpoint: head.checkpoint, tiles: vec![((0, 0), tile)], ..Commit::default() }).unwrap();
+        store.commit(&Commit { size: head.size, checkpoint: head.checkpoint, tiles: vec![((0, 0), tile)], ..Commit::default() }).unwrap();
     }
     let err = open(dir.path(), &keys).err().expect("a corrupted store must be refused");
     assert!(matches!(err, Error::Corrupt(ref m) if m.contains("root")), "{err}");

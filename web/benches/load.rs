@@ -13,7 +13,8 @@
 //! Other knobs (environment): SIGHTLINE_BENCH_RUNS (3), SIGHTLINE_BENCH_BATCH (records per
 //! request), SIGHTLINE_BENCH_CONNS (ingestion connections), SIGHTLINE_BENCH_WHY_CONNS,
 //! SIGHTLINE_BENCH_SECS (seconds per why-page run), SIGHTLINE_BENCH_CLIENT_THREADS,
-//! SIGHTLINE_BENCH_DIR (where the data folders go).
+//! SIGHTLINE_BENCH_DIR (where the data folders go), SIGHTLINE_BENCH_SERVER (another server
+//! binary to drive, for before/after comparisons in one sitting).
 //!
 //! The data folders are laid out by `sightline_web::setup::open_ledger` (the
 //! server's own code), so the server binary opens them as it would in production.
@@ -132,7 +133,7 @@ impl Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let t = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sightline"))
+        let mut child = Command::new(server_binary())
             .arg("serve")
             .arg("--data")
             .arg(dir)
@@ -366,7 +367,7 @@ fn main() {
         .expect("bench folder");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(client_threads).enable_all().build().expect("client runtime");
     let key = submitter_key();
-    eprintln!("server: {} (the real binary, on 127.0.0.1); client: tokio + hyper HTTP/1.1, {client_threads} thread(s); {cores} cores shared by both", env!("CARGO_BIN_EXE_sightline"));
+    eprintln!("server: {} (the real binary, on 127.0.0.1); client: tokio + hyper HTTP/1.1, {client_threads} thread(s); {cores} cores shared by both", server_binary());
 
     // ---- (a) ingestion ----
     eprintln!("(a) signing {ingest_records} records with personal parts (submitter side, not timed)...");
@@ -476,4 +477,9 @@ fn main() {
         disk as f64 / size as f64,
         startup
     );
+}
+
+/// The server binary under test: this build's, or `SIGHTLINE_BENCH_SERVER` for an A/B comparison.
+fn server_binary() -> String {
+    std::env::var("SIGHTLINE_BENCH_SERVER").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sightline").to_string())
 }

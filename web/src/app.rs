@@ -64,11 +64,11 @@ impl AppState {
             }
         }
         let lib = Arc::clone(&library);
-        ledger.set_listener(Box::new(move |items| {
+        ledger.set_listener(Box::new(move |base, entries| {
             if let Ok(mut lib) = lib.write() {
-                for (i, bytes) in items {
-                    if let Ok(e) = Entry::parse(bytes) {
-                        lib.add(*i, &e);
+                for (i, bytes) in (base..).zip(entries) {
+                    if let Ok(e) = Entry::parse_fresh(bytes) {
+                        lib.add(i, &e);
                     }
                 }
             }

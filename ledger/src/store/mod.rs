@@ -65,7 +65,7 @@ pub trait Store: Send + Sync + 'static {
     /// Every `(key, value)` of a key space whose key starts with `prefix`, in key order.
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Atomically and durably applies a commit (see the module docs).
-    fn commit(&self, commit: Commit) -> Result<()>;
+    fn commit(&self, commit: &Commit) -> Result<()>;
     /// Bytes the store occupies on disk.
     fn size_on_disk(&self) -> Result<u64>;
 }

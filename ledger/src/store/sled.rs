@@ -95,19 +95,19 @@ impl Store for SledStore {
         self.tree.scan_prefix(space_key(space, prefix)).map(|kv| kv.map(|(k, v)| (k[1..].to_vec(), v.to_vec())).map_err(storage)).collect()
     }
 
-    fn commit(&self, c: Commit) -> Result<()> {
+    fn commit(&self, c: &Commit) -> Result<()> {
         let mut batch = sled::Batch::default();
-        for (i, bytes) in c.entries {
-            batch.insert(&entry_key(i), bytes);
+        for (i, bytes) in &c.entries {
+            batch.insert(&entry_key(*i), bytes.as_slice());
         }
-        for ((level, index), bytes) in c.tiles {
-            batch.insert(&tile_key(level, index), bytes);
+        for ((level, index), bytes) in &c.tiles {
+            batch.insert(&tile_key(*level, *index), bytes.as_slice());
         }
-        for (space, k, v) in c.puts {
-            batch.insert(space_key(space, &k), v);
+        for (space, k, v) in &c.puts {
+            batch.insert(space_key(*space, k), v.as_slice());
         }
-        for (space, k) in c.deletes {
-            batch.remove(space_key(space, &k));
+        for (space, k) in &c.deletes {
+            batch.remove(space_key(*space, k));
         }
         let mut head = c.size.to_be_bytes().to_vec();
         head.extend_from_slice(c.checkpoint.as_bytes());
