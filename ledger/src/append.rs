@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::canonical::{decode_signature, jcs, jcs_value, signed_message, Entry, MAX_BODY_BYTES};
 use crate::error::{Error, Result};
-use crate::ledger::{lock_poisoned, sign_checkpoint, Shared};
+use crate::ledger::{check_leaf, lock_poisoned, sign_checkpoint, Shared};
 use crate::merkle::{leaf_hash, Hash, Tree};
 use crate::note::NoteSigner;
 use crate::privacy::{Personal, RecipientKey};
@@ -362,6 +362,8 @@ fn plan_job(
         if let Some(raw) = shared.store.get(Space::Index, &key_message(&m.signer, &m.message_id))? {
             let index = raw.try_into().map(u64::from_be_bytes).map_err(|_| Error::Corrupt("a message index is not 8 bytes".into()))?;
             let stored = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is indexed but missing")))?;
+            let leaf = shared.state.read().map_err(|_| lock_poisoned())?.tree.leaf(index);
+            check_leaf(index, &stored, &leaf.ok_or_else(|| Error::Corrupt(format!("entry {index} is indexed but not in the tree")))?)?;
             if jcs_value(&Entry::parse(&stored)?.body)? != p.body_jcs {
                 return Err(conflict(index));
             }
@@ -468,7 +470,12 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: &[Vec<u8>], base: u6
                 };
                 let bytes = match bytes {
                     Some(b) => b,
-                    None => Cow::Owned(shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?),
+                    None => {
+                        let stored = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?;
+                        let leaf = st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("entry {index} is not in the tree")))?;
+                        check_leaf(index, &stored, &leaf)?;
+                        Cow::Owned(stored)
+                    }
                 };
                 let proof = st.tree.inclusion_proof(index, size)?;
                 Ok(Ack {

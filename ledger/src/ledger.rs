@@ -184,20 +184,36 @@ impl Ledger {
     }
 
     /// Entry bytes at `index`, if published.
+    ///
+    /// Every entry read is checked against its leaf in the tree whose root the signed checkpoint
+    /// holds, so bytes changed or damaged in storage are refused (`Error::Corrupt`), never served.
     pub fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
-        if index >= self.size() {
-            return Ok(None);
-        }
-        self.shared.store.entry(index)
+        let Some(leaf) = self.published_leaves(index, index + 1)?.pop() else { return Ok(None) };
+        let bytes = self.shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("published entry {index} is missing")))?;
+        check_leaf(index, &bytes, &leaf)?;
+        Ok(Some(bytes))
     }
 
-    /// Published entries `start..end`.
+    /// Published entries `start..end`, each checked like [`Ledger::entry`].
     pub fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
-        let end = end.min(self.size());
-        if start >= end {
+        let leaves = self.published_leaves(start, end)?;
+        if leaves.is_empty() {
             return Ok(Vec::new());
         }
-        self.shared.store.entries(start, end)
+        let batch = self.shared.store.entries(start, start + leaves.len() as u64)?;
+        if batch.len() < leaves.len() {
+            return Err(Error::Corrupt(format!("published entry {} is missing", start + batch.len() as u64)));
+        }
+        for ((index, bytes), leaf) in (start..).zip(&batch).zip(&leaves) {
+            check_leaf(index, bytes, leaf)?;
+        }
+        Ok(batch)
+    }
+
+    /// The leaf hashes of published entries `start..end` (clipped to the published size).
+    fn published_leaves(&self, start: u64, end: u64) -> Result<Vec<Hash>> {
+        let st = self.state()?;
+        Ok((start..end.min(st.size)).map_while(|i| st.tree.leaf(i)).collect())
     }
 
     /// RFC 9162 inclusion proof of `index` in the tree of `size` (≤ published size).
@@ -245,7 +261,7 @@ impl Ledger {
             return Err(Error::OutOfRange(format!("entry bundle {index} of width {width} does not exist at tree size {size}")));
         }
         let end = start + u64::from(width);
-        let entries = self.shared.store.entries(start, end)?;
+        let entries = self.entries(start, end)?;
         let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
         tiles::encode_entry_bundle(&refs)
     }
@@ -390,6 +406,15 @@ fn genesis(store: &dyn Store, signer: &NoteSigner) -> Result<State> {
     Ok(State { tree, size: 1, checkpoint, registry })
 }
 
+/// Refuses entry bytes that do not hash to their leaf in the signed tree.
+pub(crate) fn check_leaf(index: u64, bytes: &[u8], leaf: &Hash) -> Result<()> {
+    if leaf_hash(bytes) == *leaf {
+        Ok(())
+    } else {
+        Err(Error::Corrupt(format!("entry {index} in the store does not hash to its leaf in the signed tree")))
+    }
+}
+
 /// Signs the checkpoint of `tree` at `size`.
 pub(crate) fn sign_checkpoint(signer: &NoteSigner, tree: &Tree, size: u64) -> Result<String> {
     let cp = Checkpoint { origin: signer.name().to_string(), size, root: tree.root_at(size)?, extensions: Vec::new() };
@@ -399,6 +424,9 @@ pub(crate) fn sign_checkpoint(signer: &NoteSigner, tree: &Tree, size: u64) -> Re
 /// Loads an existing store and checks it against its signed checkpoint.
 fn load(store: &dyn Store, signer: &NoteSigner, size: u64, checkpoint: String) -> Result<State> {
     let mut registry = Registry::default();
+    // The registry is needed to verify the checkpoint; its entries are checked against the tree
+    // once the tree has matched that checkpoint, below.
+    let mut registry_leaves = Vec::new();
     for (k, _) in store.scan(Space::Index, b"reg/")? {
         let index = k
             .get(4..12)
@@ -407,6 +435,7 @@ fn load(store: &dyn Store, signer: &NoteSigner, size: u64, checkpoint: String) -
             .ok_or_else(|| Error::Corrupt("a registry index key is malformed".into()))?;
         let bytes = store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("registry entry {index} is missing")))?;
         registry.apply_entry(index, &bytes)?;
+        registry_leaves.push((index, leaf_hash(&bytes)));
     }
     let current = registry
         .current_log_key()
@@ -442,6 +471,13 @@ fn load(store: &dyn Store, signer: &NoteSigner, size: u64, checkpoint: String) -
     let last = store.entry(size - 1)?.ok_or_else(|| Error::Corrupt(format!("entry {} is missing", size - 1)))?;
     if Some(leaf_hash(&last)) != tree.leaf(size - 1) {
         return Err(Error::Corrupt(format!("entry {} does not hash to its leaf in the stored tree", size - 1)));
+    }
+    for (index, leaf) in registry_leaves {
+        if tree.leaf(index) != Some(leaf) {
+            return Err(Error::Corrupt(format!(
+                "registry entry {index} (a log key, submitter or party) does not hash to its leaf in the signed tree"
+            )));
+        }
     }
     if store.entry(size)?.is_some() {
         return Err(Error::Corrupt(format!("an entry {size} exists beyond the checkpointed size")));

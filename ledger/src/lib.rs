@@ -11,7 +11,8 @@
 //!   batch is in one atomic, fsynced store commit (group commit, `append.rs`).
 //! - **Nothing corrupted is served.** [`Ledger::open`] rebuilds the tree from
 //!   the stored tiles and refuses a store whose root differs from its last
-//!   signed checkpoint.
+//!   signed checkpoint; every entry read back ([`Ledger::entry`],
+//!   [`Ledger::entries`]) must hash to its leaf in that tree or is refused.
 //! - **Only registered submitters append**, each record signed with the key the
 //!   log itself registered; sponsors and payers are registered parties.
 //! - **No personal data in the public log.** Recipients appear only as salted

@@ -152,6 +152,72 @@ fn a_store_whose_tree_differs_from_its_checkpoint_is_refused() {
 }
 
 #[test]
+fn an_entry_changed_on_disk_is_never_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let index = {
+        let ledger = open(dir.path(), &keys).unwrap();
+        register(&ledger, &keys);
+        let index = ledger.submit(vec![submission(&keys, "m-1", "a@example.org")]).unwrap().acks[0].index;
+        // A later entry, so the changed one is not the last (start-up checks the last one).
+        ledger.submit(vec![submission(&keys, "m-2", "b@example.org")]).unwrap();
+        index
+    };
+    {
+        // Change one character inside a string: the entry stays valid, canonical JSON, and the
+        // hash tiles and checkpoint are untouched, so only its leaf hash can tell.
+        let store = SledStore::open(dir.path()).unwrap();
+        let head = store.head().unwrap().unwrap();
+        let entry = store.entry(index).unwrap().unwrap();
+        let text = String::from_utf8(entry).unwrap().replace("Civic Future", "Civic Fixture");
+        store
+            .commit(&Commit {
+                size: head.size,
+                checkpoint: head.checkpoint,
+                entries: vec![(index, text.into_bytes())],
+                ..Commit::default()
+            })
+            .unwrap();
+    }
+    let ledger = open(dir.path(), &keys).expect("the tiles still match the checkpoint, so the store opens");
+    let err = ledger.entry(index).expect_err("a changed entry must not be served");
+    assert!(matches!(err, Error::Corrupt(ref m) if m.contains(&format!("entry {index}"))), "{err}");
+    let err = ledger.entries(0, ledger.size()).expect_err("nor in a range");
+    assert!(matches!(err, Error::Corrupt(_)), "{err}");
+    assert!(ledger.entry(index - 1).unwrap().is_some(), "the intact entries are still served");
+    assert!(matches!(ledger.fsck(&|_| {}), Err(Error::Corrupt(_))), "fsck finds it too");
+    // A re-submission of that message gets no receipt built from the changed bytes.
+    let err = ledger.submit(vec![submission(&keys, "m-1", "a@example.org")]).expect_err("no receipt of a changed entry");
+    assert!(matches!(err, Error::Corrupt(_)), "{err}");
+    let width = u16::try_from(ledger.size()).unwrap();
+    assert!(matches!(ledger.entry_bundle(0, width), Err(Error::Corrupt(_))), "nor an entry bundle that holds it");
+}
+
+#[test]
+fn a_registry_entry_changed_on_disk_is_refused_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    {
+        let ledger = open(dir.path(), &keys).unwrap();
+        register(&ledger, &keys);
+        ledger.submit(vec![submission(&keys, "m-1", "a@example.org")]).unwrap();
+    }
+    {
+        // Entry 1 registers the submitter; rename it, keeping the JSON valid and canonical.
+        let store = SledStore::open(dir.path()).unwrap();
+        let head = store.head().unwrap().unwrap();
+        let entry = String::from_utf8(store.entry(1).unwrap().unwrap()).unwrap();
+        assert!(entry.contains("\"kind\":\"submitter\""), "{entry}");
+        let changed = entry.replacen("\"name\":\"", "\"name\":\"X", 1);
+        store
+            .commit(&Commit { size: head.size, checkpoint: head.checkpoint, entries: vec![(1, changed.into_bytes())], ..Commit::default() })
+            .unwrap();
+    }
+    let err = open(dir.path(), &keys).err().expect("a changed registry entry must be refused");
+    assert!(matches!(err, Error::Corrupt(ref m) if m.contains("registry entry 1")), "{err}");
+}
+
+#[test]
 fn the_wrong_log_key_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let keys = Keys::fixed();
