@@ -1,0 +1,459 @@
+//! The library index: one aggregate per campaign, built entry by entry from the public log.
+
+use super::*;
+
+fn hash_of<K: Hash + ?Sized>(k: &K) -> u64 {
+    let mut h = DefaultHasher::new();
+    k.hash(&mut h);
+    h.finish()
+}
+
+/// Distinct values beyond a list's cap, told apart by hash.
+#[derive(Clone, Debug, Default)]
+struct Overflow {
+    seen: HashSet<u64>,
+    saturated: bool,
+}
+
+impl Overflow {
+    fn note(&mut self, hash: u64) {
+        if self.seen.len() < MAX_OVERFLOW_TRACKED {
+            self.seen.insert(hash);
+        } else if !self.seen.contains(&hash) {
+            self.saturated = true;
+        }
+    }
+    fn count(&self) -> u64 {
+        self.seen.len() as u64
+    }
+}
+
+/// Up to `cap` distinct values in first-seen order, and a count of the rest.
+#[derive(Clone, Debug)]
+struct Distinct<T> {
+    items: Vec<T>,
+    cap: usize,
+    more: Overflow,
+}
+
+impl<T> Distinct<T> {
+    fn new(cap: usize) -> Self {
+        Distinct { items: Vec::new(), cap, more: Overflow::default() }
+    }
+
+    /// Adds a value unless an equal one is kept; `make` builds it, `hash`
+    /// identifies it once the list is full (both called only when needed).
+    fn insert(&mut self, eq: impl Fn(&T) -> bool, make: impl FnOnce() -> T, hash: impl FnOnce() -> u64) {
+        if self.items.iter().any(eq) {
+            return;
+        }
+        if self.items.len() < self.cap {
+            self.items.push(make());
+        } else {
+            self.more.note(hash());
+        }
+    }
+
+    fn listed<U>(&self, f: impl Fn(&T) -> U) -> Listed<U> {
+        Listed { values: self.items.iter().map(f).collect(), more: self.more.count(), more_is_lower_bound: self.more.saturated }
+    }
+}
+
+impl Distinct<String> {
+    fn insert_str(&mut self, s: &str) {
+        self.insert(|x| x == s, || s.to_owned(), || hash_of(s));
+    }
+}
+
+/// One creative as served (no personal data: ids and a digest).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CreativeRef {
+    pub creative_id: String,
+    pub ad_id: String,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug)]
+struct CriterionAgg {
+    effect: String,
+    kind: String,
+    description: String,
+    special_category: Option<String>,
+    minor: bool,
+    ai_selected: bool,
+    messages: u64,
+    /// The last message counted, so that two criteria of one message with the
+    /// same description count that message once.
+    last_index: u64,
+}
+
+/// Everything kept about one campaign.
+#[derive(Clone, Debug)]
+struct Campaign {
+    submitter: String,
+    campaign_id: String,
+    advertisers: Distinct<String>,
+    payers: Distinct<String>,
+    political_messages: u64,
+    political_labels: Distinct<Value>,
+    brands: Distinct<String>,
+    subjects: Distinct<String>,
+    creatives: Distinct<CreativeRef>,
+    channels: Distinct<String>,
+    languages: Distinct<String>,
+    first_day: String,
+    last_day: String,
+    targeted_messages: u64,
+    criteria: Vec<CriterionAgg>,
+    criteria_by_hash: HashMap<u64, Vec<usize>>,
+    criteria_more: Overflow,
+    source_kinds: Distinct<String>,
+    providers: Distinct<String>,
+    special_categories: Distinct<String>,
+    minor_messages: u64,
+    ai_selected_messages: u64,
+    ai_delivery_messages: u64,
+    goals: Distinct<String>,
+    messages: u64,
+    by_state: [u64; 27],
+    objected_messages: u64,
+    first_index: u64,
+    last_index: u64,
+}
+
+impl Campaign {
+    fn new(submitter: &str, campaign_id: &str, index: u64, day: &str) -> Campaign {
+        Campaign {
+            submitter: submitter.to_owned(),
+            campaign_id: campaign_id.to_owned(),
+            advertisers: Distinct::new(MAX_LISTED),
+            payers: Distinct::new(MAX_LISTED),
+            political_messages: 0,
+            political_labels: Distinct::new(MAX_LISTED),
+            brands: Distinct::new(MAX_LISTED),
+            subjects: Distinct::new(MAX_LISTED),
+            creatives: Distinct::new(MAX_LISTED),
+            channels: Distinct::new(MAX_LISTED),
+            languages: Distinct::new(MAX_LISTED),
+            first_day: day.to_owned(),
+            last_day: day.to_owned(),
+            targeted_messages: 0,
+            criteria: Vec::new(),
+            criteria_by_hash: HashMap::new(),
+            criteria_more: Overflow::default(),
+            source_kinds: Distinct::new(MAX_LISTED),
+            providers: Distinct::new(MAX_LISTED),
+            special_categories: Distinct::new(MAX_LISTED),
+            minor_messages: 0,
+            ai_selected_messages: 0,
+            ai_delivery_messages: 0,
+            goals: Distinct::new(MAX_LISTED),
+            messages: 0,
+            by_state: [0; 27],
+            objected_messages: 0,
+            first_index: index,
+            last_index: index,
+        }
+    }
+
+    fn add_criterion(&mut self, index: u64, c: &Value) {
+        let effect = str_at(c, "effect");
+        let kind = str_at(c, "type");
+        let description = str_at(c, "description");
+        let minor = c.get("minor").and_then(Value::as_bool).unwrap_or(false);
+        let ai = c.get("ai_selected").and_then(Value::as_bool).unwrap_or(false);
+        let same = |a: &CriterionAgg| a.effect == effect && a.kind == kind && a.description == description;
+        let hash = || hash_of(&(effect, kind, description));
+        // A few criteria: scan them; many: look them up by hash.
+        let found = if self.criteria.len() <= 16 {
+            self.criteria.iter().position(same)
+        } else {
+            let slots = self.criteria_by_hash.get(&hash());
+            slots.and_then(|s| s.iter().copied().find(|&i| same(&self.criteria[i])))
+        };
+        if let Some(i) = found {
+            let a = &mut self.criteria[i];
+            if a.last_index != index {
+                a.messages += 1;
+                a.last_index = index;
+            }
+            a.minor |= minor;
+            a.ai_selected |= ai;
+            return;
+        }
+        if self.criteria.len() >= MAX_CRITERIA {
+            self.criteria_more.note(hash());
+            return;
+        }
+        self.criteria_by_hash.entry(hash()).or_default().push(self.criteria.len());
+        self.criteria.push(CriterionAgg {
+            effect: effect.to_owned(),
+            kind: kind.to_owned(),
+            description: description.to_owned(),
+            special_category: c.get("special_category").and_then(Value::as_str).map(str::to_owned),
+            minor,
+            ai_selected: ai,
+            messages: 1,
+            last_index: index,
+        });
+    }
+}
+
+pub(super) fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The in-memory library: one row per campaign, plus the names of parties and
+/// submitters learned from their registration entries.
+#[derive(Clone, Debug, Default)]
+pub struct LibraryIndex {
+    campaigns: Vec<Campaign>,
+    by_key: HashMap<String, HashMap<String, usize>>,
+    parties: HashMap<String, String>,
+    submitters: HashMap<String, String>,
+    messages: u64,
+    last_added: Option<u64>,
+}
+
+impl LibraryIndex {
+    /// Adds one entry of the log. Entries must come in log order; an entry at
+    /// or below the last one added is ignored (so a re-scan never counts twice).
+    /// Only `message` entries become rows; `party` and `submitter` entries
+    /// give names. Malformed bodies are skipped (the log validated them).
+    pub fn add(&mut self, index: u64, entry: &Entry) {
+        if self.last_added.is_some_and(|last| index <= last) {
+            return;
+        }
+        self.last_added = Some(index);
+        let b = &entry.body;
+        match entry.kind() {
+            "party" => {
+                if let (Some(id), Some(name)) = (b.get("party").and_then(Value::as_str), b.get("name").and_then(Value::as_str)) {
+                    self.parties.insert(id.to_owned(), name.to_owned());
+                }
+            }
+            "submitter" => {
+                if let (Some(id), Some(name)) = (b.get("submitter").and_then(Value::as_str), b.get("name").and_then(Value::as_str)) {
+                    self.submitters.insert(id.to_owned(), name.to_owned());
+                }
+            }
+            "message" => {
+                let _ = self.add_message(index, entry);
+            }
+            _ => {}
+        }
+    }
+
+    fn add_message(&mut self, index: u64, entry: &Entry) -> Option<()> {
+        let b = &entry.body;
+        let signer = b.get("signer")?.as_str()?;
+        let delivery = b.get("delivery")?;
+        let creative = delivery.get("creative")?;
+        let campaign_id = creative.get("campaign_id")?.as_str()?;
+        let served_at = delivery.get("served_at")?.as_str()?;
+        let day = served_at.get(..10)?;
+        let sponsor = b.get("sponsor")?;
+        let targeting = b.get("targeting")?;
+
+        let slot = match self.by_key.get(signer).and_then(|m| m.get(campaign_id)) {
+            Some(&i) => i,
+            None => {
+                let i = self.campaigns.len();
+                self.campaigns.push(Campaign::new(signer, campaign_id, index, day));
+                self.by_key.entry(signer.to_owned()).or_default().insert(campaign_id.to_owned(), i);
+                i
+            }
+        };
+        self.messages += 1;
+        let c = &mut self.campaigns[slot];
+        c.messages += 1;
+        c.last_index = index;
+        if *day < *c.first_day {
+            c.first_day = day.to_owned();
+        }
+        if *day > *c.last_day {
+            c.last_day = day.to_owned();
+        }
+        let member_state = str_at(delivery, "member_state");
+        if let Some(i) = MEMBER_STATES.iter().position(|m| *m == member_state) {
+            c.by_state[i] += 1;
+        }
+        c.channels.insert_str(str_at(delivery, "channel"));
+        c.languages.insert_str(str_at(creative, "language"));
+        c.brands.insert_str(str_at(creative, "brand"));
+        c.subjects.insert_str(str_at(creative, "subject"));
+        let (cid, aid, sha) = (str_at(creative, "creative_id"), str_at(creative, "ad_id"), str_at(creative, "sha256"));
+        c.creatives.insert(
+            |x| x.creative_id == cid && x.ad_id == aid && x.sha256 == sha,
+            || CreativeRef { creative_id: cid.to_owned(), ad_id: aid.to_owned(), sha256: sha.to_owned() },
+            || hash_of(&(cid, aid, sha)),
+        );
+
+        c.advertisers.insert_str(str_at(sponsor, "on_behalf_of"));
+        c.payers.insert_str(str_at(sponsor, "payer"));
+        if let Some(p) = sponsor.get("political").filter(|p| p.is_object()) {
+            c.political_messages += 1;
+            c.political_labels.insert(|x| x == p, || p.clone(), || hash_of(&p.to_string()));
+        }
+
+        let criteria = targeting.get("criteria").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+        if !criteria.is_empty() {
+            c.targeted_messages += 1;
+        }
+        let (mut minor, mut ai) = (false, false);
+        for cr in criteria {
+            c.add_criterion(index, cr);
+            minor |= cr.get("minor").and_then(Value::as_bool).unwrap_or(false);
+            ai |= cr.get("ai_selected").and_then(Value::as_bool).unwrap_or(false);
+            if let Some(sc) = cr.get("special_category").and_then(Value::as_str) {
+                c.special_categories.insert_str(sc);
+            }
+        }
+        c.minor_messages += u64::from(minor);
+        c.ai_selected_messages += u64::from(ai);
+        if let Some(opt) = targeting.get("delivery_optimisation") {
+            if opt.get("ai_system").and_then(Value::as_bool).unwrap_or(false) {
+                c.ai_delivery_messages += 1;
+            }
+            if let Some(goal) = opt.get("goal").and_then(Value::as_str) {
+                c.goals.insert_str(goal);
+            }
+        }
+        for l in b.get("lineage").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]) {
+            c.source_kinds.insert_str(str_at(l, "kind"));
+            c.providers.insert_str(str_at(l, "provider"));
+        }
+        if entry.flags.iter().any(|f| f.starts_with("objected:")) {
+            c.objected_messages += 1;
+        }
+        Some(())
+    }
+
+    /// Campaigns in the library.
+    pub fn campaigns(&self) -> usize {
+        self.campaigns.len()
+    }
+
+    /// Messages in the library.
+    pub fn messages(&self) -> u64 {
+        self.messages
+    }
+
+    fn party(&self, id: &str) -> PartyRef {
+        PartyRef { id: id.to_owned(), name: self.parties.get(id).cloned() }
+    }
+
+    fn party_matches(&self, ids: &Distinct<String>, needle: &str) -> bool {
+        ids.items.iter().any(|id| contains_ci(id, needle) || self.parties.get(id).is_some_and(|n| contains_ci(n, needle)))
+    }
+
+    fn matches(&self, c: &Campaign, q: &LibraryQuery) -> bool {
+        if let Some(p) = q.political {
+            if (c.political_messages > 0) != p {
+                return false;
+            }
+        }
+        if let Some(ms) = &q.member_state {
+            match MEMBER_STATES.iter().position(|m| m == ms) {
+                Some(i) if c.by_state[i] > 0 => {}
+                _ => return false,
+            }
+        }
+        if q.from.as_ref().is_some_and(|from| c.last_day < *from) || q.to.as_ref().is_some_and(|to| c.first_day > *to) {
+            return false;
+        }
+        if let Some(e) = &q.election {
+            if !c.political_labels.items.iter().any(|l| contains_ci(str_at(l, "linked_to"), e)) {
+                return false;
+            }
+        }
+        if q.advertiser.as_ref().is_some_and(|a| !self.party_matches(&c.advertisers, a)) {
+            return false;
+        }
+        if q.payer.as_ref().is_some_and(|a| !self.party_matches(&c.payers, a)) {
+            return false;
+        }
+        if let Some(t) = &q.q {
+            let hit = c.brands.items.iter().any(|s| contains_ci(s, t))
+                || c.subjects.items.iter().any(|s| contains_ci(s, t))
+                || c.criteria.iter().any(|k| contains_ci(&k.description, t));
+            if !hit {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Runs a search: every given criterion must hold (AND). Results are
+    /// ordered by last day shown (newest first), then submitter and campaign.
+    pub fn search(&self, q: &LibraryQuery) -> SearchPage {
+        let mut hits: Vec<&Campaign> = self.campaigns.iter().filter(|c| self.matches(c, q)).collect();
+        hits.sort_by(|a, b| {
+            b.last_day.cmp(&a.last_day).then_with(|| a.submitter.cmp(&b.submitter)).then_with(|| a.campaign_id.cmp(&b.campaign_id))
+        });
+        let total = hits.len() as u64;
+        let skip = (q.page - 1).saturating_mul(q.per_page);
+        let campaigns =
+            hits.into_iter().skip(usize::try_from(skip).unwrap_or(usize::MAX)).take(q.per_page as usize).map(|c| self.view(c)).collect();
+        SearchPage { total, page: q.page, per_page: q.per_page, campaigns }
+    }
+
+    fn view(&self, c: &Campaign) -> CampaignView {
+        let reach_by_member_state = MEMBER_STATES
+            .iter()
+            .zip(c.by_state)
+            .filter(|(_, n)| *n > 0)
+            .map(|(ms, n)| StateReach { member_state: (*ms).to_owned(), reach: Count::of(n) })
+            .collect();
+        let targeting = c
+            .criteria
+            .iter()
+            .map(|k| CriterionView {
+                effect: k.effect.clone(),
+                kind: k.kind.clone(),
+                description: k.description.clone(),
+                special_category: k.special_category.clone(),
+                minor: k.minor,
+                ai_selected: k.ai_selected,
+                messages: Count::of(k.messages),
+            })
+            .collect();
+        CampaignView {
+            submitter: PartyRef { id: c.submitter.clone(), name: self.submitters.get(&c.submitter).cloned() },
+            campaign_id: c.campaign_id.clone(),
+            advertisers: c.advertisers.listed(|id| self.party(id)),
+            payers: c.payers.listed(|id| self.party(id)),
+            political: c.political_messages > 0,
+            political_messages: Count::of(c.political_messages),
+            political_labels: c.political_labels.listed(PoliticalLabel::from_value),
+            brands: c.brands.listed(String::clone),
+            subjects: c.subjects.listed(String::clone),
+            creatives: c.creatives.listed(CreativeRef::clone),
+            channels: c.channels.items.clone(),
+            languages: c.languages.items.clone(),
+            first_shown: c.first_day.clone(),
+            last_shown: c.last_day.clone(),
+            targeted: c.targeted_messages > 0,
+            targeted_messages: Count::of(c.targeted_messages),
+            targeting,
+            targeting_more: c.criteria_more.count(),
+            data_source_kinds: c.source_kinds.items.clone(),
+            data_providers: c.providers.listed(String::clone),
+            special_categories: c.special_categories.items.clone(),
+            minor_messages: Count::of(c.minor_messages),
+            ai_selected_messages: Count::of(c.ai_selected_messages),
+            ai_delivery_messages: Count::of(c.ai_delivery_messages),
+            optimisation_goals: c.goals.listed(String::clone),
+            reach: Count::of(c.messages),
+            reach_by_member_state,
+            objected_messages: Count::of(c.objected_messages),
+            first_entry: c.first_index,
+            last_entry: c.last_index,
+        }
+    }
+}
+
+/// Case-insensitive substring test; `needle` is already lower-case.
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    hay.to_lowercase().contains(needle)
+}
