@@ -364,7 +364,7 @@ fn plan_job(
             let stored = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is indexed but missing")))?;
             let leaf = shared.state.read().map_err(|_| lock_poisoned())?.tree.leaf(index);
             check_leaf(index, &stored, &leaf.ok_or_else(|| Error::Corrupt(format!("entry {index} is indexed but not in the tree")))?)?;
-            if jcs_value(&Entry::parse(&stored)?.body)? != p.body_jcs {
+            if jcs_value(&Entry::parse_logged(&stored)?.body)? != p.body_jcs {
                 return Err(conflict(index));
             }
             out.push((Some(Slot::Existing(index)), Vec::new()));

@@ -223,10 +223,12 @@ impl Entry {
         Ok(out)
     }
 
-    /// Parses entry bytes that this process has just encoded with [`Entry::encode`] (a commit
-    /// listener's input), skipping the canonical-form check that [`Entry::parse`] makes on bytes
-    /// read back from storage or received from elsewhere. Never use it on such bytes.
-    pub fn parse_fresh(bytes: &[u8]) -> Result<Entry> {
+    /// Parses entry bytes already known to be exactly the logged bytes, skipping the
+    /// canonical-form check of [`Entry::parse`]: bytes this process has just encoded with
+    /// [`Entry::encode`], or bytes read through `Ledger::entry`/`Ledger::entries`, which checked
+    /// their leaf hash against the signed tree (and the logged bytes were canonical when
+    /// written). Never use it on bytes from anywhere else.
+    pub fn parse_logged(bytes: &[u8]) -> Result<Entry> {
         serde_json::from_slice(bytes).map_err(|err| Error::malformed("entry", err.to_string()))
     }
 

@@ -129,7 +129,7 @@ pub fn export(
             return Err(Error::Corrupt(format!("entry {} is missing from the store", start + chunk.len() as u64)));
         }
         for (i, bytes) in (start..end).zip(chunk) {
-            let entry = Entry::parse(&bytes).map_err(|e| Error::Corrupt(format!("entry {i}: {e}")))?;
+            let entry = Entry::parse_logged(&bytes).map_err(|e| Error::Corrupt(format!("entry {i}: {e}")))?;
             let selected = complete || filter.matches(&entry);
             let registry = matches!(entry.kind(), "log_key" | "submitter" | "party");
             match format {

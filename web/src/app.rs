@@ -56,7 +56,7 @@ impl AppState {
             while start < size {
                 let end = (start + 4096).min(size);
                 for (i, bytes) in (start..end).zip(ledger.entries(start, end)?) {
-                    if let Ok(e) = Entry::parse(&bytes) {
+                    if let Ok(e) = Entry::parse_logged(&bytes) {
                         lib.add(i, &e);
                     }
                 }
@@ -67,7 +67,7 @@ impl AppState {
         ledger.set_listener(Box::new(move |base, entries| {
             if let Ok(mut lib) = lib.write() {
                 for (i, bytes) in (base..).zip(entries) {
-                    if let Ok(e) = Entry::parse_fresh(bytes) {
+                    if let Ok(e) = Entry::parse_logged(bytes) {
                         lib.add(i, &e);
                     }
                 }

@@ -89,7 +89,7 @@ fn lookup(ledger: &Ledger, token: &str) -> WebResult<(u64, Entry, MessageBody)> 
 fn message_at(ledger: &Ledger, index: u64) -> WebResult<(Entry, MessageBody)> {
     let corrupt = |e: LedgerError| WebError::Ledger(LedgerError::Corrupt(format!("entry {index}: {e}")));
     let bytes = ledger.entry(index)?.ok_or(WebError::NotFound)?;
-    let entry = Entry::parse(&bytes).map_err(corrupt)?;
+    let entry = Entry::parse_logged(&bytes).map_err(corrupt)?;
     if entry.kind() != "message" {
         return Err(WebError::NotFound);
     }
