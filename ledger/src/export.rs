@@ -108,16 +108,16 @@ pub fn export(
 ) -> Result<ExportSummary> {
     let (size, checkpoint) = ledger.head()?;
     let complete = filter.selects_everything();
-    let io = |e: std::io::Error| Error::Storage(format!("writing the export failed: {e}"));
+    let mut sink = Sink::new(format, out);
     match format {
         ExportFormat::Bundle => {
             let manifest = json!({
                 "format": BUNDLE_FORMAT, "origin": ledger.origin(), "checkpoint": checkpoint, "complete": complete,
                 "filter": filter.to_json(), "created_at": format_time(time::OffsetDateTime::now_utc()),
             });
-            writeln!(out, "{manifest}").map_err(io)?;
+            sink.line(&manifest)?;
         }
-        ExportFormat::Csv => write_csv_row(out, CSV_HEADER.iter().map(|s| s.to_string()).collect())?,
+        ExportFormat::Csv => sink.row(CSV_HEADER.iter().map(|s| s.to_string()).collect())?,
         ExportFormat::Jsonl => {}
     }
     let mut summary = ExportSummary { size, records: 0 };
@@ -142,7 +142,7 @@ pub fn export(
                     if filter.include_personal && entry.kind() == "message" {
                         line["personal"] = personal_json(ledger, i)?;
                     }
-                    writeln!(out, "{line}").map_err(io)?;
+                    sink.line(&line)?;
                     summary.records += u64::from(selected);
                 }
                 ExportFormat::Jsonl if selected => {
@@ -150,11 +150,11 @@ pub fn export(
                     if filter.include_personal && entry.kind() == "message" {
                         v["personal"] = personal_json(ledger, i)?;
                     }
-                    writeln!(out, "{v}").map_err(io)?;
+                    sink.line(&v)?;
                     summary.records += 1;
                 }
                 ExportFormat::Csv if selected && entry.kind() == "message" => {
-                    write_csv_row(out, csv_row(i, &entry))?;
+                    sink.row(csv_row(i, &entry))?;
                     summary.records += 1;
                 }
                 _ => {}
@@ -163,7 +163,7 @@ pub fn export(
         progress(end, size);
         start = end;
     }
-    out.flush().map_err(io)?;
+    sink.finish()?;
     Ok(summary)
 }
 
@@ -175,13 +175,44 @@ fn personal_json(ledger: &Ledger, index: u64) -> Result<Value> {
     })
 }
 
-fn write_csv_row(out: &mut dyn Write, row: Vec<String>) -> Result<()> {
-    // Cells that a spreadsheet would run as a formula are prefixed with a quote.
-    let safe: Vec<String> = row.into_iter().map(|c| if c.starts_with(['=', '+', '-', '@']) { format!("'{c}") } else { c }).collect();
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
-    w.write_record(&safe).map_err(|e| Error::Storage(format!("writing CSV failed: {e}")))?;
-    let buf = w.into_inner().map_err(|e| Error::Storage(format!("writing CSV failed: {e}")))?;
-    out.write_all(&buf).map_err(|e| Error::Storage(format!("writing the export failed: {e}")))
+/// Where an export goes: JSON lines written as they are, or CSV rows through one writer.
+enum Sink<'a> {
+    Lines(&'a mut dyn Write),
+    Csv(Box<csv::Writer<&'a mut dyn Write>>),
+}
+
+fn write_failed(e: impl std::fmt::Display) -> Error {
+    Error::Storage(format!("writing the export failed: {e}"))
+}
+
+impl<'a> Sink<'a> {
+    fn new(format: ExportFormat, out: &'a mut dyn Write) -> Self {
+        match format {
+            ExportFormat::Csv => Sink::Csv(Box::new(csv::WriterBuilder::new().has_headers(false).from_writer(out))),
+            ExportFormat::Bundle | ExportFormat::Jsonl => Sink::Lines(out),
+        }
+    }
+
+    fn line(&mut self, v: &Value) -> Result<()> {
+        match self {
+            Sink::Lines(out) => writeln!(out, "{v}").map_err(write_failed),
+            Sink::Csv(_) => Err(Error::Storage("a JSON line was written to a CSV export".into())),
+        }
+    }
+
+    fn row(&mut self, row: Vec<String>) -> Result<()> {
+        let Sink::Csv(w) = self else { return Err(Error::Storage("a CSV row was written to a JSON export".into())) };
+        // Cells that a spreadsheet would run as a formula are prefixed with a quote.
+        let safe = row.into_iter().map(|c| if c.starts_with(['=', '+', '-', '@']) { format!("'{c}") } else { c });
+        w.write_record(safe).map_err(write_failed)
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            Sink::Lines(out) => out.flush().map_err(write_failed),
+            Sink::Csv(mut w) => w.flush().map_err(write_failed),
+        }
+    }
 }
 
 fn csv_row(index: u64, e: &Entry) -> Vec<String> {

@@ -131,6 +131,14 @@ fn a_restart_serves_the_same_log() {
     ledger.receipt(size - 1).unwrap().verify(&log_vkeys(&ledger)).unwrap();
 }
 
+/// Changes stored bytes behind the ledger's back, as a damaged disk would: the head and its signed
+/// checkpoint stay as they are.
+fn tamper_on_disk(dir: &std::path::Path, change: impl FnOnce(&SledStore) -> Commit) {
+    let store = SledStore::open(dir).unwrap();
+    let head = store.head().unwrap().unwrap();
+    store.commit(&Commit { size: head.size, checkpoint: head.checkpoint, ..change(&store) }).unwrap();
+}
+
 #[test]
 fn a_store_whose_tree_differs_from_its_checkpoint_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -140,13 +148,11 @@ fn a_store_whose_tree_differs_from_its_checkpoint_is_refused() {
         register(&ledger, &keys);
         ledger.submit(vec![submission(&keys, "m-1", "a@example.org")]).unwrap();
     }
-    {
-        let store = SledStore::open(dir.path()).unwrap();
-        let head = store.head().unwrap().unwrap();
+    tamper_on_disk(dir.path(), |store| {
         let mut tile = store.tile(0, 0).unwrap().unwrap();
         tile[40] ^= 1;
-        store.commit(&Commit { size: head.size, checkpoint: head.checkpoint, tiles: vec![((0, 0), tile)], ..Commit::default() }).unwrap();
-    }
+        Commit { tiles: vec![((0, 0), tile)], ..Commit::default() }
+    });
     let err = open(dir.path(), &keys).err().expect("a corrupted store must be refused");
     assert!(matches!(err, Error::Corrupt(ref m) if m.contains("root")), "{err}");
 }
@@ -163,22 +169,13 @@ fn an_entry_changed_on_disk_is_never_served() {
         ledger.submit(vec![submission(&keys, "m-2", "b@example.org")]).unwrap();
         index
     };
-    {
-        // Change one character inside a string: the entry stays valid, canonical JSON, and the
-        // hash tiles and checkpoint are untouched, so only its leaf hash can tell.
-        let store = SledStore::open(dir.path()).unwrap();
-        let head = store.head().unwrap().unwrap();
+    // Change one character inside a string: the entry stays valid, canonical JSON, and the
+    // hash tiles and checkpoint are untouched, so only its leaf hash can tell.
+    tamper_on_disk(dir.path(), |store| {
         let entry = store.entry(index).unwrap().unwrap();
         let text = String::from_utf8(entry).unwrap().replace("Civic Future", "Civic Fixture");
-        store
-            .commit(&Commit {
-                size: head.size,
-                checkpoint: head.checkpoint,
-                entries: vec![(index, text.into_bytes())],
-                ..Commit::default()
-            })
-            .unwrap();
-    }
+        Commit { entries: vec![(index, text.into_bytes())], ..Commit::default() }
+    });
     let ledger = open(dir.path(), &keys).expect("the tiles still match the checkpoint, so the store opens");
     let err = ledger.entry(index).expect_err("a changed entry must not be served");
     assert!(matches!(err, Error::Corrupt(ref m) if m.contains(&format!("entry {index}"))), "{err}");
@@ -202,17 +199,13 @@ fn a_registry_entry_changed_on_disk_is_refused_at_start_up() {
         register(&ledger, &keys);
         ledger.submit(vec![submission(&keys, "m-1", "a@example.org")]).unwrap();
     }
-    {
-        // Entry 1 registers the submitter; rename it, keeping the JSON valid and canonical.
-        let store = SledStore::open(dir.path()).unwrap();
-        let head = store.head().unwrap().unwrap();
+    // Entry 1 registers the submitter; rename it, keeping the JSON valid and canonical.
+    tamper_on_disk(dir.path(), |store| {
         let entry = String::from_utf8(store.entry(1).unwrap().unwrap()).unwrap();
         assert!(entry.contains("\"kind\":\"submitter\""), "{entry}");
         let changed = entry.replacen("\"name\":\"", "\"name\":\"X", 1);
-        store
-            .commit(&Commit { size: head.size, checkpoint: head.checkpoint, entries: vec![(1, changed.into_bytes())], ..Commit::default() })
-            .unwrap();
-    }
+        Commit { entries: vec![(1, changed.into_bytes())], ..Commit::default() }
+    });
     let err = open(dir.path(), &keys).err().expect("a changed registry entry must be refused");
     assert!(matches!(err, Error::Corrupt(ref m) if m.contains("registry entry 1")), "{err}");
 }
@@ -328,4 +321,31 @@ fn a_record_too_large_for_an_entry_is_refused_at_submission_and_appends_nothing(
     assert_eq!(ledger.size(), size, "nothing of the batch was appended");
     // The log goes on: the next ordinary batch is acknowledged.
     assert_eq!(ledger.submit(vec![submission(&keys, "m-1", "alice@example.org")]).unwrap().acks.len(), 1);
+}
+
+#[test]
+fn the_csv_export_has_one_quoted_row_per_message_and_guards_formulas() {
+    use sightline_ledger::export::{export, ExportFilter, ExportFormat};
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let tricky = sightline_ledger::submitter::sign_message(
+        &keys.submitter,
+        common::body("m-2", "=HYPERLINK(\"x\"), then more"),
+        &common::personal("b@example.org"),
+    )
+    .unwrap();
+    ledger.submit(vec![submission(&keys, "m-1", "a@example.org"), tricky]).unwrap();
+    let mut out = Vec::new();
+    let summary = export(&ledger, &ExportFilter::default(), ExportFormat::Csv, &mut out, &|_, _| {}).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(summary.records, 2, "only messages are rows");
+    assert_eq!(lines.len(), 3, "a header and two rows:\n{text}");
+    assert!(lines[0].starts_with("index,logged_at,submitter,message_id,"), "{}", lines[0]);
+    assert!(lines[1].contains(",m-1,"), "{}", lines[1]);
+    // The subject starts with `=`: guarded by a leading quote, and quoted for its comma and quotes.
+    assert!(lines[2].contains(r#","'=HYPERLINK(""x""), then more","#), "{}", lines[2]);
+    assert!(!text.contains("a@example.org") && !text.contains("b@example.org"), "no personal data in CSV");
 }
