@@ -13,6 +13,7 @@
 //!   the `Private` space holds encrypted personal parts and recipient keys, and
 //!   supports real deletion for erasure.
 
+mod entry_log;
 pub mod sled;
 
 use crate::error::Result;

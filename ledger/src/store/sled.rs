@@ -1,29 +1,31 @@
-//! The embedded default backend: one sled tree, prefixed keys, one atomic batch
-//! and one fsync per group commit.
+//! The embedded default backend: one sled tree with prefixed keys, plus the
+//! append-only entry files of `entry_log.rs` in the same folder.
 //!
 //! Key layout (all integers big-endian, so keys sort in log order):
-//! `H` → head (size u64 || checkpoint), `E` index → entry, `T` level index → tile,
-//! `I` key → index space, `P` key → private space.
+//! `H` → head (size u64 || checkpoint), `T` level index → tile,
+//! `I` key → index space, `P` key → private space. Entries live in
+//! `entries.dat`/`entries.idx`.
+//!
+//! A group commit is: write and sync the new entries to the entry files, then
+//! one atomic sled batch (tiles, index and private puts, the head) and one
+//! sled flush. The head is the commit point; the entry files are cut back to it
+//! on open.
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::store::entry_log::EntryLog;
 use crate::store::{Commit, Head, Space, Store};
 
 /// A sled-backed [`Store`].
 pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
+    entries: EntryLog,
 }
 
 fn storage(e: sled::Error) -> Error {
     Error::Storage(e.to_string())
-}
-
-fn entry_key(index: u64) -> [u8; 9] {
-    let mut k = [b'E'; 9];
-    k[1..].copy_from_slice(&index.to_be_bytes());
-    k
 }
 
 fn tile_key(level: u8, index: u64) -> [u8; 10] {
@@ -52,35 +54,40 @@ impl SledStore {
             .open()
             .map_err(|e| Error::Storage(format!("cannot open the sled store in {}: {e}", dir.display())))?;
         let tree = db.open_tree("sightline-v1").map_err(storage)?;
-        Ok(SledStore { db, tree })
+        let size = read_head(&tree)?.map_or(0, |h| h.size);
+        if size > 0 && !EntryLog::exists(dir) {
+            let old = if tree.scan_prefix(b"E").next().is_some() { " (it keeps entries inside sled, a pre-release layout)" } else { "" };
+            return Err(Error::Corrupt(format!(
+                "{} has a signed head of {size} entries but no entry files{old}; restore the whole data folder, or start a new one",
+                dir.display()
+            )));
+        }
+        let entries = EntryLog::open(dir, size)?;
+        Ok(SledStore { db, tree, entries })
     }
+}
+
+fn read_head(tree: &sled::Tree) -> Result<Option<Head>> {
+    let Some(v) = tree.get(b"H").map_err(storage)? else { return Ok(None) };
+    if v.len() < 8 {
+        return Err(Error::Corrupt("the stored head record is truncated".into()));
+    }
+    let size = u64::from_be_bytes(v[..8].try_into().map_err(|_| Error::Corrupt("bad head".into()))?);
+    let checkpoint = String::from_utf8(v[8..].to_vec()).map_err(|_| Error::Corrupt("the stored checkpoint is not UTF-8".into()))?;
+    Ok(Some(Head { size, checkpoint }))
 }
 
 impl Store for SledStore {
     fn head(&self) -> Result<Option<Head>> {
-        let Some(v) = self.tree.get(b"H").map_err(storage)? else { return Ok(None) };
-        if v.len() < 8 {
-            return Err(Error::Corrupt("the stored head record is truncated".into()));
-        }
-        let size = u64::from_be_bytes(v[..8].try_into().map_err(|_| Error::Corrupt("bad head".into()))?);
-        let checkpoint = String::from_utf8(v[8..].to_vec()).map_err(|_| Error::Corrupt("the stored checkpoint is not UTF-8".into()))?;
-        Ok(Some(Head { size, checkpoint }))
+        read_head(&self.tree)
     }
 
     fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
-        Ok(self.tree.get(entry_key(index)).map_err(storage)?.map(|v| v.to_vec()))
+        Ok(self.entries.read(index, index.saturating_add(1))?.pop())
     }
 
     fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
-        let mut out = Vec::with_capacity(end.saturating_sub(start).min(4096) as usize);
-        for (expected, kv) in (start..end).zip(self.tree.range(entry_key(start)..entry_key(end))) {
-            let (k, v) = kv.map_err(storage)?;
-            if k.as_ref() != entry_key(expected) {
-                break;
-            }
-            out.push(v.to_vec());
-        }
-        Ok(out)
+        self.entries.read(start, end)
     }
 
     fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {
@@ -96,10 +103,8 @@ impl Store for SledStore {
     }
 
     fn commit(&self, c: &Commit) -> Result<()> {
+        let written = self.entries.write(&c.entries)?;
         let mut batch = sled::Batch::default();
-        for (i, bytes) in &c.entries {
-            batch.insert(&entry_key(*i), bytes.as_slice());
-        }
         for ((level, index), bytes) in &c.tiles {
             batch.insert(&tile_key(*level, *index), bytes.as_slice());
         }
@@ -114,10 +119,10 @@ impl Store for SledStore {
         batch.insert(b"H", head);
         self.tree.apply_batch(batch).map_err(storage)?;
         self.db.flush().map_err(storage)?;
-        Ok(())
+        self.entries.confirm(written)
     }
 
     fn size_on_disk(&self) -> Result<u64> {
-        self.db.size_on_disk().map_err(storage)
+        Ok(self.db.size_on_disk().map_err(storage)? + self.entries.size_on_disk()?)
     }
 }

@@ -1,0 +1,253 @@
+//! Append-only entry files beside the sled tree.
+//!
+//! `entries.dat` holds the entry bytes back to back; `entries.idx` holds one
+//! little-endian `u64` per entry: the offset in `entries.dat` where it ends.
+//! Entry `i` is therefore two positional reads, and appending a group commit's
+//! entries is two sequential writes, instead of one copy-on-write sled value per
+//! entry (measured in BENCHMARKS.md).
+//!
+//! Crash safety: a group commit writes and `fdatasync`s both files **before**
+//! the sled batch that moves the signed head, and the head is the commit point.
+//! A crash between the two leaves bytes past the head's size in the files;
+//! [`EntryLog::open`] cuts them off. A head whose entries are not all in the
+//! files is refused as corrupt, never served.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::RwLock;
+
+use crate::error::{Error, Result};
+
+const DATA: &str = "entries.dat";
+const INDEX: &str = "entries.idx";
+
+/// How much of the files is committed: the entry count and the data length.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Extent {
+    count: u64,
+    data_len: u64,
+}
+
+/// The two append-only entry files.
+pub(crate) struct EntryLog {
+    data: File,
+    index: File,
+    committed: RwLock<Extent>,
+}
+
+/// Entries written and synced but not yet committed; see [`EntryLog::confirm`].
+#[must_use = "written entries count only once the head that covers them is committed"]
+pub(crate) struct Pending(Extent);
+
+fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::Storage(format!("{what} {}: {e}", path.display()))
+}
+
+fn poisoned() -> Error {
+    Error::Storage("the entry files' lock was poisoned by a panic; restart the server".into())
+}
+
+impl EntryLog {
+    /// Whether `dir` already has entry files.
+    pub(crate) fn exists(dir: &Path) -> bool {
+        dir.join(INDEX).exists()
+    }
+
+    /// Opens (or creates) the files in `dir` for a store whose signed head
+    /// holds `count` entries, cutting off anything past them (an unfinished
+    /// commit). Fails if any of the `count` entries is missing.
+    pub(crate) fn open(dir: &Path, count: u64) -> Result<Self> {
+        let open = |name: &str| {
+            let path = dir.join(name);
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(|e| io("cannot open", &path, e))
+        };
+        let (data, index) = (open(DATA)?, open(INDEX)?);
+        let len = |f: &File, name: &str| f.metadata().map(|m| m.len()).map_err(|e| io("cannot read the size of", &dir.join(name), e));
+        let (data_file_len, index_file_len) = (len(&data, DATA)?, len(&index, INDEX)?);
+        let index_len = count.checked_mul(8).ok_or_else(|| Error::Corrupt(format!("the head's size {count} is absurd")))?;
+        if index_file_len < index_len {
+            return Err(Error::Corrupt(format!(
+                "the signed head covers {count} entries but {} holds only {}; acknowledged entries are missing",
+                dir.join(INDEX).display(),
+                index_file_len / 8
+            )));
+        }
+        let data_len = if count == 0 { 0 } else { read_u64(&index, (count - 1) * 8, &dir.join(INDEX))? };
+        if data_file_len < data_len {
+            return Err(Error::Corrupt(format!(
+                "{} is {data_file_len} bytes but its index says the first {count} entries end at byte {data_len}; acknowledged entries are missing",
+                dir.join(DATA).display()
+            )));
+        }
+        if index_file_len > index_len || data_file_len > data_len {
+            tracing::warn!(
+                entries = (index_file_len - index_len) / 8,
+                bytes = data_file_len - data_len,
+                "cutting off entries written by a commit that never finished (nothing of it was acknowledged)"
+            );
+            index.set_len(index_len).map_err(|e| io("cannot truncate", &dir.join(INDEX), e))?;
+            data.set_len(data_len).map_err(|e| io("cannot truncate", &dir.join(DATA), e))?;
+            index.sync_all().map_err(|e| io("cannot sync", &dir.join(INDEX), e))?;
+            data.sync_all().map_err(|e| io("cannot sync", &dir.join(DATA), e))?;
+        }
+        Ok(EntryLog { data, index, committed: RwLock::new(Extent { count, data_len }) })
+    }
+
+    fn extent(&self) -> Result<Extent> {
+        self.committed.read().map(|e| *e).map_err(|_| poisoned())
+    }
+
+    /// Writes `entries` (which must start at the committed count and be
+    /// contiguous) after the committed ones and syncs both files. They are not
+    /// readable until [`EntryLog::confirm`].
+    pub(crate) fn write(&self, entries: &[(u64, Vec<u8>)]) -> Result<Pending> {
+        let at = self.extent()?;
+        let mut next = at;
+        let mut data = Vec::with_capacity(entries.iter().map(|(_, e)| e.len()).sum());
+        let mut index = Vec::with_capacity(entries.len() * 8);
+        for (i, bytes) in entries {
+            if *i != next.count {
+                return Err(Error::Storage(format!(
+                    "entries are append-only: entry {i} was written where entry {} comes next; this is a bug in the caller",
+                    next.count
+                )));
+            }
+            data.extend_from_slice(bytes);
+            next.count += 1;
+            next.data_len += bytes.len() as u64;
+            index.extend_from_slice(&next.data_len.to_le_bytes());
+        }
+        if entries.is_empty() {
+            return Ok(Pending(at));
+        }
+        let fail = |what: &str, e: std::io::Error| Error::Storage(format!("{what} the entry files: {e}"));
+        self.data.write_all_at(&data, at.data_len).map_err(|e| fail("cannot write", e))?;
+        self.index.write_all_at(&index, at.count * 8).map_err(|e| fail("cannot write", e))?;
+        self.data.sync_data().map_err(|e| fail("cannot sync", e))?;
+        self.index.sync_data().map_err(|e| fail("cannot sync", e))?;
+        Ok(Pending(next))
+    }
+
+    /// Makes written entries readable, once the head that covers them is durable.
+    pub(crate) fn confirm(&self, pending: Pending) -> Result<()> {
+        *self.committed.write().map_err(|_| poisoned())? = pending.0;
+        Ok(())
+    }
+
+    /// Entries `start..end`, cut at the committed count.
+    pub(crate) fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        let committed = self.extent()?;
+        let end = end.min(committed.count);
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let mut offsets = vec![0u8; ((end - start) * 8) as usize];
+        self.index.read_exact_at(&mut offsets, start * 8).map_err(|e| Error::Storage(format!("cannot read the entry index: {e}")))?;
+        let ends: Vec<u64> = offsets.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
+        let first = if start == 0 { 0 } else { read_u64(&self.index, (start - 1) * 8, Path::new(INDEX))? };
+        let last = ends.last().copied().unwrap_or(first);
+        if last < first || last > committed.data_len || ends.windows(2).any(|w| w[1] < w[0]) || ends.first().is_some_and(|&e| e < first) {
+            return Err(Error::Corrupt(format!("the entry index is damaged between entries {start} and {end}")));
+        }
+        let mut data = vec![0u8; (last - first) as usize];
+        self.data.read_exact_at(&mut data, first).map_err(|e| Error::Storage(format!("cannot read the entry data: {e}")))?;
+        let mut out = Vec::with_capacity(ends.len());
+        let mut from = 0usize;
+        for e in ends {
+            let to = (e - first) as usize;
+            out.push(data[from..to].to_vec());
+            from = to;
+        }
+        Ok(out)
+    }
+
+    /// Bytes both files occupy.
+    pub(crate) fn size_on_disk(&self) -> Result<u64> {
+        let len = |f: &File| f.metadata().map(|m| m.len()).map_err(|e| Error::Storage(format!("cannot read an entry file's size: {e}")));
+        Ok(len(&self.data)? + len(&self.index)?)
+    }
+}
+
+fn read_u64(f: &File, at: u64, path: &Path) -> Result<u64> {
+    let mut b = [0u8; 8];
+    f.read_exact_at(&mut b, at).map_err(|e| io("cannot read", path, e))?;
+    Ok(u64::from_le_bytes(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(range: std::ops::Range<u64>) -> Vec<(u64, Vec<u8>)> {
+        range.map(|i| (i, format!("entry {i} {}", "x".repeat(i as usize % 7)).into_bytes())).collect()
+    }
+
+    #[test]
+    fn written_entries_are_readable_only_once_confirmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EntryLog::open(dir.path(), 0).unwrap();
+        let pending = log.write(&entries(0..5)).unwrap();
+        assert!(log.read(0, 5).unwrap().is_empty(), "not before the head moved");
+        log.confirm(pending).unwrap();
+        let want: Vec<Vec<u8>> = entries(0..5).into_iter().map(|(_, e)| e).collect();
+        assert_eq!(log.read(0, 5).unwrap(), want);
+        assert_eq!(log.read(2, 4).unwrap(), want[2..4]);
+        assert_eq!(log.read(3, 100).unwrap(), want[3..], "cut at the committed count");
+        assert!(log.read(5, 6).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_unconfirmed_write_is_overwritten_and_cut_off_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let log = EntryLog::open(dir.path(), 0).unwrap();
+            let p = log.write(&entries(0..3)).unwrap();
+            log.confirm(p).unwrap();
+            // A commit whose head never became durable: its entries are written, then dropped.
+            drop(log.write(&entries(3..10)).unwrap());
+            // The next commit writes at the same place.
+            let p = log.write(&[(3, b"the real entry 3".to_vec())]).unwrap();
+            log.confirm(p).unwrap();
+            assert_eq!(log.read(3, 10).unwrap(), vec![b"the real entry 3".to_vec()]);
+        }
+        // A crash after writing more: the files are longer than the head.
+        let log = EntryLog::open(dir.path(), 4).unwrap();
+        assert_eq!(std::fs::metadata(dir.path().join(INDEX)).unwrap().len(), 4 * 8, "the torn tail is cut off");
+        assert_eq!(log.read(3, 4).unwrap(), vec![b"the real entry 3".to_vec()]);
+        let p = log.write(&entries(4..6)).unwrap();
+        log.confirm(p).unwrap();
+        assert_eq!(log.read(0, 10).unwrap().len(), 6);
+    }
+
+    #[test]
+    fn a_head_longer_than_the_files_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let log = EntryLog::open(dir.path(), 0).unwrap();
+            let p = log.write(&entries(0..3)).unwrap();
+            log.confirm(p).unwrap();
+        }
+        let err = EntryLog::open(dir.path(), 4).err().expect("an acknowledged entry is missing");
+        assert!(matches!(err, Error::Corrupt(ref m) if m.contains("covers 4 entries") && m.contains("only 3")), "{err}");
+        // The data file cut short, the index intact.
+        let data = dir.path().join(DATA);
+        let len = std::fs::metadata(&data).unwrap().len();
+        OpenOptions::new().write(true).open(&data).unwrap().set_len(len - 1).unwrap();
+        let err = EntryLog::open(dir.path(), 3).err().expect("the last entry is cut short");
+        assert!(matches!(err, Error::Corrupt(ref m) if m.contains("acknowledged entries are missing")), "{err}");
+    }
+
+    #[test]
+    fn entries_are_append_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EntryLog::open(dir.path(), 0).unwrap();
+        let p = log.write(&entries(0..2)).unwrap();
+        log.confirm(p).unwrap();
+        for bad in [entries(1..2), entries(3..4), vec![(2, vec![1]), (4, vec![2])]] {
+            let err = log.write(&bad).err().expect("only the next index may be written");
+            assert!(matches!(err, Error::Storage(ref m) if m.contains("append-only")), "{err}");
+        }
+        assert_eq!(log.read(0, 9).unwrap().len(), 2);
+    }
+}
