@@ -7,7 +7,6 @@
 //! If the commit fails, the in-memory tree is rolled back and every waiting
 //! caller gets the error: nothing half-written is ever served.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
@@ -53,14 +52,74 @@ pub struct BatchAck {
     pub acks: Vec<Ack>,
 }
 
+/// A durable record whose receipt is still to be built. The batcher hands
+/// these back and the caller's thread builds the receipts, so the one batcher
+/// thread can start the next group commit at once.
+pub(crate) struct Settled {
+    index: u64,
+    message_id: Option<String>,
+    duplicate: bool,
+    warnings: Vec<String>,
+    bytes: Vec<u8>,
+    why_link: bool,
+}
+
+/// The batcher's answer to one job: its records and the checkpoint that covers them.
+pub(crate) struct Durable {
+    checkpoint: String,
+    size: u64,
+    records: Vec<Settled>,
+}
+
+impl Durable {
+    /// Builds the receipts: inclusion proofs against the checkpoint's tree size
+    /// (the tree only grows, so later commits do not disturb them).
+    pub(crate) fn into_ack(self, shared: &Shared) -> Result<BatchAck> {
+        let indexes: Vec<u64> = self.records.iter().map(|r| r.index).collect();
+        let proofs = shared.state.read().map_err(|_| lock_poisoned())?.tree.inclusion_proofs(&indexes, self.size)?;
+        let acks = self
+            .records
+            .into_iter()
+            .zip(proofs)
+            .map(|(r, proof)| Ack {
+                index: r.index,
+                message_id: r.message_id,
+                duplicate: r.duplicate,
+                why_token: r.why_link.then(|| shared.secret.why_token(r.index)),
+                warnings: r.warnings,
+                receipt: Receipt::new(&r.bytes, r.index, proof, &self.checkpoint),
+            })
+            .collect();
+        Ok(BatchAck { checkpoint: self.checkpoint, acks })
+    }
+}
+
 /// A record that passed every stateless check and its signature.
 pub(crate) struct Prepared {
-    message: Box<MessageBody>,
+    /// What the batcher needs of the body (the rest is dropped in the caller's thread).
+    message: MessageKey,
     body_jcs: Vec<u8>,
     sig: [u8; 64],
     key: VerifyingKey,
     personal_jcs: Vec<u8>,
     handle: [u8; 32],
+}
+
+/// The fields of a message the batcher uses: dedupe key and objection scope.
+pub(crate) struct MessageKey {
+    signer: String,
+    message_id: String,
+    sponsor: Sponsor,
+}
+
+pub(crate) struct Sponsor {
+    on_behalf_of: String,
+}
+
+impl MessageKey {
+    fn of(m: MessageBody) -> Self {
+        MessageKey { signer: m.signer, message_id: m.message_id, sponsor: Sponsor { on_behalf_of: m.sponsor.on_behalf_of } }
+    }
 }
 
 /// What a log-signed record does besides its entry.
@@ -72,8 +131,8 @@ pub(crate) enum Effect {
 }
 
 pub(crate) enum Job {
-    Messages { records: Vec<Prepared>, reply: mpsc::SyncSender<Result<BatchAck>> },
-    Log { body: Value, effect: Effect, reply: mpsc::SyncSender<Result<BatchAck>> },
+    Messages { records: Vec<Prepared>, reply: mpsc::SyncSender<Result<Durable>> },
+    Log { body: Value, effect: Effect, reply: mpsc::SyncSender<Result<Durable>> },
 }
 
 // ---- key names of the Index and Private spaces (the only place they are spelled) ----
@@ -149,7 +208,7 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
             Ok(Prepared {
                 personal_jcs: personal.canonical()?,
                 handle: shared.secret.recipient_handle(&personal.recipient),
-                message,
+                message: MessageKey::of(*message),
                 body_jcs,
                 sig,
                 key: info.key,
@@ -222,10 +281,10 @@ enum Slot {
 
 struct Planned {
     slots: Vec<(Slot, Option<String>, Vec<String>)>,
-    reply: mpsc::SyncSender<Result<BatchAck>>,
+    reply: mpsc::SyncSender<Result<Durable>>,
 }
 
-fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<Result<BatchAck>>)>) {
+fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<Result<Durable>>)>) {
     type Staged = (Vec<Planned>, Vec<Vec<u8>>, u64, Vec<Hash>, Vec<(Space, Vec<u8>, Vec<u8>)>);
     let result = (|| -> Result<Staged> {
         let (base, mut prev, registry) = {
@@ -457,43 +516,34 @@ pub(crate) fn touched_tiles(tree: &Tree, old: u64, new: u64) -> Vec<((u8, u64), 
 
 fn respond(shared: &Shared, planned: Vec<Planned>, entries: &[Vec<u8>], base: u64) {
     let Ok(st) = shared.state.read() else { return };
-    let checkpoint = st.checkpoint.clone();
-    let size = st.size;
+    let (checkpoint, size) = (st.checkpoint.clone(), st.size);
     for job in planned {
-        let acks: Result<Vec<Ack>> = job
+        let records: Result<Vec<Settled>> = job
             .slots
             .into_iter()
             .map(|(slot, message_id, warnings)| {
-                let (index, duplicate, bytes) = match slot {
-                    Slot::New(i) => (base + i as u64, false, entries.get(i).map(|b| Cow::Borrowed(b.as_slice()))),
-                    Slot::Existing(i) => (i, true, None),
+                let (index, duplicate) = match slot {
+                    Slot::New(i) => (base + i as u64, false),
+                    Slot::Existing(i) => (i, true),
                 };
-                let bytes = match bytes {
-                    Some(b) => b,
-                    None => {
+                let bytes = match slot {
+                    Slot::New(i) => entries.get(i).cloned().ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?,
+                    Slot::Existing(_) => {
                         let stored = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?;
                         let leaf = st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("entry {index} is not in the tree")))?;
                         check_leaf(index, &stored, &leaf)?;
-                        Cow::Owned(stored)
+                        stored
                     }
                 };
-                let proof = st.tree.inclusion_proof(index, size)?;
-                Ok(Ack {
-                    index,
-                    message_id,
-                    duplicate,
-                    why_token: Some(shared.secret.why_token(index)),
-                    warnings,
-                    receipt: Receipt::new(&bytes, index, proof, &checkpoint),
-                })
+                Ok(Settled { index, message_id, duplicate, warnings, bytes, why_link: true })
             })
             .collect();
-        let _ = job.reply.send(acks.map(|acks| BatchAck { checkpoint: checkpoint.clone(), acks }));
+        let _ = job.reply.send(records.map(|records| Durable { checkpoint: checkpoint.clone(), size, records }));
     }
 }
 
 /// Appends one log-signed record (registration, rotation, objection, erasure).
-fn commit_log(shared: &Shared, body_value: Value, effect: Effect) -> Result<BatchAck> {
+fn commit_log(shared: &Shared, body_value: Value, effect: Effect) -> Result<Durable> {
     let body = Body::parse(&body_value, 0)?;
     let body_jcs = jcs(&body_value)?;
     let (base, prev) = {
@@ -535,14 +585,6 @@ fn commit_log(shared: &Shared, body_value: Value, effect: Effect) -> Result<Batc
         *shared.signer.write().map_err(|_| lock_poisoned())? = *s;
     }
     let st = shared.state.read().map_err(|_| lock_poisoned())?;
-    let proof = st.tree.inclusion_proof(base, st.size)?;
-    let ack = Ack {
-        index: base,
-        message_id: None,
-        duplicate: false,
-        why_token: None,
-        warnings: Vec::new(),
-        receipt: Receipt::new(&bytes, base, proof, &st.checkpoint),
-    };
-    Ok(BatchAck { checkpoint: st.checkpoint.clone(), acks: vec![ack] })
+    let record = Settled { index: base, message_id: None, duplicate: false, warnings: Vec::new(), bytes, why_link: false };
+    Ok(Durable { checkpoint: st.checkpoint.clone(), size: base + 1, records: vec![record] })
 }

@@ -13,6 +13,8 @@
 //! "hash" that is not 32 bytes (e.g. `size1-is-zero-and-size2-is-not-zero`, whose
 //! `root2` is 12 bytes). `tests/vectors.rs` checks every file against `wantErr`.
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -154,6 +156,20 @@ impl Tree {
     /// RFC 9162 §2.1.3 inclusion proof (audit path, leaf to root) of leaf
     /// `index` in the tree of the first `size` leaves.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        self.inclusion_proof_with(index, size, &mut HashMap::new())
+    }
+
+    /// Inclusion proofs of many leaves in the tree of the first `size`, in the
+    /// order of `indexes`. The right-border subtree hashes they share are
+    /// computed once (a group commit's receipts all use one tree size).
+    pub fn inclusion_proofs(&self, indexes: &[u64], size: u64) -> Result<Vec<Vec<Hash>>> {
+        let mut border = HashMap::new();
+        indexes.iter().map(|&i| self.inclusion_proof_with(i, size, &mut border)).collect()
+    }
+
+    /// `border` caches `range_hash(lo, size)` by `lo`: only ranges that end at
+    /// `size` cost hashing; every other range of the path is one stored subtree.
+    fn inclusion_proof_with(&self, index: u64, size: u64, border: &mut HashMap<u64, Hash>) -> Result<Vec<Hash>> {
         self.check_size(size)?;
         if index >= size {
             return Err(Error::OutOfRange(format!("entry {index} is not in a tree of size {size}; ask for an index below the tree size")));
@@ -164,7 +180,12 @@ impl Tree {
         while hi - lo > 1 {
             let k = split_point(hi - lo);
             if index < lo + k {
-                proof.push(self.range_hash(lo + k, hi));
+                let h = if hi == size {
+                    *border.entry(lo + k).or_insert_with(|| self.range_hash(lo + k, hi))
+                } else {
+                    self.range_hash(lo + k, hi)
+                };
+                proof.push(h);
                 hi = lo + k;
             } else {
                 proof.push(self.range_hash(lo, lo + k));

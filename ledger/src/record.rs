@@ -475,7 +475,13 @@ impl Body {
     }
 }
 
+/// Deserializes directly; only a value that fails is deserialized again with
+/// path tracking, to name the field (tracking every path costs as much as the
+/// deserialization itself, and almost every record is valid).
 fn typed<T: DeserializeOwned>(value: &Value, record: usize) -> Result<T> {
+    if let Ok(t) = T::deserialize(value) {
+        return Ok(t);
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         invalid(record, if path == "." { "(body)" } else { &path }, e.into_inner().to_string())

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 
 use serde_json::Value;
 
-use crate::append::{self, BatchAck, Effect, Job, Submission};
+use crate::append::{self, BatchAck, Durable, Effect, Job, Submission};
 use crate::error::{Error, Result};
 use crate::ledger::{Ledger, PersonalState};
 use crate::note::NoteSigner;
@@ -18,12 +18,15 @@ fn now() -> String {
 }
 
 impl Ledger {
-    fn send(&self, job: Job, rx: mpsc::Receiver<Result<BatchAck>>) -> Result<BatchAck> {
+    /// Queues a job for the batcher, waits until it is durable, then builds its receipts here.
+    fn send(&self, job: Job, rx: mpsc::Receiver<Result<Durable>>) -> Result<BatchAck> {
         {
             let jobs = self.jobs.lock().map_err(|_| Error::ShuttingDown)?;
             jobs.as_ref().ok_or(Error::ShuttingDown)?.send(job).map_err(|_| Error::ShuttingDown)?;
         }
-        rx.recv().map_err(|_| Error::Storage("the append thread stopped before answering (the server log says why)".into()))?
+        let durable =
+            rx.recv().map_err(|_| Error::Storage("the append thread stopped before answering (the server log says why)".into()))??;
+        durable.into_ack(&self.shared)
     }
 
     /// Appends a submitter's batch, all or nothing. Blocks until durable.

@@ -57,6 +57,20 @@ proptest! {
     }
 
     #[test]
+    fn proofs_made_together_equal_proofs_made_one_by_one(
+        n in 1..=MAX_LEAVES, seed in any::<u64>(), a in any::<u64>(), picks in prop::collection::vec(any::<u64>(), 1..60),
+    ) {
+        let t = Tree::from_leaf_hashes(leaves(n, seed));
+        let size = 1 + a % n as u64;
+        let indexes: Vec<u64> = picks.iter().map(|p| p % size).collect();
+        let together = t.inclusion_proofs(&indexes, size).unwrap();
+        for (i, proof) in indexes.iter().zip(&together) {
+            prop_assert_eq!(proof, &t.inclusion_proof(*i, size).unwrap(), "index {} of {}", i, size);
+        }
+        prop_assert!(t.inclusion_proofs(&[size], size).is_err());
+    }
+
+    #[test]
     fn sampled_inclusion_proofs_verify_and_any_flip_fails(
         n in 1..=MAX_LEAVES, seed in any::<u64>(),
         picks in prop::collection::vec((any::<u64>(), any::<u64>(), any::<usize>(), any::<usize>(), any::<u8>()), 1..40),
