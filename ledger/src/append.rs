@@ -23,7 +23,7 @@ use crate::note::NoteSigner;
 use crate::privacy::{Personal, RecipientKey};
 use crate::receipt::Receipt;
 use crate::record::{format_time, invalid, Body, MessageBody};
-use crate::store::{Commit, Space};
+use crate::store::{Commit, Space, Store};
 
 /// One submitted record: a signed body and its personal part (SPEC.md §12).
 #[derive(Clone, Debug, serde::Deserialize)]
@@ -142,20 +142,51 @@ pub(crate) fn key_registry(index: u64) -> Vec<u8> {
 fn key_message(submitter: &str, message_id: &str) -> Vec<u8> {
     [b"msg/".as_slice(), submitter.as_bytes(), &[0], message_id.as_bytes()].concat()
 }
-pub(crate) fn key_recipient(handle: &[u8]) -> Vec<u8> {
+fn key_recipient(handle: &[u8]) -> Vec<u8> {
     [b"rk/".as_slice(), handle].concat()
 }
-pub(crate) fn key_personal(index: u64) -> Vec<u8> {
-    [b"pp/".as_slice(), &index.to_be_bytes()].concat()
+
+/// A recipient's row in the Private space (`rk/` handle): their key and their
+/// entries, `key (32 bytes) || index (u64 big-endian) ...`. Erasure deletes it.
+pub(crate) struct RecipientRow {
+    pub(crate) key: RecipientKey,
+    pub(crate) entries: Vec<u64>,
 }
-pub(crate) fn key_entry_handle(index: u64) -> Vec<u8> {
-    [b"ph/".as_slice(), &index.to_be_bytes()].concat()
+
+impl RecipientRow {
+    fn parse(raw: &[u8]) -> Result<Self> {
+        let bad = || Error::Corrupt("a recipient's key row is damaged (not a 32-byte key and 8-byte indexes)".into());
+        if raw.len() < 32 || (raw.len() - 32) % 8 != 0 {
+            return Err(bad());
+        }
+        let key = RecipientKey(raw[..32].try_into().map_err(|_| bad())?);
+        let entries = raw[32..].chunks_exact(8).map(|c| c.try_into().map(u64::from_be_bytes).map_err(|_| bad())).collect::<Result<_>>()?;
+        Ok(RecipientRow { key, entries })
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(32 + 8 * self.entries.len());
+        out.extend_from_slice(&self.key.0);
+        self.entries.iter().for_each(|i| out.extend_from_slice(&i.to_be_bytes()));
+        out
+    }
 }
-pub(crate) fn key_erased(index: u64) -> Vec<u8> {
-    [b"er/".as_slice(), &index.to_be_bytes()].concat()
+
+/// The row of recipient `handle`, `None` if they have none (never seen, or erased).
+pub(crate) fn recipient_row(store: &dyn Store, handle: &[u8]) -> Result<Option<RecipientRow>> {
+    store.get(Space::Private, &key_recipient(handle))?.map(|raw| RecipientRow::parse(&raw)).transpose()
 }
-pub(crate) fn key_recipient_index_prefix(handle: &[u8]) -> Vec<u8> {
-    [b"rx/".as_slice(), handle].concat()
+
+/// A private record is `handle (32 bytes) || sealed personal part`; empty for an
+/// entry without one, zeros once erased. `None` unless it holds a sealed part.
+pub(crate) fn split_private(index: u64, record: &[u8]) -> Result<Option<(&[u8], &[u8])>> {
+    if record.is_empty() || record.iter().all(|&b| b == 0) {
+        return Ok(None);
+    }
+    if record.len() < 32 + 12 {
+        return Err(Error::Corrupt(format!("the private record of entry {index} is truncated")));
+    }
+    Ok(Some(record.split_at(32)))
 }
 fn key_objection(handle: &[u8], advertiser: &str) -> Vec<u8> {
     [b"ob/".as_slice(), handle, advertiser.as_bytes()].concat()
@@ -285,7 +316,7 @@ struct Planned {
 }
 
 fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<Result<Durable>>)>) {
-    type Staged = (Vec<Planned>, Vec<Vec<u8>>, u64, Vec<Hash>, Vec<(Space, Vec<u8>, Vec<u8>)>);
+    type Staged = (Vec<Planned>, Vec<Vec<u8>>, u64, Vec<Hash>, Extra);
     let result = (|| -> Result<Staged> {
         let (base, mut prev, registry) = {
             let st = shared.state.read().map_err(|_| lock_poisoned())?;
@@ -295,8 +326,8 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
         let mut new_entries: Vec<Vec<u8>> = Vec::new();
         let mut leaves = Vec::new();
         let mut seen: HashMap<(String, String), (usize, Vec<u8>)> = HashMap::new();
-        let mut keys: HashMap<[u8; 32], RecipientKey> = HashMap::new();
-        let mut puts = Vec::new();
+        let mut recipients: HashMap<[u8; 32], RecipientRow> = HashMap::new();
+        let mut extra = Extra::default();
         let mut planned = Vec::new();
         for (records, reply) in jobs {
             match plan_job(shared, &registry, &records, base, new_entries.len(), &seen) {
@@ -316,31 +347,20 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
                         let bytes = Entry::encode(index, &prev, &logged_at, &flags, &p.body_jcs, &p.sig)?;
                         prev = leaf_hash(&bytes);
                         leaves.push(prev);
-                        let key = match keys.get(&p.handle) {
-                            Some(k) => k.clone(),
-                            None => {
-                                let k = match shared.store.get(Space::Private, &key_recipient(&p.handle))? {
-                                    Some(raw) => {
-                                        RecipientKey(raw.try_into().map_err(|_| Error::Corrupt("a recipient key is not 32 bytes".into()))?)
-                                    }
-                                    None => {
-                                        let k = RecipientKey::generate();
-                                        puts.push((Space::Private, key_recipient(&p.handle), k.0.to_vec()));
-                                        k
-                                    }
-                                };
-                                keys.insert(p.handle, k.clone());
-                                k
-                            }
+                        let row = match recipients.entry(p.handle) {
+                            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                            std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                                recipient_row(shared.store.as_ref(), &p.handle)?
+                                    .unwrap_or_else(|| RecipientRow { key: RecipientKey::generate(), entries: Vec::new() }),
+                            ),
                         };
-                        puts.push((Space::Private, key_personal(index), key.seal(index, &p.personal_jcs)?));
-                        puts.push((Space::Private, key_entry_handle(index), p.handle.to_vec()));
-                        puts.push((
-                            Space::Private,
-                            [key_recipient_index_prefix(&p.handle), index.to_be_bytes().to_vec()].concat(),
-                            Vec::new(),
+                        extra.private.push([p.handle.as_slice(), &row.key.seal(index, &p.personal_jcs)?].concat());
+                        row.entries.push(index);
+                        extra.puts.push((
+                            Space::Index,
+                            key_message(&p.message.signer, &p.message.message_id),
+                            index.to_be_bytes().to_vec(),
                         ));
-                        puts.push((Space::Index, key_message(&p.message.signer, &p.message.message_id), index.to_be_bytes().to_vec()));
                         seen.insert((p.message.signer.clone(), p.message.message_id.clone()), (new_entries.len(), p.body_jcs));
                         let warnings = flags
                             .iter()
@@ -358,9 +378,10 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
                 }
             }
         }
-        Ok((planned, new_entries, base, leaves, puts))
+        extra.puts.extend(recipients.into_iter().map(|(handle, row)| (Space::Private, key_recipient(&handle), row.encode())));
+        Ok((planned, new_entries, base, leaves, extra))
     })();
-    let (planned, entries, base, leaves, puts) = match result {
+    let (planned, entries, base, leaves, extra) = match result {
         Ok(x) => x,
         Err(e) => {
             tracing::error!(error = %e, "preparing a group commit failed");
@@ -371,7 +392,7 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
         respond(shared, planned, &[], base);
         return;
     }
-    match durable_commit(shared, entries, &leaves, base, puts, Vec::new(), None) {
+    match durable_commit(shared, entries, &leaves, base, extra, None) {
         Ok(entries) => respond(shared, planned, &entries, base),
         Err(e) => {
             let msg = e.to_string();
@@ -442,14 +463,23 @@ fn plan_job(
     Ok(out)
 }
 
+/// What a group commit writes besides entries and tiles.
+#[derive(Default)]
+struct Extra {
+    /// One per entry (or none at all): see [`Commit::private`].
+    private: Vec<Vec<u8>>,
+    puts: Vec<(Space, Vec<u8>, Vec<u8>)>,
+    deletes: Vec<(Space, Vec<u8>)>,
+    wipe: Vec<u64>,
+}
+
 /// Extends the tree, signs, commits durably; rolls the tree back on failure.
 fn durable_commit(
     shared: &Shared,
     entries: Vec<Vec<u8>>,
     leaves: &[Hash],
     base: u64,
-    puts: Vec<(Space, Vec<u8>, Vec<u8>)>,
-    deletes: Vec<(Space, Vec<u8>)>,
+    extra: Extra,
     checkpoint_signer: Option<&NoteSigner>,
 ) -> Result<Vec<Vec<u8>>> {
     let started = Instant::now();
@@ -470,7 +500,17 @@ fn durable_commit(
         };
         (cp, touched_tiles(&st.tree, base, new_size))
     };
-    let commit = Commit { size: new_size, checkpoint: checkpoint.clone(), entries: (base..).zip(entries).collect(), tiles, puts, deletes };
+    let Extra { private, puts, deletes, wipe } = extra;
+    let commit = Commit {
+        size: new_size,
+        checkpoint: checkpoint.clone(),
+        entries: (base..).zip(entries).collect(),
+        private,
+        tiles,
+        puts,
+        deletes,
+        wipe,
+    };
     let stored = shared.store.commit(&commit);
     let mut st = shared.state.write().map_err(|_| lock_poisoned())?;
     if let Err(e) = stored {
@@ -552,23 +592,17 @@ fn commit_log(shared: &Shared, body_value: Value, effect: Effect) -> Result<Dura
     };
     let sig = shared.signer.read().map_err(|_| lock_poisoned())?.sign_bytes(&signed_message(&body_jcs));
     let bytes = Entry::encode(base, &prev, &format_time(time::OffsetDateTime::now_utc()), &[], &body_jcs, &sig)?;
-    let mut puts = Vec::new();
-    let mut deletes = Vec::new();
+    let mut extra = Extra::default();
     match &effect {
-        Effect::Registry | Effect::Rotate(_) => puts.push((Space::Index, key_registry(base), Vec::new())),
+        Effect::Registry | Effect::Rotate(_) => extra.puts.push((Space::Index, key_registry(base), Vec::new())),
         Effect::Objection { handle, advertiser } => {
-            puts.push((Space::Private, key_objection(handle, advertiser), base.to_be_bytes().to_vec()))
+            extra.puts.push((Space::Private, key_objection(handle, advertiser), base.to_be_bytes().to_vec()))
         }
         Effect::Erase { handle } => {
-            deletes.push((Space::Private, key_recipient(handle)));
-            let prefix = key_recipient_index_prefix(handle);
-            for (k, _) in shared.store.scan(Space::Private, &prefix)? {
-                let Some(i) = k.get(prefix.len()..).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_be_bytes) else { continue };
-                deletes.push((Space::Private, key_personal(i)));
-                deletes.push((Space::Private, key_entry_handle(i)));
-                deletes.push((Space::Private, k));
-                puts.push((Space::Private, key_erased(i), Vec::new()));
-            }
+            // Destroying the row destroys the key (crypto-shredding) and the recipient's index;
+            // the sealed records are then overwritten with zeros.
+            extra.deletes.push((Space::Private, key_recipient(handle)));
+            extra.wipe = recipient_row(shared.store.as_ref(), handle)?.map(|row| row.entries).unwrap_or_default();
         }
     }
     let rotate_to = match &effect {
@@ -576,7 +610,7 @@ fn commit_log(shared: &Shared, body_value: Value, effect: Effect) -> Result<Dura
         _ => None,
     };
     let leaf = leaf_hash(&bytes);
-    let bytes = durable_commit(shared, vec![bytes], &[leaf], base, puts, deletes, rotate_to)?.remove(0);
+    let bytes = durable_commit(shared, vec![bytes], &[leaf], base, extra, rotate_to)?.remove(0);
     {
         let mut st = shared.state.write().map_err(|_| lock_poisoned())?;
         st.registry.apply(base, &body)?;

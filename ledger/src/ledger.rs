@@ -10,7 +10,7 @@ use crate::canonical::{jcs, Entry};
 use crate::error::{Error, Result};
 use crate::merkle::{leaf_hash, Hash, Tree};
 use crate::note::{Checkpoint, NoteSigner, SignedNote};
-use crate::privacy::{Personal, RecipientKey, ServerSecret};
+use crate::privacy::{Personal, ServerSecret};
 use crate::receipt::Receipt;
 use crate::record::{format_time, Body, LogKeyBody};
 use crate::registry::Registry;
@@ -296,16 +296,12 @@ impl Ledger {
     /// The personal part of a message entry, decrypted; `None` if the entry has none.
     pub fn personal(&self, index: u64) -> Result<Option<PersonalState>> {
         let store = &self.shared.store;
-        let Some(handle) = store.get(Space::Private, &append::key_entry_handle(index))? else {
-            return Ok(if store.get(Space::Private, &append::key_erased(index))?.is_some() { Some(PersonalState::Erased) } else { None });
+        let Some(record) = store.private(index)? else { return Ok(None) };
+        let Some((handle, sealed)) = append::split_private(index, &record)? else {
+            return Ok(if record.is_empty() { None } else { Some(PersonalState::Erased) });
         };
-        let (Some(key), Some(sealed)) =
-            (store.get(Space::Private, &append::key_recipient(&handle))?, store.get(Space::Private, &append::key_personal(index))?)
-        else {
-            return Ok(Some(PersonalState::Erased));
-        };
-        let key: [u8; 32] = key.try_into().map_err(|_| Error::Corrupt("a recipient key is not 32 bytes".into()))?;
-        let plain = RecipientKey(key).open(index, &sealed)?;
+        let Some(row) = append::recipient_row(store.as_ref(), handle)? else { return Ok(Some(PersonalState::Erased)) };
+        let plain = row.key.open(index, sealed)?;
         let p: Personal = serde_json::from_slice(&plain).map_err(|e| Error::Corrupt(format!("personal part of entry {index}: {e}")))?;
         Ok(Some(PersonalState::Present(p)))
     }
@@ -313,12 +309,9 @@ impl Ledger {
     /// Every message entry of the recipient of message `index` (empty once erased).
     pub fn recipient_entries(&self, index: u64) -> Result<Vec<u64>> {
         let store = &self.shared.store;
-        let Some(handle) = store.get(Space::Private, &append::key_entry_handle(index))? else { return Ok(Vec::new()) };
-        let rows = store.scan(Space::Private, &append::key_recipient_index_prefix(&handle))?;
-        Ok(rows
-            .iter()
-            .filter_map(|(k, _)| k.get(k.len().saturating_sub(8)..).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes))
-            .collect())
+        let Some(record) = store.private(index)? else { return Ok(Vec::new()) };
+        let Some((handle, _)) = append::split_private(index, &record)? else { return Ok(Vec::new()) };
+        Ok(append::recipient_row(store.as_ref(), handle)?.map(|row| row.entries).unwrap_or_default())
     }
 
     /// Re-reads every entry and checks leaf hashes, the chain and the root (`fsck`).
@@ -400,7 +393,7 @@ fn genesis(store: &dyn Store, signer: &NoteSigner) -> Result<State> {
         entries: vec![(0, bytes)],
         tiles: append::touched_tiles(&tree, 0, 1),
         puts: vec![(Space::Index, append::key_registry(0), Vec::new())],
-        deletes: Vec::new(),
+        ..Commit::default()
     };
     store.commit(&commit)?;
     Ok(State { tree, size: 1, checkpoint, registry })

@@ -24,7 +24,9 @@
 //! - Proving that a submitter reported every message it served; the log proves
 //!   what was reported was not changed, removed or reordered.
 //! - Physical erasure inside the storage engine's free space: erasure destroys
-//!   the key and the ciphertext records; the engine reclaims space later.
+//!   the recipient's key row and overwrites the ciphertexts in place with zeros;
+//!   sled reclaims the deleted row's old pages later, and the file system may
+//!   keep old blocks.
 //!
 //! ## Map
 //! | module | concern |

@@ -250,7 +250,13 @@ fn erasure_shreds_personal_parts_and_the_log_still_verifies() {
     let (a1, a2, b) = (ack.acks[0].index, ack.acks[1].index, ack.acks[2].index);
     assert_eq!(ledger.recipient_entries(a1).unwrap(), vec![a1, a2]);
     assert!(matches!(ledger.personal(a1).unwrap(), Some(PersonalState::Present(_))));
+    let private_before = std::fs::read(dir.path().join("private.dat")).unwrap();
     let erased = ledger.erase_recipient_of(a1, "recipient").unwrap();
+    let private_after = std::fs::read(dir.path().join("private.dat")).unwrap();
+    assert_eq!(private_after.len(), private_before.len(), "records are overwritten in place");
+    let changed: Vec<u8> = private_before.iter().zip(&private_after).filter(|(b, a)| b != a).map(|(_, a)| *a).collect();
+    assert!(changed.len() >= 2 * 44, "both sealed records are overwritten, {} bytes changed", changed.len());
+    assert!(changed.iter().all(|&b| b == 0), "with zeros");
     let entry = sightline_ledger::canonical::Entry::parse(&ledger.entry(erased.acks[0].index).unwrap().unwrap()).unwrap();
     assert_eq!(entry.body["records"], 2);
     assert!(matches!(ledger.personal(a1).unwrap(), Some(PersonalState::Erased)));

@@ -1,16 +1,21 @@
-//! Append-only entry files beside the sled tree.
+//! Positional, append-only record files beside the sled tree: one pair for the
+//! public entries (`entries.dat`, `entries.idx`) and one for the private parts
+//! (`private.dat`, `private.idx`), one record per entry index in both.
 //!
-//! `entries.dat` holds the entry bytes back to back; `entries.idx` holds one
-//! little-endian `u64` per entry: the offset in `entries.dat` where it ends.
-//! Entry `i` is therefore two positional reads, and appending a group commit's
-//! entries is two sequential writes, instead of one copy-on-write sled value per
-//! entry (measured in BENCHMARKS.md).
+//! `NAME.dat` holds the records back to back; `NAME.idx` holds one
+//! little-endian `u64` per record: the offset in `NAME.dat` where it ends.
+//! Record `i` is therefore two positional reads, and appending a group commit's
+//! records is two sequential writes, instead of one copy-on-write sled value per
+//! record (measured in BENCHMARKS.md).
 //!
-//! Crash safety: a group commit writes and `fdatasync`s both files **before**
+//! Crash safety: a group commit writes and `fdatasync`s the files **before**
 //! the sled batch that moves the signed head, and the head is the commit point.
 //! A crash between the two leaves bytes past the head's size in the files;
-//! [`EntryLog::open`] cuts them off. A head whose entries are not all in the
+//! [`EntryLog::open`] cuts them off. A head whose records are not all in the
 //! files is refused as corrupt, never served.
+//!
+//! The only change in place is [`EntryLog::wipe`]: erasure overwrites a private
+//! record with zeros.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
@@ -19,9 +24,6 @@ use std::sync::RwLock;
 
 use crate::error::{Error, Result};
 
-const DATA: &str = "entries.dat";
-const INDEX: &str = "entries.idx";
-
 /// How much of the files is committed: the entry count and the data length.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Extent {
@@ -29,10 +31,11 @@ struct Extent {
     data_len: u64,
 }
 
-/// The two append-only entry files.
+/// One pair of append-only record files.
 pub(crate) struct EntryLog {
     data: File,
     index: File,
+    name: &'static str,
     committed: RwLock<Extent>,
 }
 
@@ -49,35 +52,36 @@ fn poisoned() -> Error {
 }
 
 impl EntryLog {
-    /// Whether `dir` already has entry files.
-    pub(crate) fn exists(dir: &Path) -> bool {
-        dir.join(INDEX).exists()
+    /// Whether `dir` already has the files of `name`.
+    pub(crate) fn exists(dir: &Path, name: &str) -> bool {
+        dir.join(format!("{name}.idx")).exists()
     }
 
-    /// Opens (or creates) the files in `dir` for a store whose signed head
-    /// holds `count` entries, cutting off anything past them (an unfinished
-    /// commit). Fails if any of the `count` entries is missing.
-    pub(crate) fn open(dir: &Path, count: u64) -> Result<Self> {
+    /// Opens (or creates) `name.dat` and `name.idx` in `dir` for a store whose
+    /// signed head holds `count` records, cutting off anything past them (an
+    /// unfinished commit). Fails if any of the `count` records is missing.
+    pub(crate) fn open(dir: &Path, name: &'static str, count: u64) -> Result<Self> {
+        let (data_name, index_name) = (format!("{name}.dat"), format!("{name}.idx"));
         let open = |name: &str| {
             let path = dir.join(name);
             OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(|e| io("cannot open", &path, e))
         };
-        let (data, index) = (open(DATA)?, open(INDEX)?);
+        let (data, index) = (open(data_name.as_str())?, open(index_name.as_str())?);
         let len = |f: &File, name: &str| f.metadata().map(|m| m.len()).map_err(|e| io("cannot read the size of", &dir.join(name), e));
-        let (data_file_len, index_file_len) = (len(&data, DATA)?, len(&index, INDEX)?);
+        let (data_file_len, index_file_len) = (len(&data, data_name.as_str())?, len(&index, index_name.as_str())?);
         let index_len = count.checked_mul(8).ok_or_else(|| Error::Corrupt(format!("the head's size {count} is absurd")))?;
         if index_file_len < index_len {
             return Err(Error::Corrupt(format!(
                 "the signed head covers {count} entries but {} holds only {}; acknowledged entries are missing",
-                dir.join(INDEX).display(),
+                dir.join(index_name.as_str()).display(),
                 index_file_len / 8
             )));
         }
-        let data_len = if count == 0 { 0 } else { read_u64(&index, (count - 1) * 8, &dir.join(INDEX))? };
+        let data_len = if count == 0 { 0 } else { read_u64(&index, (count - 1) * 8, &dir.join(index_name.as_str()))? };
         if data_file_len < data_len {
             return Err(Error::Corrupt(format!(
                 "{} is {data_file_len} bytes but its index says the first {count} entries end at byte {data_len}; acknowledged entries are missing",
-                dir.join(DATA).display()
+                dir.join(data_name.as_str()).display()
             )));
         }
         if index_file_len > index_len || data_file_len > data_len {
@@ -86,12 +90,12 @@ impl EntryLog {
                 bytes = data_file_len - data_len,
                 "cutting off entries written by a commit that never finished (nothing of it was acknowledged)"
             );
-            index.set_len(index_len).map_err(|e| io("cannot truncate", &dir.join(INDEX), e))?;
-            data.set_len(data_len).map_err(|e| io("cannot truncate", &dir.join(DATA), e))?;
-            index.sync_all().map_err(|e| io("cannot sync", &dir.join(INDEX), e))?;
-            data.sync_all().map_err(|e| io("cannot sync", &dir.join(DATA), e))?;
+            index.set_len(index_len).map_err(|e| io("cannot truncate", &dir.join(index_name.as_str()), e))?;
+            data.set_len(data_len).map_err(|e| io("cannot truncate", &dir.join(data_name.as_str()), e))?;
+            index.sync_all().map_err(|e| io("cannot sync", &dir.join(index_name.as_str()), e))?;
+            data.sync_all().map_err(|e| io("cannot sync", &dir.join(data_name.as_str()), e))?;
         }
-        Ok(EntryLog { data, index, committed: RwLock::new(Extent { count, data_len }) })
+        Ok(EntryLog { data, index, name, committed: RwLock::new(Extent { count, data_len }) })
     }
 
     fn extent(&self) -> Result<Extent> {
@@ -121,7 +125,7 @@ impl EntryLog {
         if entries.is_empty() {
             return Ok(Pending(at));
         }
-        let fail = |what: &str, e: std::io::Error| Error::Storage(format!("{what} the entry files: {e}"));
+        let fail = |what: &str, e: std::io::Error| Error::Storage(format!("{what} the {} files: {e}", self.name));
         self.data.write_all_at(&data, at.data_len).map_err(|e| fail("cannot write", e))?;
         self.index.write_all_at(&index, at.count * 8).map_err(|e| fail("cannot write", e))?;
         self.data.sync_data().map_err(|e| fail("cannot sync", e))?;
@@ -143,15 +147,11 @@ impl EntryLog {
             return Ok(Vec::new());
         }
         let mut offsets = vec![0u8; ((end - start) * 8) as usize];
-        self.index.read_exact_at(&mut offsets, start * 8).map_err(|e| Error::Storage(format!("cannot read the entry index: {e}")))?;
+        self.index.read_exact_at(&mut offsets, start * 8).map_err(|e| Error::Storage(format!("cannot read {}.idx: {e}", self.name)))?;
         let ends: Vec<u64> = offsets.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
-        let first = if start == 0 { 0 } else { read_u64(&self.index, (start - 1) * 8, Path::new(INDEX))? };
-        let last = ends.last().copied().unwrap_or(first);
-        if last < first || last > committed.data_len || ends.windows(2).any(|w| w[1] < w[0]) || ends.first().is_some_and(|&e| e < first) {
-            return Err(Error::Corrupt(format!("the entry index is damaged between entries {start} and {end}")));
-        }
+        let (first, last) = self.span(start, &ends, committed)?;
         let mut data = vec![0u8; (last - first) as usize];
-        self.data.read_exact_at(&mut data, first).map_err(|e| Error::Storage(format!("cannot read the entry data: {e}")))?;
+        self.data.read_exact_at(&mut data, first).map_err(|e| Error::Storage(format!("cannot read {}.dat: {e}", self.name)))?;
         let mut out = Vec::with_capacity(ends.len());
         let mut from = 0usize;
         for e in ends {
@@ -160,6 +160,29 @@ impl EntryLog {
             from = to;
         }
         Ok(out)
+    }
+
+    /// Where records `start..start + ends.len()` lie in the data file, checked.
+    fn span(&self, start: u64, ends: &[u64], committed: Extent) -> Result<(u64, u64)> {
+        let first = if start == 0 { 0 } else { read_u64(&self.index, (start - 1) * 8, Path::new(&format!("{}.idx", self.name)))? };
+        let last = ends.last().copied().unwrap_or(first);
+        if last < first || last > committed.data_len || ends.windows(2).any(|w| w[1] < w[0]) || ends.first().is_some_and(|&e| e < first) {
+            let end = start + ends.len() as u64;
+            return Err(Error::Corrupt(format!("{}.idx is damaged between records {start} and {end}", self.name)));
+        }
+        Ok((first, last))
+    }
+
+    /// Overwrites committed records with zeros, keeping their length, and syncs.
+    pub(crate) fn wipe(&self, indexes: &[u64]) -> Result<()> {
+        let committed = self.extent()?;
+        for &i in indexes.iter().filter(|&&i| i < committed.count) {
+            let (first, last) = self.span(i, &[read_u64(&self.index, i * 8, Path::new(&format!("{}.idx", self.name)))?], committed)?;
+            self.data
+                .write_all_at(&vec![0u8; (last - first) as usize], first)
+                .map_err(|e| Error::Storage(format!("cannot overwrite record {i} of {}.dat: {e}", self.name)))?;
+        }
+        self.data.sync_data().map_err(|e| Error::Storage(format!("cannot sync {}.dat: {e}", self.name)))
     }
 
     /// Bytes both files occupy.
@@ -186,7 +209,7 @@ mod tests {
     #[test]
     fn written_entries_are_readable_only_once_confirmed() {
         let dir = tempfile::tempdir().unwrap();
-        let log = EntryLog::open(dir.path(), 0).unwrap();
+        let log = EntryLog::open(dir.path(), "entries", 0).unwrap();
         let pending = log.write(&entries(0..5)).unwrap();
         assert!(log.read(0, 5).unwrap().is_empty(), "not before the head moved");
         log.confirm(pending).unwrap();
@@ -201,7 +224,7 @@ mod tests {
     fn an_unconfirmed_write_is_overwritten_and_cut_off_at_open() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let log = EntryLog::open(dir.path(), 0).unwrap();
+            let log = EntryLog::open(dir.path(), "entries", 0).unwrap();
             let p = log.write(&entries(0..3)).unwrap();
             log.confirm(p).unwrap();
             // A commit whose head never became durable: its entries are written, then dropped.
@@ -212,8 +235,8 @@ mod tests {
             assert_eq!(log.read(3, 10).unwrap(), vec![b"the real entry 3".to_vec()]);
         }
         // A crash after writing more: the files are longer than the head.
-        let log = EntryLog::open(dir.path(), 4).unwrap();
-        assert_eq!(std::fs::metadata(dir.path().join(INDEX)).unwrap().len(), 4 * 8, "the torn tail is cut off");
+        let log = EntryLog::open(dir.path(), "entries", 4).unwrap();
+        assert_eq!(std::fs::metadata(dir.path().join("entries.idx")).unwrap().len(), 4 * 8, "the torn tail is cut off");
         assert_eq!(log.read(3, 4).unwrap(), vec![b"the real entry 3".to_vec()]);
         let p = log.write(&entries(4..6)).unwrap();
         log.confirm(p).unwrap();
@@ -224,24 +247,41 @@ mod tests {
     fn a_head_longer_than_the_files_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let log = EntryLog::open(dir.path(), 0).unwrap();
+            let log = EntryLog::open(dir.path(), "entries", 0).unwrap();
             let p = log.write(&entries(0..3)).unwrap();
             log.confirm(p).unwrap();
         }
-        let err = EntryLog::open(dir.path(), 4).err().expect("an acknowledged entry is missing");
+        let err = EntryLog::open(dir.path(), "entries", 4).err().expect("an acknowledged entry is missing");
         assert!(matches!(err, Error::Corrupt(ref m) if m.contains("covers 4 entries") && m.contains("only 3")), "{err}");
         // The data file cut short, the index intact.
-        let data = dir.path().join(DATA);
+        let data = dir.path().join("entries.dat");
         let len = std::fs::metadata(&data).unwrap().len();
         OpenOptions::new().write(true).open(&data).unwrap().set_len(len - 1).unwrap();
-        let err = EntryLog::open(dir.path(), 3).err().expect("the last entry is cut short");
+        let err = EntryLog::open(dir.path(), "entries", 3).err().expect("the last entry is cut short");
         assert!(matches!(err, Error::Corrupt(ref m) if m.contains("acknowledged entries are missing")), "{err}");
+    }
+
+    #[test]
+    fn a_wiped_record_keeps_its_length_and_is_zeros() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = EntryLog::open(dir.path(), "private", 0).unwrap();
+        let p = log.write(&entries(0..4)).unwrap();
+        log.confirm(p).unwrap();
+        log.wipe(&[1, 3, 99]).unwrap();
+        let got = log.read(0, 4).unwrap();
+        let want: Vec<Vec<u8>> = entries(0..4).into_iter().map(|(_, e)| e).collect();
+        assert_eq!((&got[0], &got[2]), (&want[0], &want[2]), "the others are untouched");
+        for i in [1, 3] {
+            assert_eq!(got[i], vec![0u8; want[i].len()]);
+        }
+        let on_disk = std::fs::read(dir.path().join("private.dat")).unwrap();
+        assert!(!on_disk.windows(want[1].len()).any(|w| w == want[1].as_slice()), "the bytes are gone from the file");
     }
 
     #[test]
     fn entries_are_append_only() {
         let dir = tempfile::tempdir().unwrap();
-        let log = EntryLog::open(dir.path(), 0).unwrap();
+        let log = EntryLog::open(dir.path(), "entries", 0).unwrap();
         let p = log.write(&entries(0..2)).unwrap();
         log.confirm(p).unwrap();
         for bad in [entries(1..2), entries(3..4), vec![(2, vec![1]), (4, vec![2])]] {

@@ -6,12 +6,14 @@
 //! - [`Store::commit`] is **atomic** (all of a [`Commit`] or none of it survives a
 //!   crash) and **durable** (fsynced) before it returns `Ok`. The ledger
 //!   acknowledges nothing before that.
-//! - Entries and tiles are positional: entry `i`, and the tile `(level, index)`
+//! - Entries, private records and tiles are positional: entry `i` and its
+//!   private record `i` (empty when it has none), and the tile `(level, index)`
 //!   holding up to 256 hashes, so the tree is stored tile-shaped (what the C2SP
 //!   tlog-tiles read API serves) instead of one key per node.
 //! - The `Index` space holds public secondary indexes (message ids, registry);
-//!   the `Private` space holds encrypted personal parts and recipient keys, and
-//!   supports real deletion for erasure.
+//!   the `Private` space holds recipient keys and the private indexes, and
+//!   supports real deletion for erasure. A private record can be wiped:
+//!   overwritten with zeros of the same length.
 
 mod entry_log;
 pub mod sled;
@@ -36,6 +38,11 @@ pub struct Commit {
     pub checkpoint: String,
     /// New entries `(index, entry bytes)`.
     pub entries: Vec<(u64, Vec<u8>)>,
+    /// The private record of each new entry, in the order of `entries` (empty
+    /// bytes for none). An empty list means none of them has one.
+    pub private: Vec<Vec<u8>>,
+    /// Private records to overwrite with zeros once the commit is durable (erasure).
+    pub wipe: Vec<u64>,
     /// Hash tiles touched, `((level, index), bytes)`: the widest version at `size`.
     pub tiles: Vec<((u8, u64), Vec<u8>)>,
     /// Puts into a key space.
@@ -59,6 +66,9 @@ pub trait Store: Send + Sync + 'static {
     fn entry(&self, index: u64) -> Result<Option<Vec<u8>>>;
     /// Entries `start..end` in order; stops early at the first missing one.
     fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>>;
+    /// The private record of entry `index`: empty if it has none, zeros if wiped,
+    /// `None` past the committed size.
+    fn private(&self, index: u64) -> Result<Option<Vec<u8>>>;
     /// The stored bytes of hash tile `(level, index)` (full or the widest partial).
     fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>>;
     /// A value from a key space.

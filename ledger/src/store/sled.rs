@@ -4,12 +4,12 @@
 //! Key layout (all integers big-endian, so keys sort in log order):
 //! `H` → head (size u64 || checkpoint), `T` level index → tile,
 //! `I` key → index space, `P` key → private space. Entries live in
-//! `entries.dat`/`entries.idx`.
+//! `entries.dat`/`entries.idx`, private records in `private.dat`/`private.idx`.
 //!
-//! A group commit is: write and sync the new entries to the entry files, then
-//! one atomic sled batch (tiles, index and private puts, the head) and one
-//! sled flush. The head is the commit point; the entry files are cut back to it
-//! on open.
+//! A group commit is: write and sync the new entries and private records to
+//! their files, then one atomic sled batch (tiles, index and private puts, the
+//! head) and one sled flush, then the wipes of erasure. The head is the commit
+//! point; the record files are cut back to it on open.
 
 use std::path::Path;
 
@@ -22,6 +22,7 @@ pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
     entries: EntryLog,
+    private: EntryLog,
 }
 
 fn storage(e: sled::Error) -> Error {
@@ -55,17 +56,22 @@ impl SledStore {
             .map_err(|e| Error::Storage(format!("cannot open the sled store in {}: {e}", dir.display())))?;
         let tree = db.open_tree("sightline-v1").map_err(storage)?;
         let size = read_head(&tree)?.map_or(0, |h| h.size);
-        if size > 0 && !EntryLog::exists(dir) {
-            let old = if tree.scan_prefix(b"E").next().is_some() { " (it keeps entries inside sled, a pre-release layout)" } else { "" };
-            return Err(Error::Corrupt(format!(
-                "{} has a signed head of {size} entries but no entry files{old}; restore the whole data folder, or start a new one",
-                dir.display()
-            )));
+        for name in [ENTRIES, PRIVATE] {
+            if size > 0 && !EntryLog::exists(dir, name) {
+                return Err(Error::Corrupt(format!(
+                    "{} has a signed head of {size} entries but no {name}.idx (a pre-release layout, or files lost); restore the whole data folder, or start a new one",
+                    dir.display()
+                )));
+            }
         }
-        let entries = EntryLog::open(dir, size)?;
-        Ok(SledStore { db, tree, entries })
+        let entries = EntryLog::open(dir, ENTRIES, size)?;
+        let private = EntryLog::open(dir, PRIVATE, size)?;
+        Ok(SledStore { db, tree, entries, private })
     }
 }
+
+const ENTRIES: &str = "entries";
+const PRIVATE: &str = "private";
 
 fn read_head(tree: &sled::Tree) -> Result<Option<Head>> {
     let Some(v) = tree.get(b"H").map_err(storage)? else { return Ok(None) };
@@ -90,6 +96,10 @@ impl Store for SledStore {
         self.entries.read(start, end)
     }
 
+    fn private(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.private.read(index, index.saturating_add(1))?.pop())
+    }
+
     fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {
         Ok(self.tree.get(tile_key(level, index)).map_err(storage)?.map(|v| v.to_vec()))
     }
@@ -103,7 +113,12 @@ impl Store for SledStore {
     }
 
     fn commit(&self, c: &Commit) -> Result<()> {
-        let written = self.entries.write(&c.entries)?;
+        let private: Vec<(u64, Vec<u8>)> = match c.private.len() {
+            0 => c.entries.iter().map(|(i, _)| (*i, Vec::new())).collect(),
+            n if n == c.entries.len() => c.entries.iter().map(|(i, _)| *i).zip(c.private.iter().cloned()).collect(),
+            n => return Err(Error::Storage(format!("a commit of {} entries carries {n} private records; this is a bug", c.entries.len()))),
+        };
+        let written = (self.entries.write(&c.entries)?, self.private.write(&private)?);
         let mut batch = sled::Batch::default();
         for ((level, index), bytes) in &c.tiles {
             batch.insert(&tile_key(*level, *index), bytes.as_slice());
@@ -119,10 +134,16 @@ impl Store for SledStore {
         batch.insert(b"H", head);
         self.tree.apply_batch(batch).map_err(storage)?;
         self.db.flush().map_err(storage)?;
-        self.entries.confirm(written)
+        self.entries.confirm(written.0)?;
+        self.private.confirm(written.1)?;
+        if let Err(e) = self.private.wipe(&c.wipe) {
+            // The commit (and the key's deletion) is durable: the records are already unreadable.
+            tracing::error!(error = %e, "overwriting erased private records failed; their key is destroyed, so they stay unreadable");
+        }
+        Ok(())
     }
 
     fn size_on_disk(&self) -> Result<u64> {
-        Ok(self.db.size_on_disk().map_err(storage)? + self.entries.size_on_disk()?)
+        Ok(self.db.size_on_disk().map_err(storage)? + self.entries.size_on_disk()? + self.private.size_on_disk()?)
     }
 }
