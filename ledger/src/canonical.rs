@@ -146,6 +146,41 @@ pub fn decode_signature(b64: &str) -> std::result::Result<[u8; 64], String> {
     raw.try_into().map_err(|_| "must be a 64-byte Ed25519 signature".to_string())
 }
 
+/// An entry already in the log, its body decoded into its record type (see
+/// [`crate::record::Body::parse_logged`]): what pages and exports read.
+#[derive(Clone, Debug)]
+pub struct LoggedEntry {
+    pub index: u64,
+    pub prev: String,
+    pub logged_at: String,
+    pub flags: Vec<String>,
+    pub body: crate::record::Body,
+    pub sig: String,
+}
+
+impl LoggedEntry {
+    /// Decodes entry bytes that were checked against their leaf hash, without
+    /// building a JSON value of the body first.
+    pub fn parse(bytes: &[u8]) -> Result<LoggedEntry> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Envelope<'a> {
+            #[allow(dead_code)]
+            v: u8,
+            index: u64,
+            prev: String,
+            logged_at: String,
+            flags: Vec<String>,
+            #[serde(borrow)]
+            body: &'a serde_json::value::RawValue,
+            sig: String,
+        }
+        let e: Envelope = serde_json::from_slice(bytes).map_err(|err| Error::malformed("entry", err.to_string()))?;
+        let body = crate::record::Body::parse_logged(e.body.get())?;
+        Ok(LoggedEntry { index: e.index, prev: e.prev, logged_at: e.logged_at, flags: e.flags, body, sig: e.sig })
+    }
+}
+
 /// One log entry (SPEC.md §2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -361,3 +361,29 @@ fn the_csv_export_has_one_quoted_row_per_message_and_guards_formulas() {
     assert!(lines[2].contains(r#","'=HYPERLINK(""x""), then more","#), "{}", lines[2]);
     assert!(!text.contains("a@example.org") && !text.contains("b@example.org"), "no personal data in CSV");
 }
+
+#[test]
+fn a_logged_entry_decodes_to_what_the_full_parse_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let first = ledger.submit(vec![submission(&keys, "m-1", "alice@example.org")]).unwrap().acks[0].index;
+    ledger.object(first).unwrap();
+    ledger.submit(vec![submission(&keys, "m-2", "alice@example.org")]).unwrap();
+    ledger.erase_recipient_of(first, "recipient").unwrap();
+    let mut kinds = std::collections::BTreeSet::new();
+    for bytes in ledger.entries(0, ledger.size()).unwrap() {
+        let full = sightline_ledger::canonical::Entry::parse(&bytes).unwrap();
+        let body = sightline_ledger::record::Body::parse(&full.body, 0).unwrap();
+        let logged = sightline_ledger::canonical::LoggedEntry::parse(&bytes).unwrap();
+        assert_eq!(
+            (logged.index, &logged.prev, &logged.logged_at, &logged.flags, &logged.sig),
+            (full.index, &full.prev, &full.logged_at, &full.flags, &full.sig)
+        );
+        assert_eq!(format!("{:?}", logged.body), format!("{body:?}"));
+        kinds.insert(body.kind().as_str());
+    }
+    assert_eq!(kinds.len(), 6, "every kind of record was compared: {kinds:?}");
+    assert!(sightline_ledger::canonical::LoggedEntry::parse(b"{\"v\":1}").is_err());
+}

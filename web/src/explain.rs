@@ -15,7 +15,6 @@
 
 use std::collections::HashSet;
 
-use sightline_ledger::canonical::Entry;
 use sightline_ledger::privacy::{ConsentEvidence, Personal};
 use sightline_ledger::record::{
     parse_time, Amount, Channel, Controls, Criterion, CriterionType, DeliveryOptimisation, Disclosed, Effect, EmailHeaders, LegalBasis,
@@ -920,7 +919,7 @@ pub fn proof_view(index: u64, p: &ProofInput<'_>) -> ProofView {
 /// The full explanation of one message entry.
 pub fn explain(
     index: u64,
-    entry: &Entry,
+    (logged_at, flags): (&str, &[String]),
     m: &MessageBody,
     registry: &Registry,
     personal: PersonalRef<'_>,
@@ -964,7 +963,7 @@ pub fn explain(
         creative_id: m.delivery.creative.creative_id.clone(),
         creative_sha256: m.delivery.creative.sha256.clone(),
         served_at: time_words(&m.delivery.served_at),
-        logged_at: time_words(&entry.logged_at),
+        logged_at: time_words(logged_at),
         member_state: country_words(&m.delivery.member_state),
         reported_by,
         payer_is_sponsor: m.sponsor.payer == m.sponsor.on_behalf_of,
@@ -979,8 +978,8 @@ pub fn explain(
         other_sources,
         controls: control_links(&m.controls),
         email: email_view(&m.delivery.email_headers),
-        log_flags: entry.flags.iter().map(|f| log_flag_words(f)).collect(),
-        objected: entry.flags.iter().any(|f| f.starts_with("objected:")),
+        log_flags: flags.iter().map(|f| log_flag_words(f)).collect(),
+        objected: flags.iter().any(|f| f.starts_with("objected:")),
         erased,
         personal_words: match personal {
             PersonalRef::Present(_) => "The personal values shown on this page come from the personal part of this record, which only you (through this link) and the log operator's compliance team can read. The public log holds only a salted commitment to them.".to_string(),
@@ -1094,21 +1093,9 @@ mod tests {
         Personal::new("alice@example.org", matched, consent)
     }
 
-    fn entry(flags: Vec<String>) -> Entry {
-        Entry {
-            v: 1,
-            index: 7,
-            prev: "0".repeat(64),
-            logged_at: "2026-11-20T18:04:06.000Z".into(),
-            flags,
-            body: serde_json::Value::Null,
-            sig: String::new(),
-        }
-    }
-
     fn view(p: PersonalRef<'_>) -> WhyView {
         let proof = ProofInput { size: 9, vkey: "sightline.localhost/log+01020304+AQ==", token: "TOKEN" };
-        explain(7, &entry(vec!["objected:5".into()]), &body(), &registry(), p, &proof)
+        explain(7, ("2026-11-20T18:04:06.000Z", &["objected:5".into()]), &body(), &registry(), p, &proof)
     }
 
     #[test]

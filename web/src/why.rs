@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sightline_ledger::canonical::Entry;
+use sightline_ledger::canonical::LoggedEntry;
 use sightline_ledger::record::{Body, MessageBody};
 use sightline_ledger::{Error as LedgerError, Ledger, PersonalState};
 
@@ -79,22 +79,26 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> WebResult<T> + Send + '
 }
 
 /// The message entry a token names. Any bad token is the same [`WebError::NotFound`].
-fn lookup(ledger: &Ledger, token: &str) -> WebResult<(u64, Entry, MessageBody)> {
+fn lookup(ledger: &Ledger, token: &str) -> WebResult<(u64, Stamp, MessageBody)> {
     let index = ledger.check_why_token(token).ok_or(WebError::NotFound)?;
     let (entry, m) = message_at(ledger, index)?;
     Ok((index, entry, m))
 }
 
+/// What the log added to a message: when it was logged, and its flags.
+struct Stamp {
+    logged_at: String,
+    flags: Vec<String>,
+}
+
 /// The message entry at `index`; [`WebError::NotFound`] if it is not a message.
-fn message_at(ledger: &Ledger, index: u64) -> WebResult<(Entry, MessageBody)> {
+fn message_at(ledger: &Ledger, index: u64) -> WebResult<(Stamp, MessageBody)> {
     let corrupt = |e: LedgerError| WebError::Ledger(LedgerError::Corrupt(format!("entry {index}: {e}")));
+    // `Ledger::entry` checked the bytes against their leaf hash.
     let bytes = ledger.entry(index)?.ok_or(WebError::NotFound)?;
-    let entry = Entry::parse_logged(&bytes).map_err(corrupt)?;
-    if entry.kind() != "message" {
-        return Err(WebError::NotFound);
-    }
-    match Body::parse(&entry.body, 0).map_err(corrupt)? {
-        Body::Message(m) => Ok((entry, *m)),
+    let entry = LoggedEntry::parse(&bytes).map_err(corrupt)?;
+    match entry.body {
+        Body::Message(m) => Ok((Stamp { logged_at: entry.logged_at, flags: entry.flags }, *m)),
         _ => Err(WebError::NotFound),
     }
 }
@@ -124,13 +128,13 @@ pub async fn home(State(state): State<AppState>) -> WebResult<Response> {
 pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
     let ledger = state.ledger.clone();
     let page = blocking(move || {
-        let (index, entry, m) = lookup(&ledger, &token)?;
+        let (index, stamp, m) = lookup(&ledger, &token)?;
         let personal = ledger.personal(index)?;
         let registry = ledger.registry()?;
         let (size, _) = ledger.head()?;
         let vkey = ledger.vkey();
         let proof = ProofInput { size, vkey: &vkey, token: &token };
-        let v = explain::explain(index, &entry, &m, &registry, personal_ref(&personal), &proof);
+        let v = explain::explain(index, (&stamp.logged_at, &stamp.flags), &m, &registry, personal_ref(&personal), &proof);
         Ok(WhyPage { origin: ledger.origin().to_string(), token, v })
     })
     .await?;
