@@ -125,9 +125,15 @@ pub async fn home(State(state): State<AppState>) -> WebResult<Response> {
 }
 
 /// `GET /why/<token>`: the full explanation of one message.
+///
+/// It runs on the async worker, not the blocking pool: it reads one entry and
+/// one private record from the page cache and one sled key, tens of
+/// microseconds, and the hop to a blocking thread and back (with every string
+/// of the page freed on another thread than it was allocated on) cost more
+/// than that work (BENCHMARKS.md).
 pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
     let ledger = state.ledger.clone();
-    let page = blocking(move || {
+    let page = (move || {
         let (index, stamp, m) = lookup(&ledger, &token)?;
         let personal = ledger.personal(index)?;
         let registry = ledger.registry()?;
@@ -135,9 +141,8 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> W
         let vkey = ledger.vkey();
         let proof = ProofInput { size, vkey: &vkey, token: &token };
         let v = explain::explain(index, (&stamp.logged_at, &stamp.flags), &m, &registry, personal_ref(&personal), &proof);
-        Ok(WhyPage { origin: ledger.origin().to_string(), token, v })
-    })
-    .await?;
+        Ok::<_, WebError>(WhyPage { origin: ledger.origin().to_string(), token, v })
+    })()?;
     state.http.why_pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     html(StatusCode::OK, &page)
 }
