@@ -162,6 +162,26 @@ impl LoggedEntry {
     /// Decodes entry bytes that were checked against their leaf hash, without
     /// building a JSON value of the body first.
     pub fn parse(bytes: &[u8]) -> Result<LoggedEntry> {
+        // Most entries are messages: one pass decodes envelope and body at once
+        // (`body` is the first key in canonical order, so nothing is buffered).
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Message {
+            #[allow(dead_code)]
+            v: u8,
+            index: u64,
+            prev: String,
+            logged_at: String,
+            flags: Vec<String>,
+            body: Box<crate::record::MessageBody>,
+            sig: String,
+        }
+        if let Ok(e) = serde_json::from_slice::<Message>(bytes) {
+            if e.body.kind == crate::record::Kind::Message {
+                let body = crate::record::Body::Message(e.body);
+                return Ok(LoggedEntry { index: e.index, prev: e.prev, logged_at: e.logged_at, flags: e.flags, body, sig: e.sig });
+            }
+        }
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Envelope<'a> {
