@@ -613,7 +613,7 @@ fn commit_log(shared: &Shared, body_value: Value, effect: Effect) -> Result<Dura
     let bytes = durable_commit(shared, vec![bytes], &[leaf], base, extra, rotate_to)?.remove(0);
     {
         let mut st = shared.state.write().map_err(|_| lock_poisoned())?;
-        st.registry.apply(base, &body)?;
+        Arc::make_mut(&mut st.registry).apply(base, &body)?;
     }
     if let Effect::Rotate(s) = effect {
         *shared.signer.write().map_err(|_| lock_poisoned())? = *s;

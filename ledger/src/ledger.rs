@@ -70,7 +70,8 @@ pub(crate) struct State {
     /// Published (durable, signed) size and checkpoint.
     pub size: u64,
     pub checkpoint: String,
-    pub registry: Registry,
+    /// Shared with readers; a registration replaces it (copy on write).
+    pub registry: Arc<Registry>,
 }
 
 pub(crate) struct Shared {
@@ -179,8 +180,8 @@ impl Ledger {
     }
 
     /// A snapshot of the registry.
-    pub fn registry(&self) -> Result<Registry> {
-        Ok(self.state()?.registry.clone())
+    pub fn registry(&self) -> Result<Arc<Registry>> {
+        Ok(Arc::clone(&self.state()?.registry))
     }
 
     /// Entry bytes at `index`, if published.
@@ -396,7 +397,7 @@ fn genesis(store: &dyn Store, signer: &NoteSigner) -> Result<State> {
         ..Commit::default()
     };
     store.commit(&commit)?;
-    Ok(State { tree, size: 1, checkpoint, registry })
+    Ok(State { tree, size: 1, checkpoint, registry: Arc::new(registry) })
 }
 
 /// Refuses entry bytes that do not hash to their leaf in the signed tree.
@@ -475,5 +476,5 @@ fn load(store: &dyn Store, signer: &NoteSigner, size: u64, checkpoint: String) -
     if store.entry(size)?.is_some() {
         return Err(Error::Corrupt(format!("an entry {size} exists beyond the checkpointed size")));
     }
-    Ok(State { tree, size, checkpoint, registry })
+    Ok(State { tree, size, checkpoint, registry: Arc::new(registry) })
 }

@@ -146,12 +146,13 @@ impl EntryLog {
         if start >= end {
             return Ok(Vec::new());
         }
-        let mut offsets = vec![0u8; ((end - start) * 8) as usize];
-        self.index.read_exact_at(&mut offsets, start * 8).map_err(|e| Error::Storage(format!("cannot read {}.idx: {e}", self.name)))?;
-        let ends: Vec<u64> = offsets.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
-        let (first, last) = self.span(start, &ends, committed)?;
+        let (first, ends) = self.offsets(start, end, committed)?;
+        let last = ends.last().copied().unwrap_or(first);
         let mut data = vec![0u8; (last - first) as usize];
         self.data.read_exact_at(&mut data, first).map_err(|e| Error::Storage(format!("cannot read {}.dat: {e}", self.name)))?;
+        if ends.len() == 1 {
+            return Ok(vec![data]);
+        }
         let mut out = Vec::with_capacity(ends.len());
         let mut from = 0usize;
         for e in ends {
@@ -162,22 +163,27 @@ impl EntryLog {
         Ok(out)
     }
 
-    /// Where records `start..start + ends.len()` lie in the data file, checked.
-    fn span(&self, start: u64, ends: &[u64], committed: Extent) -> Result<(u64, u64)> {
-        let first = if start == 0 { 0 } else { read_u64(&self.index, (start - 1) * 8, Path::new(&format!("{}.idx", self.name)))? };
+    /// Where record `start` begins and where each of `start..end` ends in the
+    /// data file (one read of the index), checked to be in order and committed.
+    fn offsets(&self, start: u64, end: u64, committed: Extent) -> Result<(u64, Vec<u64>)> {
+        let from = start.saturating_sub(1);
+        let mut raw = vec![0u8; ((end - from) * 8) as usize];
+        self.index.read_exact_at(&mut raw, from * 8).map_err(|e| Error::Storage(format!("cannot read {}.idx: {e}", self.name)))?;
+        let mut ends: Vec<u64> = raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
+        let first = if start == 0 { 0 } else { ends.remove(0) };
         let last = ends.last().copied().unwrap_or(first);
         if last < first || last > committed.data_len || ends.windows(2).any(|w| w[1] < w[0]) || ends.first().is_some_and(|&e| e < first) {
-            let end = start + ends.len() as u64;
             return Err(Error::Corrupt(format!("{}.idx is damaged between records {start} and {end}", self.name)));
         }
-        Ok((first, last))
+        Ok((first, ends))
     }
 
     /// Overwrites committed records with zeros, keeping their length, and syncs.
     pub(crate) fn wipe(&self, indexes: &[u64]) -> Result<()> {
         let committed = self.extent()?;
         for &i in indexes.iter().filter(|&&i| i < committed.count) {
-            let (first, last) = self.span(i, &[read_u64(&self.index, i * 8, Path::new(&format!("{}.idx", self.name)))?], committed)?;
+            let (first, ends) = self.offsets(i, i + 1, committed)?;
+            let last = ends.last().copied().unwrap_or(first);
             self.data
                 .write_all_at(&vec![0u8; (last - first) as usize], first)
                 .map_err(|e| Error::Storage(format!("cannot overwrite record {i} of {}.dat: {e}", self.name)))?;
