@@ -115,6 +115,7 @@ async fn pages_carry_the_security_headers() {
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
         assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
         assert!(!csp.contains("script-src"), "{path}: no script source may be allowed");
+        assert!(csp.contains("style-src 'self'") && !csp.contains("unsafe-inline"), "{path}: no inline style: {csp}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
     }
@@ -304,4 +305,23 @@ async fn home_explains_and_links_the_public_resources() {
         assert!(page.contains(s), "home is missing {s}");
     }
     assert!(!page.to_lowercase().contains("<script"));
+}
+
+#[tokio::test]
+async fn pages_take_their_style_from_one_cached_stylesheet() {
+    let fx = Fixture::new();
+    let token = fx.submit(political_message(&fx.next_id(), "Style"), &personal_for("alice@example.org")).why_token.unwrap();
+    for path in [format!("/why/{token}"), format!("/why/{token}/messages"), "/".to_string(), "/library".to_string()] {
+        let (status, _, body) = fx.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(body.contains(r#"<link rel="stylesheet" href="/static/sightline.css">"#), "{path} links the stylesheet");
+        assert!(!body.contains("<style") && !body.contains("style="), "{path} has inline style, which the CSP refuses");
+    }
+    let (status, h, css) = fx.get("/static/sightline.css").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h["content-type"], "text/css; charset=utf-8");
+    assert!(h["cache-control"].to_str().unwrap().starts_with("public, max-age="));
+    for class in [".criterion.exclude", ".fields", ".field", ".tight", "ul.flags"] {
+        assert!(css.contains(class), "the stylesheet styles {class}");
+    }
 }
