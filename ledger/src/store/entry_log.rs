@@ -4,9 +4,10 @@
 //!
 //! `NAME.dat` holds the records back to back; `NAME.idx` holds one
 //! little-endian `u64` per record: the offset in `NAME.dat` where it ends.
-//! Record `i` is therefore two positional reads, and appending a group commit's
-//! records is two sequential writes, instead of one copy-on-write sled value per
-//! record (measured in BENCHMARKS.md).
+//! The index is also kept in memory (8 bytes per record, next to the tree's 32
+//! per leaf), so record `i` is one positional read, and appending a group
+//! commit's records is two sequential writes, instead of one copy-on-write sled
+//! value per record (measured in BENCHMARKS.md).
 //!
 //! Crash safety: a group commit writes and `fdatasync`s the files **before**
 //! the sled batch that moves the signed head, and the head is the commit point.
@@ -24,31 +25,27 @@ use std::sync::RwLock;
 
 use crate::error::{Error, Result};
 
-/// How much of the files is committed: the entry count and the data length.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Extent {
-    count: u64,
-    data_len: u64,
-}
-
 /// One pair of append-only record files.
 pub(crate) struct EntryLog {
     data: File,
     index: File,
     name: &'static str,
-    committed: RwLock<Extent>,
+    /// Where each committed record ends in `data`: the committed part of `index`.
+    ends: RwLock<Vec<u64>>,
 }
 
-/// Entries written and synced but not yet committed; see [`EntryLog::confirm`].
-#[must_use = "written entries count only once the head that covers them is committed"]
-pub(crate) struct Pending(Extent);
+/// Records written and synced but not yet committed; see [`EntryLog::confirm`].
+#[must_use = "written records count only once the head that covers them is committed"]
+pub(crate) struct Pending {
+    ends: Vec<u64>,
+}
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
     Error::Storage(format!("{what} {}: {e}", path.display()))
 }
 
 fn poisoned() -> Error {
-    Error::Storage("the entry files' lock was poisoned by a panic; restart the server".into())
+    Error::Storage("the record files' lock was poisoned by a panic; restart the server".into())
 }
 
 impl EntryLog {
@@ -61,93 +58,107 @@ impl EntryLog {
     /// signed head holds `count` records, cutting off anything past them (an
     /// unfinished commit). Fails if any of the `count` records is missing.
     pub(crate) fn open(dir: &Path, name: &'static str, count: u64) -> Result<Self> {
-        let (data_name, index_name) = (format!("{name}.dat"), format!("{name}.idx"));
-        let open = |name: &str| {
-            let path = dir.join(name);
-            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(|e| io("cannot open", &path, e))
+        let (data_path, index_path) = (dir.join(format!("{name}.dat")), dir.join(format!("{name}.idx")));
+        let open = |path: &Path| {
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(|e| io("cannot open", path, e))
         };
-        let (data, index) = (open(data_name.as_str())?, open(index_name.as_str())?);
-        let len = |f: &File, name: &str| f.metadata().map(|m| m.len()).map_err(|e| io("cannot read the size of", &dir.join(name), e));
-        let (data_file_len, index_file_len) = (len(&data, data_name.as_str())?, len(&index, index_name.as_str())?);
+        let (data, index) = (open(&data_path)?, open(&index_path)?);
+        let len = |f: &File, path: &Path| f.metadata().map(|m| m.len()).map_err(|e| io("cannot read the size of", path, e));
+        let (data_file_len, index_file_len) = (len(&data, &data_path)?, len(&index, &index_path)?);
         let index_len = count.checked_mul(8).ok_or_else(|| Error::Corrupt(format!("the head's size {count} is absurd")))?;
         if index_file_len < index_len {
             return Err(Error::Corrupt(format!(
                 "the signed head covers {count} entries but {} holds only {}; acknowledged entries are missing",
-                dir.join(index_name.as_str()).display(),
+                index_path.display(),
                 index_file_len / 8
             )));
         }
-        let data_len = if count == 0 { 0 } else { read_u64(&index, (count - 1) * 8, &dir.join(index_name.as_str()))? };
+        let mut raw = vec![0u8; index_len as usize];
+        index.read_exact_at(&mut raw, 0).map_err(|e| io("cannot read", &index_path, e))?;
+        let ends: Vec<u64> = raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
+        if let Some(i) = ends.windows(2).position(|w| w[1] < w[0]) {
+            return Err(Error::Corrupt(format!("{} is damaged: record {} ends before record {i}", index_path.display(), i + 1)));
+        }
+        let data_len = ends.last().copied().unwrap_or(0);
         if data_file_len < data_len {
             return Err(Error::Corrupt(format!(
                 "{} is {data_file_len} bytes but its index says the first {count} entries end at byte {data_len}; acknowledged entries are missing",
-                dir.join(data_name.as_str()).display()
+                data_path.display()
             )));
         }
         if index_file_len > index_len || data_file_len > data_len {
             tracing::warn!(
-                entries = (index_file_len - index_len) / 8,
+                records = (index_file_len - index_len) / 8,
                 bytes = data_file_len - data_len,
-                "cutting off entries written by a commit that never finished (nothing of it was acknowledged)"
+                file = %data_path.display(),
+                "cutting off records written by a commit that never finished (nothing of it was acknowledged)"
             );
-            index.set_len(index_len).map_err(|e| io("cannot truncate", &dir.join(index_name.as_str()), e))?;
-            data.set_len(data_len).map_err(|e| io("cannot truncate", &dir.join(data_name.as_str()), e))?;
-            index.sync_all().map_err(|e| io("cannot sync", &dir.join(index_name.as_str()), e))?;
-            data.sync_all().map_err(|e| io("cannot sync", &dir.join(data_name.as_str()), e))?;
+            index.set_len(index_len).map_err(|e| io("cannot truncate", &index_path, e))?;
+            data.set_len(data_len).map_err(|e| io("cannot truncate", &data_path, e))?;
+            index.sync_all().map_err(|e| io("cannot sync", &index_path, e))?;
+            data.sync_all().map_err(|e| io("cannot sync", &data_path, e))?;
         }
-        Ok(EntryLog { data, index, name, committed: RwLock::new(Extent { count, data_len }) })
+        Ok(EntryLog { data, index, name, ends: RwLock::new(ends) })
     }
 
-    fn extent(&self) -> Result<Extent> {
-        self.committed.read().map(|e| *e).map_err(|_| poisoned())
+    /// The committed count and data length.
+    fn extent(&self) -> Result<(u64, u64)> {
+        let ends = self.ends.read().map_err(|_| poisoned())?;
+        Ok((ends.len() as u64, ends.last().copied().unwrap_or(0)))
     }
 
-    /// Writes `entries` (which must start at the committed count and be
+    /// Writes `records` (which must start at the committed count and be
     /// contiguous) after the committed ones and syncs both files. They are not
     /// readable until [`EntryLog::confirm`].
-    pub(crate) fn write(&self, entries: &[(u64, Vec<u8>)]) -> Result<Pending> {
-        let at = self.extent()?;
-        let mut next = at;
-        let mut data = Vec::with_capacity(entries.iter().map(|(_, e)| e.len()).sum());
-        let mut index = Vec::with_capacity(entries.len() * 8);
-        for (i, bytes) in entries {
-            if *i != next.count {
+    pub(crate) fn write(&self, records: &[(u64, Vec<u8>)]) -> Result<Pending> {
+        let (count, data_len) = self.extent()?;
+        let mut data = Vec::with_capacity(records.iter().map(|(_, e)| e.len()).sum());
+        let mut ends = Vec::with_capacity(records.len());
+        let mut end = data_len;
+        for (n, (i, bytes)) in (count..).zip(records) {
+            if *i != n {
                 return Err(Error::Storage(format!(
-                    "entries are append-only: entry {i} was written where entry {} comes next; this is a bug in the caller",
-                    next.count
+                    "records are append-only: record {i} was written where record {n} comes next; this is a bug in the caller"
                 )));
             }
             data.extend_from_slice(bytes);
-            next.count += 1;
-            next.data_len += bytes.len() as u64;
-            index.extend_from_slice(&next.data_len.to_le_bytes());
+            end += bytes.len() as u64;
+            ends.push(end);
         }
-        if entries.is_empty() {
-            return Ok(Pending(at));
+        if records.is_empty() {
+            return Ok(Pending { ends });
         }
+        let index: Vec<u8> = ends.iter().flat_map(|e| e.to_le_bytes()).collect();
         let fail = |what: &str, e: std::io::Error| Error::Storage(format!("{what} the {} files: {e}", self.name));
-        self.data.write_all_at(&data, at.data_len).map_err(|e| fail("cannot write", e))?;
-        self.index.write_all_at(&index, at.count * 8).map_err(|e| fail("cannot write", e))?;
+        self.data.write_all_at(&data, data_len).map_err(|e| fail("cannot write", e))?;
+        self.index.write_all_at(&index, count * 8).map_err(|e| fail("cannot write", e))?;
         self.data.sync_data().map_err(|e| fail("cannot sync", e))?;
         self.index.sync_data().map_err(|e| fail("cannot sync", e))?;
-        Ok(Pending(next))
+        Ok(Pending { ends })
     }
 
-    /// Makes written entries readable, once the head that covers them is durable.
+    /// Makes written records readable, once the head that covers them is durable.
     pub(crate) fn confirm(&self, pending: Pending) -> Result<()> {
-        *self.committed.write().map_err(|_| poisoned())? = pending.0;
+        self.ends.write().map_err(|_| poisoned())?.extend(pending.ends);
         Ok(())
     }
 
-    /// Entries `start..end`, cut at the committed count.
-    pub(crate) fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
-        let committed = self.extent()?;
-        let end = end.min(committed.count);
+    /// Where record `start` begins and where each of `start..end` ends (cut at
+    /// the committed count).
+    fn offsets(&self, start: u64, end: u64) -> Result<(u64, Vec<u64>)> {
+        let ends = self.ends.read().map_err(|_| poisoned())?;
+        let end = end.min(ends.len() as u64);
         if start >= end {
-            return Ok(Vec::new());
+            return Ok((0, Vec::new()));
         }
-        let (first, ends) = self.offsets(start, end, committed)?;
-        let last = ends.last().copied().unwrap_or(first);
+        let first = if start == 0 { 0 } else { ends[start as usize - 1] };
+        Ok((first, ends[start as usize..end as usize].to_vec()))
+    }
+
+    /// Records `start..end`, cut at the committed count.
+    pub(crate) fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        let (first, ends) = self.offsets(start, end)?;
+        let Some(&last) = ends.last() else { return Ok(Vec::new()) };
         let mut data = vec![0u8; (last - first) as usize];
         self.data.read_exact_at(&mut data, first).map_err(|e| Error::Storage(format!("cannot read {}.dat: {e}", self.name)))?;
         if ends.len() == 1 {
@@ -163,27 +174,11 @@ impl EntryLog {
         Ok(out)
     }
 
-    /// Where record `start` begins and where each of `start..end` ends in the
-    /// data file (one read of the index), checked to be in order and committed.
-    fn offsets(&self, start: u64, end: u64, committed: Extent) -> Result<(u64, Vec<u64>)> {
-        let from = start.saturating_sub(1);
-        let mut raw = vec![0u8; ((end - from) * 8) as usize];
-        self.index.read_exact_at(&mut raw, from * 8).map_err(|e| Error::Storage(format!("cannot read {}.idx: {e}", self.name)))?;
-        let mut ends: Vec<u64> = raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
-        let first = if start == 0 { 0 } else { ends.remove(0) };
-        let last = ends.last().copied().unwrap_or(first);
-        if last < first || last > committed.data_len || ends.windows(2).any(|w| w[1] < w[0]) || ends.first().is_some_and(|&e| e < first) {
-            return Err(Error::Corrupt(format!("{}.idx is damaged between records {start} and {end}", self.name)));
-        }
-        Ok((first, ends))
-    }
-
     /// Overwrites committed records with zeros, keeping their length, and syncs.
     pub(crate) fn wipe(&self, indexes: &[u64]) -> Result<()> {
-        let committed = self.extent()?;
-        for &i in indexes.iter().filter(|&&i| i < committed.count) {
-            let (first, ends) = self.offsets(i, i + 1, committed)?;
-            let last = ends.last().copied().unwrap_or(first);
+        for &i in indexes {
+            let (first, ends) = self.offsets(i, i + 1)?;
+            let Some(&last) = ends.last() else { continue };
             self.data
                 .write_all_at(&vec![0u8; (last - first) as usize], first)
                 .map_err(|e| Error::Storage(format!("cannot overwrite record {i} of {}.dat: {e}", self.name)))?;
@@ -193,15 +188,9 @@ impl EntryLog {
 
     /// Bytes both files occupy.
     pub(crate) fn size_on_disk(&self) -> Result<u64> {
-        let len = |f: &File| f.metadata().map(|m| m.len()).map_err(|e| Error::Storage(format!("cannot read an entry file's size: {e}")));
+        let len = |f: &File| f.metadata().map(|m| m.len()).map_err(|e| Error::Storage(format!("cannot read a record file's size: {e}")));
         Ok(len(&self.data)? + len(&self.index)?)
     }
-}
-
-fn read_u64(f: &File, at: u64, path: &Path) -> Result<u64> {
-    let mut b = [0u8; 8];
-    f.read_exact_at(&mut b, at).map_err(|e| io("cannot read", path, e))?;
-    Ok(u64::from_le_bytes(b))
 }
 
 #[cfg(test)]
@@ -282,6 +271,22 @@ mod tests {
         }
         let on_disk = std::fs::read(dir.path().join("private.dat")).unwrap();
         assert!(!on_disk.windows(want[1].len()).any(|w| w == want[1].as_slice()), "the bytes are gone from the file");
+    }
+
+    #[test]
+    fn a_damaged_index_is_refused_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let log = EntryLog::open(dir.path(), "entries", 0).unwrap();
+            let p = log.write(&entries(0..4)).unwrap();
+            log.confirm(p).unwrap();
+        }
+        let index = dir.path().join("entries.idx");
+        let mut raw = std::fs::read(&index).unwrap();
+        raw[16..24].copy_from_slice(&1u64.to_le_bytes());
+        std::fs::write(&index, raw).unwrap();
+        let err = EntryLog::open(dir.path(), "entries", 4).err().expect("record 2 ends before record 1");
+        assert!(matches!(err, Error::Corrupt(ref m) if m.contains("record 2 ends before record 1")), "{err}");
     }
 
     #[test]
