@@ -49,11 +49,7 @@ fn space_key(space: Space, key: &[u8]) -> Vec<u8> {
 impl SledStore {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Self> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(256 * 1024 * 1024)
-            .open()
-            .map_err(|e| Error::Storage(format!("cannot open the sled store in {}: {e}", dir.display())))?;
+        let db = open_db(dir)?;
         let tree = db.open_tree("sightline-v1").map_err(storage)?;
         let size = read_head(&tree)?.map_or(0, |h| h.size);
         for name in [ENTRIES, PRIVATE] {
@@ -67,6 +63,28 @@ impl SledStore {
         let entries = EntryLog::open(dir, ENTRIES, size)?;
         let private = EntryLog::open(dir, PRIVATE, size)?;
         Ok(SledStore { db, tree, entries, private })
+    }
+}
+
+/// Opens sled, waiting up to two seconds for a lock still held by a handle
+/// being dropped in this process (sled releases it from a background thread).
+fn open_db(dir: &Path) -> Result<sled::Db> {
+    let mut attempts = 0;
+    loop {
+        match sled::Config::new().path(dir).cache_capacity(256 * 1024 * 1024).open() {
+            Ok(db) => return Ok(db),
+            Err(e) if e.to_string().contains("could not acquire lock") => {
+                attempts += 1;
+                if attempts == 40 {
+                    return Err(Error::Storage(format!(
+                        "cannot open the sled store in {}: another process holds it; stop the other `sightline` using this data folder ({e})",
+                        dir.display()
+                    )));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(Error::Storage(format!("cannot open the sled store in {}: {e}", dir.display()))),
+        }
     }
 }
 
