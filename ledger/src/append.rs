@@ -109,16 +109,13 @@ pub(crate) struct Prepared {
 pub(crate) struct MessageKey {
     signer: String,
     message_id: String,
-    sponsor: Sponsor,
-}
-
-pub(crate) struct Sponsor {
-    on_behalf_of: String,
+    /// `sponsor.on_behalf_of`: whom an objection is against.
+    advertiser: String,
 }
 
 impl MessageKey {
     fn of(m: MessageBody) -> Self {
-        MessageKey { signer: m.signer, message_id: m.message_id, sponsor: Sponsor { on_behalf_of: m.sponsor.on_behalf_of } }
+        MessageKey { signer: m.signer, message_id: m.message_id, advertiser: m.sponsor.on_behalf_of }
     }
 }
 
@@ -365,10 +362,7 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
                         let warnings = flags
                             .iter()
                             .map(|f| {
-                                format!(
-                                    "the recipient objected to targeting by `{}` ({f}); the entry is flagged",
-                                    p.message.sponsor.on_behalf_of
-                                )
+                                format!("the recipient objected to targeting by `{}` ({f}); the entry is flagged", p.message.advertiser)
                             })
                             .collect();
                         slots.push((Slot::New(new_entries.len()), id, warnings));
@@ -453,7 +447,7 @@ fn plan_job(
         let new_pos = out.iter().filter(|(s, _)| s.is_none()).count();
         local.insert((m.signer.as_str(), m.message_id.as_str()), (new_pos, p.body_jcs.as_slice()));
         let mut flags = Vec::new();
-        if let Some(raw) = shared.store.get(Space::Private, &key_objection(&p.handle, &m.sponsor.on_behalf_of))? {
+        if let Some(raw) = shared.store.get(Space::Private, &key_objection(&p.handle, &m.advertiser))? {
             if let Ok(b) = <[u8; 8]>::try_from(raw.as_slice()) {
                 flags.push(format!("objected:{}", u64::from_be_bytes(b)));
             }

@@ -162,42 +162,35 @@ impl LoggedEntry {
     /// Decodes entry bytes that were checked against their leaf hash, without
     /// building a JSON value of the body first.
     pub fn parse(bytes: &[u8]) -> Result<LoggedEntry> {
-        // Most entries are messages: one pass decodes envelope and body at once
-        // (`body` is the first key in canonical order, so nothing is buffered).
+        /// The entry object of SPEC.md §2, its body decoded as `B`.
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
-        struct Message {
+        struct Envelope<B> {
             #[allow(dead_code)]
             v: u8,
             index: u64,
             prev: String,
             logged_at: String,
             flags: Vec<String>,
-            body: Box<crate::record::MessageBody>,
+            body: B,
             sig: String,
         }
-        if let Ok(e) = serde_json::from_slice::<Message>(bytes) {
-            if e.body.kind == crate::record::Kind::Message {
-                let body = crate::record::Body::Message(e.body);
-                return Ok(LoggedEntry { index: e.index, prev: e.prev, logged_at: e.logged_at, flags: e.flags, body, sig: e.sig });
+        impl<B> Envelope<B> {
+            fn logged(self, body: impl FnOnce(B) -> Result<crate::record::Body>) -> Result<LoggedEntry> {
+                let body = body(self.body)?;
+                Ok(LoggedEntry { index: self.index, prev: self.prev, logged_at: self.logged_at, flags: self.flags, body, sig: self.sig })
             }
         }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Envelope<'a> {
-            #[allow(dead_code)]
-            v: u8,
-            index: u64,
-            prev: String,
-            logged_at: String,
-            flags: Vec<String>,
-            #[serde(borrow)]
-            body: &'a serde_json::value::RawValue,
-            sig: String,
+        // Most entries are messages: one pass decodes envelope and body at once
+        // (`body` is the first key in canonical order, so nothing is buffered).
+        if let Ok(e) = serde_json::from_slice::<Envelope<Box<crate::record::MessageBody>>>(bytes) {
+            if e.body.kind == crate::record::Kind::Message {
+                return e.logged(|m| Ok(crate::record::Body::Message(m)));
+            }
         }
-        let e: Envelope = serde_json::from_slice(bytes).map_err(|err| Error::malformed("entry", err.to_string()))?;
-        let body = crate::record::Body::parse_logged(e.body.get())?;
-        Ok(LoggedEntry { index: e.index, prev: e.prev, logged_at: e.logged_at, flags: e.flags, body, sig: e.sig })
+        let e: Envelope<&serde_json::value::RawValue> =
+            serde_json::from_slice(bytes).map_err(|err| Error::malformed("entry", err.to_string()))?;
+        e.logged(|raw| crate::record::Body::parse_logged(raw.get()))
     }
 }
 

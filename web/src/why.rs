@@ -132,17 +132,14 @@ pub async fn home(State(state): State<AppState>) -> WebResult<Response> {
 /// of the page freed on another thread than it was allocated on) cost more
 /// than that work (BENCHMARKS.md).
 pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
-    let ledger = state.ledger.clone();
-    let page = (move || {
-        let (index, stamp, m) = lookup(&ledger, &token)?;
-        let personal = ledger.personal(index)?;
-        let registry = ledger.registry()?;
-        let (size, _) = ledger.head()?;
-        let vkey = ledger.vkey();
-        let proof = ProofInput { size, vkey: &vkey, token: &token };
-        let v = explain::explain(index, (&stamp.logged_at, &stamp.flags), &m, &registry, personal_ref(&personal), &proof);
-        Ok::<_, WebError>(WhyPage { origin: ledger.origin().to_string(), token, v })
-    })()?;
+    let ledger = &state.ledger;
+    let (index, stamp, m) = lookup(ledger, &token)?;
+    let personal = ledger.personal(index)?;
+    let registry = ledger.registry()?;
+    let vkey = ledger.vkey();
+    let proof = ProofInput { size: ledger.size(), vkey: &vkey, token: &token };
+    let v = explain::explain(index, (&stamp.logged_at, &stamp.flags), &m, &registry, personal_ref(&personal), &proof);
+    let page = WhyPage { origin: ledger.origin().to_string(), token, v };
     state.http.why_pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     html(StatusCode::OK, &page)
 }

@@ -110,9 +110,9 @@ impl EntryLog {
     /// Writes `records` (which must start at the committed count and be
     /// contiguous) after the committed ones and syncs both files. They are not
     /// readable until [`EntryLog::confirm`].
-    pub(crate) fn write(&self, records: &[(u64, Vec<u8>)]) -> Result<Pending> {
+    pub(crate) fn write<B: AsRef<[u8]>>(&self, records: &[(u64, B)]) -> Result<Pending> {
         let (count, data_len) = self.extent()?;
-        let mut data = Vec::with_capacity(records.iter().map(|(_, e)| e.len()).sum());
+        let mut data = Vec::with_capacity(records.iter().map(|(_, e)| e.as_ref().len()).sum());
         let mut ends = Vec::with_capacity(records.len());
         let mut end = data_len;
         for (n, (i, bytes)) in (count..).zip(records) {
@@ -121,6 +121,7 @@ impl EntryLog {
                     "records are append-only: record {i} was written where record {n} comes next; this is a bug in the caller"
                 )));
             }
+            let bytes = bytes.as_ref();
             data.extend_from_slice(bytes);
             end += bytes.len() as u64;
             ends.push(end);
@@ -201,6 +202,14 @@ mod tests {
         range.map(|i| (i, format!("entry {i} {}", "x".repeat(i as usize % 7)).into_bytes())).collect()
     }
 
+    /// New files `name` in `dir` holding `entries(0..n)`, committed.
+    fn committed(dir: &Path, name: &'static str, n: u64) -> EntryLog {
+        let log = EntryLog::open(dir, name, 0).unwrap();
+        let p = log.write(&entries(0..n)).unwrap();
+        log.confirm(p).unwrap();
+        log
+    }
+
     #[test]
     fn written_entries_are_readable_only_once_confirmed() {
         let dir = tempfile::tempdir().unwrap();
@@ -219,9 +228,7 @@ mod tests {
     fn an_unconfirmed_write_is_overwritten_and_cut_off_at_open() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let log = EntryLog::open(dir.path(), "entries", 0).unwrap();
-            let p = log.write(&entries(0..3)).unwrap();
-            log.confirm(p).unwrap();
+            let log = committed(dir.path(), "entries", 3);
             // A commit whose head never became durable: its entries are written, then dropped.
             drop(log.write(&entries(3..10)).unwrap());
             // The next commit writes at the same place.
@@ -241,11 +248,7 @@ mod tests {
     #[test]
     fn a_head_longer_than_the_files_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        {
-            let log = EntryLog::open(dir.path(), "entries", 0).unwrap();
-            let p = log.write(&entries(0..3)).unwrap();
-            log.confirm(p).unwrap();
-        }
+        drop(committed(dir.path(), "entries", 3));
         let err = EntryLog::open(dir.path(), "entries", 4).err().expect("an acknowledged entry is missing");
         assert!(matches!(err, Error::Corrupt(ref m) if m.contains("covers 4 entries") && m.contains("only 3")), "{err}");
         // The data file cut short, the index intact.
@@ -259,9 +262,7 @@ mod tests {
     #[test]
     fn a_wiped_record_keeps_its_length_and_is_zeros() {
         let dir = tempfile::tempdir().unwrap();
-        let log = EntryLog::open(dir.path(), "private", 0).unwrap();
-        let p = log.write(&entries(0..4)).unwrap();
-        log.confirm(p).unwrap();
+        let log = committed(dir.path(), "private", 4);
         log.wipe(&[1, 3, 99]).unwrap();
         let got = log.read(0, 4).unwrap();
         let want: Vec<Vec<u8>> = entries(0..4).into_iter().map(|(_, e)| e).collect();
@@ -276,11 +277,7 @@ mod tests {
     #[test]
     fn a_damaged_index_is_refused_at_open() {
         let dir = tempfile::tempdir().unwrap();
-        {
-            let log = EntryLog::open(dir.path(), "entries", 0).unwrap();
-            let p = log.write(&entries(0..4)).unwrap();
-            log.confirm(p).unwrap();
-        }
+        drop(committed(dir.path(), "entries", 4));
         let index = dir.path().join("entries.idx");
         let mut raw = std::fs::read(&index).unwrap();
         raw[16..24].copy_from_slice(&1u64.to_le_bytes());
@@ -292,9 +289,7 @@ mod tests {
     #[test]
     fn entries_are_append_only() {
         let dir = tempfile::tempdir().unwrap();
-        let log = EntryLog::open(dir.path(), "entries", 0).unwrap();
-        let p = log.write(&entries(0..2)).unwrap();
-        log.confirm(p).unwrap();
+        let log = committed(dir.path(), "entries", 2);
         for bad in [entries(1..2), entries(3..4), vec![(2, vec![1]), (4, vec![2])]] {
             let err = log.write(&bad).err().expect("only the next index may be written");
             assert!(matches!(err, Error::Storage(ref m) if m.contains("append-only")), "{err}");

@@ -131,9 +131,9 @@ impl Store for SledStore {
     }
 
     fn commit(&self, c: &Commit) -> Result<()> {
-        let private: Vec<(u64, Vec<u8>)> = match c.private.len() {
-            0 => c.entries.iter().map(|(i, _)| (*i, Vec::new())).collect(),
-            n if n == c.entries.len() => c.entries.iter().map(|(i, _)| *i).zip(c.private.iter().cloned()).collect(),
+        let private: Vec<(u64, &[u8])> = match c.private.len() {
+            0 => c.entries.iter().map(|(i, _)| (*i, [].as_slice())).collect(),
+            n if n == c.entries.len() => c.entries.iter().map(|(i, _)| *i).zip(c.private.iter().map(Vec::as_slice)).collect(),
             n => return Err(Error::Storage(format!("a commit of {} entries carries {n} private records; this is a bug", c.entries.len()))),
         };
         let written = (self.entries.write(&c.entries)?, self.private.write(&private)?);
