@@ -14,7 +14,9 @@
 //! request), SIGHTLINE_BENCH_CONNS (ingestion connections), SIGHTLINE_BENCH_WHY_CONNS,
 //! SIGHTLINE_BENCH_SECS (seconds per why-page run), SIGHTLINE_BENCH_CLIENT_THREADS,
 //! SIGHTLINE_BENCH_DIR (where the data folders go), SIGHTLINE_BENCH_SERVER (another server
-//! binary to drive, for before/after comparisons in one sitting).
+//! binary to drive, for before/after comparisons in one sitting), SIGHTLINE_BENCH_ONLY
+//! (`ingest` or `why`: run one half), SIGHTLINE_BENCH_WHY_DIR (a data folder for the why
+//! ledger that is kept: built there on the first run, reused by later runs).
 //!
 //! The data folders are laid out by `sightline_web::setup::open_ledger` (the
 //! server's own code), so the server binary opens them as it would in production.
@@ -104,6 +106,10 @@ fn prepare_dir(dir: &Path) -> Arc<Ledger> {
     ledger.register_party("p-civic-future", "Civic Future e.V.", "info@civic-future.example", "DE", "p-civic-holding").expect("party");
     ledger
 }
+
+/// Entries [`prepare_dir`] writes before the first message: the log key, the submitter and
+/// three parties.
+const SETUP_ENTRIES: u64 = 5;
 
 /// Closes a ledger so that the server process can open its store.
 fn close(ledger: Arc<Ledger>) {
@@ -353,7 +359,8 @@ fn main() {
         return;
     }
     let ledger_records: usize = env_or("SIGHTLINE_BENCH_RECORDS", 1_000_000);
-    let ingest_records: usize = env_or("SIGHTLINE_BENCH_INGEST", 200_000);
+    let only = std::env::var("SIGHTLINE_BENCH_ONLY").unwrap_or_default();
+    let ingest_records: usize = if only == "why" { 1 } else { env_or("SIGHTLINE_BENCH_INGEST", 200_000) };
     let runs: usize = env_or("SIGHTLINE_BENCH_RUNS", 3).max(1);
     let batch: usize = env_or("SIGHTLINE_BENCH_BATCH", 500).max(1);
     let conns: usize = env_or("SIGHTLINE_BENCH_CONNS", 4).max(1);
@@ -388,7 +395,7 @@ fn main() {
     let batches = Arc::new(batches);
     eprintln!("signed in {:.1}s; a record body is {record_bytes} canonical bytes, {request_bytes:.0} request bytes with signature and personal part", t.elapsed().as_secs_f64());
     let mut ingest_runs = Vec::new();
-    for run in 0..runs {
+    for run in 0..if only == "why" { 0 } else { runs } {
         let dir = base.path().join(format!("ingest-{run}"));
         close(prepare_dir(&dir));
         let server = Server::start(&dir, &base.path().join(format!("ingest-{run}.log")));
@@ -403,42 +410,57 @@ fn main() {
     }
 
     // ---- (b) why pages ----
-    let dir = base.path().join("why");
-    eprintln!("(b) building a {ledger_records}-record ledger in-process in {} ...", dir.display());
-    let ledger = prepare_dir(&dir);
-    let first_message = ledger.size();
-    let fill_secs = fill(&ledger, ledger_records, 100_000);
-    let size = ledger.size();
-    assert_eq!(size, first_message + ledger_records as u64);
-    let disk = ledger.size_on_disk().unwrap_or(0);
-    close(ledger);
-    eprintln!(
-        "built in {fill_secs:.1}s ({:.0} records/s in-process), {size} entries, {:.0} MB on disk",
-        ledger_records as f64 / fill_secs,
-        disk as f64 / 1e6
-    );
-    let secret = server_secret(&dir);
-    let tokens: Arc<Vec<String>> = Arc::new((first_message..size).into_par_iter().map(|i| secret.why_token(i)).collect());
-    let server = Server::start(&dir, &base.path().join("why.log"));
-    eprintln!("server started on {} entries in {:.1}s", size, server.startup.as_secs_f64());
-    assert_eq!(rt.block_on(checkpoint_size(server.addr)), size);
-    eprintln!("warming up for 2s...");
-    rt.block_on(why_load(server.addr, tokens.clone(), why_conns, 2.0, 0));
     let mut why_runs = Vec::new();
-    for run in 0..runs {
-        let r = rt.block_on(why_load(server.addr, tokens.clone(), why_conns, why_secs, run as u64 + 1));
-        eprintln!(
-            "  run {}: {:.0} pages/s, p50 {:.2} ms, p99 {:.2} ms, {:.0} bytes/page",
-            run + 1,
-            r.pages_per_s,
-            r.p50_ms,
-            r.p99_ms,
-            r.bytes_per_page
-        );
-        why_runs.push(r);
+    let mut why_facts = None;
+    if only != "ingest" {
+        let kept = std::env::var("SIGHTLINE_BENCH_WHY_DIR").ok().map(std::path::PathBuf::from);
+        let dir = kept.clone().unwrap_or_else(|| base.path().join("why"));
+        let reuse = kept.is_some() && DataDir::new(&dir).secret().exists();
+        let (first_message, size, fill_secs, disk) = if reuse {
+            let ledger = open_ledger(&DataDir::new(&dir), ORIGIN).expect("open the kept why ledger");
+            let (size, disk) = (ledger.size(), ledger.size_on_disk().unwrap_or(0));
+            close(ledger);
+            eprintln!("(b) reusing the {size}-entry ledger in {}", dir.display());
+            (SETUP_ENTRIES, size, f64::NAN, disk)
+        } else {
+            eprintln!("(b) building a {ledger_records}-record ledger in-process in {} ...", dir.display());
+            let ledger = prepare_dir(&dir);
+            let first_message = ledger.size();
+            assert_eq!(first_message, SETUP_ENTRIES, "the setup entries before the first message");
+            let fill_secs = fill(&ledger, ledger_records, 100_000);
+            let size = ledger.size();
+            assert_eq!(size, first_message + ledger_records as u64);
+            let disk = ledger.size_on_disk().unwrap_or(0);
+            close(ledger);
+            eprintln!(
+                "built in {fill_secs:.1}s ({:.0} records/s in-process), {size} entries, {:.0} MB on disk",
+                ledger_records as f64 / fill_secs,
+                disk as f64 / 1e6
+            );
+            (first_message, size, fill_secs, disk)
+        };
+        let secret = server_secret(&dir);
+        let tokens: Arc<Vec<String>> = Arc::new((first_message..size).into_par_iter().map(|i| secret.why_token(i)).collect());
+        let server = Server::start(&dir, &base.path().join("why.log"));
+        eprintln!("server started on {} entries in {:.1}s", size, server.startup.as_secs_f64());
+        assert_eq!(rt.block_on(checkpoint_size(server.addr)), size);
+        eprintln!("warming up for 2s...");
+        rt.block_on(why_load(server.addr, tokens.clone(), why_conns, 2.0, 0));
+        for run in 0..runs {
+            let r = rt.block_on(why_load(server.addr, tokens.clone(), why_conns, why_secs, run as u64 + 1));
+            eprintln!(
+                "  run {}: {:.0} pages/s, p50 {:.2} ms, p99 {:.2} ms, {:.0} bytes/page",
+                run + 1,
+                r.pages_per_s,
+                r.p50_ms,
+                r.p99_ms,
+                r.bytes_per_page
+            );
+            why_runs.push(r);
+        }
+        why_facts = Some(WhyFacts { size, fill_secs, disk, startup: server.startup.as_secs_f64() });
+        server.stop();
     }
-    let startup = server.startup.as_secs_f64();
-    server.stop();
 
     // ---- the table ----
     let ir = |f: fn(&IngestRun) -> f64| ingest_runs.iter().map(f).collect::<Vec<_>>();
@@ -452,31 +474,53 @@ fn main() {
     println!();
     println!("| metric | median | spread |");
     println!("|---|---|---|");
-    println!(
-        "| ingestion: signed records/s, `POST /api/v1/submissions` ({} records, {batch}-record batches, {conns} connections, fresh data folder per run) | {} | {} |",
-        thousands(ingest_records as f64),
-        thousands(median(&rps)),
-        spread(&rps, 0)
-    );
-    println!("| ingestion: batch submit-to-receipt latency p50 | {:.1} ms | {} ms |", median(&ip50), spread(&ip50, 1));
-    println!("| ingestion: batch submit-to-receipt latency p99 | {:.1} ms | {} ms |", median(&ip99), spread(&ip99, 1));
-    println!(
-        "| why pages/s, `GET /why/<token>`, random tokens over {} entries ({why_conns} connections, {why_secs:.0} s per run) | {} | {} |",
-        thousands(size as f64),
-        thousands(median(&pps)),
-        spread(&pps, 0)
-    );
-    println!("| why page latency p50 | {:.2} ms | {} ms |", median(&wp50), spread(&wp50, 2));
-    println!("| why page latency p99 | {:.2} ms | {} ms |", median(&wp99), spread(&wp99, 2));
-    println!();
-    println!("Record body {record_bytes} canonical bytes ({request_bytes:.0} bytes per record in the request, with signature and personal part); why page {:.0} bytes.", median(&wbytes));
-    println!(
-        "The {}-entry ledger was built in-process in {fill_secs:.0} s ({} signed records/s incl. signing), {:.0} bytes on disk per entry; the server opened it in {:.1} s.",
-        thousands(size as f64),
-        thousands(ledger_records as f64 / fill_secs),
-        disk as f64 / size as f64,
-        startup
-    );
+    if !ingest_runs.is_empty() {
+        println!(
+            "| ingestion: signed records/s, `POST /api/v1/submissions` ({} records, {batch}-record batches, {conns} connections, fresh data folder per run) | {} | {} |",
+            thousands(ingest_records as f64),
+            thousands(median(&rps)),
+            spread(&rps, 0)
+        );
+        println!("| ingestion: batch submit-to-receipt latency p50 | {:.1} ms | {} ms |", median(&ip50), spread(&ip50, 1));
+        println!("| ingestion: batch submit-to-receipt latency p99 | {:.1} ms | {} ms |", median(&ip99), spread(&ip99, 1));
+    }
+    if let Some(f) = why_facts {
+        println!(
+            "| why pages/s, `GET /why/<token>`, random tokens over {} entries ({why_conns} connections, {why_secs:.0} s per run) | {} | {} |",
+            thousands(f.size as f64),
+            thousands(median(&pps)),
+            spread(&pps, 0)
+        );
+        println!("| why page latency p50 | {:.2} ms | {} ms |", median(&wp50), spread(&wp50, 2));
+        println!("| why page latency p99 | {:.2} ms | {} ms |", median(&wp99), spread(&wp99, 2));
+        println!();
+        println!("Record body {record_bytes} canonical bytes ({request_bytes:.0} bytes per record in the request, with signature and personal part); why page {:.0} bytes.", median(&wbytes));
+        if f.fill_secs.is_finite() {
+            println!(
+                "The {}-entry ledger was built in-process in {:.0} s ({} signed records/s incl. signing), {:.0} bytes on disk per entry; the server opened it in {:.1} s.",
+                thousands(f.size as f64),
+                f.fill_secs,
+                thousands(ledger_records as f64 / f.fill_secs),
+                f.disk as f64 / f.size as f64,
+                f.startup
+            );
+        } else {
+            println!(
+                "The {}-entry ledger was kept from an earlier run; {:.0} bytes on disk per entry; the server opened it in {:.1} s.",
+                thousands(f.size as f64),
+                f.disk as f64 / f.size as f64,
+                f.startup
+            );
+        }
+    }
+}
+
+/// What the why-page half measured about its ledger.
+struct WhyFacts {
+    size: u64,
+    fill_secs: f64,
+    disk: u64,
+    startup: f64,
 }
 
 /// The server binary under test: this build's, or `SIGHTLINE_BENCH_SERVER` for an A/B comparison.
