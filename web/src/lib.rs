@@ -14,7 +14,8 @@
 //! | [`metrics`] | operations | `/metrics` |
 //!
 //! [`app`] holds the state, router, credentials and security headers; [`setup`]
-//! the data folder and keys; [`demo`] the demo data set. All log logic lives in
+//! the data folder and keys; [`demo`] the demo data set; [`html_escape`] the pages'
+//! HTML escaper. All log logic lives in
 //! `sightline-ledger`; this crate only speaks HTTP and renders pages.
 //!
 //! Guarantees: every page escapes what it shows (askama), carries CSP,
@@ -28,6 +29,7 @@ pub mod demo;
 pub mod error;
 pub mod explain;
 pub mod export_http;
+pub mod html_escape;
 pub mod ingest;
 pub mod library;
 pub mod metrics;
