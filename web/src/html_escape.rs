@@ -45,11 +45,20 @@ impl askama::filters::Escaper for Html {
         // (or at the end), so it is a valid `str` slice.
         let (mut last, mut i) = (0, 0);
         while i < bytes.len() {
-            if let Some(block) = bytes.get(i..i + BLOCK).and_then(|b| <&[u8; BLOCK]>::try_from(b).ok()) {
-                if !needs_escape(block) {
-                    i += BLOCK;
-                    continue;
+            let clean = match bytes.get(i..i + BLOCK) {
+                Some(b) => <&[u8; BLOCK]>::try_from(b).is_ok_and(|b| !needs_escape(b)),
+                // The short tail (most values on a page are short), tested padded with zeros.
+                None => {
+                    let mut tail = [0u8; BLOCK];
+                    for (t, b) in tail.iter_mut().zip(bytes.get(i..).unwrap_or_default()) {
+                        *t = *b;
+                    }
+                    !needs_escape(&tail)
                 }
+            };
+            if clean {
+                i += BLOCK;
+                continue;
             }
             let end = (i + BLOCK).min(bytes.len());
             for (at, &b) in bytes.iter().enumerate().take(end).skip(i) {
