@@ -8,7 +8,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use sightline_ledger::canonical::Entry;
 use sightline_ledger::Ledger;
 
 use crate::error::WebError;
@@ -56,9 +55,7 @@ impl AppState {
             while start < size {
                 let end = (start + 4096).min(size);
                 for (i, bytes) in (start..end).zip(ledger.entries(start, end)?) {
-                    if let Ok(e) = Entry::parse_logged(&bytes) {
-                        lib.add(i, &e);
-                    }
+                    lib.add(i, &bytes);
                 }
                 start = end;
             }
@@ -67,9 +64,7 @@ impl AppState {
         ledger.set_listener(Box::new(move |base, entries| {
             if let Ok(mut lib) = lib.write() {
                 for (i, bytes) in (base..).zip(entries) {
-                    if let Ok(e) = Entry::parse_logged(bytes) {
-                        lib.add(i, &e);
-                    }
+                    lib.add(i, bytes);
                 }
             }
         }));

@@ -11,8 +11,9 @@ use sightline_web::library::{
 
 const HEX: &str = "9f2c000000000000000000000000000000000000000000000000000000000001";
 
-fn entry(index: u64, body: Value, flags: &[&str]) -> Entry {
-    Entry {
+/// The logged (canonical JSON) bytes of an entry, as the ledger hands them to the index.
+fn entry(index: u64, body: Value, flags: &[&str]) -> Vec<u8> {
+    let e = Entry {
         v: 1,
         index,
         prev: "0".repeat(64),
@@ -20,7 +21,8 @@ fn entry(index: u64, body: Value, flags: &[&str]) -> Entry {
         flags: flags.iter().map(|f| f.to_string()).collect(),
         body,
         sig: "AAAA".into(),
-    }
+    };
+    serde_jcs::to_vec(&e).expect("canonical JSON")
 }
 
 fn party(id: &str, name: &str) -> Value {

@@ -95,7 +95,8 @@ struct Campaign {
     advertisers: Distinct<String>,
     payers: Distinct<String>,
     political_messages: u64,
-    political_labels: Distinct<Value>,
+    /// Each label's canonical text and its value.
+    political_labels: Distinct<(String, Value)>,
     brands: Distinct<String>,
     subjects: Distinct<String>,
     creatives: Distinct<CreativeRef>,
@@ -156,12 +157,9 @@ impl Campaign {
         }
     }
 
-    fn add_criterion(&mut self, index: u64, c: &Value) {
-        let effect = str_at(c, "effect");
-        let kind = str_at(c, "type");
-        let description = str_at(c, "description");
-        let minor = c.get("minor").and_then(Value::as_bool).unwrap_or(false);
-        let ai = c.get("ai_selected").and_then(Value::as_bool).unwrap_or(false);
+    fn add_criterion(&mut self, index: u64, c: &fields::Criterion<'_>) {
+        let (effect, kind, description) = (c.effect.as_str(), c.kind.as_str(), c.description.as_str());
+        let (minor, ai) = (c.minor.0, c.ai_selected.0);
         let same = |a: &CriterionAgg| a.effect == effect && a.kind == kind && a.description == description;
         let hash = || hash_of(&(effect, kind, description));
         // A few criteria: scan them; many: look them up by hash.
@@ -190,7 +188,7 @@ impl Campaign {
             effect: effect.to_owned(),
             kind: kind.to_owned(),
             description: description.to_owned(),
-            special_category: c.get("special_category").and_then(Value::as_str).map(str::to_owned),
+            special_category: c.special_category.0.as_deref().map(str::to_owned),
             minor,
             ai_selected: ai,
             messages: 1,
@@ -220,40 +218,41 @@ impl LibraryIndex {
     /// or below the last one added is ignored (so a re-scan never counts twice).
     /// Only `message` entries become rows; `party` and `submitter` entries
     /// give names. Malformed bodies are skipped (the log validated them).
-    pub fn add(&mut self, index: u64, entry: &Entry) {
+    pub fn add(&mut self, index: u64, bytes: &[u8]) {
         if self.last_added.is_some_and(|last| index <= last) {
             return;
         }
         self.last_added = Some(index);
+        let Some(entry) = fields::Entry::parse(bytes) else { return };
         let b = &entry.body;
-        match entry.kind() {
+        match b.kind.as_str() {
             "party" => {
-                if let (Some(id), Some(name)) = (b.get("party").and_then(Value::as_str), b.get("name").and_then(Value::as_str)) {
-                    self.parties.insert(id.to_owned(), name.to_owned());
+                if let (Some(id), Some(name)) = (&b.party.0, &b.name.0) {
+                    self.parties.insert(id.to_string(), name.to_string());
                 }
             }
             "submitter" => {
-                if let (Some(id), Some(name)) = (b.get("submitter").and_then(Value::as_str), b.get("name").and_then(Value::as_str)) {
-                    self.submitters.insert(id.to_owned(), name.to_owned());
+                if let (Some(id), Some(name)) = (&b.submitter.0, &b.name.0) {
+                    self.submitters.insert(id.to_string(), name.to_string());
                 }
             }
             "message" => {
-                let _ = self.add_message(index, entry);
+                let _ = self.add_message(index, &entry);
             }
             _ => {}
         }
     }
 
-    fn add_message(&mut self, index: u64, entry: &Entry) -> Option<()> {
+    fn add_message(&mut self, index: u64, entry: &fields::Entry<'_>) -> Option<()> {
         let b = &entry.body;
-        let signer = b.get("signer")?.as_str()?;
-        let delivery = b.get("delivery")?;
-        let creative = delivery.get("creative")?;
-        let campaign_id = creative.get("campaign_id")?.as_str()?;
-        let served_at = delivery.get("served_at")?.as_str()?;
+        let signer = b.signer.0.as_deref()?;
+        let delivery = b.delivery.0.as_ref()?;
+        let creative = delivery.creative.0.as_ref()?;
+        let campaign_id = creative.campaign_id.0.as_deref()?;
+        let served_at = delivery.served_at.0.as_deref()?;
         let day = served_at.get(..10)?;
-        let sponsor = b.get("sponsor")?;
-        let targeting = b.get("targeting")?;
+        let sponsor = b.sponsor.0.as_ref()?;
+        let targeting = b.targeting.0.as_ref()?;
 
         let slot = match self.by_key.get(signer).and_then(|m| m.get(campaign_id)) {
             Some(&i) => i,
@@ -274,56 +273,65 @@ impl LibraryIndex {
         if *day > *c.last_day {
             c.last_day = day.to_owned();
         }
-        let member_state = str_at(delivery, "member_state");
+        let member_state = delivery.member_state.as_str();
         if let Some(i) = MEMBER_STATES.iter().position(|m| *m == member_state) {
             c.by_state[i] += 1;
         }
-        c.channels.insert_str(str_at(delivery, "channel"));
-        c.languages.insert_str(str_at(creative, "language"));
-        c.brands.insert_str(str_at(creative, "brand"));
-        c.subjects.insert_str(str_at(creative, "subject"));
-        let (cid, aid, sha) = (str_at(creative, "creative_id"), str_at(creative, "ad_id"), str_at(creative, "sha256"));
+        c.channels.insert_str(delivery.channel.as_str());
+        c.languages.insert_str(creative.language.as_str());
+        c.brands.insert_str(creative.brand.as_str());
+        c.subjects.insert_str(creative.subject.as_str());
+        let (cid, aid, sha) = (creative.creative_id.as_str(), creative.ad_id.as_str(), creative.sha256.as_str());
         c.creatives.insert(
             |x| x.creative_id == cid && x.ad_id == aid && x.sha256 == sha,
             || CreativeRef { creative_id: cid.to_owned(), ad_id: aid.to_owned(), sha256: sha.to_owned() },
             || hash_of(&(cid, aid, sha)),
         );
 
-        c.advertisers.insert_str(str_at(sponsor, "on_behalf_of"));
-        c.payers.insert_str(str_at(sponsor, "payer"));
-        if let Some(p) = sponsor.get("political").filter(|p| p.is_object()) {
+        c.advertisers.insert_str(sponsor.on_behalf_of.as_str());
+        c.payers.insert_str(sponsor.payer.as_str());
+        if let Some(raw) = sponsor.political.map(|p| p.get()).filter(|p| p.starts_with('{')) {
             c.political_messages += 1;
-            c.political_labels.insert(|x| x == p, || p.clone(), || hash_of(&p.to_string()));
+            // Logged entries are canonical JSON: equal labels have equal text.
+            c.political_labels.insert(
+                |x| x.0 == raw,
+                || (raw.to_owned(), serde_json::from_str(raw).unwrap_or(Value::Null)),
+                || hash_of(raw),
+            );
         }
 
-        let criteria = targeting.get("criteria").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+        let criteria = &targeting.criteria.0;
         if !criteria.is_empty() {
             c.targeted_messages += 1;
         }
         let (mut minor, mut ai) = (false, false);
+        let blank = fields::Criterion::default();
         for cr in criteria {
+            let cr = cr.0.as_ref().unwrap_or(&blank);
             c.add_criterion(index, cr);
-            minor |= cr.get("minor").and_then(Value::as_bool).unwrap_or(false);
-            ai |= cr.get("ai_selected").and_then(Value::as_bool).unwrap_or(false);
-            if let Some(sc) = cr.get("special_category").and_then(Value::as_str) {
+            minor |= cr.minor.0;
+            ai |= cr.ai_selected.0;
+            if let Some(sc) = &cr.special_category.0 {
                 c.special_categories.insert_str(sc);
             }
         }
         c.minor_messages += u64::from(minor);
         c.ai_selected_messages += u64::from(ai);
-        if let Some(opt) = targeting.get("delivery_optimisation") {
-            if opt.get("ai_system").and_then(Value::as_bool).unwrap_or(false) {
+        if let Some(opt) = &targeting.delivery_optimisation.0 {
+            if opt.ai_system.0 {
                 c.ai_delivery_messages += 1;
             }
-            if let Some(goal) = opt.get("goal").and_then(Value::as_str) {
+            if let Some(goal) = &opt.goal.0 {
                 c.goals.insert_str(goal);
             }
         }
-        for l in b.get("lineage").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]) {
-            c.source_kinds.insert_str(str_at(l, "kind"));
-            c.providers.insert_str(str_at(l, "provider"));
+        let blank = fields::Source::default();
+        for l in &b.lineage.0 {
+            let l = l.0.as_ref().unwrap_or(&blank);
+            c.source_kinds.insert_str(l.kind.as_str());
+            c.providers.insert_str(l.provider.as_str());
         }
-        if entry.flags.iter().any(|f| f.starts_with("objected:")) {
+        if entry.flags.0.iter().any(|f| f.as_str().starts_with("objected:")) {
             c.objected_messages += 1;
         }
         Some(())
@@ -363,7 +371,7 @@ impl LibraryIndex {
             return false;
         }
         if let Some(e) = &q.election {
-            if !c.political_labels.items.iter().any(|l| contains_ci(str_at(l, "linked_to"), e)) {
+            if !c.political_labels.items.iter().any(|(_, l)| contains_ci(str_at(l, "linked_to"), e)) {
                 return false;
             }
         }
@@ -425,7 +433,7 @@ impl LibraryIndex {
             payers: c.payers.listed(|id| self.party(id)),
             political: c.political_messages > 0,
             political_messages: Count::of(c.political_messages),
-            political_labels: c.political_labels.listed(PoliticalLabel::from_value),
+            political_labels: c.political_labels.listed(|(_, v)| PoliticalLabel::from_value(v)),
             brands: c.brands.listed(String::clone),
             subjects: c.subjects.listed(String::clone),
             creatives: c.creatives.listed(CreativeRef::clone),

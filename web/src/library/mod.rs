@@ -16,7 +16,8 @@
 //! and `GET /api/v1/library` (JSON, or CSV with `format=csv`).
 //!
 //! Here: suppressed counts, the views a search returns, the HTML page and the
-//! two handlers. Beside it: `index.rs` (the per-campaign aggregates),
+//! two handlers. Beside it: `fields.rs` (the entry fields the index reads, decoded in
+//! one pass), `index.rs` (the per-campaign aggregates),
 //! `query.rs` (search parameters and query strings), `csv.rs` (the bulk download).
 
 use std::collections::{HashMap, HashSet};
@@ -30,13 +31,13 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
-use sightline_ledger::canonical::Entry;
 use sightline_ledger::MEMBER_STATES;
 
 use crate::app::AppState;
 use crate::error::{WebError, WebResult};
 
 mod csv;
+mod fields;
 mod index;
 mod query;
 
