@@ -29,13 +29,14 @@ impl Default for Limits {
     }
 }
 
-/// Everything a handler needs.
+/// Everything a handler needs. Every request clones it (twice: the security-header layer and
+/// the handler), so it holds only `Arc`s and plain values.
 #[derive(Clone)]
 pub struct AppState {
     pub ledger: Arc<Ledger>,
     /// The URL recipients reach this server at, without a trailing slash.
-    pub public_url: String,
-    pub credentials: Credentials,
+    pub public_url: Arc<str>,
+    pub credentials: Arc<Credentials>,
     pub limits: Limits,
     pub library: Arc<RwLock<LibraryIndex>>,
     pub http: Arc<HttpMetrics>,
@@ -70,8 +71,8 @@ impl AppState {
         }));
         Ok(AppState {
             ledger,
-            public_url: public_url.trim_end_matches('/').to_string(),
-            credentials,
+            public_url: Arc::from(public_url.trim_end_matches('/')),
+            credentials: Arc::new(credentials),
             limits,
             library,
             http: Arc::new(HttpMetrics::default()),
