@@ -78,11 +78,46 @@ fn signature_ceiling(runs: usize) {
     println!("ed25519 batch-verify ceiling (no parsing): median {:.0} signatures/s over {runs} runs", rates[runs / 2]);
 }
 
+/// What one record costs in each stage on one core, over the bundle's first 200,000 record
+/// lines held in memory: the floor under the structural rate, which spends two cores' time.
+fn stages(path: &std::path::Path, runs: usize) {
+    use sightline_verifier::chain::Mode;
+    use sightline_verifier::{json, merkle, note::SignedCheckpoint};
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(std::fs::File::open(path).expect("open")).lines();
+    let manifest: serde_json::Value = serde_json::from_str(&lines.next().expect("manifest").expect("read")).expect("manifest JSON");
+    let cp = SignedCheckpoint::parse(manifest["checkpoint"].as_str().expect("checkpoint").as_bytes()).expect("checkpoint");
+    let recs: Vec<String> = lines.take(200_000).map(|l| l.expect("read")).collect();
+    let bytes = recs.iter().map(String::len).sum::<usize>() / recs.len().max(1);
+    let per_record = |f: &dyn Fn(usize, &[u8]) -> usize| {
+        let mut t = Vec::new();
+        for _ in 0..runs {
+            let start = Instant::now();
+            let sum: usize = recs.iter().enumerate().map(|(i, l)| f(i, l.as_bytes())).sum();
+            std::hint::black_box(sum);
+            t.push(start.elapsed().as_secs_f64() * 1e6 / recs.len() as f64);
+        }
+        t.sort_by(f64::total_cmp);
+        t[runs / 2]
+    };
+    let sha = per_record(&|_, l| usize::from(merkle::leaf_hash(l)[0]));
+    let parse = per_record(&|_, l| json::parse(l).map_or(0, |d| d.nodes.len()));
+    let prepare =
+        per_record(&|i, l| bundle::prepare_line(i as u64, l, Mode::Complete, &cp, false).map_or(0, |(r, _)| usize::from(r.leaf[0])));
+    println!(
+        "stages on one core, {} records of {bytes} bytes: SHA-256 of the line {sha:.2} µs, JSON parse with canonical check {parse:.2} µs, whole structural preparation {prepare:.2} µs per record (900,000/s on 2 cores leaves 2.22 µs)",
+        recs.len()
+    );
+}
+
 fn time(path: &std::path::Path, records: usize, runs: usize) {
     let path = path.to_path_buf();
     let only = std::env::var("SIGHTLINE_BENCH_ONLY").unwrap_or_default();
     if only.is_empty() || only == "ceiling" {
         signature_ceiling(runs);
+    }
+    if only.is_empty() || only == "stages" {
+        stages(&path, runs);
     }
     for (name, signatures) in [("full (signatures)", true), ("structural", false)] {
         if !only.is_empty() && !name.starts_with(only.as_str()) {
