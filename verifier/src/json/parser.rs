@@ -170,9 +170,15 @@ impl Parser<'_> {
         if !a.2 && !b.2 {
             let ra = self.s.get(a.0..a.1).unwrap_or_default();
             let rb = self.s.get(b.0..b.1).unwrap_or_default();
-            // UTF-8 byte order is UTF-16 order unless a character at or above U+E000 is involved.
-            if !ra.iter().chain(rb).any(|&c| c >= 0xEE) {
-                return short_cmp(ra, rb);
+            // The first differing byte decides UTF-8 order. Before it the keys agree, so it is
+            // ASCII or the lead byte of a character in both keys, or a continuation byte of
+            // characters with the same lead. UTF-16 order differs from UTF-8 order only between
+            // U+E000..U+FFFF (lead 0xEE, 0xEF) and supplementary characters (0xF0..): both
+            // bytes at or above 0xEE, which the slow path below settles.
+            match ra.iter().zip(rb).find(|(x, y)| x != y) {
+                Some((x, y)) if *x < 0xEE || *y < 0xEE => return x.cmp(y),
+                Some(_) => {}
+                None => return ra.len().cmp(&rb.len()),
             }
         }
         let ka = key_text(self.text, (a.0, a.1), a.2);
@@ -349,14 +355,4 @@ fn has_byte(w: u64, b: u8) -> bool {
 /// Is a byte of `w` below `n` (n <= 128)? (may not give false negatives)
 fn has_below(w: u64, n: u8) -> bool {
     w.wrapping_sub(LO * u64::from(n)) & !w & HI != 0
-}
-
-/// Byte-wise comparison, inlined for the short keys of JSON objects.
-fn short_cmp(a: &[u8], b: &[u8]) -> Ordering {
-    for (x, y) in a.iter().zip(b) {
-        if x != y {
-            return x.cmp(y);
-        }
-    }
-    a.len().cmp(&b.len())
 }
