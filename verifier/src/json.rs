@@ -134,6 +134,44 @@ impl<'a> Doc<'a> {
         count == keys.len()
     }
 
+    /// The members of object `i` when its keys are exactly `keys`, in that order (so `keys`
+    /// sorted as JCS sorts them matches a canonical object): one pass, one comparison per key.
+    /// `None` when they are not, which the caller settles with [`Doc::keys_are`] and
+    /// [`Doc::get`].
+    pub fn fields<const N: usize>(&self, i: usize, keys: &[&str; N]) -> Option<[usize; N]> {
+        let mut out = [0usize; N];
+        let mut slots = out.iter_mut();
+        self.in_order(i, keys, |c| {
+            if let Some(s) = slots.next() {
+                *s = c;
+            }
+        })
+        .then_some(out)
+    }
+
+    /// Whether the keys of object `i` are exactly `keys`, in that order (see [`Doc::fields`]).
+    pub fn keys_in_order(&self, i: usize, keys: &[&str]) -> bool {
+        self.in_order(i, keys, |_| {})
+    }
+
+    fn in_order(&self, i: usize, keys: &[&str], mut found: impl FnMut(usize)) -> bool {
+        let Some(obj) = self.nodes.get(i).filter(|n| n.kind == Kind::Obj) else {
+            return false;
+        };
+        let mut c = i + 1;
+        for key in keys {
+            let Some(n) = self.nodes.get(c).filter(|_| c < obj.next) else {
+                return false;
+            };
+            if n.key_escaped || self.src.as_bytes().get(n.key.0..n.key.1) != Some(key.as_bytes()) {
+                return false;
+            }
+            found(c);
+            c = n.next.max(c + 1);
+        }
+        c >= obj.next
+    }
+
     /// The member `key` of object `i`.
     pub fn get(&self, i: usize, key: &str) -> Option<usize> {
         let obj = self.nodes.get(i).filter(|n| n.kind == Kind::Obj)?;

@@ -152,22 +152,25 @@ pub fn entry_from_doc(doc: &Doc<'_>, at: usize) -> Result<Entry, String> {
     if doc.kind(at) != Some(Kind::Obj) {
         return Err("it is not a JSON object".into());
     }
-    if !doc.keys_are(at, &ENTRY_KEYS) {
-        let keys: Vec<String> = doc.members(at).into_iter().map(|(k, _)| k.into_owned()).collect();
-        return Err(format!("its fields are {keys:?}; an entry has exactly {ENTRY_KEYS:?}"));
-    }
-    let f = |k: &str| doc.get(at, k).ok_or_else(|| format!("field {k} is missing"));
-    if doc.raw(f("v")?) != "1" {
+    // Canonical entries have exactly ENTRY_KEYS in that order: one pass finds them all.
+    let [body, flags, index, logged_at, prev, sig, v] = match doc.fields(at, &ENTRY_KEYS) {
+        Some(found) => found,
+        None if doc.keys_are(at, &ENTRY_KEYS) => ENTRY_KEYS.map(|k| doc.get(at, k).unwrap_or(usize::MAX)),
+        None => {
+            let keys: Vec<String> = doc.members(at).into_iter().map(|(k, _)| k.into_owned()).collect();
+            return Err(format!("its fields are {keys:?}; an entry has exactly {ENTRY_KEYS:?}"));
+        }
+    };
+    if doc.raw(v) != "1" {
         return Err("field v is not 1 (unknown entry version)".into());
     }
-    let index = doc.u64(f("index")?).ok_or("field index is not a non-negative integer")?;
-    let prev = doc.str(f("prev")?).as_deref().and_then(hex32).ok_or("field prev is not 64 lowercase hex digits")?;
-    let logged = doc.str(f("logged_at")?).unwrap_or_default();
+    let index = doc.u64(index).ok_or("field index is not a non-negative integer")?;
+    let prev = doc.str(prev).as_deref().and_then(hex32).ok_or("field prev is not 64 lowercase hex digits")?;
+    let logged = doc.str(logged_at).unwrap_or_default();
     if !is_time(&logged) {
         return Err("field logged_at is not an RFC 3339 UTC time".into());
     }
     let mut objected = Vec::new();
-    let flags = f("flags")?;
     if doc.kind(flags) != Some(Kind::Arr) {
         return Err("field flags is not an array".into());
     }
@@ -185,11 +188,11 @@ pub fn entry_from_doc(doc: &Doc<'_>, at: usize) -> Result<Entry, String> {
         last = Some(s);
     }
     let sig = doc
-        .str(f("sig")?)
+        .str(sig)
         .and_then(|s| B64.decode(s.as_bytes()).ok())
         .and_then(|v| <[u8; 64]>::try_from(v.as_slice()).ok())
         .ok_or("field sig is not a base64 Ed25519 signature (64 bytes)")?;
-    let b = f("body")?;
+    let b = body;
     let node = doc.node(b).filter(|n| n.kind == Kind::Obj).ok_or("field body is not an object")?;
     let body = (node.start, node.end);
     let (signer, detail) = body_detail(doc, b)?;
@@ -206,7 +209,7 @@ fn body_detail(doc: &Doc<'_>, b: usize) -> Result<(String, Detail), String> {
     };
     let kind = doc.get(b, "kind").and_then(|i| doc.str(i)).unwrap_or_default();
     let allowed = body_keys(kind.as_ref()).ok_or_else(|| format!("body.kind {kind:?} is not a sightline/v1 record kind"))?;
-    if !doc.keys_are(b, allowed) {
+    if !doc.keys_in_order(b, allowed) && !doc.keys_are(b, allowed) {
         let keys: Vec<String> = doc.members(b).into_iter().map(|(k, _)| k.into_owned()).collect();
         let extra: Vec<&String> = keys.iter().filter(|k| !allowed.contains(&k.as_str())).collect();
         let missing: Vec<&&str> = allowed.iter().filter(|k| !keys.iter().any(|x| x == *k)).collect();

@@ -30,3 +30,21 @@ fn navigation() {
     assert_eq!(d.u64(d.get(0, "d").unwrap()), Some(7));
     assert_eq!(d.members(0).len(), 3);
 }
+
+#[test]
+fn fields_in_order_finds_every_member_in_one_pass() {
+    let doc = parse(br#"{"a":1,"b":{"x":[1,2]},"c":"s"}"#).unwrap();
+    let [a, b, c] = doc.fields(0, &["a", "b", "c"]).expect("exactly these keys, in order");
+    assert_eq!((doc.raw(a), doc.raw(b), doc.raw(c)), ("1", r#"{"x":[1,2]}"#, r#""s""#));
+    assert!(doc.keys_in_order(0, &["a", "b", "c"]));
+    // Another order, a missing or an extra key, or another value: no match (callers fall back).
+    assert!(doc.fields(0, &["b", "a", "c"]).is_none());
+    assert!(doc.fields(0, &["a", "b"]).is_none());
+    assert!(doc.fields(0, &["a", "b", "c", "d"]).is_none());
+    assert!(doc.fields(b, &["x"]).is_some() && doc.fields(a, &[]).is_none());
+    // An escaped key is left to the slow path, which decodes it.
+    let esc = parse(br#"{"\u0061":1}"#).unwrap();
+    assert!(esc.fields(0, &["a"]).is_none() && esc.keys_are(0, &["a"]));
+    let empty = parse(b"{}").unwrap();
+    assert_eq!(empty.fields(0, &[]), Some([]));
+}
