@@ -181,15 +181,17 @@ impl LoggedEntry {
                 Ok(LoggedEntry { index: self.index, prev: self.prev, logged_at: self.logged_at, flags: self.flags, body, sig: self.sig })
             }
         }
+        // UTF-8 is checked once here, so the decoder does not check each string again.
+        let text = std::str::from_utf8(bytes).map_err(|err| Error::malformed("entry", err.to_string()))?;
         // Most entries are messages: one pass decodes envelope and body at once
         // (`body` is the first key in canonical order, so nothing is buffered).
-        if let Ok(e) = serde_json::from_slice::<Envelope<Box<crate::record::MessageBody>>>(bytes) {
+        if let Ok(e) = serde_json::from_str::<Envelope<Box<crate::record::MessageBody>>>(text) {
             if e.body.kind == crate::record::Kind::Message {
                 return e.logged(|m| Ok(crate::record::Body::Message(m)));
             }
         }
         let e: Envelope<&serde_json::value::RawValue> =
-            serde_json::from_slice(bytes).map_err(|err| Error::malformed("entry", err.to_string()))?;
+            serde_json::from_str(text).map_err(|err| Error::malformed("entry", err.to_string()))?;
         e.logged(|raw| crate::record::Body::parse_logged(raw.get()))
     }
 }

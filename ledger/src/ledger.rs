@@ -303,7 +303,10 @@ impl Ledger {
         };
         let Some(row) = append::recipient_row(store.as_ref(), handle)? else { return Ok(Some(PersonalState::Erased)) };
         let plain = row.key.open(index, sealed)?;
-        let p: Personal = serde_json::from_slice(&plain).map_err(|e| Error::Corrupt(format!("personal part of entry {index}: {e}")))?;
+        let corrupt = |e: &dyn std::fmt::Display| Error::Corrupt(format!("personal part of entry {index}: {e}"));
+        // UTF-8 checked once, not again for every string by the decoder.
+        let text = std::str::from_utf8(&plain).map_err(|e| corrupt(&e))?;
+        let p: Personal = serde_json::from_str(text).map_err(|e| corrupt(&e))?;
         Ok(Some(PersonalState::Present(p)))
     }
 

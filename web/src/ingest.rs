@@ -46,7 +46,10 @@ pub fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> WebResul
 pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Json<Value>> {
     require_json(&headers)?;
     let bytes = body_bytes(body, state.limits.max_body_bytes)?;
-    let req: SubmitRequest = serde_json::from_slice(&bytes).map_err(|e| WebError::BadJson(e.to_string()))?;
+    // UTF-8 checked once, not again for every string by the decoder.
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| WebError::BadJson(format!("the body is not UTF-8 text: invalid byte at offset {}", e.valid_up_to())))?;
+    let req: SubmitRequest = serde_json::from_str(text).map_err(|e| WebError::BadJson(e.to_string()))?;
     let n = req.records.len();
     if n == 0 {
         return Err(WebError::BadRequest("the batch has no records".into()));
