@@ -214,10 +214,12 @@ pub struct LibraryIndex {
 }
 
 impl LibraryIndex {
-    /// Adds one entry of the log. Entries must come in log order; an entry at
-    /// or below the last one added is ignored (so a re-scan never counts twice).
-    /// Only `message` entries become rows; `party` and `submitter` entries
-    /// give names. Malformed bodies are skipped (the log validated them).
+    /// Adds one entry of the log, given as its logged bytes (read through the
+    /// ledger, which checked them against the tree). Entries must come in log
+    /// order; an entry at or below the last one added is ignored (so a re-scan
+    /// never counts twice). Only `message` entries become rows; `party` and
+    /// `submitter` entries give names. Bytes that are not a JSON entry are
+    /// skipped (the log validated them when they were appended).
     pub fn add(&mut self, index: u64, bytes: &[u8]) {
         if self.last_added.is_some_and(|last| index <= last) {
             return;
