@@ -53,7 +53,7 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "SIGHTLINE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// URL recipients reach this server at (used in why-links). Defaults to http://<listen>.
+        /// URL recipients reach this server at (used in why-links). Defaults to http://LISTEN (the --listen address).
         #[arg(long, env = "SIGHTLINE_PUBLIC_URL")]
         public_url: Option<String>,
         /// Load the demo data set (once per data folder) and print URLs to click.
@@ -65,10 +65,10 @@ enum Command {
         /// Largest request body, in bytes.
         #[arg(long, env = "SIGHTLINE_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
         max_body_bytes: usize,
-        /// Admin credential (default: read or create <data>/admin.token).
+        /// Admin credential (default: read or create DATA/admin.token).
         #[arg(long, env = "SIGHTLINE_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
-        /// Compliance credential (default: read or create <data>/compliance.token).
+        /// Compliance credential (default: read or create DATA/compliance.token).
         #[arg(long, env = "SIGHTLINE_COMPLIANCE_TOKEN", hide_env_values = true)]
         compliance_token: Option<String>,
     },
