@@ -114,8 +114,12 @@ impl<'a> Doc<'a> {
         None
     }
 
-    /// Whether the keys of object `i` are exactly `keys` (any order; keys are unique).
+    /// Whether the keys of object `i` are exactly `keys` (any order; keys are unique). Keys in
+    /// the order given (a canonical object against a sorted list) are settled in one pass.
     pub fn keys_are(&self, i: usize, keys: &[&str]) -> bool {
+        if self.keys_in_order(i, keys) {
+            return true;
+        }
         let Some(obj) = self.nodes.get(i).filter(|n| n.kind == Kind::Obj) else {
             return false;
         };

@@ -153,7 +153,7 @@ pub fn entry_from_doc(doc: &Doc<'_>, at: usize) -> Result<Entry, String> {
         return Err("it is not a JSON object".into());
     }
     // Canonical entries have exactly ENTRY_KEYS in that order: one pass finds them all.
-    let [body, flags, index, logged_at, prev, sig, v] = match doc.fields(at, &ENTRY_KEYS) {
+    let [b, flags, index, logged_at, prev, sig, v] = match doc.fields(at, &ENTRY_KEYS) {
         Some(found) => found,
         None if doc.keys_are(at, &ENTRY_KEYS) => ENTRY_KEYS.map(|k| doc.get(at, k).unwrap_or(usize::MAX)),
         None => {
@@ -192,7 +192,6 @@ pub fn entry_from_doc(doc: &Doc<'_>, at: usize) -> Result<Entry, String> {
         .and_then(|s| B64.decode(s.as_bytes()).ok())
         .and_then(|v| <[u8; 64]>::try_from(v.as_slice()).ok())
         .ok_or("field sig is not a base64 Ed25519 signature (64 bytes)")?;
-    let b = body;
     let node = doc.node(b).filter(|n| n.kind == Kind::Obj).ok_or("field body is not an object")?;
     let body = (node.start, node.end);
     let (signer, detail) = body_detail(doc, b)?;
@@ -209,7 +208,7 @@ fn body_detail(doc: &Doc<'_>, b: usize) -> Result<(String, Detail), String> {
     };
     let kind = doc.get(b, "kind").and_then(|i| doc.str(i)).unwrap_or_default();
     let allowed = body_keys(kind.as_ref()).ok_or_else(|| format!("body.kind {kind:?} is not a sightline/v1 record kind"))?;
-    if !doc.keys_in_order(b, allowed) && !doc.keys_are(b, allowed) {
+    if !doc.keys_are(b, allowed) {
         let keys: Vec<String> = doc.members(b).into_iter().map(|(k, _)| k.into_owned()).collect();
         let extra: Vec<&String> = keys.iter().filter(|k| !allowed.contains(&k.as_str())).collect();
         let missing: Vec<&&str> = allowed.iter().filter(|k| !keys.iter().any(|x| x == *k)).collect();

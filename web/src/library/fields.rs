@@ -15,121 +15,92 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// A logged entry, as the index sees it.
+/// A logged entry, as the index sees it. Each struct here borrows from the entry's bytes: the
+/// bound `'de: 'a` lets every field hand out borrowed strings (in place of `#[serde(borrow)]` on
+/// each field).
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "'de: 'a"))]
 pub(super) struct Entry<'a> {
-    #[serde(borrow)]
     pub body: Body<'a>,
-    #[serde(borrow, default)]
+    #[serde(default)]
     pub flags: List<Text<'a>>,
 }
 
 /// The body fields of the record kinds the index reads (party, submitter, message).
 #[derive(Deserialize, Default)]
-#[serde(default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 pub(super) struct Body<'a> {
-    #[serde(borrow)]
     pub kind: Text<'a>,
-    #[serde(borrow)]
     pub signer: Text<'a>,
-    #[serde(borrow)]
     pub name: Text<'a>,
-    #[serde(borrow)]
     pub party: Text<'a>,
-    #[serde(borrow)]
     pub submitter: Text<'a>,
-    #[serde(borrow)]
     pub delivery: Obj<Delivery<'a>>,
-    #[serde(borrow)]
     pub sponsor: Obj<Sponsor<'a>>,
-    #[serde(borrow)]
     pub targeting: Obj<Targeting<'a>>,
-    #[serde(borrow)]
     pub lineage: List<Obj<Source<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 pub(super) struct Delivery<'a> {
-    #[serde(borrow)]
     pub channel: Text<'a>,
-    #[serde(borrow)]
     pub served_at: Text<'a>,
-    #[serde(borrow)]
     pub member_state: Text<'a>,
-    #[serde(borrow)]
     pub creative: Obj<Creative<'a>>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 pub(super) struct Creative<'a> {
-    #[serde(borrow)]
     pub campaign_id: Text<'a>,
-    #[serde(borrow)]
     pub language: Text<'a>,
-    #[serde(borrow)]
     pub brand: Text<'a>,
-    #[serde(borrow)]
     pub subject: Text<'a>,
-    #[serde(borrow)]
     pub creative_id: Text<'a>,
-    #[serde(borrow)]
     pub ad_id: Text<'a>,
-    #[serde(borrow)]
     pub sha256: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 pub(super) struct Sponsor<'a> {
-    #[serde(borrow)]
     pub on_behalf_of: Text<'a>,
-    #[serde(borrow)]
     pub payer: Text<'a>,
     /// The political label exactly as logged (canonical JSON, so equal labels have equal text).
-    #[serde(borrow)]
     pub political: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 pub(super) struct Targeting<'a> {
-    #[serde(borrow)]
     pub criteria: List<Obj<Criterion<'a>>>,
-    #[serde(borrow)]
     pub delivery_optimisation: Obj<Optimisation<'a>>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 pub(super) struct Criterion<'a> {
-    #[serde(borrow)]
     pub effect: Text<'a>,
-    #[serde(borrow, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Text<'a>,
-    #[serde(borrow)]
     pub description: Text<'a>,
-    #[serde(borrow)]
     pub special_category: Text<'a>,
     pub minor: Flag,
     pub ai_selected: Flag,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 pub(super) struct Optimisation<'a> {
     pub ai_system: Flag,
-    #[serde(borrow)]
     pub goal: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
-#[serde(default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 pub(super) struct Source<'a> {
-    #[serde(borrow)]
     pub kind: Text<'a>,
-    #[serde(borrow)]
     pub provider: Text<'a>,
 }
 
@@ -174,11 +145,32 @@ impl<T> Default for List<T> {
     }
 }
 
-macro_rules! skip_scalars {
-    ($($m:ident: $t:ty),*) => {
+/// The visitor methods that skip every JSON value a type does not want and give its default:
+/// `expecting`, `visit_unit`, the listed scalar methods and the listed compound kinds.
+macro_rules! skip_others {
+    ($de:lifetime; $($m:ident: $t:ty),*; $($compound:ident),*) => {
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Default::default())
+        }
         $(fn $m<E: serde::de::Error>(self, _: $t) -> Result<Self::Value, E> {
             Ok(Default::default())
         })*
+        $(skip_others!(@$compound $de);)*
+    };
+    (@seq $de:lifetime) => {
+        fn visit_seq<A: SeqAccess<$de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+            while a.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Default::default())
+        }
+    };
+    (@map $de:lifetime) => {
+        fn visit_map<A: MapAccess<$de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+            while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Default::default())
+        }
     };
 }
 
@@ -187,9 +179,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
         struct V<'a>(std::marker::PhantomData<&'a ()>);
         impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
             type Value = Text<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
             fn visit_borrowed_str<E: serde::de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
                 Ok(Text(Some(Cow::Borrowed(s))))
             }
@@ -199,16 +188,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
             fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Self::Value, E> {
                 Ok(Text(Some(Cow::Owned(s))))
             }
-            skip_scalars!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Text(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                skip_seq(a).map(|()| Text(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                skip_map(a).map(|()| Text(None))
-            }
+            skip_others!('de; visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64; seq, map);
         }
         d.deserialize_any(V(std::marker::PhantomData))
     }
@@ -219,22 +199,10 @@ impl<'de> Deserialize<'de> for Flag {
         struct V;
         impl<'de> Visitor<'de> for V {
             type Value = Flag;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
             fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Self::Value, E> {
                 Ok(Flag(b))
             }
-            skip_scalars!(visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Flag(false))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                skip_seq(a).map(|()| Flag(false))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                skip_map(a).map(|()| Flag(false))
-            }
+            skip_others!('de; visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str; seq, map);
         }
         d.deserialize_any(V)
     }
@@ -245,9 +213,6 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
         struct V<T>(std::marker::PhantomData<T>);
         impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
             type Value = List<T>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
             fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::with_capacity(a.size_hint().unwrap_or(0).min(64));
                 while let Some(item) = a.next_element()? {
@@ -255,13 +220,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
                 }
                 Ok(List(out))
             }
-            skip_scalars!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(List::default())
-            }
-            fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                skip_map(a).map(|()| List::default())
-            }
+            skip_others!('de; visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str; map);
         }
         d.deserialize_any(V(std::marker::PhantomData))
     }
@@ -272,32 +231,13 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
         struct V<T>(std::marker::PhantomData<T>);
         impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
             type Value = Obj<T>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
             fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
                 T::deserialize(serde::de::value::MapAccessDeserializer::new(a)).map(|t| Obj(Some(t)))
             }
-            skip_scalars!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Obj(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
-                skip_seq(a).map(|()| Obj(None))
-            }
+            skip_others!('de; visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str; seq);
         }
         d.deserialize_any(V(std::marker::PhantomData))
     }
-}
-
-fn skip_seq<'de, A: SeqAccess<'de>>(mut a: A) -> Result<(), A::Error> {
-    while a.next_element::<IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-fn skip_map<'de, A: MapAccess<'de>>(mut a: A) -> Result<(), A::Error> {
-    while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-    Ok(())
 }
 
 #[cfg(test)]
