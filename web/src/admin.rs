@@ -5,16 +5,15 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::Json;
+use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::Value;
 use sightline_ledger::note::NoteSigner;
 use sightline_ledger::BatchAck;
 
 use crate::app::{AppState, Role};
 use crate::error::{WebError, WebResult};
-use crate::ingest::{batch_json, body_bytes, require_json};
+use crate::ingest::{batch_response, body_bytes, require_json};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,30 +57,26 @@ pub async fn register_submitter(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> WebResult<Json<Value>> {
+) -> WebResult<Response> {
     let s: NewSubmitter = parse(&state, &headers, Role::Admin, body)?;
     let ledger = state.ledger.clone();
     let ack = blocking(move || ledger.register_submitter(&s.submitter, &s.name, &s.contact, &s.public_key)).await?;
     tracing::info!(index = ack.acks[0].index, "submitter registered");
-    Ok(Json(batch_json(&state, &ack)))
+    batch_response(&state, &ack)
 }
 
 /// `POST /api/v1/admin/parties`
-pub async fn register_party(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> WebResult<Json<Value>> {
+pub async fn register_party(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Response> {
     let p: NewParty = parse(&state, &headers, Role::Admin, body)?;
     let ledger = state.ledger.clone();
     let ack =
         blocking(move || ledger.register_party(&p.party, &p.name, &p.contact, &p.established_in, &p.ultimately_controlled_by)).await?;
-    Ok(Json(batch_json(&state, &ack)))
+    batch_response(&state, &ack)
 }
 
 /// `POST /api/v1/admin/rotate-key`: the new key is written beside the old one
 /// first, so a crash between the commit and the rename loses no key.
-pub async fn rotate_key(State(state): State<AppState>, headers: HeaderMap) -> WebResult<Json<Value>> {
+pub async fn rotate_key(State(state): State<AppState>, headers: HeaderMap) -> WebResult<Response> {
     state.require(&headers, Role::Admin)?;
     let dir = state.data_dir.clone().ok_or_else(|| WebError::BadRequest("this server has no data folder to keep a new key in".into()))?;
     let ledger = state.ledger.clone();
@@ -95,13 +90,13 @@ pub async fn rotate_key(State(state): State<AppState>, headers: HeaderMap) -> We
     .await
     .map_err(|e| WebError::Setup(e.to_string()))??;
     tracing::info!(vkey = %state.ledger.vkey(), "log key rotated");
-    Ok(Json(batch_json(&state, &ack)))
+    batch_response(&state, &ack)
 }
 
 /// `POST /api/v1/compliance/erase`
-pub async fn erase(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Json<Value>> {
+pub async fn erase(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Response> {
     let r: EraseRequest = parse(&state, &headers, Role::Compliance, body)?;
     let ledger = state.ledger.clone();
     let ack = blocking(move || ledger.erase_recipient(&r.recipient, "compliance")).await?;
-    Ok(Json(batch_json(&state, &ack)))
+    batch_response(&state, &ack)
 }
