@@ -13,23 +13,30 @@ use std::time::Instant;
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use rayon::prelude::*;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::canonical::{decode_signature, jcs, jcs_value, signed_message, Entry, MAX_BODY_BYTES};
+use crate::canonical::{decode_signature, is_jcs, jcs, jcs_value, signed_message, Entry, MAX_BODY_BYTES};
 use crate::error::{Error, Result};
 use crate::ledger::{check_leaf, lock_poisoned, sign_checkpoint, Shared};
 use crate::merkle::{leaf_hash, Hash, Tree};
 use crate::note::NoteSigner;
 use crate::privacy::{Personal, RecipientKey};
 use crate::receipt::Receipt;
-use crate::record::{format_time, invalid, Body, MessageBody};
+use crate::record::{format_time, invalid, Body, Kind, MessageBody};
 use crate::store::{Commit, Space, Store};
 
 /// One submitted record: a signed body and its personal part (SPEC.md §12).
+///
+/// The body is kept as the JSON text it arrived in. Text already in canonical
+/// form (what [`crate::submitter::sign_message`] builds, and what a submitter
+/// that sends the bytes it signed has at hand) is decoded straight into its
+/// record type and is its own canonical bytes; any other form is parsed and
+/// canonicalised first, with the same checks and messages.
 #[derive(Clone, Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Submission {
-    pub body: Value,
+    pub body: Box<RawValue>,
     pub sig: String,
     pub personal: Option<Value>,
 }
@@ -197,10 +204,7 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
         .into_par_iter()
         .enumerate()
         .map(|(r, s)| {
-            let body = Body::parse(&s.body, r)?;
-            let Body::Message(message) = body else {
-                return Err(invalid(r, "kind", "submitters may only submit `message` records; registrations are made by the log operator"));
-            };
+            let (message, body_jcs) = submitted_message(s.body.get(), r)?;
             let served = crate::record::check_time(r, "delivery.served_at", &message.delivery.served_at)?;
             if served > now + time::Duration::minutes(5) {
                 return Err(invalid(
@@ -222,7 +226,6 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
             }
             let pv = s.personal.as_ref().ok_or_else(|| invalid(r, "personal", "every message needs its personal part (SPEC.md §7)"))?;
             let personal = Personal::parse_for(pv, &message, r)?;
-            let body_jcs = jcs_value(&s.body)?;
             if body_jcs.len() > MAX_BODY_BYTES {
                 return Err(invalid(
                     r,
@@ -236,7 +239,7 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
             Ok(Prepared {
                 personal_jcs: personal.canonical()?,
                 handle: shared.secret.recipient_handle(&personal.recipient),
-                message: MessageKey::of(*message),
+                message: MessageKey::of(message),
                 body_jcs,
                 sig,
                 key: info.key,
@@ -245,6 +248,24 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
         .collect::<Result<Vec<_>>>()?;
     verify_signatures(&prepared)?;
     Ok(prepared)
+}
+
+/// The message a submitted body holds, checked (SPEC.md §3), and its canonical bytes.
+fn submitted_message(text: &str, r: usize) -> Result<(MessageBody, Vec<u8>)> {
+    if is_jcs(text) {
+        if let Ok(message) = serde_json::from_str::<MessageBody>(text) {
+            if message.kind == Kind::Message {
+                crate::record_rules::validate_message(&message, r)?;
+                return Ok((message, text.as_bytes().to_vec()));
+            }
+        }
+    }
+    // Anything else takes the general path, which also names what is wrong.
+    let value: Value = serde_json::from_str(text).map_err(|e| invalid(r, "body", e.to_string()))?;
+    let Body::Message(message) = Body::parse(&value, r)? else {
+        return Err(invalid(r, "kind", "submitters may only submit `message` records; registrations are made by the log operator"));
+    };
+    Ok((*message, jcs_value(&value)?))
 }
 
 /// Batch-verifies every signature (both cores); on failure, names the first bad record.

@@ -116,6 +116,151 @@ fn write_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
+/// Whether `text` is already `JCS(v)` of the JSON value `v` it holds, for the values
+/// [`jcs_value`] writes itself: null, booleans, integers within ±2^53, strings, arrays and
+/// objects. One pass, no allocation.
+///
+/// `true` guarantees `jcs(parse(text)) == text`. `false` means "not known to be canonical",
+/// never "invalid": the caller canonicalises the parsed value instead. So anything rare
+/// answers `false` rather than being decided here: whitespace, a fraction or exponent,
+/// `-0`, a key with an escape, an escape RFC 8785 does not write (`\/`, `\u0041`,
+/// upper-case hex), nesting deeper than 128.
+pub fn is_jcs(text: &str) -> bool {
+    let mut pos = 0;
+    jcs_value_at(text, &mut pos, 0) && pos == text.len()
+}
+
+fn jcs_value_at(t: &str, pos: &mut usize, depth: usize) -> bool {
+    let b = t.as_bytes();
+    match b.get(*pos) {
+        Some(b'{') if depth < 128 => {
+            *pos += 1;
+            if b.get(*pos) == Some(&b'}') {
+                *pos += 1;
+                return true;
+            }
+            let mut prev: Option<&str> = None;
+            loop {
+                let Some((key, false)) = jcs_string_at(t, pos) else { return false };
+                if prev.is_some_and(|p| !utf16_cmp(p, key).is_lt()) || b.get(*pos) != Some(&b':') {
+                    return false;
+                }
+                *pos += 1;
+                prev = Some(key);
+                if !jcs_value_at(t, pos, depth + 1) {
+                    return false;
+                }
+                match jcs_separator_at(b, pos, b'}') {
+                    Some(true) => return true,
+                    Some(false) => {}
+                    None => return false,
+                }
+            }
+        }
+        Some(b'[') if depth < 128 => {
+            *pos += 1;
+            if b.get(*pos) == Some(&b']') {
+                *pos += 1;
+                return true;
+            }
+            loop {
+                if !jcs_value_at(t, pos, depth + 1) {
+                    return false;
+                }
+                match jcs_separator_at(b, pos, b']') {
+                    Some(true) => return true,
+                    Some(false) => {}
+                    None => return false,
+                }
+            }
+        }
+        Some(b'"') => jcs_string_at(t, pos).is_some(),
+        Some(b't') => jcs_literal_at(b, pos, b"true"),
+        Some(b'f') => jcs_literal_at(b, pos, b"false"),
+        Some(b'n') => jcs_literal_at(b, pos, b"null"),
+        Some(b'-' | b'0'..=b'9') => jcs_integer_at(b, pos),
+        _ => false,
+    }
+}
+
+/// Past a member or element: `Some(false)` after a comma, `Some(true)` after `close`.
+fn jcs_separator_at(b: &[u8], pos: &mut usize, close: u8) -> Option<bool> {
+    let c = *b.get(*pos)?;
+    *pos += 1;
+    match c {
+        b',' => Some(false),
+        c if c == close => Some(true),
+        _ => None,
+    }
+}
+
+fn jcs_literal_at(b: &[u8], pos: &mut usize, literal: &[u8]) -> bool {
+    let ok = b.get(*pos..*pos + literal.len()) == Some(literal);
+    *pos += literal.len();
+    ok
+}
+
+/// An integer as RFC 8785 writes it: no leading zero, no `-0`, within ±2^53.
+fn jcs_integer_at(b: &[u8], pos: &mut usize) -> bool {
+    let negative = b.get(*pos) == Some(&b'-');
+    if negative {
+        *pos += 1;
+    }
+    let start = *pos;
+    let mut n: u64 = 0;
+    while let Some(d @ b'0'..=b'9') = b.get(*pos).copied() {
+        n = match n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d - b'0'))) {
+            Some(n) if n <= 1 << 53 => n,
+            _ => return false,
+        };
+        *pos += 1;
+    }
+    let digits = *pos - start;
+    let well_formed = digits == 1 || (digits > 1 && b[start] != b'0');
+    well_formed && !(negative && n == 0) && !matches!(b.get(*pos), Some(b'.' | b'e' | b'E'))
+}
+
+/// A string as [`write_str`] writes it: its raw content, and whether it holds an escape.
+fn jcs_string_at<'t>(t: &'t str, pos: &mut usize) -> Option<(&'t str, bool)> {
+    let b = t.as_bytes();
+    if b.get(*pos) != Some(&b'"') {
+        return None;
+    }
+    let start = *pos + 1;
+    let mut i = start;
+    let mut escaped = false;
+    loop {
+        match *b.get(i)? {
+            b'"' => break,
+            b'\\' => {
+                escaped = true;
+                match *b.get(i + 1)? {
+                    b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f' => i += 2,
+                    b'u' => {
+                        let hex = b.get(i + 2..i + 6)?;
+                        let lower = |h: u8| match h {
+                            b'0'..=b'9' => Some(h - b'0'),
+                            b'a'..=b'f' => Some(h - b'a' + 10),
+                            _ => None,
+                        };
+                        let c = 16 * lower(hex[2])? + lower(hex[3])?;
+                        // Only control characters without a short escape are written as \u00xx.
+                        if &hex[..2] != b"00" || c >= 0x20 || matches!(c, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d) {
+                            return None;
+                        }
+                        i += 6;
+                    }
+                    _ => return None,
+                }
+            }
+            0x00..=0x1f => return None,
+            _ => i += 1,
+        }
+    }
+    *pos = i + 1;
+    Some((t.get(start..i)?, escaped))
+}
+
 /// Orders two strings by their UTF-16 code units (RFC 8785 §3.2.3).
 fn utf16_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     if a.is_ascii() && b.is_ascii() {
@@ -330,6 +475,111 @@ mod tests {
         fn the_fast_canonical_form_is_serde_jcs(v in any_json()) {
             proptest::prop_assert_eq!(jcs_value(&v).unwrap(), jcs(&v).unwrap());
         }
+    }
+
+    /// Texts of a value in the forms a submitter might send: canonical, as `serde_json`
+    /// writes it (code point order, any number), pretty-printed, and with one byte changed.
+    fn any_json_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        (any_json(), 0..8u8, any::<proptest::sample::Index>(), any::<u8>()).prop_map(|(v, form, at, byte)| match form {
+            0 => String::from_utf8(jcs(&v).unwrap()).unwrap(),
+            1 => serde_json::to_string(&v).unwrap(),
+            2 => serde_json::to_string_pretty(&v).unwrap(),
+            3 => members_reversed(&v),
+            // Escapes that JSON allows and RFC 8785 never writes.
+            4 => String::from_utf8(jcs(&v).unwrap()).unwrap().replacen('/', "\\/", 1),
+            5 => String::from_utf8(jcs(&v).unwrap()).unwrap().replacen('a', "\\u0061", 1),
+            6 => String::from_utf8(jcs(&v).unwrap()).unwrap().replacen('é', "\\u00e9", 1),
+            _ => {
+                let mut b = jcs(&v).unwrap();
+                let i = at.index(b.len());
+                let subs = b"\\\"u0aAeE.-,:[]{} 9/";
+                b[i] = subs[usize::from(byte) % subs.len()];
+                String::from_utf8_lossy(&b).into_owned()
+            }
+        })
+    }
+
+    /// Canonical but for the order of object members, which is reversed.
+    fn members_reversed(v: &Value) -> String {
+        match v {
+            Value::Object(m) => {
+                let mut members: Vec<_> = m.iter().collect();
+                members.sort_by(|a, b| utf16_cmp(b.0, a.0));
+                let inner: Vec<String> =
+                    members.iter().map(|(k, x)| format!("{}:{}", Value::from(k.as_str()), members_reversed(x))).collect();
+                format!("{{{}}}", inner.join(","))
+            }
+            Value::Array(a) => format!("[{}]", a.iter().map(members_reversed).collect::<Vec<_>>().join(",")),
+            leaf => String::from_utf8(jcs(leaf).unwrap()).unwrap(),
+        }
+    }
+
+    fn has_escaped_key(v: &Value) -> bool {
+        match v {
+            Value::Object(m) => m.iter().any(|(k, x)| k.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') || has_escaped_key(x)),
+            Value::Array(a) => a.iter().any(has_escaped_key),
+            _ => false,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2048))]
+        /// Sound: whatever `is_jcs` accepts parses, and is its own canonical form. Complete
+        /// where it matters: the canonical form of a value that `jcs_value` writes itself is
+        /// accepted unless a key holds an escape.
+        #[test]
+        fn is_jcs_accepts_only_canonical_text(text in any_json_text()) {
+            if is_jcs(&text) {
+                let v: Value = serde_json::from_str(&text).expect("accepted text parses");
+                proptest::prop_assert_eq!(jcs(&v).unwrap(), text.as_bytes());
+            }
+            if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                let canonical = String::from_utf8(jcs(&v).unwrap()).unwrap();
+                if write_canonical(&v, &mut Vec::new()) && !has_escaped_key(&v) {
+                    proptest::prop_assert!(is_jcs(&canonical), "{}", canonical);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn is_jcs_decides_the_edge_cases() {
+        for ok in [
+            r#"{}"#,
+            r#"[]"#,
+            r#"{"a":[1,-2,0,9007199254740992,-9007199254740992],"b":"\u001f\n\"é"}"#,
+            "{\"\u{1f600}\":1,\"\u{ffff}\":2}",
+            r#""\u0000""#,
+            "null",
+        ] {
+            assert!(is_jcs(ok), "{ok}");
+        }
+        for no in [
+            r#"{"b":1,"a":2}"#,
+            r#"{"a":1,"a":1}"#,
+            "{\"\u{ffff}\":2,\"\u{1f600}\":1}",
+            r#"{"a\n":1}"#,
+            r#"{ "a":1}"#,
+            r#"[1,]"#,
+            r#"[01]"#,
+            r#"[-0]"#,
+            r#"[1.0]"#,
+            r#"[1e2]"#,
+            r#"[9007199254740993]"#,
+            r#"["\u0041"]"#,
+            r#"["\u000a"]"#,
+            r#"["\u001F"]"#,
+            r#"["\/"]"#,
+            "[\"\t\"]",
+            "tru",
+            r#"{"a":1}x"#,
+            "",
+        ] {
+            assert!(!is_jcs(no), "{no}");
+        }
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(!is_jcs(&deep));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::append::Submission;
@@ -18,8 +19,12 @@ pub fn sign_message(key: &SigningKey, mut body: Value, personal: &Personal) -> R
     let salt = personal.salt_bytes().map_err(|e| Error::malformed("personal part", e))?;
     body["recipient"] = serde_json::json!({ "commitment": recipient_commitment(&salt, &personal.recipient) });
     body["personal_commitment"] = Value::String(personal.commitment()?);
-    let sig = sign_body(key, &body)?;
+    let canonical = jcs_value(&body)?;
+    let sig = B64.encode(key.sign(&signed_message(&canonical)).to_bytes());
     let personal = serde_json::to_value(personal).map_err(|e| Error::malformed("personal part", e.to_string()))?;
+    // The body travels as the canonical bytes it was signed over.
+    let text = String::from_utf8(canonical).map_err(|e| Error::malformed("message body", e.to_string()))?;
+    let body = RawValue::from_string(text).map_err(|e| Error::malformed("message body", e.to_string()))?;
     Ok(Submission { body, sig, personal: Some(personal) })
 }
 

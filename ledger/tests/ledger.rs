@@ -71,11 +71,45 @@ fn a_batch_with_one_bad_record_appends_nothing() {
     register(&ledger, &keys);
     let size = ledger.size();
     let mut bad = submission(&keys, "m-2", "bob@example.org");
-    bad.body["delivery"]["creative"]["subject"] = "changed after signing".into();
+    let mut body: serde_json::Value = serde_json::from_str(bad.body.get()).unwrap();
+    body["delivery"]["creative"]["subject"] = "changed after signing".into();
+    bad.body = serde_json::value::to_raw_value(&body).unwrap();
     let batch = vec![submission(&keys, "m-1", "alice@example.org"), bad];
     let err = ledger.submit(batch).unwrap_err();
     assert!(matches!(err, Error::BadSignature(ref m) if m.contains("record 1")), "{err}");
     assert_eq!(ledger.size(), size);
+}
+
+/// A body may arrive in any JSON form; what is signed, checked and logged is its canonical form.
+#[test]
+fn a_body_in_another_json_form_is_logged_in_canonical_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let canonical = submission(&keys, "m-1", "alice@example.org");
+    let mut pretty = submission(&keys, "m-2", "bob@example.org");
+    let value: serde_json::Value = serde_json::from_str(pretty.body.get()).unwrap();
+    let signed_bytes = pretty.body.get().to_string();
+    pretty.body = serde_json::value::RawValue::from_string(serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    assert_ne!(pretty.body.get(), signed_bytes, "the test sends another form");
+    let acks = ledger.submit(vec![canonical.clone(), pretty]).unwrap().acks;
+    for (ack, sent) in acks.iter().zip([canonical.body.get().to_string(), signed_bytes]) {
+        let entry = sightline_ledger::canonical::Entry::parse(&ledger.entry(ack.index).unwrap().unwrap()).unwrap();
+        assert_eq!(sightline_ledger::canonical::jcs(&entry.body).unwrap(), sent.as_bytes());
+    }
+
+    // The same record, pretty or canonical, fails the same rule with the same message.
+    let mut wrong = submission(&keys, "m-3", "carol@example.org");
+    let mut value: serde_json::Value = serde_json::from_str(wrong.body.get()).unwrap();
+    value["delivery"]["member_state"] = "XX".into();
+    wrong.body =
+        serde_json::value::RawValue::from_string(String::from_utf8(sightline_ledger::canonical::jcs(&value).unwrap()).unwrap()).unwrap();
+    let fast = ledger.submit(vec![wrong.clone()]).unwrap_err().to_string();
+    wrong.body = serde_json::value::RawValue::from_string(serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    let general = ledger.submit(vec![wrong]).unwrap_err().to_string();
+    assert!(fast.contains("member_state"), "{fast}");
+    assert_eq!(fast, general);
 }
 
 #[test]
