@@ -225,7 +225,7 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
                 }
             }
             let pv = s.personal.as_ref().ok_or_else(|| invalid(r, "personal", "every message needs its personal part (SPEC.md §7)"))?;
-            let personal = Personal::parse_for(pv, &message, r)?;
+            let (personal, personal_jcs) = Personal::parse_for(pv, &message, r)?;
             if body_jcs.len() > MAX_BODY_BYTES {
                 return Err(invalid(
                     r,
@@ -237,7 +237,7 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
                 ));
             }
             Ok(Prepared {
-                personal_jcs: personal.canonical()?,
+                personal_jcs,
                 handle: shared.secret.recipient_handle(&personal.recipient),
                 message: MessageKey::of(message),
                 body_jcs,

@@ -44,9 +44,14 @@ pub struct ConsentEvidence {
 impl Personal {
     /// Parses a submitted personal part and checks it against its message body:
     /// schema, references to the body's criteria and lineage, and both commitments.
-    pub fn parse_for(value: &Value, body: &MessageBody, r: usize) -> Result<Personal> {
-        let p: Personal = serde_path_to_error::deserialize(value)
-            .map_err(|e| invalid(r, &format!("personal.{}", e.path()), e.into_inner().to_string()))?;
+    /// Returns it with its canonical bytes (what is sealed).
+    pub fn parse_for(value: &Value, body: &MessageBody, r: usize) -> Result<(Personal, Vec<u8>)> {
+        // Paths are tracked only to name the field of a value that fails.
+        let p = match Personal::deserialize(value) {
+            Ok(p) => p,
+            Err(_) => serde_path_to_error::deserialize(value)
+                .map_err(|e| invalid(r, &format!("personal.{}", e.path()), e.into_inner().to_string()))?,
+        };
         if p.v != 1 {
             return Err(invalid(r, "personal.v", "must be 1"));
         }
@@ -74,10 +79,11 @@ impl Personal {
         if recipient_commitment(&salt, &p.recipient) != body.recipient.commitment {
             return Err(invalid(r, "recipient.commitment", "does not match the personal part's salt and recipient (SPEC.md §7)"));
         }
-        if p.commitment()? != body.personal_commitment {
+        let canonical = p.canonical()?;
+        if commitment_of(&canonical) != body.personal_commitment {
             return Err(invalid(r, "personal_commitment", "does not match SHA-256 of the canonical personal part (SPEC.md §7)"));
         }
-        Ok(p)
+        Ok((p, canonical))
     }
 
     /// The 32-byte salt.
@@ -88,10 +94,7 @@ impl Personal {
 
     /// `personal_commitment` of SPEC.md §7.
     pub fn commitment(&self) -> Result<String> {
-        let mut h = Sha256::new();
-        h.update(b"sightline/personal/v1\n");
-        h.update(self.canonical()?);
-        Ok(hex::encode(h.finalize()))
+        Ok(commitment_of(&self.canonical()?))
     }
 
     /// `JCS(personal part)`.
@@ -107,6 +110,14 @@ impl Personal {
         OsRng.fill_bytes(&mut salt);
         Personal { v: 1, salt: B64.encode(salt), recipient: recipient.to_string(), matched, consent }
     }
+}
+
+/// `personal_commitment` of SPEC.md §7, from the personal part's canonical bytes.
+fn commitment_of(canonical: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"sightline/personal/v1\n");
+    h.update(canonical);
+    hex::encode(h.finalize())
 }
 
 /// `recipient.commitment` of SPEC.md §7.
