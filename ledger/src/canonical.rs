@@ -125,7 +125,7 @@ fn write_str(s: &str, out: &mut Vec<u8>) {
 /// answers `false` rather than being decided here: whitespace, a fraction or exponent,
 /// `-0`, a key with an escape, an escape RFC 8785 does not write (`\/`, `\u0041`,
 /// upper-case hex), nesting deeper than 128.
-pub fn is_jcs(text: &str) -> bool {
+pub(crate) fn is_jcs(text: &str) -> bool {
     let mut pos = 0;
     jcs_value_at(text, &mut pos, 0) && pos == text.len()
 }
