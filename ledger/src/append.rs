@@ -260,8 +260,11 @@ fn submitted_message(text: &str, r: usize) -> Result<(MessageBody, Vec<u8>)> {
             }
         }
     }
-    // Anything else takes the general path, which also names what is wrong.
-    let value: Value = serde_json::from_str(text).map_err(|e| invalid(r, "body", e.to_string()))?;
+    // Anything else takes the general path, which also names what is wrong. The request's
+    // parser checked the syntax; what can still fail here (a lone surrogate escape, say) is
+    // malformed JSON all the same.
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| Error::malformed("request body", format!("record {r}: the body is not valid JSON: {e}")))?;
     let Body::Message(message) = Body::parse(&value, r)? else {
         return Err(invalid(r, "kind", "submitters may only submit `message` records; registrations are made by the log operator"));
     };

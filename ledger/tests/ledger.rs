@@ -112,6 +112,22 @@ fn a_body_in_another_json_form_is_logged_in_canonical_form() {
     assert_eq!(fast, general);
 }
 
+/// JSON whose syntax passes but whose text is not Unicode is malformed, as it was before the
+/// body was kept as text, and nothing is appended.
+#[test]
+fn a_body_with_a_lone_surrogate_is_malformed() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let size = ledger.size();
+    let mut bad = submission(&keys, "m-1", "alice@example.org");
+    bad.body = serde_json::value::RawValue::from_string(r#"{"kind":"message","signer":"\ud800"}"#.to_string()).unwrap();
+    let err = ledger.submit(vec![submission(&keys, "m-2", "bob@example.org"), bad]).unwrap_err();
+    assert!(matches!(err, Error::Malformed { .. }) && err.to_string().contains("record 1"), "{err}");
+    assert_eq!(ledger.size(), size);
+}
+
 #[test]
 fn unknown_submitters_and_unregistered_parties_are_refused() {
     let dir = tempfile::tempdir().unwrap();
