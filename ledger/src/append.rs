@@ -94,7 +94,7 @@ impl Durable {
                 duplicate: r.duplicate,
                 why_token: r.why_link.then(|| shared.secret.why_token(r.index)),
                 warnings: r.warnings,
-                receipt: Receipt::new(&r.bytes, r.index, proof, &self.checkpoint),
+                receipt: Receipt::new(&r.bytes, r.index, &proof, &self.checkpoint),
             })
             .collect();
         Ok(BatchAck { checkpoint: self.checkpoint, acks })
@@ -204,7 +204,7 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
         .into_par_iter()
         .enumerate()
         .map(|(r, s)| {
-            let (message, body_jcs) = submitted_message(s.body.get(), r)?;
+            let (message, body_jcs) = submitted_message(s.body, r)?;
             let served = crate::record::check_time(r, "delivery.served_at", &message.delivery.served_at)?;
             if served > now + time::Duration::minutes(5) {
                 return Err(invalid(
@@ -250,13 +250,15 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
     Ok(prepared)
 }
 
-/// The message a submitted body holds, checked (SPEC.md §3), and its canonical bytes.
-fn submitted_message(text: &str, r: usize) -> Result<(MessageBody, Vec<u8>)> {
+/// The message a submitted body holds, checked (SPEC.md §3), and its canonical bytes
+/// (canonical text is its own: it becomes them without a copy).
+fn submitted_message(body: Box<RawValue>, r: usize) -> Result<(MessageBody, Vec<u8>)> {
+    let text = body.get();
     if is_jcs(text) {
         if let Ok(message) = serde_json::from_str::<MessageBody>(text) {
             if message.kind == Kind::Message {
                 crate::record_rules::validate_message(&message, r)?;
-                return Ok((message, text.as_bytes().to_vec()));
+                return Ok((message, Box::<str>::from(body).into_string().into_bytes()));
             }
         }
     }

@@ -281,7 +281,7 @@ impl Ledger {
             .store
             .entry(index)?
             .ok_or_else(|| Error::Corrupt(format!("entry {index} < size {size} is missing from the store")))?;
-        Ok(Receipt::new(&entry, index, proof, &checkpoint))
+        Ok(Receipt::new(&entry, index, &proof, &checkpoint))
     }
 
     /// The why-token of a message entry.

@@ -83,8 +83,8 @@ impl TlogProof {
 
 impl Receipt {
     /// Builds a receipt from entry bytes, an inclusion proof and a signed checkpoint.
-    pub fn new(entry: &[u8], index: u64, proof: Vec<Hash>, checkpoint: &str) -> Receipt {
-        Receipt { format: RECEIPT_FORMAT.into(), entry: B64.encode(entry), tlog_proof: tlog_proof_text(index, &proof, checkpoint) }
+    pub fn new(entry: &[u8], index: u64, proof: &[Hash], checkpoint: &str) -> Receipt {
+        Receipt { format: RECEIPT_FORMAT.into(), entry: B64.encode(entry), tlog_proof: tlog_proof_text(index, proof, checkpoint) }
     }
 
     /// Checks the receipt offline against trusted log keys; returns the entry and checkpoint.

@@ -20,7 +20,7 @@ pub fn sign_message(key: &SigningKey, mut body: Value, personal: &Personal) -> R
     body["recipient"] = serde_json::json!({ "commitment": recipient_commitment(&salt, &personal.recipient) });
     body["personal_commitment"] = Value::String(personal.commitment()?);
     let canonical = jcs_value(&body)?;
-    let sig = B64.encode(key.sign(&signed_message(&canonical)).to_bytes());
+    let sig = sign_canonical(key, &canonical);
     let personal = serde_json::to_value(personal).map_err(|e| Error::malformed("personal part", e.to_string()))?;
     // The body travels as the canonical bytes it was signed over.
     let text = String::from_utf8(canonical).map_err(|e| Error::malformed("message body", e.to_string()))?;
@@ -30,7 +30,12 @@ pub fn sign_message(key: &SigningKey, mut body: Value, personal: &Personal) -> R
 
 /// The base64 signature of a body (SPEC.md §4).
 pub fn sign_body(key: &SigningKey, body: &Value) -> Result<String> {
-    Ok(B64.encode(key.sign(&signed_message(&jcs_value(body)?)).to_bytes()))
+    Ok(sign_canonical(key, &jcs_value(body)?))
+}
+
+/// The base64 signature of a body whose canonical bytes are `body_jcs`.
+fn sign_canonical(key: &SigningKey, body_jcs: &[u8]) -> String {
+    B64.encode(key.sign(&signed_message(body_jcs)).to_bytes())
 }
 
 /// A submitter public key as the registry wants it (standard base64).
