@@ -3,6 +3,7 @@
 //!
 //! cargo bench -p sightline-ledger --bench ledger            (1,000,000 records)
 //! SIGHTLINE_BENCH_RECORDS=200000 cargo bench -p sightline-ledger --bench ledger
+//! SIGHTLINE_BENCH_RECIPIENTS=10 ...   (records spread over 10 recipients instead of 50,000)
 //!
 //! Submitters run on several threads, each sending batches of 1,000 signed
 //! records, so the batcher's group commit sees realistic concurrency.
@@ -31,6 +32,7 @@ fn main() {
         return;
     }
     let total: usize = std::env::var("SIGHTLINE_BENCH_RECORDS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let recipients: usize = std::env::var("SIGHTLINE_BENCH_RECIPIENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(50_000).max(1);
     let batch = 1_000;
     let threads = 4;
     let dir = tempfile::Builder::new()
@@ -45,7 +47,7 @@ fn main() {
     let t = Instant::now();
     let subs: Vec<_> = (0..total)
         .into_par_iter()
-        .map(|i| common::submission(&keys, &format!("bench-{i}"), &format!("r{}@example.org", i % 50_000)))
+        .map(|i| common::submission(&keys, &format!("bench-{i}"), &format!("r{}@example.org", i % recipients)))
         .collect();
     let record_bytes = serde_jcs::to_vec(&subs[0].body).unwrap().len();
     eprintln!("signed in {:.1}s; a record body is {record_bytes} canonical bytes", t.elapsed().as_secs_f64());
@@ -105,15 +107,30 @@ fn main() {
         rounds.push(n as f64 / t.elapsed().as_secs_f64());
     }
     rounds.sort_by(|a, b| a.total_cmp(b));
+
+    // Personal parts opened (what every why page reads): random message entries, median of 5.
+    let mut opened = Vec::new();
+    for r in 0..5u64 {
+        let n = 50_000u64;
+        let t = Instant::now();
+        for i in 0..n {
+            let idx = 4 + (i.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(r)) % (size - 4);
+            std::hint::black_box(ledger.personal(idx).unwrap());
+        }
+        opened.push(n as f64 / t.elapsed().as_secs_f64());
+    }
+    opened.sort_by(|a, b| a.total_cmp(b));
     let disk = ledger.size_on_disk().unwrap();
 
     println!("| metric | value |");
     println!("|---|---|");
     println!("| records appended (durable, signature-verified) | {total} |");
     println!("| record body size (canonical JSON) | {record_bytes} bytes |");
+    println!("| recipients (messages each) | {recipients} ({}) |", total.div_ceil(recipients));
     println!("| durable appends/s | {:.0} |", total as f64 / secs);
     println!("| group commits (fsyncs) | {batches} ({:.0} records each) |", total as f64 / batches.max(1) as f64);
     println!("| submit-to-receipt latency per 1,000-record request, p50 / p99 | {:.1} ms / {:.1} ms |", pct(&lat, 0.5), pct(&lat, 0.99));
     println!("| inclusion proofs/s at {size} entries (median of 5 × 200k) | {:.0} |", rounds[2]);
+    println!("| personal parts opened/s, one thread (median of 5 × 50k) | {:.0} |", opened[2]);
     println!("| bytes on disk per record (sled, incl. private parts and indexes) | {:.0} |", disk as f64 / size as f64);
 }

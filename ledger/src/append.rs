@@ -21,10 +21,11 @@ use crate::error::{Error, Result};
 use crate::ledger::{check_leaf, lock_poisoned, sign_checkpoint, Shared};
 use crate::merkle::{leaf_hash, Hash, Tree};
 use crate::note::NoteSigner;
-use crate::privacy::{Personal, RecipientKey};
+use crate::privacy::Personal;
 use crate::receipt::Receipt;
+use crate::recipients;
 use crate::record::{format_time, invalid, Body, Kind, MessageBody};
-use crate::store::{Commit, Space, Store};
+use crate::store::{Commit, Space};
 
 /// One submitted record: a signed body and its personal part (SPEC.md §12).
 ///
@@ -145,52 +146,6 @@ pub(crate) fn key_registry(index: u64) -> Vec<u8> {
 }
 fn key_message(submitter: &str, message_id: &str) -> Vec<u8> {
     [b"msg/".as_slice(), submitter.as_bytes(), &[0], message_id.as_bytes()].concat()
-}
-fn key_recipient(handle: &[u8]) -> Vec<u8> {
-    [b"rk/".as_slice(), handle].concat()
-}
-
-/// A recipient's row in the Private space (`rk/` handle): their key and their
-/// entries, `key (32 bytes) || index (u64 big-endian) ...`. Erasure deletes it.
-pub(crate) struct RecipientRow {
-    pub(crate) key: RecipientKey,
-    pub(crate) entries: Vec<u64>,
-}
-
-impl RecipientRow {
-    fn parse(raw: &[u8]) -> Result<Self> {
-        let bad = || Error::Corrupt("a recipient's key row is damaged (not a 32-byte key and 8-byte indexes)".into());
-        if raw.len() < 32 || (raw.len() - 32) % 8 != 0 {
-            return Err(bad());
-        }
-        let key = RecipientKey(raw[..32].try_into().map_err(|_| bad())?);
-        let entries = raw[32..].chunks_exact(8).map(|c| c.try_into().map(u64::from_be_bytes).map_err(|_| bad())).collect::<Result<_>>()?;
-        Ok(RecipientRow { key, entries })
-    }
-
-    fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(32 + 8 * self.entries.len());
-        out.extend_from_slice(&self.key.0);
-        self.entries.iter().for_each(|i| out.extend_from_slice(&i.to_be_bytes()));
-        out
-    }
-}
-
-/// The row of recipient `handle`, `None` if they have none (never seen, or erased).
-pub(crate) fn recipient_row(store: &dyn Store, handle: &[u8]) -> Result<Option<RecipientRow>> {
-    store.get(Space::Private, &key_recipient(handle))?.map(|raw| RecipientRow::parse(&raw)).transpose()
-}
-
-/// A private record is `handle (32 bytes) || sealed personal part`; empty for an
-/// entry without one, zeros once erased. `None` unless it holds a sealed part.
-pub(crate) fn split_private(index: u64, record: &[u8]) -> Result<Option<(&[u8], &[u8])>> {
-    if record.is_empty() || record.iter().all(|&b| b == 0) {
-        return Ok(None);
-    }
-    if record.len() < 32 + 12 {
-        return Err(Error::Corrupt(format!("the private record of entry {index} is truncated")));
-    }
-    Ok(Some(record.split_at(32)))
 }
 fn key_objection(handle: &[u8], advertiser: &str) -> Vec<u8> {
     [b"ob/".as_slice(), handle, advertiser.as_bytes()].concat()
@@ -349,7 +304,7 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
         let mut new_entries: Vec<Vec<u8>> = Vec::new();
         let mut leaves = Vec::new();
         let mut seen: HashMap<(String, String), (usize, Vec<u8>)> = HashMap::new();
-        let mut recipients: HashMap<[u8; 32], RecipientRow> = HashMap::new();
+        let mut rows: HashMap<[u8; 32], recipients::Row> = HashMap::new();
         let mut extra = Extra::default();
         let mut planned = Vec::new();
         for (records, reply) in jobs {
@@ -370,15 +325,15 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
                         let bytes = Entry::encode(index, &prev, &logged_at, &flags, &p.body_jcs, &p.sig)?;
                         prev = leaf_hash(&bytes);
                         leaves.push(prev);
-                        let row = match recipients.entry(p.handle) {
+                        let row = match rows.entry(p.handle) {
                             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-                            std::collections::hash_map::Entry::Vacant(v) => v.insert(
-                                recipient_row(shared.store.as_ref(), &p.handle)?
-                                    .unwrap_or_else(|| RecipientRow { key: RecipientKey::generate(), entries: Vec::new() }),
-                            ),
+                            std::collections::hash_map::Entry::Vacant(v) => {
+                                v.insert(recipients::row(shared.store.as_ref(), &p.handle)?.unwrap_or_else(recipients::Row::new))
+                            }
                         };
-                        extra.private.push([p.handle.as_slice(), &row.key.seal(index, &p.personal_jcs)?].concat());
-                        row.entries.push(index);
+                        let sealed = row.key.seal(index, &p.personal_jcs)?;
+                        extra.private.push(recipients::private_record(&p.handle, row.last, &sealed));
+                        row.last = Some(index);
                         extra.puts.push((
                             Space::Index,
                             key_message(&p.message.signer, &p.message.message_id),
@@ -398,7 +353,7 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
                 }
             }
         }
-        extra.puts.extend(recipients.into_iter().map(|(handle, row)| (Space::Private, key_recipient(&handle), row.encode())));
+        extra.puts.extend(rows.iter().map(|(handle, row)| row.put(handle)));
         Ok((planned, new_entries, base, leaves, extra))
     })();
     let (planned, entries, base, leaves, extra) = match result {
@@ -619,10 +574,10 @@ fn commit_log(shared: &Shared, body_value: Value, effect: Effect) -> Result<Dura
             extra.puts.push((Space::Private, key_objection(handle, advertiser), base.to_be_bytes().to_vec()))
         }
         Effect::Erase { handle } => {
-            // Destroying the row destroys the key (crypto-shredding) and the recipient's index;
-            // the sealed records are then overwritten with zeros.
-            extra.deletes.push((Space::Private, key_recipient(handle)));
-            extra.wipe = recipient_row(shared.store.as_ref(), handle)?.map(|row| row.entries).unwrap_or_default();
+            // Deleting the key destroys the personal parts (crypto-shredding); the recipient's
+            // index goes with it, and the sealed records are then overwritten with zeros.
+            let erasure = shared.layout.erasure(shared.store.as_ref(), handle)?;
+            (extra.deletes, extra.wipe) = (erasure.deletes, erasure.wipe);
         }
     }
     let rotate_to = match &effect {

@@ -12,6 +12,7 @@ use crate::merkle::{leaf_hash, Hash, Tree};
 use crate::note::{Checkpoint, NoteSigner, SignedNote};
 use crate::privacy::{Personal, ServerSecret};
 use crate::receipt::Receipt;
+use crate::recipients;
 use crate::record::{format_time, Body, LogKeyBody};
 use crate::registry::Registry;
 use crate::store::{Commit, Space, Store};
@@ -82,6 +83,8 @@ pub(crate) struct Shared {
     pub options: LedgerOptions,
     pub metrics: Metrics,
     pub listener: RwLock<Option<CommitListener>>,
+    /// Which private records link to their recipient's previous entry.
+    pub layout: recipients::Layout,
 }
 
 /// An open ledger. Cheap to share behind an `Arc`; dropping it stops the batcher.
@@ -117,9 +120,12 @@ impl Ledger {
                 ),
             ));
         }
-        let state = match store.head()? {
-            None => genesis(&*store, &signer)?,
-            Some(head) => load(&*store, &signer, head.size, head.checkpoint)?,
+        let (state, layout) = match store.head()? {
+            None => (genesis(&*store, &signer)?, recipients::Layout::NEW),
+            Some(head) => {
+                let state = load(&*store, &signer, head.size, head.checkpoint.clone())?;
+                (state, recipients::migrate(&*store, &head)?)
+            }
         };
         let shared = Arc::new(Shared {
             store,
@@ -129,6 +135,7 @@ impl Ledger {
             options,
             metrics: Metrics::default(),
             listener: RwLock::new(None),
+            layout,
         });
         let (tx, rx) = mpsc::channel();
         let worker = Arc::clone(&shared);
@@ -298,11 +305,11 @@ impl Ledger {
     pub fn personal(&self, index: u64) -> Result<Option<PersonalState>> {
         let store = &self.shared.store;
         let Some(record) = store.private(index)? else { return Ok(None) };
-        let Some((handle, sealed)) = append::split_private(index, &record)? else {
+        let Some(part) = self.shared.layout.split(index, &record)? else {
             return Ok(if record.is_empty() { None } else { Some(PersonalState::Erased) });
         };
-        let Some(row) = append::recipient_row(store.as_ref(), handle)? else { return Ok(Some(PersonalState::Erased)) };
-        let plain = row.key.open(index, sealed)?;
+        let Some(row) = recipients::row(store.as_ref(), part.handle)? else { return Ok(Some(PersonalState::Erased)) };
+        let plain = row.key.open(index, part.sealed)?;
         let corrupt = |e: &dyn std::fmt::Display| Error::Corrupt(format!("personal part of entry {index}: {e}"));
         // UTF-8 checked once, not again for every string by the decoder.
         let text = std::str::from_utf8(&plain).map_err(|e| corrupt(&e))?;
@@ -314,8 +321,8 @@ impl Ledger {
     pub fn recipient_entries(&self, index: u64) -> Result<Vec<u64>> {
         let store = &self.shared.store;
         let Some(record) = store.private(index)? else { return Ok(Vec::new()) };
-        let Some((handle, _)) = append::split_private(index, &record)? else { return Ok(Vec::new()) };
-        Ok(append::recipient_row(store.as_ref(), handle)?.map(|row| row.entries).unwrap_or_default())
+        let Some(part) = self.shared.layout.split(index, &record)? else { return Ok(Vec::new()) };
+        self.shared.layout.entries(store.as_ref(), part.handle)
     }
 
     /// Re-reads every entry and checks leaf hashes, the chain and the root (`fsck`).
@@ -396,7 +403,7 @@ fn genesis(store: &dyn Store, signer: &NoteSigner) -> Result<State> {
         checkpoint: checkpoint.clone(),
         entries: vec![(0, bytes)],
         tiles: append::touched_tiles(&tree, 0, 1),
-        puts: vec![(Space::Index, append::key_registry(0), Vec::new())],
+        puts: vec![(Space::Index, append::key_registry(0), Vec::new()), recipients::Layout::NEW.put()],
         ..Commit::default()
     };
     store.commit(&commit)?;

@@ -38,6 +38,7 @@
 //! | [`tiles`] | C2SP tlog-tiles paths, tiles and entry bundles |
 //! | [`receipt`] | offline receipts (C2SP tlog-proof) |
 //! | [`privacy`] | personal parts, commitments, per-recipient keys, tokens |
+//! | `recipients` | the private recipient index: keys and entries per recipient |
 //! | [`registry`] | log keys, submitters and parties learned from the log |
 //! | [`store`] | the storage trait and the sled backend |
 //! | `append` | prepare, group commit, receipts |
@@ -60,6 +61,7 @@ pub mod tiles;
 
 mod append;
 mod ledger;
+mod recipients;
 mod record_rules;
 mod writes;
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use common::{open, register, submission, Keys};
 use sightline_ledger::note::{NoteSigner, NoteVerifier};
 use sightline_ledger::store::sled::SledStore;
-use sightline_ledger::store::{Commit, Store};
+use sightline_ledger::store::{Commit, Space, Store};
 use sightline_ledger::{Error, PersonalState};
 
 fn log_vkeys(ledger: &sightline_ledger::Ledger) -> Vec<NoteVerifier> {
@@ -315,6 +315,107 @@ fn erasure_shreds_personal_parts_and_the_log_still_verifies() {
     assert!(ledger.recipient_entries(a1).unwrap().is_empty());
     assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size());
     ledger.receipt(a1).unwrap().verify(&log_vkeys(&ledger)).unwrap();
+}
+
+/// Rewrites a store's private recipient index into layout 1, as Sightline wrote it before
+/// 2026-11-25: each private record `handle || sealed` (no link to the recipient's previous
+/// entry), one row per recipient holding its key and every entry index, no layout marker.
+fn downgrade_recipient_index(dir: &std::path::Path) {
+    let mut records = Vec::new();
+    tamper_on_disk(dir, |store| {
+        let size = store.head().unwrap().unwrap().size;
+        let mut lists: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = Default::default();
+        for i in 0..size {
+            let mut r = store.private(i).unwrap().unwrap();
+            if !r.is_empty() {
+                lists.entry(r[..32].to_vec()).or_default().extend_from_slice(&i.to_be_bytes());
+                r.drain(32..40);
+            }
+            records.push(r);
+        }
+        let mut c = Commit::default();
+        for (handle, list) in lists {
+            let key = [b"rk/".as_slice(), &handle].concat();
+            let row = store.get(Space::Private, &key).unwrap().unwrap();
+            c.puts.push((Space::Private, key, [&row[..32], &list].concat()));
+        }
+        c.deletes.push((Space::Private, b"layout/recipients".to_vec()));
+        c
+    });
+    let (mut end, mut ends) = (0u64, Vec::new());
+    for r in &records {
+        end += r.len() as u64;
+        ends.extend_from_slice(&end.to_le_bytes());
+    }
+    std::fs::write(dir.join("private.dat"), records.concat()).unwrap();
+    std::fs::write(dir.join("private.idx"), ends).unwrap();
+}
+
+#[test]
+fn a_recipients_entries_are_listed_in_log_order_across_batches_and_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let mut want: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
+    for round in 0..3 {
+        let ledger = open(dir.path(), &keys).unwrap();
+        register(&ledger, &keys);
+        for batch in 0..4 {
+            let who: Vec<String> = (0..7).map(|i| format!("r{}@example.org", (i * (batch + 1) + round) % 5)).collect();
+            let subs = who.iter().enumerate().map(|(i, r)| submission(&keys, &format!("m-{round}-{batch}-{i}"), r)).collect();
+            for (a, r) in ledger.submit(subs).unwrap().acks.iter().zip(&who) {
+                want.entry(r.clone()).or_default().push(a.index);
+            }
+        }
+        for list in want.values() {
+            assert_eq!(&ledger.recipient_entries(*list.last().unwrap()).unwrap(), list);
+        }
+    }
+}
+
+#[test]
+fn a_store_with_the_version_1_recipient_index_is_converted_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let (a1, a2, b) = {
+        let ledger = open(dir.path(), &keys).unwrap();
+        register(&ledger, &keys);
+        let ack = ledger
+            .submit(vec![
+                submission(&keys, "m-1", "alice@example.org"),
+                submission(&keys, "m-2", "bob@example.org"),
+                submission(&keys, "m-3", "alice@example.org"),
+            ])
+            .unwrap();
+        (ack.acks[0].index, ack.acks[2].index, ack.acks[1].index)
+    };
+    downgrade_recipient_index(dir.path());
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.scan(Space::Private, b"rk/").unwrap().iter().map(|(_, v)| v.len()).max(), Some(32 + 2 * 8));
+        assert!(store.get(Space::Private, b"layout/recipients").unwrap().is_none());
+    }
+    let ledger = open(dir.path(), &keys).unwrap();
+    assert_eq!(ledger.recipient_entries(a1).unwrap(), vec![a1, a2]);
+    assert_eq!(ledger.recipient_entries(b).unwrap(), vec![b]);
+    for i in [a1, a2, b] {
+        assert!(matches!(ledger.personal(i).unwrap(), Some(PersonalState::Present(_))), "entry {i} still opens");
+    }
+    let a3 = ledger.submit(vec![submission(&keys, "m-4", "alice@example.org")]).unwrap().acks[0].index;
+    assert_eq!(ledger.recipient_entries(a3).unwrap(), vec![a1, a2, a3], "old and new entries in one list");
+    let erased = ledger.erase_recipient_of(a1, "recipient").unwrap();
+    let entry = sightline_ledger::canonical::Entry::parse(&ledger.entry(erased.acks[0].index).unwrap().unwrap()).unwrap();
+    assert_eq!(entry.body["records"], 3);
+    for i in [a1, a2, a3] {
+        assert!(matches!(ledger.personal(i).unwrap(), Some(PersonalState::Erased)), "entry {i} is erased");
+    }
+    assert!(matches!(ledger.personal(b).unwrap(), Some(PersonalState::Present(_))));
+    assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size());
+    drop(ledger);
+    let store = SledStore::open(dir.path()).unwrap();
+    let left: Vec<Vec<u8>> = store.scan(Space::Private, b"r").unwrap().into_iter().map(|(_, v)| v).collect();
+    assert_eq!(left.len(), 2, "bob's row (`rk/`) and old list (`rl/`) remain, alice's are gone");
+    assert_eq!(left[0][32..], u64::MAX.to_be_bytes(), "bob's row: no chained entry yet");
+    assert_eq!(left[1], b.to_be_bytes());
 }
 
 #[test]
