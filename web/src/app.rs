@@ -51,15 +51,25 @@ impl AppState {
         let library = Arc::new(RwLock::new(LibraryIndex::default()));
         {
             let mut lib = library.write().map_err(|_| WebError::Setup("library lock poisoned".into()))?;
+            // One thread reads and checks the next chunk while this one indexes the last.
             let size = ledger.size();
-            let mut start = 0;
-            while start < size {
-                let end = (start + 4096).min(size);
-                for (i, bytes) in (start..end).zip(ledger.entries(start, end)?) {
-                    lib.add(i, &bytes);
+            std::thread::scope(|s| -> Result<(), WebError> {
+                let (tx, rx) = std::sync::mpsc::sync_channel(2);
+                let reader = &ledger;
+                s.spawn(move || {
+                    for start in (0..size).step_by(4096) {
+                        let chunk = reader.entries(start, (start + 4096).min(size)).map(|e| (start, e));
+                        if tx.send(chunk).is_err() {
+                            break;
+                        }
+                    }
+                });
+                for chunk in rx {
+                    let (start, entries) = chunk?;
+                    lib.add_all(start, &entries);
                 }
-                start = end;
-            }
+                Ok(())
+            })?;
         }
         let lib = Arc::clone(&library);
         ledger.set_listener(Box::new(move |base, entries| {

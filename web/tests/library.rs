@@ -111,15 +111,22 @@ fn dark_post_criteria() -> Value {
 /// * `evil` (commercial): 1 message with hostile brand text.
 fn library() -> LibraryIndex {
     let mut lib = LibraryIndex::default();
-    let mut i = 0u64;
-    let mut add = |lib: &mut LibraryIndex, body: Value, flags: &[&str]| {
-        lib.add(i, &entry(i, body, flags));
-        i += 1;
+    for (i, bytes) in (0..).zip(log_entries()) {
+        lib.add(i, &bytes);
+    }
+    lib
+}
+
+/// The logged bytes of the entries of [`library`], in log order.
+fn log_entries() -> Vec<Vec<u8>> {
+    let mut log = Vec::new();
+    let mut add = |log: &mut Vec<Vec<u8>>, body: Value, flags: &[&str]| {
+        log.push(entry(log.len() as u64, body, flags));
     };
-    add(&mut lib, submitter(), &[]);
-    add(&mut lib, party("p-civic-future", "Civic Future e.V."), &[]);
-    add(&mut lib, party("p-civic-holding", "Civic Holding AG"), &[]);
-    add(&mut lib, party("p-shoe", "Shoe Co SARL"), &[]);
+    add(&mut log, submitter(), &[]);
+    add(&mut log, party("p-civic-future", "Civic Future e.V."), &[]);
+    add(&mut log, party("p-civic-holding", "Civic Holding AG"), &[]);
+    add(&mut log, party("p-shoe", "Shoe Co SARL"), &[]);
     let only_include = json!([dark_post_criteria()[0].clone()]);
     for n in 0..28 {
         let m = Msg {
@@ -134,7 +141,7 @@ fn library() -> LibraryIndex {
             political: true,
             criteria: if n < 12 { dark_post_criteria() } else { only_include.clone() },
         };
-        add(&mut lib, m.body(), if n == 27 { &["objected:3"] } else { &[] });
+        add(&mut log, m.body(), if n == 27 { &["objected:3"] } else { &[] });
     }
     for n in 0..12 {
         let m = Msg {
@@ -149,7 +156,7 @@ fn library() -> LibraryIndex {
             political: false,
             criteria: json!([]),
         };
-        add(&mut lib, m.body(), &[]);
+        add(&mut log, m.body(), &[]);
     }
     let evil = Msg {
         id: "evil/1".into(),
@@ -164,8 +171,23 @@ fn library() -> LibraryIndex {
         criteria: json!([{ "id": "c1", "effect": "include", "type": "contextual", "description": "-2+3, \"quoted\"",
                            "special_category": null, "minor": false, "ai_selected": false, "lineage": ["s-page-follows"] }]),
     };
-    add(&mut lib, evil.body(), &[]);
-    lib
+    add(&mut log, evil.body(), &[]);
+    log
+}
+
+#[test]
+fn the_start_up_scan_builds_the_same_index_as_adding_one_entry_at_a_time() {
+    let one_by_one = library();
+    let log = log_entries();
+    let mut scanned = LibraryIndex::default();
+    for (k, chunk) in log.chunks(7).enumerate() {
+        scanned.add_all(7 * k as u64, chunk);
+    }
+    scanned.add_all(0, &log[..10]); // a re-scan never counts twice
+    assert_eq!((scanned.campaigns(), scanned.messages()), (one_by_one.campaigns(), one_by_one.messages()));
+    for pairs in [&[][..], &[("political", "true")], &[("q", "boots")], &[("member_state", "AT")]] {
+        assert_eq!(search_json(&scanned, pairs), search_json(&one_by_one, pairs), "{pairs:?}");
+    }
 }
 
 fn query(pairs: &[(&str, &str)], surface: Surface) -> LibraryQuery {

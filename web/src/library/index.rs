@@ -1,5 +1,7 @@
 //! The library index: one aggregate per campaign, built entry by entry from the public log.
 
+use rayon::prelude::*;
+
 use super::*;
 
 fn hash_of<K: Hash + ?Sized>(k: &K) -> u64 {
@@ -224,8 +226,23 @@ impl LibraryIndex {
         if self.last_added.is_some_and(|last| index <= last) {
             return;
         }
+        self.add_parsed(index, fields::Entry::parse(bytes));
+    }
+
+    /// Adds entries `start..` as [`LibraryIndex::add`] does, parsing them on
+    /// all cores first (the start-up scan).
+    pub fn add_all(&mut self, start: u64, entries: &[Vec<u8>]) {
+        let parsed: Vec<Option<fields::Entry<'_>>> = entries.par_iter().map(|b| fields::Entry::parse(b)).collect();
+        for (index, entry) in (start..).zip(parsed) {
+            if self.last_added.is_none_or(|last| index > last) {
+                self.add_parsed(index, entry);
+            }
+        }
+    }
+
+    fn add_parsed(&mut self, index: u64, entry: Option<fields::Entry<'_>>) {
         self.last_added = Some(index);
-        let Some(entry) = fields::Entry::parse(bytes) else { return };
+        let Some(entry) = entry else { return };
         let b = &entry.body;
         match b.kind.as_str() {
             "party" => {
