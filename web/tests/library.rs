@@ -120,7 +120,7 @@ fn library() -> LibraryIndex {
 /// The logged bytes of the entries of [`library`], in log order.
 fn log_entries() -> Vec<Vec<u8>> {
     let mut log = Vec::new();
-    let mut add = |log: &mut Vec<Vec<u8>>, body: Value, flags: &[&str]| {
+    let add = |log: &mut Vec<Vec<u8>>, body: Value, flags: &[&str]| {
         log.push(entry(log.len() as u64, body, flags));
     };
     add(&mut log, submitter(), &[]);
