@@ -129,6 +129,10 @@ fn main() {
     println!("| recipients (messages each) | {recipients} ({}) |", total.div_ceil(recipients));
     println!("| durable appends/s | {:.0} |", total as f64 / secs);
     println!("| group commits (fsyncs) | {batches} ({:.0} records each) |", total as f64 / batches.max(1) as f64);
+    println!(
+        "| batcher time in durable commits (tree, checkpoint, store commit with fsync) | {:.0}% of the run |",
+        m.commit_micros_total.load(Ordering::Relaxed) as f64 / 1e6 / secs * 100.0
+    );
     println!("| submit-to-receipt latency per 1,000-record request, p50 / p99 | {:.1} ms / {:.1} ms |", pct(&lat, 0.5), pct(&lat, 0.99));
     println!("| inclusion proofs/s at {size} entries (median of 5 × 200k) | {:.0} |", rounds[2]);
     println!("| personal parts opened/s, one thread (median of 5 × 50k) | {:.0} |", opened[2]);

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use sightline_ledger::{BatchAck, Submission};
+use sightline_ledger::{Ack, BatchAck, Submission};
 
 use crate::app::AppState;
 use crate::error::{WebError, WebResult};
@@ -77,39 +77,45 @@ pub fn batch_response(state: &AppState, ack: &BatchAck) -> WebResult<Response> {
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
 }
 
-fn batch_body(public_url: &str, ack: &BatchAck) -> serde_json::Result<Vec<u8>> {
-    #[derive(Serialize)]
-    struct Batch<'a> {
-        checkpoint: &'a str,
-        receipts: Vec<Acked<'a>>,
-    }
-    #[derive(Serialize)]
-    struct Acked<'a> {
-        duplicate: bool,
-        index: u64,
-        message_id: Option<&'a str>,
-        receipt: ReceiptFile<'a>,
-        warnings: &'a [String],
-        why_url: Option<String>,
-    }
-    #[derive(Serialize)]
-    struct ReceiptFile<'a> {
-        entry: &'a str,
-        format: &'a str,
-        tlog_proof: &'a str,
-    }
-    let receipts = ack
-        .acks
-        .iter()
-        .map(|a| Acked {
+/// One acknowledged record as the response lists it (SPEC.md §12), borrowed
+/// from the acknowledgement; `sightline import` writes the same objects.
+#[derive(Serialize)]
+pub(crate) struct Acked<'a> {
+    duplicate: bool,
+    index: u64,
+    message_id: Option<&'a str>,
+    receipt: ReceiptFile<'a>,
+    warnings: &'a [String],
+    why_url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReceiptFile<'a> {
+    entry: &'a str,
+    format: &'a str,
+    tlog_proof: &'a str,
+}
+
+impl<'a> Acked<'a> {
+    pub(crate) fn of(public_url: &str, a: &'a Ack) -> Self {
+        Acked {
             duplicate: a.duplicate,
             index: a.index,
             message_id: a.message_id.as_deref(),
             receipt: ReceiptFile { entry: &a.receipt.entry, format: &a.receipt.format, tlog_proof: &a.receipt.tlog_proof },
             warnings: &a.warnings,
             why_url: a.why_token.as_ref().map(|t| format!("{public_url}/why/{t}")),
-        })
-        .collect();
+        }
+    }
+}
+
+fn batch_body(public_url: &str, ack: &BatchAck) -> serde_json::Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct Batch<'a> {
+        checkpoint: &'a str,
+        receipts: Vec<Acked<'a>>,
+    }
+    let receipts = ack.acks.iter().map(|a| Acked::of(public_url, a)).collect();
     let size: usize = ack.acks.iter().map(|a| a.receipt.entry.len() + a.receipt.tlog_proof.len() + 256).sum();
     let mut body = Vec::with_capacity(ack.checkpoint.len() + size + 64);
     serde_json::to_writer(&mut body, &Batch { checkpoint: &ack.checkpoint, receipts })?;

@@ -12,6 +12,7 @@
 //! | [`export_http`] | compliance teams | `/api/v1/export` |
 //! | [`admin`] | the operator | submitters, parties, key rotation, erasure |
 //! | [`metrics`] | operations | `/metrics` |
+//! | [`import`] | platforms backfilling | `sightline import` (CLI, server stopped) |
 //!
 //! [`app`] holds the state, router, credentials and security headers; [`setup`]
 //! the data folder and keys; [`demo`] the demo data set; [`html_escape`] the pages'
@@ -30,6 +31,7 @@ pub mod error;
 pub mod explain;
 pub mod export_http;
 pub mod html_escape;
+pub mod import;
 pub mod ingest;
 pub mod library;
 pub mod metrics;

@@ -103,6 +103,39 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Append a file of signed records (the server must be stopped; over HTTP use POST /api/v1/submissions).
+    ///
+    /// FILE is JSONL: one record per line, each `{"body": …, "sig": …, "personal": …}` exactly as
+    /// in a submissions request (SPEC.md §12). Records are appended in batches, each all or
+    /// nothing and durable before the next. A record already in the log (same submitter and
+    /// message id) is not appended again, so an interrupted or failed import is resumed by
+    /// running the same command again. Exit codes: 0 done, 2 a bad line (named, with what is
+    /// wrong; the batches before it stay appended), 1 storage or setup failure, 3 corrupt log.
+    ///
+    /// Example: sightline import --data ./data --receipts receipts.jsonl served-2026-11.jsonl
+    Import {
+        #[command(flatten)]
+        data: DataArgs,
+        /// JSONL file of signed records (`-` for standard input).
+        file: PathBuf,
+        /// Records per batch (1 to 10,000).
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        /// Write each record's receipt and why-link to this file, one JSON line per record, as the
+        /// ingestion API returns them. Written as batches become durable, so after a failure it
+        /// holds the receipts of everything appended.
+        #[arg(long)]
+        receipts: Option<PathBuf>,
+        /// URL recipients reach the server at, for the why-links in the receipts.
+        #[arg(long, env = "SIGHTLINE_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+        /// Print a JSON summary.
+        #[arg(long)]
+        json: bool,
+        /// Hide the progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Check the whole stored log: every entry, the chain and the tree.
     Fsck {
         #[command(flatten)]
@@ -192,7 +225,7 @@ fn run(command: Command) -> Result<(), WebError> {
         Command::Export { data, format, out, from, to, advertiser, campaign, include_personal, quiet } => {
             let (filter, format) =
                 export_http::filter_from(Some(&format), from.as_deref(), to.as_deref(), advertiser, campaign, include_personal)?;
-            let ledger = setup::open_ledger(&DataDir::new(&data.data), &data.origin)?;
+            let ledger = setup::open_existing_ledger(&DataDir::new(&data.data), &data.origin)?;
             let pb = progress(ledger.size(), quiet || out.as_os_str() == "-", "exporting");
             let summary = if out.as_os_str() == "-" {
                 let stdout = std::io::stdout();
@@ -224,8 +257,65 @@ fn run(command: Command) -> Result<(), WebError> {
             eprintln!("exported {} records of a log of {} entries", summary.records, summary.size);
             Ok(())
         }
+        Command::Import { data, file, batch, receipts, public_url, json, quiet } => {
+            if !(1..=10_000).contains(&batch) {
+                return Err(WebError::BadRequest(format!("--batch {batch}: give 1 to 10,000 records per batch")));
+            }
+            let (input, total): (Box<dyn std::io::BufRead>, Option<u64>) = if file.as_os_str() == "-" {
+                (Box::new(std::io::stdin().lock()), None)
+            } else {
+                let f = std::fs::File::open(&file).map_err(|e| WebError::BadRequest(format!("cannot open {}: {e}", file.display())))?;
+                let len = f.metadata().map(|m| m.len()).ok();
+                (Box::new(std::io::BufReader::with_capacity(1 << 20, f)), len)
+            };
+            let ledger = setup::open_existing_ledger(&DataDir::new(&data.data), &data.origin)?;
+            let mut out = match &receipts {
+                Some(path) => Some(std::io::BufWriter::new(
+                    std::fs::File::create(path).map_err(|e| WebError::Setup(format!("cannot create {}: {e}", path.display())))?,
+                )),
+                None => None,
+            };
+            let pb = match total {
+                Some(len) if !quiet && std::io::stderr().is_terminal() => {
+                    let pb = ProgressBar::new(len);
+                    pb.set_style(
+                        ProgressStyle::with_template("importing [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})")
+                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
+                    pb
+                }
+                _ => ProgressBar::hidden(),
+            };
+            let result = sightline_web::import::import(
+                &ledger,
+                input,
+                batch,
+                public_url.trim_end_matches('/'),
+                out.as_mut().map(|w| w as &mut dyn std::io::Write),
+                &|done| pb.set_position(done),
+            );
+            pb.finish_and_clear();
+            // The receipts of whatever was appended reach the disk, even when a later line failed.
+            if let (Some(w), Some(path)) = (out, &receipts) {
+                w.into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| WebError::Setup(format!("cannot write the receipts to {}: {e}", path.display())))?;
+            }
+            ledger.shutdown();
+            let s = result?;
+            if json {
+                println!("{}", serde_json::to_string(&s).map_err(|e| WebError::Setup(e.to_string()))?);
+            } else {
+                println!(
+                    "imported {} records: {} appended, {} already in the log; the log has {} entries",
+                    s.records, s.appended, s.duplicates, s.size
+                );
+            }
+            Ok(())
+        }
         Command::Fsck { data, json, quiet } => {
-            let ledger = setup::open_ledger(&DataDir::new(&data.data), &data.origin)?;
+            let ledger = setup::open_existing_ledger(&DataDir::new(&data.data), &data.origin)?;
             let pb = progress(ledger.size(), quiet, "checking");
             let n = ledger.fsck(&|done| pb.set_position(done))?;
             pb.finish_and_clear();

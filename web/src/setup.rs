@@ -115,6 +115,19 @@ pub fn open_ledger(dir: &DataDir, origin: &str) -> WebResult<Arc<Ledger>> {
     Ok(Arc::new(Ledger::open(Arc::new(store), signer, ServerSecret(secret), options)?))
 }
 
+/// Opens the log of a data folder that must already hold one (the offline
+/// commands: export, import, fsck), instead of creating a new log there.
+pub fn open_existing_ledger(dir: &DataDir, origin: &str) -> WebResult<Arc<Ledger>> {
+    if !dir.log_key().exists() {
+        return Err(WebError::BadRequest(format!(
+            "{} holds no log (no log.key there); check --data, or run `sightline serve --data {}` once to create the log",
+            dir.root.display(),
+            dir.root.display()
+        )));
+    }
+    open_ledger(dir, origin)
+}
+
 /// Writes a new log key beside the current one (step 1 of a rotation).
 pub fn stage_next_key(dir: &DataDir, next: &NoteSigner) -> WebResult<()> {
     write_secret(&dir.next_log_key(), &next.skey())
