@@ -24,12 +24,18 @@ fn size_of(server: &Server) -> u64 {
     out.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("fsck output: {out}"))
 }
 
-#[test]
-fn a_backfill_is_appended_in_batches_resumable_and_its_bad_lines_are_named() {
-    let mut server = Server::start();
+/// A running server with submitter `acme-ads` and the standard parties registered.
+fn operator_setup() -> (Server, Submitter) {
+    let server = Server::start();
     let acme = Submitter::new("acme-ads");
     server.register_submitter(&acme);
     server.register_standard_parties();
+    (server, acme)
+}
+
+#[test]
+fn a_backfill_is_appended_in_batches_resumable_and_its_bad_lines_are_named() {
+    let (mut server, acme) = operator_setup();
     let rec = |id: &str, who: &str| acme.record(plain_message("acme-ads", id, &format!("Offer {id}")), &personal(who, &[], &[]));
     let online = rec("spool/0", "zoe@example.org");
     let acked = server.submit(std::slice::from_ref(&online));
@@ -116,4 +122,63 @@ fn a_backfill_is_appended_in_batches_resumable_and_its_bad_lines_are_named() {
     let page = server.get(&format!("/why/{}", why_token(lines[3]["why_url"].as_str().expect("why_url"))));
     assert_eq!(page.status, 200);
     assert!(page.text().contains("Offer spool/3"), "the why page of an imported record");
+}
+
+#[test]
+fn an_import_killed_mid_way_is_resumed_by_running_it_again_with_every_record_once() {
+    let (mut server, acme) = operator_setup();
+    server.stop();
+    let size0 = size_of(&server);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (file, receipts) = (dir.path().join("spool.jsonl"), dir.path().join("receipts.jsonl"));
+    let n = 3_000u64;
+    let records: Vec<Value> = (0..n)
+        .map(|i| {
+            acme.record(
+                plain_message("acme-ads", &format!("spool/{i}"), "Spooled"),
+                &personal(&format!("r{}@example.org", i % 97), &[], &[]),
+            )
+        })
+        .collect();
+    std::fs::write(&file, jsonl(&records)).expect("write");
+
+    // kill -9 once the first batches are durable (their receipts are on disk), mid-import.
+    let data = server.data.to_str().expect("UTF-8");
+    let mut child = std::process::Command::new(&binaries().sightline)
+        .args(["import", "--data", data, "--origin", ORIGIN, "--quiet", "--batch", "50", "--receipts"])
+        .args([&receipts, &file])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn sightline import");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while std::fs::read_to_string(&receipts).map_or(0, |r| r.lines().count()) < 100 {
+        assert!(std::time::Instant::now() < deadline, "no receipts within 2 minutes");
+        assert!(child.try_wait().expect("wait").is_none(), "the import finished before it could be killed; use more records");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
+    let after_kill = size_of(&server) - size0;
+    assert!((100..n).contains(&after_kill), "killed mid-way: {after_kill} of {n} appended");
+
+    let (code, out, err) = import(&server, &file, &["--json"]);
+    assert_eq!(code, 0, "{err}");
+    let summary: Value = serde_json::from_str(out.trim()).expect("JSON");
+    assert_eq!(summary, json!({ "records": n, "appended": n - after_kill, "duplicates": after_kill, "size": size0 + n }));
+    assert_eq!(size_of(&server), size0 + n, "every record exactly once, and fsck passes");
+
+    // The offline export of the whole imported log is a bundle the independent verifier accepts.
+    let bundle = dir.path().join("all.sightline-bundle.jsonl");
+    let bundle = bundle.to_str().expect("UTF-8");
+    let args = ["export", "--data", data, "--origin", ORIGIN, "--format", "bundle", "--out", bundle, "--quiet", "--json"];
+    let (code, out, err) = run(&binaries().sightline, &args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(serde_json::from_str::<Value>(out.trim()).expect("JSON"), json!({ "records": size0 + n, "size": size0 + n, "out": bundle }));
+    let (code, out, err) = verifier(&["verify", bundle, "--vkey", &server.vkey]);
+    assert_eq!(code, 0, "the bundle did not verify: {out}{err}");
+    let (code, _, err) = run(&binaries().sightline, &["export", "--data", data, "--origin", ORIGIN, "--out", "-", "--json"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("give --out FILE"), "{err}");
 }

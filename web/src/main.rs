@@ -99,6 +99,9 @@ enum Command {
         /// Include decrypted personal parts (handle with care).
         #[arg(long)]
         include_personal: bool,
+        /// Print a JSON summary (`records`, `size`, `out`); needs --out FILE.
+        #[arg(long)]
+        json: bool,
         /// Hide the progress bar.
         #[arg(long)]
         quiet: bool,
@@ -222,7 +225,10 @@ fn run(command: Command) -> Result<(), WebError> {
             ledger.shutdown();
             Ok(())
         }
-        Command::Export { data, format, out, from, to, advertiser, campaign, include_personal, quiet } => {
+        Command::Export { data, format, out, from, to, advertiser, campaign, include_personal, json, quiet } => {
+            if json && out.as_os_str() == "-" {
+                return Err(WebError::BadRequest("--json prints a summary on standard output; give --out FILE for the export".into()));
+            }
             let (filter, format) =
                 export_http::filter_from(Some(&format), from.as_deref(), to.as_deref(), advertiser, campaign, include_personal)?;
             let ledger = setup::open_existing_ledger(&DataDir::new(&data.data), &data.origin)?;
@@ -254,7 +260,11 @@ fn run(command: Command) -> Result<(), WebError> {
                 s
             };
             pb.finish_and_clear();
-            eprintln!("exported {} records of a log of {} entries", summary.records, summary.size);
+            if json {
+                println!("{}", serde_json::json!({ "records": summary.records, "size": summary.size, "out": out.display().to_string() }));
+            } else {
+                eprintln!("exported {} records of a log of {} entries", summary.records, summary.size);
+            }
             Ok(())
         }
         Command::Import { data, file, batch, receipts, public_url, json, quiet } => {
