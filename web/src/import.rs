@@ -40,7 +40,8 @@ pub struct ImportSummary {
 /// durable: the object the ingestion API returns for it, with its why-link
 /// under `public_url`. `progress` is called with the input bytes consumed.
 /// On an error, every batch before the failing one is appended (and its
-/// receipts written); nothing of the failing batch is.
+/// receipts written); nothing of the failing batch is. Running the import
+/// again returns every already appended record's original receipt.
 pub fn import(
     ledger: &Ledger,
     mut input: impl BufRead,
@@ -102,6 +103,12 @@ pub fn import(
                             ))
                         })?;
                 }
+            }
+            if let Some(w) = receipts.as_deref_mut() {
+                // Each durable batch's receipts leave the process before the next batch starts.
+                w.flush().map_err(|e| {
+                    WebError::Setup(format!("cannot write the receipts: {e}; the records up to line {line_no} are appended"))
+                })?;
             }
             summary.records += lines.len() as u64;
             lines.clear();

@@ -126,7 +126,8 @@ enum Command {
         batch: usize,
         /// Write each record's receipt and why-link to this file, one JSON line per record, as the
         /// ingestion API returns them. Written as batches become durable, so after a failure it
-        /// holds the receipts of everything appended.
+        /// holds the receipts of everything appended; running the import again rewrites it whole
+        /// (records already in the log get their original receipts).
         #[arg(long)]
         receipts: Option<PathBuf>,
         /// URL recipients reach the server at, for the why-links in the receipts.
