@@ -11,7 +11,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sightline_ledger::canonical::LoggedEntry;
@@ -45,6 +45,25 @@ struct MessagesPage {
     token: String,
     rows: Vec<MessageRow>,
     erased: bool,
+    /// Messages in all pages, and the 1-based positions of this page's first and last.
+    total: usize,
+    first: usize,
+    last: usize,
+    prev: Option<usize>,
+    next: Option<usize>,
+}
+
+/// Rows per page of `/why/<token>/messages`: a recipient may have thousands of
+/// messages, and each row reads and explains one entry.
+pub const MESSAGES_PER_PAGE: usize = 100;
+
+/// The `page` parameter of `/why/<token>/messages` (1-based; the only parameter).
+fn page_number(query: Option<&str>) -> WebResult<usize> {
+    let bad = || WebError::BadRequest("the only parameter of this page is `page`, a page number from 1".into());
+    match query.filter(|q| !q.is_empty()) {
+        None => Ok(1),
+        Some(q) => q.strip_prefix("page=").and_then(|n| n.parse::<usize>().ok()).filter(|&n| n >= 1).ok_or_else(bad),
+    }
 }
 
 /// A link on a notice page; `href` is one of our own paths or passed [`explain::safe_link`].
@@ -151,25 +170,34 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> W
     html(StatusCode::OK, &page)
 }
 
-/// `GET /why/<token>/messages`: every message this recipient received here.
-pub async fn messages(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
+/// `GET /why/<token>/messages[?page=N]`: every message this recipient received
+/// here, in log order, [`MESSAGES_PER_PAGE`] to a page.
+pub async fn messages(State(state): State<AppState>, Path(token): Path<String>, RawQuery(query): RawQuery) -> WebResult<Response> {
     let ledger = state.ledger.clone();
     let page = blocking(move || {
         let (index, _, m) = lookup(&ledger, &token)?;
+        let number = page_number(query.as_deref())?;
         let erased = matches!(ledger.personal(index)?, Some(PersonalState::Erased));
         let registry = ledger.registry()?;
         let indexes = ledger.recipient_entries(index)?;
-        let mut rows = Vec::with_capacity(indexes.len().max(1));
+        let total = indexes.len().max(1);
+        let start = (number - 1).saturating_mul(MESSAGES_PER_PAGE);
+        if start >= total {
+            return Err(WebError::NotFound);
+        }
+        let end = (start + MESSAGES_PER_PAGE).min(total);
+        let mut rows = Vec::with_capacity(end - start);
         if indexes.is_empty() {
             // Erased (or never indexed): the ledger can no longer tell which other
             // messages were this person's; the one this token names is still theirs.
             rows.push(explain::message_row(index, &m, &registry, token.clone(), true));
         }
-        for i in indexes {
+        for &i in indexes.get(start..end).unwrap_or_default() {
             let (_, other) = message_at(&ledger, i)?;
             rows.push(explain::message_row(i, &other, &registry, ledger.why_token(i), i == index));
         }
-        Ok(MessagesPage { origin: ledger.origin().to_string(), token, rows, erased })
+        let (prev, next) = ((number > 1).then(|| number - 1), (end < total).then(|| number + 1));
+        Ok(MessagesPage { origin: ledger.origin().to_string(), token, rows, erased, total, first: start + 1, last: end, prev, next })
     })
     .await?;
     state.http.why_pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -220,6 +220,34 @@ async fn messages_lists_every_message_of_this_recipient_and_no_other() {
 }
 
 #[tokio::test]
+async fn a_long_message_list_comes_in_pages_of_a_hundred() {
+    let fx = Fixture::new();
+    let n = 2 * sightline_web::why::MESSAGES_PER_PAGE + 30;
+    let acks: Vec<_> = (0..n)
+        .map(|i| fx.submit(shoe_email(&fx.next_id(), &format!("Offer number {i:03}")), &bare_personal("carol@example.org")))
+        .collect();
+    let t = acks[7].why_token.clone().unwrap();
+    let rows = |page: &str| page.matches("Why did I get this?").count();
+    let (status, _, p1) = fx.get(&format!("/why/{t}/messages")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows(&p1), 100);
+    assert!(p1.contains("230 in total") && p1.contains("messages 1 to 100"), "{p1}");
+    assert!(p1.contains("Offer number 000") && p1.contains("Offer number 099") && !p1.contains("Offer number 100"));
+    assert!(p1.contains(&format!(r#"href="/why/{t}/messages?page=2" rel="next""#)) && !p1.contains(r#"rel="prev""#));
+    let (_, _, p2) = fx.get(&format!("/why/{t}/messages?page=2")).await;
+    assert!(p2.contains("messages 101 to 200") && p2.contains("Offer number 100") && !p2.contains("Offer number 099"));
+    assert!(p2.contains(&format!(r#"href="/why/{t}/messages?page=1" rel="prev""#)) && p2.contains(r#"rel="next""#));
+    let (_, _, p3) = fx.get(&format!("/why/{t}/messages?page=3")).await;
+    assert_eq!(rows(&p3), 30);
+    assert!(p3.contains("messages 201 to 230") && p3.contains("Offer number 229") && !p3.contains(r#"rel="next""#));
+    assert_eq!(fx.get(&format!("/why/{t}/messages?page=4")).await.0, StatusCode::NOT_FOUND);
+    for bad in ["page=0", "page=x", "page=1&x=2", "sort=new"] {
+        assert_eq!(fx.get(&format!("/why/{t}/messages?{bad}")).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    assert_eq!(fx.get("/why/nope/messages?page=x").await.0, StatusCode::NOT_FOUND, "the token is checked first");
+}
+
+#[tokio::test]
 async fn the_receipt_downloads_and_verifies() {
     let fx = Fixture::new();
     let ack = fx.submit(political_message(&fx.next_id(), "Receipt"), &personal_for("alice@example.org"));
