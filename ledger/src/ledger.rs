@@ -328,7 +328,8 @@ impl Ledger {
         self.shared.layout.entries(store.as_ref(), part.handle)
     }
 
-    /// Re-reads every entry and checks leaf hashes, the chain and the root (`fsck`).
+    /// Re-reads every entry and checks leaf hashes, the chain and the root, then
+    /// the private recipient index against the private records (`fsck`).
     /// `progress` is called with the number of entries checked so far.
     pub fn fsck(&self, progress: &dyn Fn(u64)) -> Result<u64> {
         let (size, tree) = {
@@ -343,12 +344,16 @@ impl Ledger {
             if batch.len() as u64 != end - i {
                 return Err(Error::Corrupt(format!("entry {} is missing", i + batch.len() as u64)));
             }
-            for bytes in batch {
-                let e = Entry::parse(&bytes).map_err(|err| Error::Corrupt(format!("entry {i}: {err}")))?;
-                if e.index != i || e.prev != hex::encode(prev) {
+            // Parsing and hashing on all cores (each parsed entry is dropped where it was
+            // built); the chain is then walked in order.
+            let parsed: Vec<(Result<(u64, String)>, Hash)> =
+                batch.par_iter().map(|bytes| (Entry::parse(bytes).map(|e| (e.index, e.prev)), leaf_hash(bytes))).collect();
+            for (e, leaf) in parsed {
+                let (index, prev_hex) = e.map_err(|err| Error::Corrupt(format!("entry {i}: {err}")))?;
+                if index != i || prev_hex != hex::encode(prev) {
                     return Err(Error::Corrupt(format!("entry {i}: index or prev hash breaks the chain")));
                 }
-                prev = leaf_hash(&bytes);
+                prev = leaf;
                 if tree.leaf(i) != Some(prev) {
                     return Err(Error::Corrupt(format!("entry {i}: its leaf hash differs from the stored tree")));
                 }
@@ -356,6 +361,7 @@ impl Ledger {
             }
             progress(i);
         }
+        self.shared.layout.check(self.shared.store.as_ref(), size)?;
         Ok(size)
     }
 

@@ -153,6 +153,49 @@ impl Layout {
     }
 }
 
+impl Layout {
+    /// Checks the whole index against the private records of a store of `size`
+    /// entries (`fsck`): every chained record links to its recipient's previous
+    /// one, and every row names its recipient's latest. Returns the number of
+    /// recipients. Sealed records whose row is gone are erased (an erasure that
+    /// stopped before overwriting them); they are not an error, and a chain may
+    /// start afresh after them.
+    pub(crate) fn check(self, store: &dyn Store, size: u64) -> Result<usize> {
+        let mut latest: std::collections::HashMap<[u8; 32], u64> = std::collections::HashMap::new();
+        for index in self.chained_from..size {
+            let record = store.private(index)?.ok_or_else(|| Error::Corrupt(format!("the private record of entry {index} is missing")))?;
+            let Some(part) = self.split(index, &record)? else { continue };
+            let handle: [u8; 32] =
+                part.handle.try_into().map_err(|_| Error::Corrupt(format!("the private record of entry {index} is truncated")))?;
+            let want = latest.insert(handle, index);
+            // A chain may start afresh (`None`) after an erasure whose overwrite never ran.
+            if part.previous.is_some() && part.previous != want {
+                return Err(Error::Corrupt(format!(
+                    "the private record of entry {index} links to {} but its recipient's previous message is {}; the private index is damaged, restore the data folder from a backup",
+                    part.previous.map_or("none".to_string(), |p| format!("entry {p}")),
+                    want.map_or("none".to_string(), |p| format!("entry {p}")),
+                )));
+            }
+        }
+        let rows = store.scan(Space::Private, b"rk/")?;
+        for (k, raw) in &rows {
+            let handle: [u8; 32] = k.get(3..).and_then(|h| h.try_into().ok()).ok_or_else(damaged_key)?;
+            let row = Row::parse(raw)?;
+            if row.last != latest.remove(&handle) {
+                return Err(Error::Corrupt(format!(
+                    "a recipient's row names {} as their latest message, which their private records contradict; the private index is damaged, restore the data folder from a backup",
+                    row.last.map_or("none".to_string(), |p| format!("entry {p}"))
+                )));
+            }
+        }
+        Ok(rows.len())
+    }
+}
+
+fn damaged_key() -> Error {
+    Error::Corrupt("a recipient row's key in the store is damaged".into())
+}
+
 /// The store's layout, converting a layout 1 index first (one atomic commit of
 /// the same head, so a crash leaves either layout whole).
 pub(crate) fn migrate(store: &dyn Store, head: &Head) -> Result<Layout> {

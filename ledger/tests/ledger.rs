@@ -317,6 +317,47 @@ fn erasure_shreds_personal_parts_and_the_log_still_verifies() {
     ledger.receipt(a1).unwrap().verify(&log_vkeys(&ledger)).unwrap();
 }
 
+#[test]
+fn fsck_finds_a_damaged_link_or_row_in_the_private_recipient_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let [a1, a2, a3] = {
+        let ledger = open(dir.path(), &keys).unwrap();
+        register(&ledger, &keys);
+        let ids = ["m-1", "m-2", "m-3"].map(|m| ledger.submit(vec![submission(&keys, m, "alice@example.org")]).unwrap().acks[0].index);
+        ledger.submit(vec![submission(&keys, "m-4", "bob@example.org")]).unwrap();
+        assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size(), "an intact index passes");
+        ids
+    };
+    // Alice's third record now links to her first instead of her second.
+    let (record, row) = {
+        let store = SledStore::open(dir.path()).unwrap();
+        let row = store.scan(Space::Private, b"rk/").unwrap().into_iter().find(|(_, v)| v[32..] == a3.to_be_bytes()).unwrap();
+        (store.private(a3).unwrap().unwrap(), row)
+    };
+    assert_eq!(record[32..40], a2.to_be_bytes());
+    let path = dir.path().join("private.dat");
+    let original = std::fs::read(&path).unwrap();
+    let at = original.windows(record.len()).position(|w| w == record.as_slice()).unwrap();
+    let mut damaged = original.clone();
+    damaged[at + 32..at + 40].copy_from_slice(&a1.to_be_bytes());
+    std::fs::write(&path, &damaged).unwrap();
+    let err = open(dir.path(), &keys).unwrap().fsck(&|_| {}).unwrap_err();
+    assert!(
+        err.to_string().contains(&format!("entry {a3} links to entry {a1} but its recipient's previous message is entry {a2}")),
+        "{err}"
+    );
+
+    // Intact records, but her row names her second message as the latest.
+    std::fs::write(&path, &original).unwrap();
+    tamper_on_disk(dir.path(), |_| Commit {
+        puts: vec![(Space::Private, row.0, [&row.1[..32], &a2.to_be_bytes()].concat())],
+        ..Commit::default()
+    });
+    let err = open(dir.path(), &keys).unwrap().fsck(&|_| {}).unwrap_err();
+    assert!(err.to_string().contains(&format!("row names entry {a2} as their latest message")), "{err}");
+}
+
 /// Rewrites a store's private recipient index into layout 1, as Sightline wrote it before
 /// 2026-11-25: each private record `handle || sealed` (no link to the recipient's previous
 /// entry), one row per recipient holding its key and every entry index, no layout marker.
