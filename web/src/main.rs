@@ -140,7 +140,7 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
-    /// Check the whole stored log: every entry, the chain and the tree.
+    /// Check the whole stored log: every entry, the chain and the tree, and the private recipient index.
     Fsck {
         #[command(flatten)]
         data: DataArgs,
@@ -333,7 +333,7 @@ fn run(command: Command) -> Result<(), WebError> {
             if json {
                 println!("{}", serde_json::json!({ "ok": true, "entries": n, "checkpoint": ledger.checkpoint()? }));
             } else {
-                println!("ok: {n} entries, chain and tree match the signed checkpoint");
+                println!("ok: {n} entries, chain and tree match the signed checkpoint, the private recipient index is consistent");
             }
             Ok(())
         }
