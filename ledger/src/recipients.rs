@@ -208,7 +208,7 @@ pub(crate) fn migrate(store: &dyn Store, head: &Head) -> Result<Layout> {
         };
     }
     let layout = Layout { chained_from: head.size };
-    let mut puts = Vec::new();
+    let (mut puts, mut converted) = (Vec::new(), 0);
     for (k, row) in store.scan(Space::Private, b"rk/")? {
         let (Some(key), 0) = (row.get(..32).and_then(|k| <[u8; 32]>::try_from(k).ok()), row.len().saturating_sub(32) % 8) else {
             return Err(Error::Corrupt(
@@ -220,9 +220,10 @@ pub(crate) fn migrate(store: &dyn Store, head: &Head) -> Result<Layout> {
             puts.push((Space::Private, key_legacy(handle), row[32..].to_vec()));
         }
         puts.push(Row { key: RecipientKey(key), last: None }.put(handle));
+        converted += 1;
     }
-    if !puts.is_empty() {
-        tracing::info!(recipients = puts.len(), "converting the private recipient index to layout 2 (one chain per recipient)");
+    if converted > 0 {
+        tracing::info!(recipients = converted, "converting the private recipient index to layout 2 (one chain per recipient)");
     }
     puts.push(layout.put());
     store.commit(&Commit { size: head.size, checkpoint: head.checkpoint.clone(), puts, ..Commit::default() })?;

@@ -177,6 +177,15 @@ pub fn http_post(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
     finish(req.send_bytes(body), url)
 }
 
+/// A running server with submitter `acme-ads` and the standard parties registered.
+pub fn operator_setup() -> (Server, Submitter) {
+    let server = Server::start();
+    let acme = Submitter::new("acme-ads");
+    server.register_submitter(&acme);
+    server.register_standard_parties();
+    (server, acme)
+}
+
 /// Options for [`Server::start`].
 #[derive(Clone, Debug, Default)]
 pub struct ServerOptions {

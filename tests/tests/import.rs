@@ -24,15 +24,6 @@ fn size_of(server: &Server) -> u64 {
     out.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("fsck output: {out}"))
 }
 
-/// A running server with submitter `acme-ads` and the standard parties registered.
-fn operator_setup() -> (Server, Submitter) {
-    let server = Server::start();
-    let acme = Submitter::new("acme-ads");
-    server.register_submitter(&acme);
-    server.register_standard_parties();
-    (server, acme)
-}
-
 #[test]
 fn a_backfill_is_appended_in_batches_resumable_and_its_bad_lines_are_named() {
     let (mut server, acme) = operator_setup();

@@ -11,15 +11,6 @@ use base64::Engine;
 use serde_json::{json, Value};
 use sightline_e2e::*;
 
-/// A server with a registered submitter and the standard parties.
-fn operator_setup() -> (Server, Submitter) {
-    let server = Server::start();
-    let acme = Submitter::new("acme-ads");
-    server.register_submitter(&acme);
-    server.register_standard_parties();
-    (server, acme)
-}
-
 fn receipts(ack: &Value) -> &Vec<Value> {
     ack["receipts"].as_array().expect("receipts array")
 }

@@ -153,16 +153,20 @@ enum Command {
     },
 }
 
+/// A progress bar over `total` log entries, labelled `what`.
 fn progress(total: u64, quiet: bool, what: &str) -> ProgressBar {
+    let pb = progress_styled(total, quiet, "{msg} [{bar:40}] {pos}/{len} entries ({per_sec}, eta {eta})");
+    pb.set_message(what.to_string());
+    pb
+}
+
+/// A progress bar on standard error, hidden when `quiet` or not a terminal.
+fn progress_styled(total: u64, quiet: bool, template: &str) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::new(total);
-    pb.set_style(
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} entries ({per_sec}, eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    pb.set_message(what.to_string());
+    pb.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
     pb
 }
 
@@ -286,17 +290,9 @@ fn run(command: Command) -> Result<(), WebError> {
                 )),
                 None => None,
             };
-            let pb = match total {
-                Some(len) if !quiet && std::io::stderr().is_terminal() => {
-                    let pb = ProgressBar::new(len);
-                    pb.set_style(
-                        ProgressStyle::with_template("importing [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})")
-                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                    );
-                    pb
-                }
-                _ => ProgressBar::hidden(),
-            };
+            let pb = total.map_or_else(ProgressBar::hidden, |len| {
+                progress_styled(len, quiet, "importing [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})")
+            });
             let result = sightline_web::import::import(
                 &ledger,
                 input,
