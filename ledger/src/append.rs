@@ -7,7 +7,7 @@
 //! If the commit fails, the in-memory tree is rolled back and every waiting
 //! caller gets the error: nothing half-written is ever served.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
@@ -25,7 +25,7 @@ use crate::privacy::Personal;
 use crate::receipt::Receipt;
 use crate::recipients;
 use crate::record::{format_time, invalid, Body, Kind, MessageBody};
-use crate::store::{Commit, Space};
+use crate::store::{Commit, Space, Store};
 
 /// One submitted record: a signed body and its personal part (SPEC.md §12).
 ///
@@ -148,7 +148,23 @@ fn key_message(submitter: &str, message_id: &str) -> Vec<u8> {
     [b"msg/".as_slice(), submitter.as_bytes(), &[0], message_id.as_bytes()].concat()
 }
 fn key_objection(handle: &[u8], advertiser: &str) -> Vec<u8> {
-    [b"ob/".as_slice(), handle, advertiser.as_bytes()].concat()
+    [OBJECTION, handle, advertiser.as_bytes()].concat()
+}
+const OBJECTION: &[u8] = b"ob/";
+
+/// The handles of every recipient with an objection on file (read once on open; objections
+/// are few). The batcher then asks the store about objections only for these recipients,
+/// instead of one store read per appended record.
+pub(crate) fn objectors(store: &dyn Store) -> Result<HashSet<[u8; 32]>> {
+    store
+        .scan(Space::Private, OBJECTION)?
+        .into_iter()
+        .map(|(key, _)| {
+            key.get(OBJECTION.len()..OBJECTION.len() + 32)
+                .and_then(|h| <[u8; 32]>::try_from(h).ok())
+                .ok_or_else(|| Error::Corrupt("an objection row's key is too short to hold a recipient handle".into()))
+        })
+        .collect()
 }
 
 /// Stateless checks and signature verification, run in the caller's thread.
@@ -364,11 +380,11 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
         }
     };
     if entries.is_empty() {
-        respond(shared, planned, &[], base);
+        respond(shared, planned, Vec::new(), base);
         return;
     }
     match durable_commit(shared, entries, &leaves, base, extra, None) {
-        Ok(entries) => respond(shared, planned, &entries, base),
+        Ok(entries) => respond(shared, planned, entries, base),
         Err(e) => {
             let msg = e.to_string();
             for p in planned {
@@ -391,6 +407,8 @@ fn plan_job(
 ) -> Result<Vec<(Option<Slot>, Vec<String>)>> {
     let mut out = Vec::with_capacity(records.len());
     let mut local: HashMap<(&str, &str), (usize, &[u8])> = HashMap::new();
+    let mut new_records = 0;
+    let objectors = shared.objectors.lock().map_err(|_| lock_poisoned())?;
     for (r, p) in records.iter().enumerate() {
         let m = &p.message;
         if registry.submitters.get(&m.signer).map(|s| s.key) != Some(p.key) {
@@ -425,12 +443,14 @@ fn plan_job(
             out.push((Some(Slot::Existing(index)), Vec::new()));
             continue;
         }
-        let new_pos = out.iter().filter(|(s, _)| s.is_none()).count();
-        local.insert((m.signer.as_str(), m.message_id.as_str()), (new_pos, p.body_jcs.as_slice()));
+        local.insert((m.signer.as_str(), m.message_id.as_str()), (new_records, p.body_jcs.as_slice()));
+        new_records += 1;
         let mut flags = Vec::new();
-        if let Some(raw) = shared.store.get(Space::Private, &key_objection(&p.handle, &m.advertiser))? {
-            if let Ok(b) = <[u8; 8]>::try_from(raw.as_slice()) {
-                flags.push(format!("objected:{}", u64::from_be_bytes(b)));
+        if objectors.contains(&p.handle) {
+            if let Some(raw) = shared.store.get(Space::Private, &key_objection(&p.handle, &m.advertiser))? {
+                if let Ok(b) = <[u8; 8]>::try_from(raw.as_slice()) {
+                    flags.push(format!("objected:{}", u64::from_be_bytes(b)));
+                }
             }
         }
         out.push((None, flags));
@@ -529,9 +549,30 @@ pub(crate) fn touched_tiles(tree: &Tree, old: u64, new: u64) -> Vec<((u8, u64), 
     out
 }
 
-fn respond(shared: &Shared, planned: Vec<Planned>, entries: &[Vec<u8>], base: u64) {
+/// Sends each job its settled records. An entry's bytes move into the last record that uses
+/// them (a message repeated within the batch shares its entry).
+fn respond(shared: &Shared, planned: Vec<Planned>, entries: Vec<Vec<u8>>, base: u64) {
     let Ok(st) = shared.state.read() else { return };
     let (checkpoint, size) = (st.checkpoint.clone(), st.size);
+    let mut uses = vec![0usize; entries.len()];
+    for (slot, _, _) in planned.iter().flat_map(|p| &p.slots) {
+        if let Slot::New(i) = slot {
+            if let Some(u) = uses.get_mut(*i) {
+                *u += 1;
+            }
+        }
+    }
+    let mut entries: Vec<Option<Vec<u8>>> = entries.into_iter().map(Some).collect();
+    let mut take = |i: usize| -> Option<Vec<u8>> {
+        let left = uses.get_mut(i)?;
+        *left = left.saturating_sub(1);
+        let slot = entries.get_mut(i)?;
+        if *left == 0 {
+            slot.take()
+        } else {
+            slot.clone()
+        }
+    };
     for job in planned {
         let records: Result<Vec<Settled>> = job
             .slots
@@ -542,7 +583,7 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: &[Vec<u8>], base: u6
                     Slot::Existing(i) => (i, true),
                 };
                 let bytes = match slot {
-                    Slot::New(i) => entries.get(i).cloned().ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?,
+                    Slot::New(i) => take(i).ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?,
                     Slot::Existing(_) => {
                         let stored = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?;
                         let leaf = st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("entry {index} is not in the tree")))?;
@@ -586,6 +627,9 @@ fn commit_log(shared: &Shared, body_value: Value, effect: Effect) -> Result<Dura
     };
     let leaf = leaf_hash(&bytes);
     let bytes = durable_commit(shared, vec![bytes], &[leaf], base, extra, rotate_to)?.remove(0);
+    if let Effect::Objection { handle, .. } = &effect {
+        shared.objectors.lock().map_err(|_| lock_poisoned())?.insert(*handle);
+    }
     {
         let mut st = shared.state.write().map_err(|_| lock_poisoned())?;
         Arc::make_mut(&mut st.registry).apply(base, &body)?;

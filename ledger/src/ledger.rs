@@ -1,6 +1,7 @@
 //! The [`Ledger`]: opening (and refusing) a store, and everything that reads the log.
 //! Writes go through the batcher in `append.rs`.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -87,6 +88,9 @@ pub(crate) struct Shared {
     pub listener: RwLock<Option<CommitListener>>,
     /// Which private records link to their recipient's previous entry.
     pub layout: recipients::Layout,
+    /// The recipient handles with an objection on file, so that the batcher looks an objection
+    /// up in the store only for them (see `append::objectors`).
+    pub objectors: Mutex<HashSet<[u8; 32]>>,
 }
 
 /// An open ledger. Cheap to share behind an `Arc`; dropping it stops the batcher.
@@ -129,6 +133,7 @@ impl Ledger {
                 (state, recipients::migrate(&*store, &head)?)
             }
         };
+        let objectors = append::objectors(&*store)?;
         let shared = Arc::new(Shared {
             store,
             secret,
@@ -138,6 +143,7 @@ impl Ledger {
             metrics: Metrics::default(),
             listener: RwLock::new(None),
             layout,
+            objectors: Mutex::new(objectors),
         });
         let (tx, rx) = mpsc::channel();
         let worker = Arc::clone(&shared);

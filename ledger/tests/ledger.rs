@@ -51,6 +51,25 @@ fn resubmitting_a_message_returns_the_original_entry_and_appends_nothing() {
 }
 
 #[test]
+fn a_message_repeated_within_one_batch_is_appended_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let size = ledger.size();
+    let s = submission(&keys, "m-1", "alice@example.org");
+    let ack = ledger.submit(vec![s.clone(), submission(&keys, "m-2", "bob@example.org"), s]).unwrap();
+    assert_eq!(ledger.size(), size + 2);
+    let indexes: Vec<u64> = ack.acks.iter().map(|a| a.index).collect();
+    assert_eq!(indexes, vec![size, size + 1, size]);
+    for a in &ack.acks {
+        let (entry, _) = a.receipt.verify(&log_vkeys(&ledger)).unwrap();
+        assert_eq!(entry.index, a.index, "each receipt carries its own entry");
+    }
+    assert_eq!(ack.acks[0].receipt.entry, ack.acks[2].receipt.entry);
+}
+
+#[test]
 fn a_message_id_is_never_reused_for_a_different_record() {
     let dir = tempfile::tempdir().unwrap();
     let keys = Keys::fixed();
@@ -471,6 +490,14 @@ fn a_message_after_an_objection_is_flagged() {
     assert_eq!(later.acks[0].warnings.len(), 1);
     assert!(later.acks[1].warnings.is_empty());
     let entry = sightline_ledger::canonical::Entry::parse(&ledger.entry(later.acks[0].index).unwrap().unwrap()).unwrap();
+    assert_eq!(entry.flags, vec![format!("objected:{objection}")]);
+    // The ledger remembers who objected across a restart.
+    drop(ledger);
+    let ledger = open(dir.path(), &keys).unwrap();
+    let after = ledger.submit(vec![submission(&keys, "m-4", "bob@example.org"), submission(&keys, "m-5", "alice@example.org")]).unwrap();
+    assert!(after.acks[0].warnings.is_empty());
+    assert_eq!(after.acks[1].warnings.len(), 1);
+    let entry = sightline_ledger::canonical::Entry::parse(&ledger.entry(after.acks[1].index).unwrap().unwrap()).unwrap();
     assert_eq!(entry.flags, vec![format!("objected:{objection}")]);
 }
 
