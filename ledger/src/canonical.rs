@@ -124,16 +124,20 @@ fn write_str(s: &str, out: &mut Vec<u8>) {
 /// never "invalid": the caller canonicalises the parsed value instead. So anything rare
 /// answers `false` rather than being decided here: whitespace, a fraction or exponent,
 /// `-0`, a key with an escape, an escape RFC 8785 does not write (`\/`, `\u0041`,
-/// upper-case hex), nesting deeper than 128.
+/// upper-case hex), nesting deeper than [`MAX_JCS_DEPTH`].
 pub(crate) fn is_jcs(text: &str) -> bool {
     let mut pos = 0;
     jcs_value_at(text, &mut pos, 0) && pos == text.len()
 }
 
+/// Deepest nesting of arrays and objects [`is_jcs`] accepts: what `serde_json` parses (its
+/// recursion limit refuses a 128th level), so that accepted text always parses.
+const MAX_JCS_DEPTH: usize = 127;
+
 fn jcs_value_at(t: &str, pos: &mut usize, depth: usize) -> bool {
     let b = t.as_bytes();
     match b.get(*pos) {
-        Some(b'{') if depth < 128 => {
+        Some(b'{') if depth < MAX_JCS_DEPTH => {
             *pos += 1;
             if b.get(*pos) == Some(&b'}') {
                 *pos += 1;
@@ -157,7 +161,7 @@ fn jcs_value_at(t: &str, pos: &mut usize, depth: usize) -> bool {
                 }
             }
         }
-        Some(b'[') if depth < 128 => {
+        Some(b'[') if depth < MAX_JCS_DEPTH => {
             *pos += 1;
             if b.get(*pos) == Some(&b']') {
                 *pos += 1;
@@ -578,8 +582,13 @@ mod tests {
         ] {
             assert!(!is_jcs(no), "{no}");
         }
-        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
-        assert!(!is_jcs(&deep));
+        let nested = |n: usize| format!("{}{}{}", "[".repeat(n), r#"{"a":1}"#, "]".repeat(n));
+        assert!(!is_jcs(&nested(200)));
+        // As deep as serde_json parses, and no deeper: what is_jcs accepts must parse.
+        let deepest = nested(MAX_JCS_DEPTH - 1);
+        assert!(is_jcs(&deepest) && serde_json::from_str::<Value>(&deepest).is_ok());
+        let too_deep = nested(MAX_JCS_DEPTH);
+        assert!(!is_jcs(&too_deep) && serde_json::from_str::<Value>(&too_deep).is_err());
     }
 
     #[test]

@@ -285,18 +285,21 @@ impl Ledger {
 
     /// The offline receipt of a published entry, at the current checkpoint.
     pub fn receipt(&self, index: u64) -> Result<Receipt> {
-        let (proof, checkpoint, size) = {
+        let (proof, checkpoint, size, leaf) = {
             let st = self.state()?;
             if index >= st.size {
                 return Err(Error::OutOfRange(format!("entry {index} does not exist; the log has {} entries", st.size)));
             }
-            (st.tree.inclusion_proof(index, st.size)?, st.checkpoint.clone(), st.size)
+            let leaf = st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("entry {index} is not in the tree")))?;
+            (st.tree.inclusion_proof(index, st.size)?, st.checkpoint.clone(), st.size, leaf)
         };
         let entry = self
             .shared
             .store
             .entry(index)?
             .ok_or_else(|| Error::Corrupt(format!("entry {index} < size {size} is missing from the store")))?;
+        // A receipt for damaged bytes would not verify: refuse it as corrupt, like every read.
+        check_leaf(index, &entry, &leaf)?;
         Ok(Receipt::new(&entry, index, &proof, &checkpoint))
     }
 

@@ -45,10 +45,13 @@
 //! | [`Ledger`] (`ledger.rs`, `writes.rs`) | opening, reading, writing |
 //! | [`export`] | compliance exports: bundles, JSONL, CSV |
 //! | [`submitter`] | the submitter's side: commitments and signatures |
+//! | `fuzzing` | fuzz bodies for `fuzz/` and `tests/no_panic.rs` (hidden) |
 
 pub mod canonical;
 pub mod error;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod merkle;
 pub mod note;
 pub mod privacy;

@@ -15,7 +15,7 @@
 //!   supports real deletion for erasure. A private record can be wiped:
 //!   overwritten with zeros of the same length.
 
-mod entry_log;
+pub(crate) mod entry_log;
 pub mod sled;
 
 use crate::error::Result;

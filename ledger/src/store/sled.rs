@@ -93,12 +93,23 @@ const PRIVATE: &str = "private";
 
 fn read_head(tree: &sled::Tree) -> Result<Option<Head>> {
     let Some(v) = tree.get(b"H").map_err(storage)? else { return Ok(None) };
-    if v.len() < 8 {
+    decode_head(&v).map(Some)
+}
+
+/// The head record: size (u64 big-endian) || checkpoint text.
+pub(crate) fn encode_head(size: u64, checkpoint: &str) -> Vec<u8> {
+    let mut head = size.to_be_bytes().to_vec();
+    head.extend_from_slice(checkpoint.as_bytes());
+    head
+}
+
+/// Parses what [`encode_head`] wrote (or the damaged bytes a disk gives back).
+pub(crate) fn decode_head(v: &[u8]) -> Result<Head> {
+    let Some((size, checkpoint)) = v.split_first_chunk::<8>() else {
         return Err(Error::Corrupt("the stored head record is truncated".into()));
-    }
-    let size = u64::from_be_bytes(v[..8].try_into().map_err(|_| Error::Corrupt("bad head".into()))?);
-    let checkpoint = String::from_utf8(v[8..].to_vec()).map_err(|_| Error::Corrupt("the stored checkpoint is not UTF-8".into()))?;
-    Ok(Some(Head { size, checkpoint }))
+    };
+    let checkpoint = String::from_utf8(checkpoint.to_vec()).map_err(|_| Error::Corrupt("the stored checkpoint is not UTF-8".into()))?;
+    Ok(Head { size: u64::from_be_bytes(*size), checkpoint })
 }
 
 impl Store for SledStore {
@@ -147,9 +158,7 @@ impl Store for SledStore {
         for (space, k) in &c.deletes {
             batch.remove(space_key(*space, k));
         }
-        let mut head = c.size.to_be_bytes().to_vec();
-        head.extend_from_slice(c.checkpoint.as_bytes());
-        batch.insert(b"H", head);
+        batch.insert(b"H", encode_head(c.size, &c.checkpoint));
         self.tree.apply_batch(batch).map_err(storage)?;
         self.db.flush().map_err(storage)?;
         self.entries.confirm(written.0)?;

@@ -1,0 +1,4 @@
+#![no_main]
+//! `cargo +nightly fuzz run submission` (from ledger/fuzz). The body lives in the library so that
+//! `tests/no_panic.rs` runs it on stable too.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sightline_ledger::fuzzing::submission(data));
