@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 use crate::canonical::{decode_public_key, decode_signature, is_jcs, jcs, jcs_value, Entry, LoggedEntry, MAX_ENTRY_BYTES};
 use crate::export::{export, ExportFilter, ExportFormat};
 use crate::merkle::{leaf_hash, root_from_inclusion, verify_consistency, verify_inclusion, Hash, Tree};
-use crate::note::{key_id, Checkpoint, NoteSigner, NoteVerifier, SignedNote};
+use crate::note::{Checkpoint, NoteSigner, NoteVerifier, SignedNote};
 use crate::privacy::{ConsentEvidence, Personal, RecipientKey, ServerSecret};
 use crate::receipt::{Receipt, TlogProof};
 use crate::recipients::Layout;
@@ -574,12 +574,9 @@ fn keys() -> &'static Keys {
     })
 }
 
-/// The log key of `tests/common`, spelled as a C2SP skey.
+/// The log key of `tests/common`.
 fn log_signer() -> Result<NoteSigner> {
-    let typed = |k: &[u8]| [&[1u8][..], k].concat();
-    let public = SigningKey::from_bytes(&LOG_SEED).verifying_key();
-    let id = key_id(ORIGIN, &typed(public.as_bytes()));
-    NoteSigner::from_skey(&format!("PRIVATE+KEY+{ORIGIN}+{}+{}", hex::encode(id), B64.encode(typed(&LOG_SEED))))
+    NoteSigner::from_seed(ORIGIN, &LOG_SEED)
 }
 
 fn options() -> LedgerOptions {

@@ -114,6 +114,13 @@ impl NoteSigner {
         Ok(Self::new(name, SigningKey::generate(&mut rand_core::OsRng)))
     }
 
+    /// The key named `name` with this 32-byte Ed25519 seed (fixtures and deterministic set-ups;
+    /// a production log key comes from [`NoteSigner::generate`]).
+    pub fn from_seed(name: &str, seed: &[u8; 32]) -> Result<Self> {
+        check_name("note key name", name)?;
+        Ok(Self::new(name, SigningKey::from_bytes(seed)))
+    }
+
     fn new(name: &str, key: SigningKey) -> Self {
         let key_id = key_id(name, &typed(key.verifying_key().as_bytes()));
         NoteSigner { name: name.to_string(), key, key_id }

@@ -30,17 +30,9 @@ impl Keys {
     }
 }
 
-/// The log key from a fixed seed, spelled as a C2SP skey.
+/// The log key from a fixed seed.
 fn fixed_log_signer() -> NoteSigner {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let seed = [3u8; 32];
-    let mut typed_pub = vec![1u8];
-    typed_pub.extend_from_slice(SigningKey::from_bytes(&seed).verifying_key().as_bytes());
-    let kid = sightline_ledger::note::key_id(ORIGIN, &typed_pub);
-    let mut typed_seed = vec![1u8];
-    typed_seed.extend_from_slice(&seed);
-    NoteSigner::from_skey(&format!("PRIVATE+KEY+{ORIGIN}+{}+{}", hex::encode(kid), b64.encode(typed_seed))).unwrap()
+    NoteSigner::from_seed(ORIGIN, &[3u8; 32]).unwrap()
 }
 
 /// Opens a ledger on a sled store in `dir`.
