@@ -80,11 +80,13 @@ struct Prepared {
 
 fn prepare_chunk(buf: &[u8], base: u64, mode: Mode, cp: &SignedCheckpoint, sigs: bool) -> Prepared {
     let body = buf.strip_suffix(b"\n").unwrap_or(buf);
-    let lines: Vec<&[u8]> = match std::str::from_utf8(body) {
-        Ok(text) => text.split('\n').map(str::as_bytes).collect(),
-        // Some line is not UTF-8: split bytewise so that line gets its own error.
-        Err(_) => body.par_split(|&b| b == b'\n').collect(),
-    };
+    // Split at newlines only; each line's parser checks its own UTF-8, on both cores.
+    let mut lines: Vec<&[u8]> = Vec::with_capacity(body.len() / 512);
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', body).chain([body.len()]) {
+        lines.push(body.get(start..nl).unwrap_or_default());
+        start = nl + 1;
+    }
     let out: Vec<Result<(Rec, u8)>> = lines.par_iter().enumerate().map(|(k, l)| prepare_line(base + k as u64, l, mode, cp, sigs)).collect();
     let mut p = Prepared { recs: Vec::with_capacity(out.len()), personal: 0, erased: 0 };
     for o in out {

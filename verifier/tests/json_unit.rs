@@ -48,3 +48,26 @@ fn fields_in_order_finds_every_member_in_one_pass() {
     let empty = parse(b"{}").unwrap();
     assert_eq!(empty.fields(0, &[]), Some([]));
 }
+
+/// Strings longer than the scanner's 16-byte blocks, with a quote, backslash escape, raw
+/// control character or non-ASCII character at every offset: the reader agrees with serde_json
+/// on validity, on the decoded text and (through serde_jcs) on canonical form.
+#[test]
+fn long_strings_with_a_special_byte_at_every_offset() {
+    for len in 0..50 {
+        for p in 0..=len {
+            for special in ["\\\"", "\\\\", "\\n", "\\u0001", "\\/", "\u{1}", "\u{1f}", "é", "\u{10000}", "\\ud83d\\ude00"] {
+                let inner = format!("{}{special}{}", "a".repeat(p), "b".repeat(len - p));
+                let text = format!("{{\"k\":\"{inner}\",\"z\":\"{inner}\"}}");
+                let ours = parse(text.as_bytes());
+                let theirs = serde_json::from_str::<serde_json::Value>(&text);
+                assert_eq!(ours.is_ok(), theirs.is_ok(), "{text:?}: validity");
+                let (Ok(doc), Ok(v)) = (ours, theirs) else { continue };
+                let k = doc.get(0, "k").expect("member k");
+                assert_eq!(doc.str(k).as_deref(), v["k"].as_str(), "{text:?}: decoded text");
+                let jcs = serde_jcs::to_vec(&v).expect("serialise");
+                assert_eq!(doc.nodes[0].canonical, jcs == text.as_bytes(), "{text:?}: canonical verdict");
+            }
+        }
+    }
+}

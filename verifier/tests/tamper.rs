@@ -273,3 +273,24 @@ fn binary_exit_codes_and_messages() {
     }
     let _ = log;
 }
+
+#[test]
+fn a_line_that_is_not_utf8_is_named() {
+    let (log, lines) = demo();
+    let d = tempfile::tempdir().unwrap();
+    let mut bytes = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let mut l = l.clone().into_bytes();
+        if i == 6 {
+            let at = l.iter().position(|&b| b == b'C').unwrap();
+            l[at] = 0xff;
+        }
+        bytes.extend_from_slice(&l);
+        bytes.push(b'\n');
+    }
+    let p = d.path().join("b.sightline-bundle.jsonl");
+    std::fs::write(&p, bytes).unwrap();
+    let e = bundle::verify_bundle(&p, &opts(&log)).expect_err("a non-UTF-8 line was accepted");
+    assert_eq!(e.exit_code(), 1);
+    assert!(e.to_string().contains("bundle line 7") && e.to_string().contains("not UTF-8"), "{e}");
+}

@@ -219,24 +219,27 @@ impl Parser<'_> {
         self.eat(b'"')?;
         let mut escaped = false;
         loop {
-            // Skip 8 plain bytes at a time (no quote, backslash or control character).
-            while let Some(w) = self.s.get(self.pos..self.pos + 8) {
-                let w = u64::from_le_bytes(w.try_into().unwrap_or([b'"'; 8]));
-                if has_byte(w, b'"') || has_byte(w, b'\\') || has_below(w, 0x20) {
+            // Skip plain bytes (no quote, backslash or control character) 16 at a time, then
+            // byte by byte to the block's first byte that is not plain.
+            while let Some(block) = self.s.get(self.pos..self.pos + 16).and_then(|b| <&[u8; 16]>::try_from(b).ok()) {
+                if has_stop(block) {
                     break;
                 }
-                self.pos += 8;
+                self.pos += 16;
             }
-            let b = self.peek().ok_or("unterminated string")?;
-            self.pos += 1;
-            match b {
-                b'"' => return Ok(escaped),
-                b'\\' => {
-                    escaped = true;
-                    self.escape()?;
+            loop {
+                let b = self.peek().ok_or("unterminated string")?;
+                self.pos += 1;
+                match b {
+                    b'"' => return Ok(escaped),
+                    b'\\' => {
+                        escaped = true;
+                        self.escape()?;
+                        break;
+                    }
+                    0..=0x1f => return Err(format!("raw control character in a string at byte {}", self.pos - 1)),
+                    _ => {}
                 }
-                0..=0x1f => return Err(format!("raw control character in a string at byte {}", self.pos - 1)),
-                _ => {}
             }
         }
     }
@@ -343,16 +346,13 @@ fn blank(kind: Kind, start: usize, key: (usize, usize), key_escaped: bool) -> No
     Node { kind, start, end: start, key, key_escaped, escaped: false, next: 0, canonical: false }
 }
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// Does a byte of `w` equal `b`? (may not give false negatives)
-fn has_byte(w: u64, b: u8) -> bool {
-    let x = w ^ (LO * u64::from(b));
-    x.wrapping_sub(LO) & !x & HI != 0
-}
-
-/// Is a byte of `w` below `n` (n <= 128)? (may not give false negatives)
-fn has_below(w: u64, n: u8) -> bool {
-    w.wrapping_sub(LO * u64::from(n)) & !w & HI != 0
+/// Whether a 16-byte block holds a byte that ends a run of plain string bytes: a quote, a
+/// backslash or a control character. Written with no branch over a fixed-size block so that the
+/// compiler makes it a few vector compares.
+fn has_stop(block: &[u8; 16]) -> bool {
+    let mut stop = false;
+    for &b in block {
+        stop |= (b == b'"') | (b == b'\\') | (b < 0x20);
+    }
+    stop
 }
