@@ -27,6 +27,38 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
+/// Records the signature ceiling is measured on (the first ones of the run).
+const CEILING_RECORDS: usize = 100_000;
+
+/// Signature verifications per second on all cores for these records, in the ledger's batch
+/// size, with nothing else done: the most any append path that verifies every signature can
+/// reach on this machine (median of 3).
+fn signature_ceiling(keys: &common::Keys, subs: &[sightline_ledger::Submission]) -> f64 {
+    use base64::Engine;
+    let n = subs.len().min(CEILING_RECORDS);
+    let msgs: Vec<Vec<u8>> = subs[..n].iter().map(|s| sightline_ledger::canonical::signed_message(s.body.get().as_bytes())).collect();
+    let sigs: Vec<ed25519_dalek::Signature> = subs[..n]
+        .iter()
+        .map(|s| ed25519_dalek::Signature::from_slice(&base64::engine::general_purpose::STANDARD.decode(&s.sig).unwrap()).unwrap())
+        .collect();
+    let key = keys.submitter.verifying_key();
+    let mut rates: Vec<f64> = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            msgs.par_chunks(VERIFY_BATCH).zip(sigs.par_chunks(VERIFY_BATCH)).for_each(|(m, s)| {
+                let refs: Vec<&[u8]> = m.iter().map(Vec::as_slice).collect();
+                ed25519_dalek::verify_batch(&refs, s, &vec![key; s.len()]).unwrap();
+            });
+            n as f64 / t.elapsed().as_secs_f64()
+        })
+        .collect();
+    rates.sort_by(|a, b| a.total_cmp(b));
+    rates[1]
+}
+
+/// The ledger's batch size for signature verification (`append::verify_signatures`).
+const VERIFY_BATCH: usize = 256;
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -52,6 +84,10 @@ fn main() {
     let record_bytes = serde_jcs::to_vec(&subs[0].body).unwrap().len();
     eprintln!("signed in {:.1}s; a record body is {record_bytes} canonical bytes", t.elapsed().as_secs_f64());
 
+    let ceiling_before = signature_ceiling(&keys, &subs);
+    eprintln!("Ed25519 batch-verification ceiling of these records on all cores: {ceiling_before:.0}/s");
+
+    let ceiling_sample: Vec<_> = subs.iter().take(CEILING_RECORDS).cloned().collect();
     let chunks: Vec<Vec<_>> = {
         let mut it = subs.into_iter();
         let mut v = Vec::new();
@@ -121,13 +157,22 @@ fn main() {
     }
     opened.sort_by(|a, b| a.total_cmp(b));
     let disk = ledger.size_on_disk().unwrap();
+    let ceiling_after = signature_ceiling(&keys, &ceiling_sample);
+    let appends = total as f64 / secs;
 
     println!("| metric | value |");
     println!("|---|---|");
     println!("| records appended (durable, signature-verified) | {total} |");
     println!("| record body size (canonical JSON) | {record_bytes} bytes |");
     println!("| recipients (messages each) | {recipients} ({}) |", total.div_ceil(recipients));
-    println!("| durable appends/s | {:.0} |", total as f64 / secs);
+    println!("| durable appends/s | {appends:.0} |");
+    println!(
+        "| Ed25519 batch-verification ceiling of the same records, all cores, before / after the run (median of 3) | {ceiling_before:.0} / {ceiling_after:.0} |"
+    );
+    println!(
+        "| appends/s as a share of that ceiling (mean of before and after) | {:.0}% |",
+        100.0 * appends / ((ceiling_before + ceiling_after) / 2.0)
+    );
     println!("| group commits (fsyncs) | {batches} ({:.0} records each) |", total as f64 / batches.max(1) as f64);
     println!(
         "| batcher time in durable commits (tree, checkpoint, store commit with fsync) | {:.0}% of the run |",
