@@ -19,13 +19,14 @@ use serde_json::Value;
 use crate::canonical::{decode_signature, is_jcs, jcs, jcs_value, signed_message, Entry, MAX_BODY_BYTES};
 use crate::error::{Error, Result};
 use crate::ledger::{check_leaf, lock_poisoned, sign_checkpoint, Shared};
+use crate::lookup::{self, Change, Recipient};
 use crate::merkle::{leaf_hash, Hash, Tree};
 use crate::note::NoteSigner;
-use crate::privacy::Personal;
+use crate::privacy::{Personal, RecipientKey};
 use crate::receipt::Receipt;
 use crate::recipients;
 use crate::record::{format_time, invalid, Body, Kind, MessageBody};
-use crate::store::{Commit, Space, Store};
+use crate::store::{Commit, LookupRecord, Space, Store};
 
 /// One submitted record: a signed body and its personal part (SPEC.md §12).
 ///
@@ -105,7 +106,9 @@ impl Durable {
 /// A record that passed every stateless check and its signature.
 pub(crate) struct Prepared {
     /// What the batcher needs of the body (the rest is dropped in the caller's thread).
-    message: MessageKey,
+    message: MessageFields,
+    /// The keyed digest of `(signer, message_id)` the lookup index finds it by.
+    message_key: lookup::MessageKey,
     body_jcs: Vec<u8>,
     sig: [u8; 64],
     key: VerifyingKey,
@@ -113,17 +116,17 @@ pub(crate) struct Prepared {
     handle: [u8; 32],
 }
 
-/// The fields of a message the batcher uses: dedupe key and objection scope.
-pub(crate) struct MessageKey {
+/// The fields of a message the batcher uses: who and which message, and the objection scope.
+pub(crate) struct MessageFields {
     signer: String,
     message_id: String,
     /// `sponsor.on_behalf_of`: whom an objection is against.
     advertiser: String,
 }
 
-impl MessageKey {
+impl MessageFields {
     fn of(m: MessageBody) -> Self {
-        MessageKey { signer: m.signer, message_id: m.message_id, advertiser: m.sponsor.on_behalf_of }
+        MessageFields { signer: m.signer, message_id: m.message_id, advertiser: m.sponsor.on_behalf_of }
     }
 }
 
@@ -143,9 +146,6 @@ pub(crate) enum Job {
 // ---- key names of the Index and Private spaces (the only place they are spelled) ----
 pub(crate) fn key_registry(index: u64) -> Vec<u8> {
     [b"reg/".as_slice(), &index.to_be_bytes()].concat()
-}
-fn key_message(submitter: &str, message_id: &str) -> Vec<u8> {
-    [b"msg/".as_slice(), submitter.as_bytes(), &[0], message_id.as_bytes()].concat()
 }
 fn key_objection(handle: &[u8], advertiser: &str) -> Vec<u8> {
     [OBJECTION, handle, advertiser.as_bytes()].concat()
@@ -210,7 +210,8 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
             Ok(Prepared {
                 personal_jcs,
                 handle: shared.secret.recipient_handle(&personal.recipient),
-                message: MessageKey::of(message),
+                message_key: shared.secret.message_key(&message.signer, &message.message_id),
+                message: MessageFields::of(message),
                 body_jcs,
                 sig,
                 key: info.key,
@@ -312,19 +313,19 @@ struct Planned {
 fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<Result<Durable>>)>) {
     type Staged = (Vec<Planned>, Vec<Vec<u8>>, u64, Vec<Hash>, Extra);
     let result = (|| -> Result<Staged> {
-        let (base, mut prev, registry) = {
-            let st = shared.state.read().map_err(|_| lock_poisoned())?;
-            (st.size, st.tree.leaf(st.size.wrapping_sub(1)).unwrap_or([0; 32]), st.registry.clone())
-        };
+        // The batcher is the only writer of the state, so reading it for the whole plan
+        // holds nobody up but itself.
+        let st = shared.state.read().map_err(|_| lock_poisoned())?;
+        let (base, mut prev, registry) = (st.size, st.tree.leaf(st.size.wrapping_sub(1)).unwrap_or([0; 32]), Arc::clone(&st.registry));
         let logged_at = format_time(time::OffsetDateTime::now_utc());
         let mut new_entries: Vec<Vec<u8>> = Vec::new();
         let mut leaves = Vec::new();
-        let mut seen: HashMap<(String, String), (usize, Vec<u8>)> = HashMap::new();
-        let mut rows: HashMap<[u8; 32], recipients::Row> = HashMap::new();
+        let mut seen: HashMap<lookup::MessageKey, (usize, Vec<u8>)> = HashMap::new();
+        let mut rows: HashMap<lookup::Handle, (RecipientKey, Option<u64>)> = HashMap::new();
         let mut extra = Extra::default();
         let mut planned = Vec::new();
         for (records, reply) in jobs {
-            match plan_job(shared, &registry, &records, base, new_entries.len(), &seen) {
+            match plan_job(shared, &registry, &st, &records, base, new_entries.len(), &seen) {
                 Err(e) => {
                     let _ = reply.send(Err(e));
                 }
@@ -341,21 +342,17 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
                         let bytes = Entry::encode(index, &prev, &logged_at, &flags, &p.body_jcs, &p.sig)?;
                         prev = leaf_hash(&bytes);
                         leaves.push(prev);
-                        let row = match rows.entry(p.handle) {
-                            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-                            std::collections::hash_map::Entry::Vacant(v) => {
-                                v.insert(recipients::row(shared.store.as_ref(), &p.handle)?.unwrap_or_else(recipients::Row::new))
-                            }
-                        };
-                        let sealed = row.key.seal(index, &p.personal_jcs)?;
-                        extra.private.push(recipients::private_record(&p.handle, row.last, &sealed));
-                        row.last = Some(index);
-                        extra.puts.push((
-                            Space::Index,
-                            key_message(&p.message.signer, &p.message.message_id),
-                            index.to_be_bytes().to_vec(),
-                        ));
-                        seen.insert((p.message.signer.clone(), p.message.message_id.clone()), (new_entries.len(), p.body_jcs));
+                        let (key, last) = rows.entry(p.handle).or_insert_with(|| match st.lookup.recipient(&p.handle) {
+                            Some(r) => (r.key.clone(), Some(r.last)),
+                            None => (RecipientKey::generate(), None),
+                        });
+                        let sealed = key.seal(index, &p.personal_jcs)?;
+                        let link = last.and_then(|l| shared.layout.link(l));
+                        extra.private.push(recipients::private_record(&p.handle, link, &sealed));
+                        extra.lookup.push(lookup::record(&p.message_key, &p.handle, key));
+                        *last = Some(index);
+                        extra.change.messages.push((p.message_key, index));
+                        seen.insert(p.message_key, (new_entries.len(), p.body_jcs));
                         let warnings = flags
                             .iter()
                             .map(|f| {
@@ -369,7 +366,8 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
                 }
             }
         }
-        extra.puts.extend(rows.iter().map(|(handle, row)| row.put(handle)));
+        extra.change.recipients =
+            rows.into_iter().filter_map(|(handle, (key, last))| Some((handle, Recipient { key, last: last? }))).collect();
         Ok((planned, new_entries, base, leaves, extra))
     })();
     let (planned, entries, base, leaves, extra) = match result {
@@ -400,13 +398,14 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
 fn plan_job(
     shared: &Shared,
     registry: &crate::registry::Registry,
+    st: &crate::ledger::State,
     records: &[Prepared],
     base: u64,
     batch_len: usize,
-    seen: &HashMap<(String, String), (usize, Vec<u8>)>,
+    seen: &HashMap<lookup::MessageKey, (usize, Vec<u8>)>,
 ) -> Result<Vec<(Option<Slot>, Vec<String>)>> {
     let mut out = Vec::with_capacity(records.len());
-    let mut local: HashMap<(&str, &str), (usize, &[u8])> = HashMap::new();
+    let mut local: HashMap<lookup::MessageKey, (usize, &[u8])> = HashMap::new();
     let mut new_records = 0;
     let objectors = shared.objectors.lock().map_err(|_| lock_poisoned())?;
     for (r, p) in records.iter().enumerate() {
@@ -418,32 +417,40 @@ fn plan_job(
             )));
         }
         let conflict = |index| Error::MessageIdReused { record: r, submitter: m.signer.clone(), message_id: m.message_id.clone(), index };
-        if let Some((pos, body)) = local.get(&(m.signer.as_str(), m.message_id.as_str())) {
+        if let Some((pos, body)) = local.get(&p.message_key) {
             if *body != p.body_jcs.as_slice() {
                 return Err(conflict(base + (batch_len + pos) as u64));
             }
             out.push((Some(Slot::New(batch_len + pos)), Vec::new()));
             continue;
         }
-        if let Some((pos, body)) = seen.get(&(m.signer.clone(), m.message_id.clone())) {
+        if let Some((pos, body)) = seen.get(&p.message_key) {
             if *body != p.body_jcs {
                 return Err(conflict(base + *pos as u64));
             }
             out.push((Some(Slot::New(*pos)), Vec::new()));
             continue;
         }
-        if let Some(raw) = shared.store.get(Space::Index, &key_message(&m.signer, &m.message_id))? {
-            let index = raw.try_into().map(u64::from_be_bytes).map_err(|_| Error::Corrupt("a message index is not 8 bytes".into()))?;
+        if let Some(index) = st.lookup.message(&p.message_key) {
             let stored = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is indexed but missing")))?;
-            let leaf = shared.state.read().map_err(|_| lock_poisoned())?.tree.leaf(index);
-            check_leaf(index, &stored, &leaf.ok_or_else(|| Error::Corrupt(format!("entry {index} is indexed but not in the tree")))?)?;
-            if jcs_value(&Entry::parse_logged(&stored)?.body)? != p.body_jcs {
+            let leaf = st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("entry {index} is indexed but not in the tree")))?;
+            check_leaf(index, &stored, &leaf)?;
+            let stored = Entry::parse_logged(&stored)?;
+            let same_message = stored.body.get("signer").and_then(Value::as_str) == Some(m.signer.as_str())
+                && stored.body.get("message_id").and_then(Value::as_str) == Some(m.message_id.as_str());
+            if !same_message {
+                return Err(Error::Corrupt(format!(
+                    "entry {index} is indexed under the message key of `{}` / `{}` but is another message; the private index is damaged, restore the data folder from a backup",
+                    m.signer, m.message_id
+                )));
+            }
+            if jcs_value(&stored.body)? != p.body_jcs {
                 return Err(conflict(index));
             }
             out.push((Some(Slot::Existing(index)), Vec::new()));
             continue;
         }
-        local.insert((m.signer.as_str(), m.message_id.as_str()), (new_records, p.body_jcs.as_slice()));
+        local.insert(p.message_key, (new_records, p.body_jcs.as_slice()));
         new_records += 1;
         let mut flags = Vec::new();
         if objectors.contains(&p.handle) {
@@ -463,6 +470,10 @@ fn plan_job(
 struct Extra {
     /// One per entry (or none at all): see [`Commit::private`].
     private: Vec<Vec<u8>>,
+    /// One per entry (or none at all): see [`Commit::lookup`].
+    lookup: Vec<LookupRecord>,
+    /// What the commit changes in the in-memory lookup index, applied once it is durable.
+    change: Change,
     puts: Vec<(Space, Vec<u8>, Vec<u8>)>,
     deletes: Vec<(Space, Vec<u8>)>,
     wipe: Vec<u64>,
@@ -495,12 +506,13 @@ fn durable_commit(
         };
         (cp, touched_tiles(&st.tree, base, new_size))
     };
-    let Extra { private, puts, deletes, wipe } = extra;
+    let Extra { private, lookup, change, puts, deletes, wipe } = extra;
     let commit = Commit {
         size: new_size,
         checkpoint: checkpoint.clone(),
         entries: (base..).zip(entries).collect(),
         private,
+        lookup,
         tiles,
         puts,
         deletes,
@@ -515,6 +527,8 @@ fn durable_commit(
     }
     st.size = new_size;
     st.checkpoint = checkpoint;
+    // In the same critical section as the size: a reader that sees an entry finds its recipient.
+    st.lookup.apply(change);
     drop(st);
     let entries: Vec<Vec<u8>> = commit.entries.into_iter().map(|(_, e)| e).collect();
     let m = &shared.metrics;
@@ -615,10 +629,12 @@ fn commit_log(shared: &Shared, body_value: Value, effect: Effect) -> Result<Dura
             extra.puts.push((Space::Private, key_objection(handle, advertiser), base.to_be_bytes().to_vec()))
         }
         Effect::Erase { handle } => {
-            // Deleting the key destroys the personal parts (crypto-shredding); the recipient's
-            // index goes with it, and the sealed records are then overwritten with zeros.
-            let erasure = shared.layout.erasure(shared.store.as_ref(), handle)?;
+            // The commit overwrites the recipient's keys (crypto-shredding), their link to
+            // their entries and the sealed records with zeros, and the ledger forgets them.
+            let last = shared.state.read().map_err(|_| lock_poisoned())?.lookup.recipient(handle).map(|r| r.last);
+            let erasure = shared.layout.erasure(shared.store.as_ref(), handle, last)?;
             (extra.deletes, extra.wipe) = (erasure.deletes, erasure.wipe);
+            extra.change.forget.push(*handle);
         }
     }
     let rotate_to = match &effect {

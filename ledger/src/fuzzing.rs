@@ -34,7 +34,7 @@ use crate::record_rules::validate_message;
 use crate::registry::Registry;
 use crate::store::entry_log::EntryLog;
 use crate::store::sled::{decode_head, encode_head};
-use crate::store::{Commit, Head, Space, Store};
+use crate::store::{Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES, LOOKUP_PRIVATE};
 use crate::submitter::{public_key_b64, sign_message};
 use crate::tiles::{self, TilePath};
 use crate::{Error, Ledger, LedgerOptions, Result, Submission};
@@ -705,6 +705,8 @@ struct Mem {
     head: Option<Vec<u8>>,
     entries: Vec<Vec<u8>>,
     private: Vec<Vec<u8>>,
+    /// Lookup records, as bytes so that damage can change their length (read back padded or cut).
+    lookup: Vec<Vec<u8>>,
     tiles: BTreeMap<(u8, u64), Vec<u8>>,
     index: BTreeMap<Vec<u8>, Vec<u8>>,
     secret: BTreeMap<Vec<u8>, Vec<u8>>,
@@ -716,6 +718,7 @@ enum Slot {
     Head,
     Entry(usize),
     Private(usize),
+    Lookup(usize),
     Tile(u8, u64),
     Key(Space, Vec<u8>),
 }
@@ -739,6 +742,7 @@ impl Mem {
         let mut s = vec![Slot::Head];
         s.extend((0..self.entries.len()).map(Slot::Entry));
         s.extend((0..self.private.len()).map(Slot::Private));
+        s.extend((0..self.lookup.len()).map(Slot::Lookup));
         s.extend(self.tiles.keys().map(|&(l, i)| Slot::Tile(l, i)));
         for space in [Space::Index, Space::Private] {
             s.extend(self.space(space).keys().map(|k| Slot::Key(space, k.clone())));
@@ -751,6 +755,7 @@ impl Mem {
             Slot::Head => self.head.as_mut(),
             Slot::Entry(i) => self.entries.get_mut(*i),
             Slot::Private(i) => self.private.get_mut(*i),
+            Slot::Lookup(i) => self.lookup.get_mut(*i),
             Slot::Tile(l, i) => self.tiles.get_mut(&(*l, *i)),
             Slot::Key(space, k) => self.space_mut(*space).get_mut(k),
         }
@@ -796,6 +801,7 @@ impl Mem {
             Slot::Head => self.head = None,
             Slot::Entry(i) => self.entries.truncate(*i),
             Slot::Private(i) => self.private.truncate(*i),
+            Slot::Lookup(i) => self.lookup.truncate(*i),
             Slot::Tile(l, i) => {
                 self.tiles.remove(&(*l, *i));
             }
@@ -815,6 +821,10 @@ impl Mem {
             Slot::Private(i) => {
                 let j = (i + 1 + usize::from(byte)) % self.private.len().max(1);
                 self.private.swap(*i, j);
+            }
+            Slot::Lookup(i) => {
+                let j = (i + 1 + usize::from(byte)) % self.lookup.len().max(1);
+                self.lookup.swap(*i, j);
             }
             Slot::Tile(l, i) => {
                 if let Some(v) = self.tiles.remove(&(*l, *i)) {
@@ -864,6 +874,27 @@ impl Store for MemStore {
         Ok(nth(&self.read()?.private, index))
     }
 
+    fn lookups(&self, start: u64, end: u64) -> Result<Vec<LookupRecord>> {
+        let m = self.read()?;
+        let fixed = |r: &Vec<u8>| {
+            let mut out = [0u8; LOOKUP_BYTES];
+            let n = r.len().min(LOOKUP_BYTES);
+            out[..n].copy_from_slice(&r[..n]);
+            out
+        };
+        Ok((start..end).map_while(|i| nth(&m.lookup, i)).map(|r| fixed(&r)).collect())
+    }
+
+    fn lookup_count(&self) -> Result<u64> {
+        Ok(self.read()?.lookup.len() as u64)
+    }
+
+    fn replace_lookups(&self, records: &[LookupRecord]) -> Result<()> {
+        let mut m = self.0.write().map_err(|_| Error::Storage("the in-memory store's lock was poisoned by a panic".into()))?;
+        m.lookup = records.iter().map(|r| r.to_vec()).collect();
+        Ok(())
+    }
+
     fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {
         Ok(self.read()?.tiles.get(&(level, index)).cloned())
     }
@@ -883,9 +914,10 @@ impl Store for MemStore {
 
     fn commit(&self, c: &Commit) -> Result<()> {
         let mut m = self.0.write().map_err(|_| Error::Storage("the in-memory store's lock was poisoned by a panic".into()))?;
-        let (entries, private) = (m.entries.len() as u64, m.private.len() as u64);
-        let positional = c.entries.iter().zip(0..).all(|((i, _), k)| *i == entries + k && *i == private + k);
-        if !positional || !(c.private.is_empty() || c.private.len() == c.entries.len()) {
+        let (entries, private, lookup) = (m.entries.len() as u64, m.private.len() as u64, m.lookup.len() as u64);
+        let positional = c.entries.iter().zip(0..).all(|((i, _), k)| *i == entries + k && *i == private + k && *i == lookup + k);
+        let one_each = |n: usize| n == 0 || n == c.entries.len();
+        if !positional || !one_each(c.private.len()) || !one_each(c.lookup.len()) {
             return Err(Error::Storage("records are append-only and positional; the commit does not follow the stored ones".into()));
         }
         m.entries.extend(c.entries.iter().map(|(_, e)| e.clone()));
@@ -893,6 +925,11 @@ impl Store for MemStore {
             m.private.extend(c.entries.iter().map(|_| Vec::new()));
         } else {
             m.private.extend(c.private.iter().cloned());
+        }
+        if c.lookup.is_empty() {
+            m.lookup.extend(c.entries.iter().map(|_| vec![0; LOOKUP_BYTES]));
+        } else {
+            m.lookup.extend(c.lookup.iter().map(|r| r.to_vec()));
         }
         for ((level, index), bytes) in &c.tiles {
             m.tiles.insert((*level, *index), bytes.clone());
@@ -907,6 +944,9 @@ impl Store for MemStore {
         for &i in &c.wipe {
             if let Some(r) = usize::try_from(i).ok().and_then(|i| m.private.get_mut(i)) {
                 r.fill(0);
+            }
+            if let Some(r) = usize::try_from(i).ok().and_then(|i| m.lookup.get_mut(i)) {
+                r.iter_mut().skip(LOOKUP_PRIVATE.start).for_each(|b| *b = 0);
             }
         }
         Ok(())

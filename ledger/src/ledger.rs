@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::append::{self, Job};
 use crate::canonical::{jcs, Entry};
 use crate::error::{Error, Result};
+use crate::lookup::Lookup;
 use crate::merkle::{leaf_hash, Hash, Tree};
 use crate::note::{Checkpoint, NoteSigner, SignedNote};
 use crate::privacy::{Personal, ServerSecret};
@@ -76,6 +77,8 @@ pub(crate) struct State {
     pub checkpoint: String,
     /// Shared with readers; a registration replaces it (copy on write).
     pub registry: Arc<Registry>,
+    /// Message ids and recipients, changed with the size by each durable commit.
+    pub lookup: Lookup,
 }
 
 pub(crate) struct Shared {
@@ -129,8 +132,10 @@ impl Ledger {
         let (state, layout) = match store.head()? {
             None => (genesis(&*store, &signer)?, recipients::Layout::NEW),
             Some(head) => {
-                let state = load(&*store, &signer, head.size, head.checkpoint.clone())?;
-                (state, recipients::migrate(&*store, &head)?)
+                let mut state = load(&*store, &signer, head.size, head.checkpoint.clone())?;
+                let layout = recipients::migrate(&*store, &head, &secret)?;
+                state.lookup = Lookup::load(&*store, head.size)?;
+                (state, layout)
             }
         };
         let objectors = append::objectors(&*store)?;
@@ -320,8 +325,15 @@ impl Ledger {
         let Some(part) = self.shared.layout.split(index, &record)? else {
             return Ok(if record.is_empty() { None } else { Some(PersonalState::Erased) });
         };
-        let Some(row) = recipients::row(store.as_ref(), part.handle)? else { return Ok(Some(PersonalState::Erased)) };
-        let plain = row.key.open(index, part.sealed)?;
+        let key = {
+            let handle: crate::lookup::Handle =
+                part.handle.try_into().map_err(|_| Error::Corrupt(format!("private record {index} is truncated")))?;
+            match self.state()?.lookup.recipient(&handle) {
+                Some(r) => r.key.clone(),
+                None => return Ok(Some(PersonalState::Erased)),
+            }
+        };
+        let plain = key.open(index, part.sealed)?;
         let corrupt = |e: &dyn std::fmt::Display| Error::Corrupt(format!("personal part of entry {index}: {e}"));
         // UTF-8 checked once, not again for every string by the decoder.
         let text = std::str::from_utf8(&plain).map_err(|e| corrupt(&e))?;
@@ -334,7 +346,14 @@ impl Ledger {
         let store = &self.shared.store;
         let Some(record) = store.private(index)? else { return Ok(Vec::new()) };
         let Some(part) = self.shared.layout.split(index, &record)? else { return Ok(Vec::new()) };
-        self.shared.layout.entries(store.as_ref(), part.handle)
+        let last = self.latest_of(part.handle)?;
+        self.shared.layout.entries(store.as_ref(), part.handle, last)
+    }
+
+    /// The latest entry of the recipient with `handle`, if they have personal data on file.
+    pub(crate) fn latest_of(&self, handle: &[u8]) -> Result<Option<u64>> {
+        let Ok(handle) = crate::lookup::Handle::try_from(handle) else { return Ok(None) };
+        Ok(self.state()?.lookup.recipient(&handle).map(|r| r.last))
     }
 
     /// Re-reads every entry and checks leaf hashes, the chain and the root, then
@@ -353,14 +372,37 @@ impl Ledger {
             if batch.len() as u64 != end - i {
                 return Err(Error::Corrupt(format!("entry {} is missing", i + batch.len() as u64)));
             }
+            let lookups = self.shared.store.lookups(i, end)?;
+            if lookups.len() as u64 != end - i {
+                return Err(Error::Corrupt(format!("the lookup record of entry {} is missing", i + lookups.len() as u64)));
+            }
             // Parsing and hashing on all cores (each parsed entry is dropped where it was
             // built); the chain is then walked in order.
-            let parsed: Vec<(Result<(u64, String)>, Hash)> =
-                batch.par_iter().map(|bytes| (Entry::parse(bytes).map(|e| (e.index, e.prev)), leaf_hash(bytes))).collect();
-            for (e, leaf) in parsed {
-                let (index, prev_hex) = e.map_err(|err| Error::Corrupt(format!("entry {i}: {err}")))?;
+            let secret = &self.shared.secret;
+            let parsed: Vec<(Result<Linked>, Hash)> = batch
+                .par_iter()
+                .map(|bytes| {
+                    let e = Entry::parse(bytes).map(|e| {
+                        let key = match (e.body.get("kind"), e.body.get("signer"), e.body.get("message_id")) {
+                            (Some(k), Some(serde_json::Value::String(s)), Some(serde_json::Value::String(m))) if k == "message" => {
+                                Some(secret.message_key(s, m))
+                            }
+                            _ => None,
+                        };
+                        (e.index, e.prev, key)
+                    });
+                    (e, leaf_hash(bytes))
+                })
+                .collect();
+            for ((e, leaf), lookup) in parsed.into_iter().zip(&lookups) {
+                let (index, prev_hex, message_key) = e.map_err(|err| Error::Corrupt(format!("entry {i}: {err}")))?;
                 if index != i || prev_hex != hex::encode(prev) {
                     return Err(Error::Corrupt(format!("entry {i}: index or prev hash breaks the chain")));
+                }
+                if crate::lookup::parts(lookup).0 != message_key {
+                    return Err(Error::Corrupt(format!(
+                        "entry {i}: its lookup record does not hold its message key; the private index is damaged, restore the data folder from a backup"
+                    )));
                 }
                 prev = leaf;
                 if tree.leaf(i) != Some(prev) {
@@ -398,6 +440,9 @@ impl Drop for Ledger {
     }
 }
 
+/// What fsck needs of a parsed entry: its index, its `prev` and its message key (messages only).
+type Linked = (u64, String, Option<crate::lookup::MessageKey>);
+
 /// A new log: entry 0 announces the log key, signed by itself (SPEC.md §3.1).
 fn genesis(store: &dyn Store, signer: &NoteSigner) -> Result<State> {
     let body = LogKeyBody {
@@ -425,7 +470,7 @@ fn genesis(store: &dyn Store, signer: &NoteSigner) -> Result<State> {
         ..Commit::default()
     };
     store.commit(&commit)?;
-    Ok(State { tree, size: 1, checkpoint, registry: Arc::new(registry) })
+    Ok(State { tree, size: 1, checkpoint, registry: Arc::new(registry), lookup: Lookup::default() })
 }
 
 /// Refuses entry bytes that do not hash to their leaf in the signed tree.
@@ -504,5 +549,5 @@ fn load(store: &dyn Store, signer: &NoteSigner, size: u64, checkpoint: String) -
     if store.entry(size)?.is_some() {
         return Err(Error::Corrupt(format!("an entry {size} exists beyond the checkpointed size")));
     }
-    Ok(State { tree, size, checkpoint, registry: Arc::new(registry) })
+    Ok(State { tree, size, checkpoint, registry: Arc::new(registry), lookup: Lookup::default() })
 }

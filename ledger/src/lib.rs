@@ -23,10 +23,9 @@
 //! - Hiding *that* a message was served: the log is public by design.
 //! - Proving that a submitter reported every message it served; the log proves
 //!   what was reported was not changed, removed or reordered.
-//! - Physical erasure inside the storage engine's free space: erasure destroys
-//!   the recipient's key row and overwrites the ciphertexts in place with zeros;
-//!   sled reclaims the deleted row's old pages later, and the file system may
-//!   keep old blocks.
+//! - Physical erasure below the file system: erasure overwrites the recipient's
+//!   keys, their link to their entries and the ciphertexts in place with zeros;
+//!   the file system or the disk may keep old blocks.
 //!
 //! ## Map
 //! | module | concern |
@@ -38,7 +37,8 @@
 //! | [`tiles`] | C2SP tlog-tiles paths, tiles and entry bundles |
 //! | [`receipt`] | offline receipts (C2SP tlog-proof) |
 //! | [`privacy`] | personal parts, commitments, per-recipient keys, tokens |
-//! | `recipients` | the private recipient index: keys and entries per recipient |
+//! | `recipients` | the private recipient index on disk: chains through the private records, layouts |
+//! | `lookup` | message ids and recipients in memory, rebuilt from the lookup records on open |
 //! | [`registry`] | log keys, submitters and parties learned from the log |
 //! | [`store`] | the storage trait and the sled backend |
 //! | `append` | prepare, group commit, receipts |
@@ -64,6 +64,7 @@ pub mod tiles;
 
 mod append;
 mod ledger;
+mod lookup;
 mod recipients;
 mod record_rules;
 mod writes;

@@ -193,6 +193,15 @@ impl ServerSecret {
         self.mac(&[b"sightline/recipient-handle/v1", normalised.as_bytes()])
     }
 
+    /// The keyed digest a message is found by in the private lookup index: 16 bytes of
+    /// HMAC over `(signer, message_id)`, so that no submitter can choose colliding ones.
+    pub(crate) fn message_key(&self, signer: &str, message_id: &str) -> [u8; 16] {
+        let mac = self.mac(&[b"sightline/message-key/v1", signer.as_bytes(), &[0], message_id.as_bytes()]);
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&mac[..16]);
+        key
+    }
+
     /// The why-token of entry `index` (SPEC.md §12): 8-byte index || 16-byte MAC, base64url.
     pub fn why_token(&self, index: u64) -> String {
         let idx = index.to_be_bytes();

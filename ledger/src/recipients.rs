@@ -1,26 +1,37 @@
-//! The private recipient index (SPEC.md §7, "storage apart"): per recipient
-//! handle, their encryption key and the entries sent to them. It lives outside
-//! the public log, is never exported, and erasure destroys all of it.
+//! The private recipient index on disk (SPEC.md §7, "storage apart"): per
+//! recipient, their encryption key and the entries sent to them. It lives
+//! outside the public log, is never exported, and erasure destroys all of it.
 //!
-//! Layout 2, O(1) per append whatever the recipient's history:
-//! - the row `rk/` handle (Private space) is `key (32 bytes) || last (u64)`:
-//!   the recipient's key and their latest entry;
-//! - the private record of each of their entries (positional, `private.dat`)
-//!   is `handle (32) || previous (u64) || nonce || ciphertext`, so their
-//!   entries form a chain from `last` back to the first (`u64::MAX` ends it).
+//! Layout 3, nothing rewritten per append whatever the recipient's history:
+//! - the private record of each message entry (positional, `private.dat`) is
+//!   `handle (32) || previous (u64) || nonce || ciphertext`, so a recipient's
+//!   entries form a chain from their latest back to their first (`u64::MAX`
+//!   ends it);
+//! - the lookup record of each message entry (positional, `lookup.dat`) holds
+//!   the message key, the recipient's handle and their key; the ledger keeps
+//!   handle → key and latest entry, and message key → entry, in memory
+//!   (`lookup.rs`), rebuilt from the lookup records on open.
 //!
-//! Layout 1 kept every entry index in the row (`key || index ...`), so each
-//! append rewrote a row that grew with the recipient's history and every why
-//! page read all of it. [`migrate`] converts such a store once, atomically,
-//! when it is opened: the old lists move, frozen, to `rl/` handle, and private
-//! records from the store's size at that moment on are chained. The layout
-//! marker remembers that index, so both record forms stay readable.
+//! Erasure overwrites a recipient's private records and the handle and key of
+//! their lookup records with zeros, in the commit of the `erasure` entry.
+//!
+//! Older layouts, converted once when a store is opened ([`migrate`]):
+//! - layout 2 kept the key and latest entry in a row `rk/` handle (Private
+//!   space), rewritten on every append, and each message id in a row `msg/`
+//!   (Index space), read on every append;
+//! - layout 1 also kept every entry index in the `rk/` row, and its private
+//!   records had no link to the previous one. Its lists move, frozen, to
+//!   `rl/` handle; records from that conversion on are chained, and the layout
+//!   marker remembers where, so both record forms stay readable.
+
+use std::collections::HashMap;
 
 use crate::error::{Error, Result};
-use crate::privacy::RecipientKey;
-use crate::store::{Commit, Head, Space, Store};
+use crate::lookup::{self, Handle};
+use crate::privacy::ServerSecret;
+use crate::store::{Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES};
 
-/// The marker of the layout in the Private space: `2` and the first chained entry.
+/// The marker of the layout in the Private space: the layout's digit and the first chained entry.
 const LAYOUT: &[u8] = b"layout/recipients";
 const NONE: u64 = u64::MAX;
 
@@ -34,37 +45,6 @@ fn key_legacy(handle: &[u8]) -> Vec<u8> {
 
 fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
     bytes.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_be_bytes)
-}
-
-/// A recipient's row: their key and their latest entry.
-pub(crate) struct Row {
-    pub(crate) key: RecipientKey,
-    pub(crate) last: Option<u64>,
-}
-
-impl Row {
-    pub(crate) fn new() -> Self {
-        Row { key: RecipientKey::generate(), last: None }
-    }
-
-    fn parse(raw: &[u8]) -> Result<Self> {
-        let (Some(key), Some(last), 40) = (raw.get(..32).and_then(|k| <[u8; 32]>::try_from(k).ok()), u64_at(raw, 32), raw.len()) else {
-            return Err(Error::Corrupt(
-                "a recipient's key row is damaged (not a 32-byte key and an 8-byte index); restore the data folder from a backup".into(),
-            ));
-        };
-        Ok(Row { key: RecipientKey(key), last: (last != NONE).then_some(last) })
-    }
-
-    /// The put that stores this row for recipient `handle`.
-    pub(crate) fn put(&self, handle: &[u8]) -> (Space, Vec<u8>, Vec<u8>) {
-        (Space::Private, key_row(handle), [self.key.0.as_slice(), &self.last.unwrap_or(NONE).to_be_bytes()].concat())
-    }
-}
-
-/// The row of recipient `handle`, `None` if they have none (never seen, or erased).
-pub(crate) fn row(store: &dyn Store, handle: &[u8]) -> Result<Option<Row>> {
-    store.get(Space::Private, &key_row(handle))?.map(|raw| Row::parse(&raw)).transpose()
 }
 
 /// A private record, split.
@@ -81,9 +61,9 @@ pub(crate) fn private_record(handle: &[u8], previous: Option<u64>, sealed: &[u8]
 
 /// What erasing a recipient destroys.
 pub(crate) struct Erasure {
-    /// Their row (and with it their key) and their layout 1 list.
+    /// Their layout 1 list, if they have one.
     pub(crate) deletes: Vec<(Space, Vec<u8>)>,
-    /// Their entries, whose private records are overwritten with zeros.
+    /// Their entries, whose private records and lookup records are overwritten with zeros.
     pub(crate) wipe: Vec<u64>,
 }
 
@@ -97,9 +77,9 @@ impl Layout {
     /// A new store: every private record is chained.
     pub(crate) const NEW: Layout = Layout { chained_from: 0 };
 
-    /// The put that records this layout.
+    /// The put that records this layout (layout 3).
     pub(crate) fn put(&self) -> (Space, Vec<u8>, Vec<u8>) {
-        (Space::Private, LAYOUT.to_vec(), [b"2".as_slice(), &self.chained_from.to_be_bytes()].concat())
+        (Space::Private, LAYOUT.to_vec(), [b"3".as_slice(), &self.chained_from.to_be_bytes()].concat())
     }
 
     /// Splits the private record of entry `index`; `None` when it holds no
@@ -117,11 +97,12 @@ impl Layout {
         Ok(Some(Sealed { handle: &record[..32], previous, sealed: &record[head..] }))
     }
 
-    /// Every entry sent to recipient `handle`, in log order (empty once erased).
-    pub(crate) fn entries(self, store: &dyn Store, handle: &[u8]) -> Result<Vec<u64>> {
-        let Some(row) = row(store, handle)? else { return Ok(Vec::new()) };
+    /// Every entry sent to recipient `handle`, whose latest is `last`, in log order
+    /// (empty once erased).
+    pub(crate) fn entries(self, store: &dyn Store, handle: &[u8], last: Option<u64>) -> Result<Vec<u64>> {
+        let Some(last) = last else { return Ok(Vec::new()) };
         let mut chain = Vec::new();
-        let mut next = row.last;
+        let mut next = self.link(last);
         while let Some(index) = next {
             let broken = |what: &str| Error::Corrupt(format!("the private index of a recipient is damaged at entry {index}: {what}"));
             if chain.last().is_some_and(|&later| index >= later) || index < self.chained_from {
@@ -146,71 +127,105 @@ impl Layout {
         Ok(all)
     }
 
-    /// What erasing recipient `handle` destroys.
-    pub(crate) fn erasure(self, store: &dyn Store, handle: &[u8]) -> Result<Erasure> {
-        let wipe = self.entries(store, handle)?;
-        Ok(Erasure { deletes: vec![(Space::Private, key_row(handle)), (Space::Private, key_legacy(handle))], wipe })
+    /// The link a new private record holds to its recipient's latest entry `last`: none to
+    /// a record before the layout change (those are listed in the recipient's `rl/` row).
+    pub(crate) fn link(self, last: u64) -> Option<u64> {
+        (last >= self.chained_from).then_some(last)
     }
-}
 
-impl Layout {
-    /// Checks the whole index against the private records of a store of `size`
-    /// entries (`fsck`): every chained record links to its recipient's previous
-    /// one, and every row names its recipient's latest. Returns the number of
-    /// recipients. Sealed records whose row is gone are erased (an erasure that
-    /// stopped before overwriting them); they are not an error, and a chain may
-    /// start afresh after them.
+    /// What erasing recipient `handle`, whose latest entry is `last`, destroys.
+    pub(crate) fn erasure(self, store: &dyn Store, handle: &[u8], last: Option<u64>) -> Result<Erasure> {
+        let wipe = self.entries(store, handle, last)?;
+        Ok(Erasure { deletes: vec![(Space::Private, key_legacy(handle))], wipe })
+    }
+
+    /// Checks the private records and the recipient part of the lookup records of a
+    /// store of `size` entries against each other (`fsck`): both name the same
+    /// recipient, every chained record links to its recipient's previous one, and a
+    /// chain keeps one key. Returns the number of recipients. A chain may start
+    /// afresh (an erasure ends the old one).
     pub(crate) fn check(self, store: &dyn Store, size: u64) -> Result<usize> {
-        let mut latest: std::collections::HashMap<[u8; 32], u64> = std::collections::HashMap::new();
-        for index in self.chained_from..size {
-            let record = store.private(index)?.ok_or_else(|| Error::Corrupt(format!("the private record of entry {index} is missing")))?;
-            let Some(part) = self.split(index, &record)? else { continue };
-            let handle: [u8; 32] =
-                part.handle.try_into().map_err(|_| Error::Corrupt(format!("the private record of entry {index} is truncated")))?;
-            let want = latest.insert(handle, index);
-            // A chain may start afresh (`None`) after an erasure whose overwrite never ran.
-            if part.previous.is_some() && part.previous != want {
-                return Err(Error::Corrupt(format!(
-                    "the private record of entry {index} links to {} but its recipient's previous message is {}; the private index is damaged, restore the data folder from a backup",
-                    part.previous.map_or("none".to_string(), |p| format!("entry {p}")),
-                    want.map_or("none".to_string(), |p| format!("entry {p}")),
-                )));
-            }
-        }
-        let rows = store.scan(Space::Private, b"rk/")?;
-        for (k, raw) in &rows {
-            let handle: [u8; 32] = k.get(3..).and_then(|h| h.try_into().ok()).ok_or_else(damaged_key)?;
-            let row = Row::parse(raw)?;
-            if row.last != latest.remove(&handle) {
-                return Err(Error::Corrupt(format!(
-                    "a recipient's row names {} as their latest message, which their private records contradict; the private index is damaged, restore the data folder from a backup",
-                    row.last.map_or("none".to_string(), |p| format!("entry {p}"))
-                )));
-            }
-        }
-        Ok(rows.len())
-    }
-}
-
-fn damaged_key() -> Error {
-    Error::Corrupt("a recipient row's key in the store is damaged".into())
-}
-
-/// The store's layout, converting a layout 1 index first (one atomic commit of
-/// the same head, so a crash leaves either layout whole).
-pub(crate) fn migrate(store: &dyn Store, head: &Head) -> Result<Layout> {
-    if let Some(marker) = store.get(Space::Private, LAYOUT)? {
-        return match (marker.first(), u64_at(&marker, 1), marker.len()) {
-            (Some(b'2'), Some(chained_from), 9) => Ok(Layout { chained_from }),
-            _ => Err(Error::Corrupt(
-                "the private recipient index has an unknown layout marker; this data folder was written by a newer Sightline, or is damaged".into(),
-            )),
+        let damaged = |index: u64, what: String| {
+            Error::Corrupt(format!("entry {index}: {what}; the private index is damaged, restore the data folder from a backup"))
         };
+        let mut latest: HashMap<Handle, (u64, [u8; 32])> = HashMap::new();
+        let mut start = 0;
+        while start < size {
+            let end = (start + 4096).min(size);
+            let lookups = store.lookups(start, end)?;
+            if lookups.len() as u64 != end - start {
+                return Err(Error::Corrupt(format!("the lookup record of entry {} is missing", start + lookups.len() as u64)));
+            }
+            for (index, l) in (start..).zip(&lookups) {
+                let record = store.private(index)?.ok_or_else(|| damaged(index, "its private record is missing".into()))?;
+                let part = self.split(index, &record)?;
+                let (_, recipient) = lookup::parts(l);
+                let (part, (handle, key)) = match (part, recipient) {
+                    (None, None) => continue,
+                    (Some(part), Some(r)) if part.handle == r.0 => (part, r),
+                    (Some(_), Some(_)) => {
+                        return Err(damaged(index, "its lookup record names another recipient than its private record".into()))
+                    }
+                    (Some(_), None) => {
+                        return Err(damaged(index, "its private record names a recipient but its lookup record does not".into()))
+                    }
+                    (None, Some(_)) => {
+                        return Err(damaged(index, "its lookup record names a recipient but it has no private record".into()))
+                    }
+                };
+                let before = latest.insert(handle, (index, key));
+                if index < self.chained_from {
+                    continue;
+                }
+                // A chain may start afresh (`None`): after an erasure, or a layout 1 list.
+                if part.previous.is_some() && part.previous != before.map(|(i, _)| i) {
+                    return Err(damaged(
+                        index,
+                        format!(
+                            "its private record links to {} but its recipient's previous message is {}",
+                            part.previous.map_or("none".to_string(), |p| format!("entry {p}")),
+                            before.map_or("none".to_string(), |(p, _)| format!("entry {p}")),
+                        ),
+                    ));
+                }
+                if part.previous.is_some() && before.is_some_and(|(_, k)| k != key) {
+                    return Err(damaged(index, "its lookup record holds another key than its recipient's previous message".into()));
+                }
+            }
+            start = end;
+        }
+        Ok(latest.len())
     }
+}
+
+/// The store's layout, converting an older one first: layout 1 to 2 in one atomic
+/// commit of the same head, then layout 2 to 3 (its lookup records are written
+/// whole first, then one atomic commit marks the conversion done; a crash in
+/// between leaves layout 2 whole, converted again on the next open).
+pub(crate) fn migrate(store: &dyn Store, head: &Head, secret: &ServerSecret) -> Result<Layout> {
+    let layout = match store.get(Space::Private, LAYOUT)? {
+        Some(marker) => match (marker.first(), u64_at(&marker, 1), marker.len()) {
+            (Some(b'3'), Some(chained_from), 9) => return Ok(Layout { chained_from }),
+            (Some(b'2'), Some(chained_from), 9) => Layout { chained_from },
+            _ => {
+                return Err(Error::Corrupt(
+                    "the private recipient index has an unknown layout marker; this data folder was written by a newer Sightline, or is damaged"
+                        .into(),
+                ))
+            }
+        },
+        None => to_layout_2(store, head)?,
+    };
+    to_layout_3(store, head, layout, secret)?;
+    Ok(layout)
+}
+
+/// Layout 1 → 2: each row's entry list moves to `rl/`, the row keeps the key.
+fn to_layout_2(store: &dyn Store, head: &Head) -> Result<Layout> {
     let layout = Layout { chained_from: head.size };
     let (mut puts, mut converted) = (Vec::new(), 0);
     for (k, row) in store.scan(Space::Private, b"rk/")? {
-        let (Some(key), 0) = (row.get(..32).and_then(|k| <[u8; 32]>::try_from(k).ok()), row.len().saturating_sub(32) % 8) else {
+        let (Some(key), 0) = (row.get(..32), row.len().saturating_sub(32) % 8) else {
             return Err(Error::Corrupt(
                 "a layout 1 recipient row is damaged (not a 32-byte key and 8-byte indexes); restore the data folder from a backup".into(),
             ));
@@ -219,15 +234,60 @@ pub(crate) fn migrate(store: &dyn Store, head: &Head) -> Result<Layout> {
         if row.len() > 32 {
             puts.push((Space::Private, key_legacy(handle), row[32..].to_vec()));
         }
-        puts.push(Row { key: RecipientKey(key), last: None }.put(handle));
+        puts.push((Space::Private, key_row(handle), [key, &NONE.to_be_bytes()].concat()));
         converted += 1;
     }
     if converted > 0 {
         tracing::info!(recipients = converted, "converting the private recipient index to layout 2 (one chain per recipient)");
     }
-    puts.push(layout.put());
+    puts.push((Space::Private, LAYOUT.to_vec(), [b"2".as_slice(), &layout.chained_from.to_be_bytes()].concat()));
     store.commit(&Commit { size: head.size, checkpoint: head.checkpoint.clone(), puts, ..Commit::default() })?;
     Ok(layout)
+}
+
+/// Layout 2 → 3: the `msg/` and `rk/` rows become lookup records, then go.
+fn to_layout_3(store: &dyn Store, head: &Head, layout: Layout, secret: &ServerSecret) -> Result<()> {
+    let size = usize::try_from(head.size).map_err(|_| Error::Corrupt(format!("the head's size {} is absurd", head.size)))?;
+    let mut records: Vec<LookupRecord> = vec![[0; LOOKUP_BYTES]; size];
+    let mut deletes = Vec::new();
+    let damaged = |what: &str| Error::Corrupt(format!("a layout 2 {what} is damaged; restore the data folder from a backup"));
+    let messages = store.scan(Space::Index, b"msg/")?;
+    for (k, v) in &messages {
+        let rest = &k[4..];
+        let nul = rest.iter().position(|&b| b == 0).ok_or_else(|| damaged("message id row"))?;
+        let (signer, id) = (std::str::from_utf8(&rest[..nul]), std::str::from_utf8(&rest[nul + 1..]));
+        let (Ok(signer), Ok(id), Some(index)) = (signer, id, u64_at(v, 0).filter(|_| v.len() == 8)) else {
+            return Err(damaged("message id row"));
+        };
+        let slot = records.get_mut(index as usize).ok_or_else(|| damaged("message id row (it names an entry past the head)"))?;
+        slot[..16].copy_from_slice(&secret.message_key(signer, id));
+        deletes.push((Space::Index, k.clone()));
+    }
+    let mut keys: HashMap<Vec<u8>, [u8; 32]> = HashMap::new();
+    for (k, row) in store.scan(Space::Private, b"rk/")? {
+        let key =
+            row.get(..32).and_then(|k| <[u8; 32]>::try_from(k).ok()).filter(|_| row.len() == 40).ok_or_else(|| damaged("recipient row"))?;
+        keys.insert(k[3..].to_vec(), key);
+        deletes.push((Space::Private, k));
+    }
+    for (index, slot) in (0u64..).zip(records.iter_mut()) {
+        let record = store.private(index)?.ok_or_else(|| damaged("store (a private record is missing)"))?;
+        if let Some(part) = layout.split(index, &record)? {
+            // Records whose row is gone were erased (an overwrite that never ran): no key.
+            if let Some(key) = keys.get(part.handle) {
+                slot[16..48].copy_from_slice(part.handle);
+                slot[48..].copy_from_slice(key);
+            }
+        }
+    }
+    tracing::info!(
+        messages = messages.len(),
+        recipients = keys.len(),
+        "converting the private indexes to layout 3 (lookup records instead of a store row per message and per recipient)"
+    );
+    store.replace_lookups(&records)?;
+    let puts = vec![layout.put()];
+    store.commit(&Commit { size: head.size, checkpoint: head.checkpoint.clone(), puts, deletes, ..Commit::default() })
 }
 
 #[cfg(test)]
@@ -240,14 +300,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
         let head = Head { size: 0, checkpoint: String::new() };
+        let secret = ServerSecret([1; 32]);
         let puts = vec![(Space::Private, key_row(&[1; 32]), vec![0; 35])];
         store.commit(&Commit { puts, ..Commit::default() }).unwrap();
-        assert!(matches!(migrate(&store, &head), Err(Error::Corrupt(_))));
-        assert!(matches!(row(&store, &[1; 32]), Err(Error::Corrupt(_))));
+        assert!(matches!(migrate(&store, &head, &secret), Err(Error::Corrupt(_))));
 
-        let puts = vec![(Space::Private, LAYOUT.to_vec(), b"3".to_vec())];
+        let puts = vec![(Space::Private, LAYOUT.to_vec(), b"4".to_vec())];
         store.commit(&Commit { puts, ..Commit::default() }).unwrap();
-        assert!(matches!(migrate(&store, &head), Err(Error::Corrupt(m)) if m.contains("newer")));
+        assert!(matches!(migrate(&store, &head, &secret), Err(Error::Corrupt(m)) if m.contains("newer")));
     }
 
     #[test]

@@ -130,7 +130,7 @@ impl Ledger {
     /// an `erasure` record. The public log is untouched and still verifies.
     pub fn erase_recipient(&self, identifier: &str, by: &str) -> Result<BatchAck> {
         let handle = self.shared.secret.recipient_handle(identifier);
-        let count = self.shared.layout.entries(self.shared.store.as_ref(), &handle)?.len();
+        let count = self.shared.layout.entries(self.shared.store.as_ref(), &handle, self.latest_of(&handle)?)?.len();
         if count == 0 {
             return Err(Error::OutOfRange(
                 "this ledger holds no personal data for that recipient (never received a message, or already erased)".into(),

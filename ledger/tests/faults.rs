@@ -11,7 +11,7 @@ use std::sync::Arc;
 use common::{register, submission, Keys, ORIGIN};
 use sightline_ledger::note::NoteSigner;
 use sightline_ledger::store::sled::SledStore;
-use sightline_ledger::store::{Commit, Head, Space, Store};
+use sightline_ledger::store::{Commit, Head, LookupRecord, Space, Store};
 use sightline_ledger::{Error, Ledger, LedgerOptions, PersonalState};
 
 /// A [`SledStore`] whose commits fail while `full` is set, as a full disk would.
@@ -33,6 +33,15 @@ impl Store for FullDisk {
     }
     fn private(&self, index: u64) -> sightline_ledger::Result<Option<Vec<u8>>> {
         self.inner.private(index)
+    }
+    fn lookups(&self, start: u64, end: u64) -> sightline_ledger::Result<Vec<LookupRecord>> {
+        self.inner.lookups(start, end)
+    }
+    fn lookup_count(&self) -> sightline_ledger::Result<u64> {
+        self.inner.lookup_count()
+    }
+    fn replace_lookups(&self, records: &[LookupRecord]) -> sightline_ledger::Result<()> {
+        self.inner.replace_lookups(records)
     }
     fn tile(&self, level: u8, index: u64) -> sightline_ledger::Result<Option<Vec<u8>>> {
         self.inner.tile(level, index)

@@ -320,7 +320,20 @@ fn erasure_shreds_personal_parts_and_the_log_still_verifies() {
     assert_eq!(ledger.recipient_entries(a1).unwrap(), vec![a1, a2]);
     assert!(matches!(ledger.personal(a1).unwrap(), Some(PersonalState::Present(_))));
     let private_before = std::fs::read(dir.path().join("private.dat")).unwrap();
+    let lookup_before = std::fs::read(dir.path().join("lookup.dat")).unwrap();
+    let alices_key = lookup_before[a1 as usize * 80 + 48..][..32].to_vec();
+    assert_eq!(alices_key, lookup_before[a2 as usize * 80 + 48..][..32], "one key per recipient");
     let erased = ledger.erase_recipient_of(a1, "recipient").unwrap();
+    let lookup_after = std::fs::read(dir.path().join("lookup.dat")).unwrap();
+    assert!(!lookup_after.windows(32).any(|w| w == alices_key.as_slice()), "her key is gone from the lookup records");
+    for i in [a1, a2] {
+        let r = &lookup_after[i as usize * 80..][..80];
+        assert_eq!(
+            (&r[..16], &r[16..]),
+            (&lookup_before[i as usize * 80..][..16], &[0u8; 64][..]),
+            "message key kept, handle and key zeros"
+        );
+    }
     let private_after = std::fs::read(dir.path().join("private.dat")).unwrap();
     assert_eq!(private_after.len(), private_before.len(), "records are overwritten in place");
     let changed: Vec<u8> = private_before.iter().zip(&private_after).filter(|(b, a)| b != a).map(|(_, a)| *a).collect();
@@ -337,23 +350,21 @@ fn erasure_shreds_personal_parts_and_the_log_still_verifies() {
 }
 
 #[test]
-fn fsck_finds_a_damaged_link_or_row_in_the_private_recipient_index() {
+fn fsck_finds_a_damaged_link_key_handle_or_message_key_in_the_private_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let keys = Keys::fixed();
-    let [a1, a2, a3] = {
+    let ([a1, a2, a3], b) = {
         let ledger = open(dir.path(), &keys).unwrap();
         register(&ledger, &keys);
         let ids = ["m-1", "m-2", "m-3"].map(|m| ledger.submit(vec![submission(&keys, m, "alice@example.org")]).unwrap().acks[0].index);
-        ledger.submit(vec![submission(&keys, "m-4", "bob@example.org")]).unwrap();
-        assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size(), "an intact index passes");
-        ids
+        let b = ledger.submit(vec![submission(&keys, "m-4", "bob@example.org")]).unwrap().acks[0].index;
+        assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size(), "intact indexes pass");
+        (ids, b)
     };
-    // Alice's third record now links to her first instead of her second.
-    let (record, row) = {
-        let store = SledStore::open(dir.path()).unwrap();
-        let row = store.scan(Space::Private, b"rk/").unwrap().into_iter().find(|(_, v)| v[32..] == a3.to_be_bytes()).unwrap();
-        (store.private(a3).unwrap().unwrap(), row)
-    };
+    let fsck_error = || open(dir.path(), &keys).unwrap().fsck(&|_| {}).unwrap_err().to_string();
+
+    // Alice's third private record now links to her first instead of her second.
+    let record = SledStore::open(dir.path()).unwrap().private(a3).unwrap().unwrap();
     assert_eq!(record[32..40], a2.to_be_bytes());
     let path = dir.path().join("private.dat");
     let original = std::fs::read(&path).unwrap();
@@ -361,54 +372,132 @@ fn fsck_finds_a_damaged_link_or_row_in_the_private_recipient_index() {
     let mut damaged = original.clone();
     damaged[at + 32..at + 40].copy_from_slice(&a1.to_be_bytes());
     std::fs::write(&path, &damaged).unwrap();
-    let err = open(dir.path(), &keys).unwrap().fsck(&|_| {}).unwrap_err();
+    let err = fsck_error();
     assert!(
-        err.to_string().contains(&format!("entry {a3} links to entry {a1} but its recipient's previous message is entry {a2}")),
+        err.contains(&format!("entry {a3}: its private record links to entry {a1} but its recipient's previous message is entry {a2}")),
         "{err}"
     );
-
-    // Intact records, but her row names her second message as the latest.
     std::fs::write(&path, &original).unwrap();
-    tamper_on_disk(dir.path(), |_| Commit {
-        puts: vec![(Space::Private, row.0, [&row.1[..32], &a2.to_be_bytes()].concat())],
-        ..Commit::default()
-    });
-    let err = open(dir.path(), &keys).unwrap().fsck(&|_| {}).unwrap_err();
-    assert!(err.to_string().contains(&format!("row names entry {a2} as their latest message")), "{err}");
+
+    // One bit of a lookup record: in the key of alice's second message, the handle of bob's
+    // message, the message key of alice's first.
+    let path = dir.path().join("lookup.dat");
+    let original = std::fs::read(&path).unwrap();
+    for (index, byte, want) in [
+        (a2, 60, format!("entry {a2}: its lookup record holds another key than its recipient's previous message")),
+        (b, 20, format!("entry {b}: its lookup record names another recipient than its private record")),
+        (a1, 3, format!("entry {a1}: its lookup record does not hold its message key")),
+    ] {
+        let mut damaged = original.clone();
+        damaged[index as usize * 80 + byte] ^= 1;
+        std::fs::write(&path, &damaged).unwrap();
+        let err = fsck_error();
+        assert!(err.contains(&want), "{err}");
+        std::fs::write(&path, &original).unwrap();
+    }
+    assert_eq!(open(dir.path(), &keys).unwrap().fsck(&|_| {}).unwrap(), b + 1);
+
+    // Lookup records missing for acknowledged entries: refused at open, not guessed.
+    std::fs::write(&path, &original[..original.len() - 80]).unwrap();
+    let err = open(dir.path(), &keys).err().expect("a lookup record is missing");
+    assert!(matches!(err, Error::Corrupt(ref m) if m.contains(&format!("cover {b} of the log's {} entries", b + 1))), "{err}");
 }
 
-/// Rewrites a store's private recipient index into layout 1, as Sightline wrote it before
-/// 2026-11-25: each private record `handle || sealed` (no link to the recipient's previous
-/// entry), one row per recipient holding its key and every entry index, no layout marker.
-fn downgrade_recipient_index(dir: &std::path::Path) {
+/// Rewrites a store's private indexes into an older layout, as Sightline wrote them.
+/// Layout 2 (before 2026-12-02): no lookup records; one row `rk/` per recipient holding their
+/// key and latest entry, one row `msg/` per message. Layout 1 (before 2026-11-25): the `rk/`
+/// row holds the key and every entry index, private records are `handle || sealed` (no link
+/// to the recipient's previous entry), and there is no layout marker.
+fn downgrade(dir: &std::path::Path, layout: u8) {
+    let lookup = std::fs::read(dir.join("lookup.dat")).unwrap();
     let mut records = Vec::new();
     tamper_on_disk(dir, |store| {
         let size = store.head().unwrap().unwrap().size;
-        let mut lists: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = Default::default();
+        let mut rows: std::collections::BTreeMap<Vec<u8>, (Vec<u8>, Vec<u64>)> = Default::default();
+        let mut c = Commit::default();
         for i in 0..size {
+            let l = &lookup[i as usize * 80..][..80];
             let mut r = store.private(i).unwrap().unwrap();
-            if !r.is_empty() {
-                lists.entry(r[..32].to_vec()).or_default().extend_from_slice(&i.to_be_bytes());
-                r.drain(32..40);
+            if l[16..48] != [0; 32] {
+                rows.entry(l[16..48].to_vec()).or_insert_with(|| (l[48..].to_vec(), Vec::new())).1.push(i);
+                if layout == 1 {
+                    r.drain(32..40);
+                }
             }
             records.push(r);
+            let entry = sightline_ledger::canonical::Entry::parse(&store.entry(i).unwrap().unwrap()).unwrap();
+            if entry.body["kind"] == "message" {
+                let (signer, id) = (entry.body["signer"].as_str().unwrap(), entry.body["message_id"].as_str().unwrap());
+                let key = [b"msg/".as_slice(), signer.as_bytes(), &[0], id.as_bytes()].concat();
+                c.puts.push((Space::Index, key, i.to_be_bytes().to_vec()));
+            }
         }
-        let mut c = Commit::default();
-        for (handle, list) in lists {
-            let key = [b"rk/".as_slice(), &handle].concat();
-            let row = store.get(Space::Private, &key).unwrap().unwrap();
-            c.puts.push((Space::Private, key, [&row[..32], &list].concat()));
+        for (handle, (key, list)) in rows {
+            let tail: Vec<u8> = match layout {
+                1 => list.iter().flat_map(|i| i.to_be_bytes()).collect(),
+                _ => list.last().unwrap().to_be_bytes().to_vec(),
+            };
+            c.puts.push((Space::Private, [b"rk/".as_slice(), &handle].concat(), [key, tail].concat()));
         }
-        c.deletes.push((Space::Private, b"layout/recipients".to_vec()));
+        match layout {
+            1 => c.deletes.push((Space::Private, b"layout/recipients".to_vec())),
+            _ => c.puts.push((Space::Private, b"layout/recipients".to_vec(), [b"2".as_slice(), &0u64.to_be_bytes()].concat())),
+        }
         c
     });
-    let (mut end, mut ends) = (0u64, Vec::new());
-    for r in &records {
-        end += r.len() as u64;
-        ends.extend_from_slice(&end.to_le_bytes());
+    if layout == 1 {
+        let (mut end, mut ends) = (0u64, Vec::new());
+        for r in &records {
+            end += r.len() as u64;
+            ends.extend_from_slice(&end.to_le_bytes());
+        }
+        std::fs::write(dir.join("private.dat"), records.concat()).unwrap();
+        std::fs::write(dir.join("private.idx"), ends).unwrap();
     }
-    std::fs::write(dir.join("private.dat"), records.concat()).unwrap();
-    std::fs::write(dir.join("private.idx"), ends).unwrap();
+    std::fs::remove_file(dir.join("lookup.dat")).unwrap();
+}
+
+#[test]
+fn a_store_with_the_layout_2_indexes_is_converted_when_opened_even_after_a_crash_mid_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let subs: Vec<_> = ["alice", "bob", "alice"]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| submission(&keys, &format!("m-{i}"), &format!("{r}@example.org")))
+        .collect();
+    let (a1, a2, b) = {
+        let ledger = open(dir.path(), &keys).unwrap();
+        register(&ledger, &keys);
+        let ack = ledger.submit(subs.clone()).unwrap();
+        (ack.acks[0].index, ack.acks[2].index, ack.acks[1].index)
+    };
+    let converted_lookup = std::fs::read(dir.path().join("lookup.dat")).unwrap();
+    downgrade(dir.path(), 2);
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!((store.scan(Space::Private, b"rk/").unwrap().len(), store.scan(Space::Index, b"msg/").unwrap().len()), (2, 3));
+        assert_eq!(store.lookup_count().unwrap(), 0);
+    }
+    // A conversion that wrote its lookup records, damaged here, but died before marking itself done.
+    std::fs::write(dir.path().join("lookup.dat"), vec![0xAA; converted_lookup.len()]).unwrap();
+    let ledger = open(dir.path(), &keys).unwrap();
+    assert_eq!(std::fs::read(dir.path().join("lookup.dat")).unwrap(), converted_lookup, "the same lookup records as a new store's");
+    assert_eq!(ledger.recipient_entries(a1).unwrap(), vec![a1, a2]);
+    for i in [a1, a2, b] {
+        assert!(matches!(ledger.personal(i).unwrap(), Some(PersonalState::Present(_))), "entry {i} still opens");
+    }
+    let again = ledger.submit(vec![subs[1].clone()]).unwrap();
+    assert_eq!((again.acks[0].index, again.acks[0].duplicate), (b, true), "message ids are still known");
+    let a3 = ledger.submit(vec![submission(&keys, "m-9", "alice@example.org")]).unwrap().acks[0].index;
+    assert_eq!(ledger.recipient_entries(a3).unwrap(), vec![a1, a2, a3]);
+    assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size());
+    drop(ledger);
+    let store = SledStore::open(dir.path()).unwrap();
+    assert!(
+        store.scan(Space::Private, b"rk/").unwrap().is_empty() && store.scan(Space::Index, b"msg/").unwrap().is_empty(),
+        "the rows are gone"
+    );
 }
 
 #[test]
@@ -448,7 +537,7 @@ fn a_store_with_the_version_1_recipient_index_is_converted_when_opened() {
             .unwrap();
         (ack.acks[0].index, ack.acks[2].index, ack.acks[1].index)
     };
-    downgrade_recipient_index(dir.path());
+    downgrade(dir.path(), 1);
     {
         let store = SledStore::open(dir.path()).unwrap();
         assert_eq!(store.scan(Space::Private, b"rk/").unwrap().iter().map(|(_, v)| v.len()).max(), Some(32 + 2 * 8));
@@ -473,9 +562,7 @@ fn a_store_with_the_version_1_recipient_index_is_converted_when_opened() {
     drop(ledger);
     let store = SledStore::open(dir.path()).unwrap();
     let left: Vec<Vec<u8>> = store.scan(Space::Private, b"r").unwrap().into_iter().map(|(_, v)| v).collect();
-    assert_eq!(left.len(), 2, "bob's row (`rk/`) and old list (`rl/`) remain, alice's are gone");
-    assert_eq!(left[0][32..], u64::MAX.to_be_bytes(), "bob's row: no chained entry yet");
-    assert_eq!(left[1], b.to_be_bytes());
+    assert_eq!(left, vec![b.to_be_bytes().to_vec()], "bob's frozen layout 1 list (`rl/`) remains, alice's is gone, and no `rk/` row");
 }
 
 #[test]

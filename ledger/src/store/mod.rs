@@ -1,6 +1,6 @@
 //! Storage behind one trait. The ledger speaks to storage only through [`Store`];
 //! `sled.rs` is the embedded default, and a PostgreSQL backend can sit beside it
-//! (each operation maps to a table: entries, tiles, index, private, head).
+//! (each operation maps to a table: entries, tiles, index, private, lookup, head).
 //!
 //! The contract every backend keeps:
 //! - [`Store::commit`] is **atomic** (all of a [`Commit`] or none of it survives a
@@ -11,14 +11,36 @@
 //!   holding up to 256 hashes, so the tree is stored tile-shaped (what the C2SP
 //!   tlog-tiles read API serves) instead of one key per node.
 //! - The `Index` space holds public secondary indexes (message ids, registry);
-//!   the `Private` space holds recipient keys and the private indexes, and
-//!   supports real deletion for erasure. A private record can be wiped:
+//!   the `Private` space holds the private indexes that are not per entry
+//!   (objections, the layout marker), and supports real deletion for erasure. A private record can be wiped:
 //!   overwritten with zeros of the same length.
+//! - Each entry also has a fixed-width [`LookupRecord`] (positional like the
+//!   private records), from which the ledger rebuilds, on open, the indexes it
+//!   consults for every appended record: message ids and recipients. So an
+//!   append reads and writes no key space per record.
+//! - A wipe is part of its commit: once [`Store::commit`] returned `Ok`, the
+//!   wiped records are zeros, or will be before the store is next opened
+//!   (a crash in between is finished on open).
 
 pub(crate) mod entry_log;
+pub(crate) mod fixed_log;
 pub mod sled;
 
+use std::ops::Range;
+
 use crate::error::Result;
+
+/// Size of a [`LookupRecord`].
+pub const LOOKUP_BYTES: usize = 80;
+
+/// The lookup record of an entry, all zeros for an entry that is not a message:
+/// bytes `0..16` a keyed digest of the message's `(signer, message_id)`; `16..48`
+/// the recipient's private handle; `48..80` the recipient's key (SPEC.md §7).
+/// A wipe zeros [`LOOKUP_PRIVATE`] and keeps the digest (the message id is public).
+pub type LookupRecord = [u8; LOOKUP_BYTES];
+
+/// The bytes of a lookup record that a wipe overwrites: the recipient's handle and key.
+pub const LOOKUP_PRIVATE: Range<usize> = 16..LOOKUP_BYTES;
 
 /// Which key space of the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +63,11 @@ pub struct Commit {
     /// The private record of each new entry, in the order of `entries` (empty
     /// bytes for none). An empty list means none of them has one.
     pub private: Vec<Vec<u8>>,
-    /// Private records to overwrite with zeros once the commit is durable (erasure).
+    /// The lookup record of each new entry, in the order of `entries`. An
+    /// empty list means all zeros (none of them is a message).
+    pub lookup: Vec<LookupRecord>,
+    /// Entries whose private record, and the [`LOOKUP_PRIVATE`] bytes of whose lookup
+    /// record, are overwritten with zeros as part of this commit (erasure).
     pub wipe: Vec<u64>,
     /// Hash tiles touched, `((level, index), bytes)`: the widest version at `size`.
     pub tiles: Vec<((u8, u64), Vec<u8>)>,
@@ -69,6 +95,15 @@ pub trait Store: Send + Sync + 'static {
     /// The private record of entry `index`: empty if it has none, zeros if wiped,
     /// `None` past the committed size.
     fn private(&self, index: u64) -> Result<Option<Vec<u8>>>;
+    /// Lookup records `start..end`, cut at [`Store::lookup_count`].
+    fn lookups(&self, start: u64, end: u64) -> Result<Vec<LookupRecord>>;
+    /// How many entries have a lookup record: the head's size, or fewer in a store
+    /// written before lookup records existed (which [`Store::replace_lookups`] converts).
+    fn lookup_count(&self) -> Result<u64>;
+    /// Durably replaces every lookup record with `records`, one per entry of the
+    /// head: the one-time conversion of an older store. Not atomic: the caller
+    /// records the conversion as done only after it returned.
+    fn replace_lookups(&self, records: &[LookupRecord]) -> Result<()>;
     /// The stored bytes of hash tile `(level, index)` (full or the widest partial).
     fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>>;
     /// A value from a key space.

@@ -3,19 +3,24 @@
 //!
 //! Key layout (all integers big-endian, so keys sort in log order):
 //! `H` → head (size u64 || checkpoint), `T` level index → tile,
-//! `I` key → index space, `P` key → private space. Entries live in
-//! `entries.dat`/`entries.idx`, private records in `private.dat`/`private.idx`.
+//! `I` key → index space, `P` key → private space, `W` size → the entries a
+//! commit of that size wipes (until they are wiped). Entries live in
+//! `entries.dat`/`entries.idx`, private records in `private.dat`/`private.idx`,
+//! lookup records in `lookup.dat`.
 //!
-//! A group commit is: write and sync the new entries and private records to
-//! their files, then one atomic sled batch (tiles, index and private puts, the
-//! head) and one sled flush, then the wipes of erasure. The head is the commit
-//! point; the record files are cut back to it on open.
+//! A group commit is: write and sync the new entries, private records and
+//! lookup records to their files, then one atomic sled batch (tiles, index and
+//! private puts, the head, a wipe marker) and one sled flush, then the wipes of
+//! erasure and the removal of their marker. The head is the commit point; the
+//! record files are cut back to it on open, and wipes whose marker is still
+//! there are done again.
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::store::entry_log::EntryLog;
-use crate::store::{Commit, Head, Space, Store};
+use crate::store::fixed_log::FixedLog;
+use crate::store::{Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES, LOOKUP_PRIVATE};
 
 /// A sled-backed [`Store`].
 pub struct SledStore {
@@ -23,6 +28,7 @@ pub struct SledStore {
     tree: sled::Tree,
     entries: EntryLog,
     private: EntryLog,
+    lookup: FixedLog<LOOKUP_BYTES>,
 }
 
 fn storage(e: sled::Error) -> Error {
@@ -62,8 +68,41 @@ impl SledStore {
         }
         let entries = EntryLog::open(dir, ENTRIES, size)?;
         let private = EntryLog::open(dir, PRIVATE, size)?;
-        Ok(SledStore { db, tree, entries, private })
+        let lookup = FixedLog::open(dir, LOOKUP, size)?;
+        let store = SledStore { db, tree, entries, private, lookup };
+        store.finish_wipes()?;
+        Ok(store)
     }
+
+    /// Wipes the entries of every marker still in the tree (a crash or an I/O error
+    /// stopped them after their commit), then removes the markers.
+    fn finish_wipes(&self) -> Result<()> {
+        for marker in self.tree.scan_prefix(WIPE) {
+            let (key, list) = marker.map_err(storage)?;
+            if list.len() % 8 != 0 {
+                return Err(Error::Corrupt("a pending erasure's list of entries is damaged; restore the data folder from a backup".into()));
+            }
+            let indexes: Vec<u64> = list.chunks_exact(8).map(|c| u64::from_be_bytes(c.try_into().unwrap_or_default())).collect();
+            tracing::warn!(records = indexes.len(), "finishing an erasure that a crash or an I/O error interrupted");
+            self.wipe(&indexes)?;
+            self.tree.remove(key).map_err(storage)?;
+        }
+        self.db.flush().map_err(storage)?;
+        Ok(())
+    }
+
+    /// Overwrites the private records and the private part of the lookup records of `indexes`.
+    fn wipe(&self, indexes: &[u64]) -> Result<()> {
+        self.private.wipe(indexes)?;
+        self.lookup.zero(indexes, LOOKUP_PRIVATE)
+    }
+}
+
+/// Prefix of the wipe markers.
+const WIPE: &[u8] = b"W";
+
+fn wipe_key(size: u64) -> Vec<u8> {
+    [WIPE, &size.to_be_bytes()].concat()
 }
 
 /// Opens sled, waiting up to two seconds for a lock still held by a handle
@@ -90,6 +129,7 @@ fn open_db(dir: &Path) -> Result<sled::Db> {
 
 const ENTRIES: &str = "entries";
 const PRIVATE: &str = "private";
+const LOOKUP: &str = "lookup.dat";
 
 fn read_head(tree: &sled::Tree) -> Result<Option<Head>> {
     let Some(v) = tree.get(b"H").map_err(storage)? else { return Ok(None) };
@@ -129,6 +169,22 @@ impl Store for SledStore {
         Ok(self.private.read(index, index.saturating_add(1))?.pop())
     }
 
+    fn lookups(&self, start: u64, end: u64) -> Result<Vec<LookupRecord>> {
+        self.lookup.read(start, end)
+    }
+
+    fn lookup_count(&self) -> Result<u64> {
+        self.lookup.count()
+    }
+
+    fn replace_lookups(&self, records: &[LookupRecord]) -> Result<()> {
+        let size = read_head(&self.tree)?.map_or(0, |h| h.size);
+        if records.len() as u64 != size {
+            return Err(Error::Storage(format!("{} lookup records for a head of {size} entries; this is a bug", records.len())));
+        }
+        self.lookup.replace(records)
+    }
+
     fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {
         Ok(self.tree.get(tile_key(level, index)).map_err(storage)?.map(|v| v.to_vec()))
     }
@@ -147,7 +203,13 @@ impl Store for SledStore {
             n if n == c.entries.len() => c.entries.iter().map(|(i, _)| *i).zip(c.private.iter().map(Vec::as_slice)).collect(),
             n => return Err(Error::Storage(format!("a commit of {} entries carries {n} private records; this is a bug", c.entries.len()))),
         };
-        let written = (self.entries.write(&c.entries)?, self.private.write(&private)?);
+        let lookup: Vec<LookupRecord> = match c.lookup.len() {
+            0 => vec![[0; LOOKUP_BYTES]; c.entries.len()],
+            n if n == c.entries.len() => c.lookup.clone(),
+            n => return Err(Error::Storage(format!("a commit of {} entries carries {n} lookup records; this is a bug", c.entries.len()))),
+        };
+        let first = c.entries.first().map_or(c.size, |(i, _)| *i);
+        let written = (self.entries.write(&c.entries)?, self.private.write(&private)?, self.lookup.write(first, &lookup)?);
         let mut batch = sled::Batch::default();
         for ((level, index), bytes) in &c.tiles {
             batch.insert(&tile_key(*level, *index), bytes.as_slice());
@@ -158,19 +220,74 @@ impl Store for SledStore {
         for (space, k) in &c.deletes {
             batch.remove(space_key(*space, k));
         }
+        if !c.wipe.is_empty() {
+            batch.insert(wipe_key(c.size), c.wipe.iter().flat_map(|i| i.to_be_bytes()).collect::<Vec<u8>>());
+        }
         batch.insert(b"H", encode_head(c.size, &c.checkpoint));
         self.tree.apply_batch(batch).map_err(storage)?;
         self.db.flush().map_err(storage)?;
         self.entries.confirm(written.0)?;
         self.private.confirm(written.1)?;
-        if let Err(e) = self.private.wipe(&c.wipe) {
-            // The commit (and the key's deletion) is durable: the records are already unreadable.
-            tracing::error!(error = %e, "overwriting erased private records failed; their key is destroyed, so they stay unreadable");
+        self.lookup.confirm(written.2)?;
+        if !c.wipe.is_empty() {
+            // The commit is durable, and with it the marker: if this fails (or the process
+            // dies now), the next open finishes the wipe before anything is read.
+            match self.wipe(&c.wipe) {
+                Ok(()) => {
+                    self.tree.remove(wipe_key(c.size)).map_err(storage)?;
+                    self.db.flush().map_err(storage)?;
+                }
+                Err(e) => tracing::error!(error = %e, "overwriting erased records failed; the next start finishes it"),
+            }
         }
         Ok(())
     }
 
     fn size_on_disk(&self) -> Result<u64> {
-        Ok(self.db.size_on_disk().map_err(storage)? + self.entries.size_on_disk()? + self.private.size_on_disk()?)
+        Ok(self.db.size_on_disk().map_err(storage)?
+            + self.entries.size_on_disk()?
+            + self.private.size_on_disk()?
+            + self.lookup.size_on_disk()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wipe_that_a_crash_interrupted_is_finished_when_the_store_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let lookup = |i: u8| {
+            let mut r = [i; LOOKUP_BYTES];
+            r[..16].fill(0xEE);
+            r
+        };
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            let commit = Commit {
+                size: 3,
+                checkpoint: "cp".into(),
+                entries: (0..3).map(|i| (i, vec![b'e'; 10])).collect(),
+                private: (0..3).map(|i| vec![i as u8 + 1; 50]).collect(),
+                lookup: (0..3).map(|i| lookup(i as u8 + 1)).collect(),
+                ..Commit::default()
+            };
+            store.commit(&commit).unwrap();
+            // What an erasure's commit leaves when the process dies before its wipe: the marker.
+            store.tree.insert(wipe_key(3), [0u64, 2].iter().flat_map(|i| i.to_be_bytes()).collect::<Vec<u8>>()).unwrap();
+            store.db.flush().unwrap();
+        }
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.private(0).unwrap(), Some(vec![0; 50]));
+        assert_eq!(store.private(1).unwrap(), Some(vec![2; 50]), "an entry not erased is untouched");
+        assert_eq!(store.private(2).unwrap(), Some(vec![0; 50]));
+        let wiped = {
+            let mut r = [0; LOOKUP_BYTES];
+            r[..16].fill(0xEE);
+            r
+        };
+        assert_eq!(store.lookups(0, 3).unwrap(), vec![wiped, lookup(2), wiped], "handle and key zeros, the message key kept");
+        assert!(store.tree.scan_prefix(WIPE).next().is_none(), "the marker is gone once done");
     }
 }
