@@ -40,7 +40,8 @@ use crate::store::{Commit, LookupRecord, Space, Store};
 pub struct Submission {
     pub body: Box<RawValue>,
     pub sig: String,
-    pub personal: Option<Value>,
+    /// The personal part as the JSON text it arrived in (SPEC.md §7), like `body`.
+    pub personal: Option<Box<RawValue>>,
 }
 
 /// The acknowledgement of one durable record.
@@ -196,7 +197,7 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
                 }
             }
             let pv = s.personal.as_ref().ok_or_else(|| invalid(r, "personal", "every message needs its personal part (SPEC.md §7)"))?;
-            let (personal, personal_jcs) = Personal::parse_for(pv, &message, r)?;
+            let (personal, personal_jcs) = Personal::parse_for(pv.get(), &message, r)?;
             if body_jcs.len() > MAX_BODY_BYTES {
                 return Err(invalid(
                     r,

@@ -149,10 +149,10 @@ pub fn record(data: &[u8]) {
         }
     }
     // A personal part against the fixture's body, and a submission's against its own body.
-    let _ = Personal::parse_for(&value, fixture_message(), 0);
+    let _ = Personal::parse_for(text, fixture_message(), 0);
     if let (Some(body), Some(personal)) = (value.get("body"), value.get("personal")) {
         if let Ok(Body::Message(m)) = Body::parse(body, 0) {
-            if let Ok((p, c)) = Personal::parse_for(personal, &m, 0) {
+            if let Ok((p, c)) = Personal::parse_for(&personal.to_string(), &m, 0) {
                 assert!(p.canonical().is_ok_and(|x| x == c), "Personal::parse_for returns other bytes than Personal::canonical");
             }
         }

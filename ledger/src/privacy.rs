@@ -13,7 +13,6 @@ use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use hmac::{Hmac, Mac};
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::canonical::jcs_value;
@@ -42,15 +41,23 @@ pub struct ConsentEvidence {
 }
 
 impl Personal {
-    /// Parses a submitted personal part and checks it against its message body:
-    /// schema, references to the body's criteria and lineage, and both commitments.
-    /// Returns it with its canonical bytes (what is sealed).
-    pub fn parse_for(value: &Value, body: &MessageBody, r: usize) -> Result<(Personal, Vec<u8>)> {
+    /// Parses a submitted personal part (JSON text, in any form) and checks it against
+    /// its message body: schema, references to the body's criteria and lineage, and both
+    /// commitments. Returns it with its canonical bytes (what is sealed): text already in
+    /// canonical form is its own.
+    pub fn parse_for(text: &str, body: &MessageBody, r: usize) -> Result<(Personal, Vec<u8>)> {
         // Paths are tracked only to name the field of a value that fails.
-        let p = match Personal::deserialize(value) {
+        let p: Personal = match serde_json::from_str(text) {
             Ok(p) => p,
-            Err(_) => serde_path_to_error::deserialize(value)
-                .map_err(|e| invalid(r, &format!("personal.{}", e.path()), e.into_inner().to_string()))?,
+            Err(plain) => {
+                let failed = serde_path_to_error::deserialize::<_, Personal>(&mut serde_json::Deserializer::from_str(text)).err();
+                let (path, why) = match failed {
+                    Some(e) => (e.path().to_string(), e.into_inner().to_string()),
+                    None => (".".to_string(), plain.to_string()),
+                };
+                let field = if path == "." { "personal".to_string() } else { format!("personal.{path}") };
+                return Err(invalid(r, &field, why));
+            }
         };
         if p.v != 1 {
             return Err(invalid(r, "personal.v", "must be 1"));
@@ -65,7 +72,7 @@ impl Personal {
             if !body.targeting.criteria.iter().any(|c| &c.id == id) {
                 return Err(invalid(r, &format!("personal.matched.{id}"), "is not a criterion id of the record"));
             }
-            check_text(r, &format!("personal.matched.{id}"), v)?;
+            check_text(r, || format!("personal.matched.{id}"), v)?;
         }
         for (id, c) in &p.consent {
             if !body.lineage.iter().any(|l| &l.id == id) {
@@ -74,12 +81,12 @@ impl Personal {
             if !["tcf", "gpp", "receipt", "other"].contains(&c.format.as_str()) {
                 return Err(invalid(r, &format!("personal.consent.{id}.format"), "must be one of tcf, gpp, receipt, other"));
             }
-            check_text(r, &format!("personal.consent.{id}.value"), &c.value)?;
+            check_text(r, || format!("personal.consent.{id}.value"), &c.value)?;
         }
         if recipient_commitment(&salt, &p.recipient) != body.recipient.commitment {
             return Err(invalid(r, "recipient.commitment", "does not match the personal part's salt and recipient (SPEC.md §7)"));
         }
-        let canonical = p.canonical()?;
+        let canonical = if crate::canonical::is_jcs(text) { text.as_bytes().to_vec() } else { p.canonical()? };
         if commitment_of(&canonical) != body.personal_commitment {
             return Err(invalid(r, "personal_commitment", "does not match SHA-256 of the canonical personal part (SPEC.md §7)"));
         }

@@ -550,34 +550,60 @@ pub fn invalid(record: usize, field: &str, why: impl Into<String>) -> Error {
     Error::InvalidRecord { record, field: field.to_string(), why: why.into() }
 }
 
+/// The JSON path of a checked field: a `&str`, or a function that builds it, so
+/// that a path like `lineage[3].provider` is only formatted when its check fails.
+pub trait FieldPath {
+    fn path(&self) -> String;
+}
+
+impl FieldPath for &str {
+    fn path(&self) -> String {
+        (*self).to_string()
+    }
+}
+
+impl<F: Fn() -> String> FieldPath for F {
+    fn path(&self) -> String {
+        self()
+    }
+}
+
 /// Ids: 1–128 characters of `A-Z a-z 0-9 . _ : / -`.
-pub fn check_id(r: usize, field: &str, s: &str) -> Result<()> {
+pub fn check_id(r: usize, field: impl FieldPath, s: &str) -> Result<()> {
     let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:/-".contains(&b));
     if ok {
         Ok(())
     } else {
-        Err(invalid(r, field, "must be 1–128 characters of A-Z a-z 0-9 . _ : / -"))
+        Err(invalid(r, &field.path(), "must be 1–128 characters of A-Z a-z 0-9 . _ : / -"))
     }
 }
 
-/// Free text: 1–2000 characters, no control characters.
-pub fn check_text(r: usize, field: &str, s: &str) -> Result<()> {
-    let n = s.chars().count();
-    if n == 0 || n > 2000 {
-        return Err(invalid(r, field, "must be 1–2000 characters"));
+/// Free text: 1–2000 characters, no control characters (Unicode category Cc:
+/// U+0000–U+001F and U+007F–U+009F, what `char::is_control` says).
+pub fn check_text(r: usize, field: impl FieldPath, s: &str) -> Result<()> {
+    // One pass over the bytes: a character is counted at its leading byte, and a control
+    // character is a byte below 0x20, 0x7F, or 0xC2 followed by 0x80–0x9F (U+0080–U+009F).
+    let b = s.as_bytes();
+    let (mut chars, mut control) = (0usize, false);
+    for (i, &c) in b.iter().enumerate() {
+        chars += usize::from(c & 0xC0 != 0x80);
+        control |= c < 0x20 || c == 0x7F || (c == 0xC2 && b.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)));
     }
-    if s.chars().any(|c| c.is_control()) {
-        return Err(invalid(r, field, "must not contain control characters"));
+    if chars == 0 || chars > 2000 {
+        return Err(invalid(r, &field.path(), "must be 1–2000 characters"));
+    }
+    if control {
+        return Err(invalid(r, &field.path(), "must not contain control characters"));
     }
     Ok(())
 }
 
 /// `hex32`: 64 lowercase hex digits.
-pub fn check_hex32(r: usize, field: &str, s: &str) -> Result<()> {
+pub fn check_hex32(r: usize, field: impl FieldPath, s: &str) -> Result<()> {
     if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         Ok(())
     } else {
-        Err(invalid(r, field, "must be a SHA-256 digest as 64 lowercase hex digits"))
+        Err(invalid(r, &field.path(), "must be a SHA-256 digest as 64 lowercase hex digits"))
     }
 }
 
@@ -628,6 +654,18 @@ pub fn check_country(r: usize, field: &str, s: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        /// The one-pass text check says what counting and testing each `char` says.
+        #[test]
+        fn check_text_agrees_with_chars(s in "(\\PC|\\p{Cc}|[\\u{80}-\\u{9f}\\u{a0}\\u{c280}]){0,12}", long in 1990usize..2010) {
+            for text in [s.clone(), s.repeat(long / s.chars().count().max(1) + 1)] {
+                let n = text.chars().count();
+                let want = (1..=2000).contains(&n) && !text.chars().any(char::is_control);
+                proptest::prop_assert_eq!(super::check_text(0, "f", &text).is_ok(), want, "{:?}", text);
+            }
+        }
+    }
+
     use super::*;
 
     /// What `Disclosed<T>` decoded to through a `serde_json::Value` (its former implementation).

@@ -113,20 +113,20 @@ fn check_lineage(m: &MessageBody, r: usize) -> Result<HashSet<&str>> {
     let mut ids = HashSet::new();
     for (i, l) in m.lineage.iter().enumerate() {
         let f = |name: &str| format!("lineage[{i}].{name}");
-        check_id(r, &f("id"), &l.id)?;
+        check_id(r, || f("id"), &l.id)?;
         if !ids.insert(l.id.as_str()) {
             return Err(invalid(r, &f("id"), format!("duplicate lineage id `{}`", l.id)));
         }
-        check_text(r, &f("provider"), &l.provider)?;
-        check_text(r, &f("contact"), &l.contact)?;
-        check_text(r, &f("collection_method"), &l.collection_method)?;
+        check_text(r, || f("provider"), &l.provider)?;
+        check_text(r, || f("contact"), &l.contact)?;
+        check_text(r, || f("collection_method"), &l.collection_method)?;
         match (l.kind, &l.model) {
             (SourceKind::Inferred, None) => {
                 return Err(invalid(r, &f("model"), "an inferred source must name its model {name, version} or say \"not_disclosed\""))
             }
             (SourceKind::Inferred, Some(Disclosed::Value(model))) => {
-                check_text(r, &f("model.name"), &model.name)?;
-                check_text(r, &f("model.version"), &model.version)?;
+                check_text(r, || f("model.name"), &model.name)?;
+                check_text(r, || f("model.version"), &model.version)?;
             }
             (SourceKind::Inferred, Some(Disclosed::NotDisclosed)) => {}
             (_, Some(_)) => return Err(invalid(r, &f("model"), "must be null unless kind is inferred")),
@@ -138,7 +138,7 @@ fn check_lineage(m: &MessageBody, r: usize) -> Result<HashSet<&str>> {
             }
         }
         if let Disclosed::Value(t) = &l.refresh {
-            check_text(r, &f("refresh"), t)?;
+            check_text(r, || f("refresh"), t)?;
         }
     }
     // derived_from: known ids, no cycles.
@@ -180,11 +180,11 @@ fn check_targeting(m: &MessageBody, r: usize, lineage_ids: &HashSet<&str>) -> Re
     let mut ids = HashSet::new();
     for (i, c) in t.criteria.iter().enumerate() {
         let f = |name: &str| format!("targeting.criteria[{i}].{name}");
-        check_id(r, &f("id"), &c.id)?;
+        check_id(r, || f("id"), &c.id)?;
         if !ids.insert(c.id.as_str()) {
             return Err(invalid(r, &f("id"), format!("duplicate criterion id `{}`", c.id)));
         }
-        check_text(r, &f("description"), &c.description)?;
+        check_text(r, || f("description"), &c.description)?;
         if c.lineage.is_empty() {
             return Err(invalid(r, &f("lineage"), "every criterion must name where its data came from (a lineage id)"));
         }

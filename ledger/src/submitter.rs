@@ -21,10 +21,14 @@ pub fn sign_message(key: &SigningKey, mut body: Value, personal: &Personal) -> R
     body["personal_commitment"] = Value::String(personal.commitment()?);
     let canonical = jcs_value(&body)?;
     let sig = sign_canonical(key, &canonical);
-    let personal = serde_json::to_value(personal).map_err(|e| Error::malformed("personal part", e.to_string()))?;
-    // The body travels as the canonical bytes it was signed over.
-    let text = String::from_utf8(canonical).map_err(|e| Error::malformed("message body", e.to_string()))?;
-    let body = RawValue::from_string(text).map_err(|e| Error::malformed("message body", e.to_string()))?;
+    // Both travel in canonical form: the body as the bytes it was signed over, the personal
+    // part as the bytes it is committed to.
+    let raw = |bytes: Vec<u8>, what: &'static str| {
+        let text = String::from_utf8(bytes).map_err(|e| Error::malformed(what, e.to_string()))?;
+        RawValue::from_string(text).map_err(|e| Error::malformed(what, e.to_string()))
+    };
+    let body = raw(canonical, "message body")?;
+    let personal = raw(personal.canonical()?, "personal part")?;
     Ok(Submission { body, sig, personal: Some(personal) })
 }
 

@@ -166,9 +166,22 @@ fn commitments_must_match_the_personal_part() {
     let ledger = open(dir.path(), &keys).unwrap();
     register(&ledger, &keys);
     let mut s = submission(&keys, "m-1", "alice@example.org");
-    s.personal.as_mut().unwrap()["recipient"] = "mallory@example.org".into();
-    let err = ledger.submit(vec![s]).unwrap_err();
-    assert!(matches!(err, Error::InvalidRecord { ref field, .. } if field == "recipient.commitment"), "{err}");
+    let original = s.personal.clone().unwrap();
+    let mut p: serde_json::Value = serde_json::from_str(original.get()).unwrap();
+    p["recipient"] = "mallory@example.org".into();
+    for form in [serde_json::to_string(&p).unwrap(), serde_json::to_string_pretty(&p).unwrap()] {
+        s.personal = Some(serde_json::value::RawValue::from_string(form).unwrap());
+        let err = ledger.submit(vec![s.clone()]).unwrap_err();
+        assert!(matches!(err, Error::InvalidRecord { ref field, .. } if field == "recipient.commitment"), "{err}");
+    }
+    assert_eq!(ledger.size(), 4, "nothing appended");
+    // The genuine part in another JSON form is accepted, and sealed as its canonical bytes.
+    let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(original.get()).unwrap()).unwrap();
+    assert_ne!(pretty, original.get());
+    s.personal = Some(serde_json::value::RawValue::from_string(pretty).unwrap());
+    let index = ledger.submit(vec![s]).unwrap().acks[0].index;
+    let Some(PersonalState::Present(opened)) = ledger.personal(index).unwrap() else { panic!("the personal part opens") };
+    assert_eq!(opened.canonical().unwrap(), original.get().as_bytes());
 }
 
 #[test]

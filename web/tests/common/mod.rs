@@ -58,7 +58,11 @@ impl Fixture {
         body["personal_commitment"] = Value::String(personal.commitment().expect("commitment"));
         let sig = self.key.sign(&signed_message(&jcs(&body).expect("jcs")));
         let body = serde_json::value::to_raw_value(&body).expect("body text");
-        let sub = Submission { body, sig: B64.encode(sig.to_bytes()), personal: Some(serde_json::to_value(personal).expect("personal")) };
+        let sub = Submission {
+            body,
+            sig: B64.encode(sig.to_bytes()),
+            personal: Some(serde_json::value::to_raw_value(personal).expect("personal")),
+        };
         let mut ack = self.ledger.submit(vec![sub]).expect("submit");
         ack.acks.remove(0)
     }
