@@ -270,24 +270,30 @@ fn to_layout_3(store: &dyn Store, head: &Head, layout: Layout, secret: &ServerSe
         keys.insert(k[3..].to_vec(), key);
         deletes.push((Space::Private, k));
     }
+    let mut unwiped = Vec::new();
     for (index, slot) in (0u64..).zip(records.iter_mut()) {
         let record = store.private(index)?.ok_or_else(|| damaged("store (a private record is missing)"))?;
         if let Some(part) = layout.split(index, &record)? {
-            // Records whose row is gone were erased (an overwrite that never ran): no key.
-            if let Some(key) = keys.get(part.handle) {
-                slot[16..48].copy_from_slice(part.handle);
-                slot[48..].copy_from_slice(key);
+            match keys.get(part.handle) {
+                Some(key) => {
+                    slot[16..48].copy_from_slice(part.handle);
+                    slot[48..].copy_from_slice(key);
+                }
+                // The row is gone but not the sealed record: an erasure whose overwrite never
+                // ran. The conversion's commit finishes it.
+                None => unwiped.push(index),
             }
         }
     }
     tracing::info!(
         messages = messages.len(),
         recipients = keys.len(),
+        unfinished_erasures = unwiped.len(),
         "converting the private indexes to layout 3 (lookup records instead of a store row per message and per recipient)"
     );
     store.replace_lookups(&records)?;
     let puts = vec![layout.put()];
-    store.commit(&Commit { size: head.size, checkpoint: head.checkpoint.clone(), puts, deletes, ..Commit::default() })
+    store.commit(&Commit { size: head.size, checkpoint: head.checkpoint.clone(), puts, deletes, wipe: unwiped, ..Commit::default() })
 }
 
 #[cfg(test)]

@@ -474,32 +474,39 @@ fn downgrade(dir: &std::path::Path, layout: u8) {
 fn a_store_with_the_layout_2_indexes_is_converted_when_opened_even_after_a_crash_mid_way() {
     let dir = tempfile::tempdir().unwrap();
     let keys = Keys::fixed();
-    let subs: Vec<_> = ["alice", "bob", "alice"]
+    let subs: Vec<_> = ["alice", "bob", "alice", "carol"]
         .iter()
         .enumerate()
         .map(|(i, r)| submission(&keys, &format!("m-{i}"), &format!("{r}@example.org")))
         .collect();
-    let (a1, a2, b) = {
+    let (a1, a2, b, c) = {
         let ledger = open(dir.path(), &keys).unwrap();
         register(&ledger, &keys);
         let ack = ledger.submit(subs.clone()).unwrap();
-        (ack.acks[0].index, ack.acks[2].index, ack.acks[1].index)
+        (ack.acks[0].index, ack.acks[2].index, ack.acks[1].index, ack.acks[3].index)
     };
-    let converted_lookup = std::fs::read(dir.path().join("lookup.dat")).unwrap();
+    let mut converted_lookup = std::fs::read(dir.path().join("lookup.dat")).unwrap();
+    let carol = converted_lookup[c as usize * 80 + 16..][..32].to_vec();
     downgrade(dir.path(), 2);
+    // Carol's erasure stopped after deleting her row, before overwriting her sealed record: a
+    // state layout 2 could be left in by a crash. The conversion finishes the erasure.
+    tamper_on_disk(dir.path(), |_| Commit { deletes: vec![(Space::Private, [b"rk/".as_slice(), &carol].concat())], ..Commit::default() });
+    converted_lookup[c as usize * 80 + 16..][..64].fill(0);
     {
         let store = SledStore::open(dir.path()).unwrap();
-        assert_eq!((store.scan(Space::Private, b"rk/").unwrap().len(), store.scan(Space::Index, b"msg/").unwrap().len()), (2, 3));
+        assert_eq!((store.scan(Space::Private, b"rk/").unwrap().len(), store.scan(Space::Index, b"msg/").unwrap().len()), (2, 4));
         assert_eq!(store.lookup_count().unwrap(), 0);
+        assert!(store.private(c).unwrap().unwrap().iter().any(|&x| x != 0), "carol's sealed record is still there");
     }
     // A conversion that wrote its lookup records, damaged here, but died before marking itself done.
     std::fs::write(dir.path().join("lookup.dat"), vec![0xAA; converted_lookup.len()]).unwrap();
     let ledger = open(dir.path(), &keys).unwrap();
-    assert_eq!(std::fs::read(dir.path().join("lookup.dat")).unwrap(), converted_lookup, "the same lookup records as a new store's");
+    assert_eq!(std::fs::read(dir.path().join("lookup.dat")).unwrap(), converted_lookup, "a new store's lookup records, carol's erased");
     assert_eq!(ledger.recipient_entries(a1).unwrap(), vec![a1, a2]);
     for i in [a1, a2, b] {
         assert!(matches!(ledger.personal(i).unwrap(), Some(PersonalState::Present(_))), "entry {i} still opens");
     }
+    assert!(matches!(ledger.personal(c).unwrap(), Some(PersonalState::Erased)));
     let again = ledger.submit(vec![subs[1].clone()]).unwrap();
     assert_eq!((again.acks[0].index, again.acks[0].duplicate), (b, true), "message ids are still known");
     let a3 = ledger.submit(vec![submission(&keys, "m-9", "alice@example.org")]).unwrap().acks[0].index;
@@ -511,6 +518,7 @@ fn a_store_with_the_layout_2_indexes_is_converted_when_opened_even_after_a_crash
         store.scan(Space::Private, b"rk/").unwrap().is_empty() && store.scan(Space::Index, b"msg/").unwrap().is_empty(),
         "the rows are gone"
     );
+    assert!(store.private(c).unwrap().unwrap().iter().all(|&x| x == 0), "carol's sealed record is overwritten");
 }
 
 #[test]
