@@ -317,7 +317,7 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
         // The batcher is the only writer of the state, so reading it for the whole plan
         // holds nobody up but itself.
         let st = shared.state.read().map_err(|_| lock_poisoned())?;
-        let (base, mut prev, registry) = (st.size, st.tree.leaf(st.size.wrapping_sub(1)).unwrap_or([0; 32]), Arc::clone(&st.registry));
+        let (base, mut prev) = (st.size, st.tree.leaf(st.size.wrapping_sub(1)).unwrap_or([0; 32]));
         let logged_at = format_time(time::OffsetDateTime::now_utc());
         let mut new_entries: Vec<Vec<u8>> = Vec::new();
         let mut leaves = Vec::new();
@@ -326,7 +326,7 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
         let mut extra = Extra::default();
         let mut planned = Vec::new();
         for (records, reply) in jobs {
-            match plan_job(shared, &registry, &st, &records, base, new_entries.len(), &seen) {
+            match plan_job(shared, &st, &records, base, new_entries.len(), &seen) {
                 Err(e) => {
                     let _ = reply.send(Err(e));
                 }
@@ -398,7 +398,6 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
 #[allow(clippy::type_complexity)]
 fn plan_job(
     shared: &Shared,
-    registry: &crate::registry::Registry,
     st: &crate::ledger::State,
     records: &[Prepared],
     base: u64,
@@ -411,7 +410,7 @@ fn plan_job(
     let objectors = shared.objectors.lock().map_err(|_| lock_poisoned())?;
     for (r, p) in records.iter().enumerate() {
         let m = &p.message;
-        if registry.submitters.get(&m.signer).map(|s| s.key) != Some(p.key) {
+        if st.registry.submitters.get(&m.signer).map(|s| s.key) != Some(p.key) {
             return Err(Error::BadSignature(format!(
                 "record {r}: submitter `{}` was re-keyed while this batch was in flight; sign again with the new key",
                 m.signer
