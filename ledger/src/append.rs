@@ -325,6 +325,7 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
         let mut rows: HashMap<lookup::Handle, (RecipientKey, Option<u64>)> = HashMap::new();
         let mut extra = Extra::default();
         let mut planned = Vec::new();
+        let mut to_seal = Vec::new();
         for (records, reply) in jobs {
             match plan_job(shared, &st, &records, base, new_entries.len(), &seen) {
                 Err(e) => {
@@ -347,9 +348,8 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
                             Some(r) => (r.key.clone(), Some(r.last)),
                             None => (RecipientKey::generate(), None),
                         });
-                        let sealed = key.seal(index, &p.personal_jcs)?;
                         let link = last.and_then(|l| shared.layout.link(l));
-                        extra.private.push(recipients::private_record(&p.handle, link, &sealed));
+                        to_seal.push(ToSeal { key: key.clone(), index, handle: p.handle, link, personal: p.personal_jcs });
                         extra.lookup.push(lookup::record(&p.message_key, &p.handle, key));
                         *last = Some(index);
                         extra.change.messages.push((p.message_key, index));
@@ -367,6 +367,9 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
                 }
             }
         }
+        // Sealing needs only each entry's index and its recipient's key, both fixed by now: it
+        // runs on every core instead of in this thread, which the next group commit waits for.
+        extra.private = to_seal.into_par_iter().map(ToSeal::private_record).collect::<Result<_>>()?;
         extra.change.recipients =
             rows.into_iter().filter_map(|(handle, (key, last))| Some((handle, Recipient { key, last: last? }))).collect();
         Ok((planned, new_entries, base, leaves, extra))
@@ -390,6 +393,22 @@ fn commit_messages(shared: &Shared, jobs: Vec<(Vec<Prepared>, mpsc::SyncSender<R
                 let _ = p.reply.send(Err(Error::Storage(msg.clone())));
             }
         }
+    }
+}
+
+/// A new entry's personal part, still to be encrypted under its recipient's key.
+struct ToSeal {
+    key: RecipientKey,
+    index: u64,
+    handle: [u8; 32],
+    link: Option<u64>,
+    personal: Vec<u8>,
+}
+
+impl ToSeal {
+    fn private_record(self) -> Result<Vec<u8>> {
+        let sealed = self.key.seal(self.index, &self.personal)?;
+        Ok(recipients::private_record(&self.handle, self.link, &sealed))
     }
 }
 
