@@ -72,13 +72,7 @@ impl AppState {
             })?;
         }
         let lib = Arc::clone(&library);
-        ledger.set_listener(Box::new(move |base, entries| {
-            if let Ok(mut lib) = lib.write() {
-                for (i, bytes) in (base..).zip(entries) {
-                    lib.add(i, bytes);
-                }
-            }
-        }));
+        ledger.set_listener(Box::new(move |base, entries| LibraryIndex::add_committed(&lib, base, entries)));
         Ok(AppState {
             ledger,
             public_url: Arc::from(public_url.trim_end_matches('/')),

@@ -215,6 +215,11 @@ pub struct LibraryIndex {
     last_added: Option<u64>,
 }
 
+/// The index's fields of each entry, decoded on all cores.
+fn parse_all(entries: &[Vec<u8>]) -> Vec<Option<fields::Entry<'_>>> {
+    entries.par_iter().map(|b| fields::Entry::parse(b)).collect()
+}
+
 impl LibraryIndex {
     /// Adds one entry of the log, given as its logged bytes (read through the
     /// ledger, which checked them against the tree). Entries must come in log
@@ -232,7 +237,20 @@ impl LibraryIndex {
     /// Adds entries `start..` as [`LibraryIndex::add`] does, parsing them on
     /// all cores first (the start-up scan).
     pub fn add_all(&mut self, start: u64, entries: &[Vec<u8>]) {
-        let parsed: Vec<Option<fields::Entry<'_>>> = entries.par_iter().map(|b| fields::Entry::parse(b)).collect();
+        self.add_all_parsed(start, parse_all(entries));
+    }
+
+    /// Adds a group commit's entries `start..` to the shared index. They are parsed on
+    /// all cores before the lock is taken: the ledger calls this from its one batcher
+    /// thread, and library readers then wait only for the aggregation.
+    pub fn add_committed(library: &std::sync::RwLock<LibraryIndex>, start: u64, entries: &[Vec<u8>]) {
+        let parsed = parse_all(entries);
+        if let Ok(mut lib) = library.write() {
+            lib.add_all_parsed(start, parsed);
+        }
+    }
+
+    fn add_all_parsed(&mut self, start: u64, parsed: Vec<Option<fields::Entry<'_>>>) {
         for (index, entry) in (start..).zip(parsed) {
             if self.last_added.is_none_or(|last| index > last) {
                 self.add_parsed(index, entry);
