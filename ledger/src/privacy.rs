@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use base64::Engine;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use hmac::{Hmac, Mac};
 use rand_core::{OsRng, RngCore};
+use ring::aead::{self, Aad, LessSafeKey, UnboundKey, CHACHA20_POLY1305};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -147,32 +146,52 @@ impl RecipientKey {
         RecipientKey(k)
     }
 
-    /// Encrypts a personal part for entry `index`: `nonce (12 bytes) || ciphertext`.
+    /// Encrypts a personal part for entry `index`: `nonce (12 bytes) || ciphertext`
+    /// (ChaCha20-Poly1305 of RFC 8439, the index in decimal as associated data; SPEC.md §7).
     pub fn seal(&self, index: u64, plaintext: &[u8]) -> Result<Vec<u8>> {
-        let cipher = ChaCha20Poly1305::new((&self.0).into());
+        let mut out = Vec::with_capacity(12 + plaintext.len() + 16);
+        self.seal_into(index, plaintext, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`RecipientKey::seal`], appended to `out`.
+    pub fn seal_into(&self, index: u64, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
         // A random 96-bit nonce from the thread's CSPRNG (ChaCha, seeded and reseeded from the
         // OS): unique per key with overwhelming probability, without a system call per record.
         let mut nonce = [0u8; 12];
         rand::thread_rng().fill_bytes(&mut nonce);
-        let aad = index.to_string();
-        let ct = cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: aad.as_bytes() })
-            .map_err(|_| Error::Storage("encryption of a personal part failed".into()))?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&ct);
-        Ok(out)
+        self.seal_with_nonce(index, plaintext, nonce, out)
+    }
+
+    fn seal_with_nonce(&self, index: u64, plaintext: &[u8], nonce: [u8; 12], out: &mut Vec<u8>) -> Result<()> {
+        let failed = || Error::Storage("encryption of a personal part failed".into());
+        let key = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &self.0).map_err(|_| failed())?);
+        let start = out.len();
+        out.reserve(12 + plaintext.len() + 16);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(plaintext);
+        let tag = key
+            .seal_in_place_separate_tag(aead::Nonce::assume_unique_for_key(nonce), Aad::from(index.to_string()), &mut out[start + 12..])
+            .map_err(|_| failed())?;
+        out.extend_from_slice(tag.as_ref());
+        Ok(())
     }
 
     /// Decrypts what [`RecipientKey::seal`] produced for the same index.
     pub fn open(&self, index: u64, sealed: &[u8]) -> Result<Vec<u8>> {
-        if sealed.len() < 12 {
-            return Err(Error::Corrupt(format!("personal part of entry {index} is truncated")));
-        }
-        let cipher = ChaCha20Poly1305::new((&self.0).into());
-        let aad = index.to_string();
-        cipher
-            .decrypt(Nonce::from_slice(&sealed[..12]), Payload { msg: &sealed[12..], aad: aad.as_bytes() })
-            .map_err(|_| Error::Corrupt(format!("personal part of entry {index} does not decrypt with its recipient's key")))
+        let (nonce, ciphertext) = sealed
+            .split_first_chunk::<12>()
+            .filter(|(_, c)| c.len() >= 16)
+            .ok_or_else(|| Error::Corrupt(format!("personal part of entry {index} is truncated")))?;
+        let wrong = || Error::Corrupt(format!("personal part of entry {index} does not decrypt with its recipient's key"));
+        let key = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &self.0).map_err(|_| wrong())?);
+        let mut plain = ciphertext.to_vec();
+        let len = key
+            .open_in_place(aead::Nonce::assume_unique_for_key(*nonce), Aad::from(index.to_string()), &mut plain)
+            .map_err(|_| wrong())?
+            .len();
+        plain.truncate(len);
+        Ok(plain)
     }
 }
 
@@ -248,6 +267,21 @@ mod tests {
         assert_eq!(s.check_why_token(std::str::from_utf8(&forged).unwrap()), None);
         assert_eq!(ServerSecret::generate().check_why_token(&t), None);
         assert_eq!(s.check_why_token("short"), None);
+    }
+
+    #[test]
+    fn sealing_is_rfc_8439_chacha20_poly1305_with_the_index_as_associated_data() {
+        // Sealed by the RustCrypto `chacha20poly1305` crate, which wrote the personal parts of
+        // data folders before 2026-12-02: they must still open, byte for byte the same.
+        let known =
+            "010101010101010101010101592039dd9757286bbe9bc884e7da6385d2d81c79475f7205d78272f530d9eb7b32ab14c4f595e8356eae96a0549f0bbd43";
+        let key = RecipientKey([5; 32]);
+        let plain = b"{\"recipient\":\"alice@example.org\"}";
+        let mut sealed = Vec::new();
+        key.seal_with_nonce(7, plain, [1; 12], &mut sealed).unwrap();
+        assert_eq!(hex::encode(&sealed), known);
+        assert_eq!(key.open(7, &hex::decode(known).unwrap()).unwrap(), plain);
+        assert!(key.open(7, &sealed[..27]).is_err(), "shorter than nonce and tag");
     }
 
     #[test]

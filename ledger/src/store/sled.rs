@@ -209,7 +209,18 @@ impl Store for SledStore {
             n => return Err(Error::Storage(format!("a commit of {} entries carries {n} lookup records; this is a bug", c.entries.len()))),
         };
         let first = c.entries.first().map_or(c.size, |(i, _)| *i);
-        let written = (self.entries.write(&c.entries)?, self.private.write(&private)?, self.lookup.write(first, &lookup)?);
+        // The three files are written and synced side by side: a commit waits for the slowest
+        // fsync, not for the sum of them.
+        let (entries, private, lookup) = std::thread::scope(|s| {
+            let entries = s.spawn(|| self.entries.write(&c.entries));
+            let private = s.spawn(|| self.private.write(&private));
+            let lookup = self.lookup.write(first, &lookup);
+            let joined = |h: std::thread::ScopedJoinHandle<'_, Result<_>>| {
+                h.join().unwrap_or_else(|_| Err(Error::Storage("a thread writing the record files panicked".into())))
+            };
+            (joined(entries), joined(private), lookup)
+        });
+        let written = (entries?, private?, lookup?);
         let mut batch = sled::Batch::default();
         for ((level, index), bytes) in &c.tiles {
             batch.insert(&tile_key(*level, *index), bytes.as_slice());
