@@ -4,7 +4,7 @@
 use thiserror::Error;
 
 /// Everything that can go wrong inside the ledger.
-#[derive(Debug, Error)]
+#[derive(Clone, Debug, Error)]
 pub enum Error {
     // ---- Merkle tree and proofs -------------------------------------------------
     /// A proof or tree request named an index or size outside the tree.

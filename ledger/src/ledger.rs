@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 
-use crate::append::{self, Job};
+use crate::append::Job;
 use crate::canonical::{jcs, Entry};
 use crate::error::{Error, Result};
 use crate::lookup::Lookup;
@@ -21,6 +21,7 @@ use crate::record::{format_time, Body, LogKeyBody};
 use crate::registry::Registry;
 use crate::store::{Commit, Space, Store};
 use crate::tiles;
+use crate::{batcher, commit};
 
 /// Options of a ledger.
 #[derive(Clone, Debug)]
@@ -44,6 +45,8 @@ pub const BATCH_SIZE_BUCKETS: [u64; 6] = [1, 10, 100, 1_000, 10_000, 100_000];
 #[derive(Default, Debug)]
 pub struct Metrics {
     pub records_appended: AtomicU64,
+    /// Groups the sequencer handed to the committer (message groups; log records are not staged).
+    pub groups_sequenced: AtomicU64,
     pub batches_committed: AtomicU64,
     pub commit_micros_total: AtomicU64,
     pub largest_batch: AtomicU64,
@@ -79,6 +82,9 @@ pub(crate) struct State {
     pub registry: Arc<Registry>,
     /// Message ids and recipients, changed with the size by each durable commit.
     pub lookup: Lookup,
+    /// Moves on when a group commit fails: every group sequenced before that, on top of
+    /// the failed one, is void (see `batcher.rs`).
+    pub epoch: u64,
 }
 
 pub(crate) struct Shared {
@@ -92,7 +98,7 @@ pub(crate) struct Shared {
     /// Which private records link to their recipient's previous entry.
     pub layout: recipients::Layout,
     /// The recipient handles with an objection on file, so that the batcher looks an objection
-    /// up in the store only for them (see `append::objectors`).
+    /// up in the store only for them (see `commit::objectors`).
     pub objectors: Mutex<HashSet<[u8; 32]>>,
 }
 
@@ -138,7 +144,7 @@ impl Ledger {
                 (state, layout)
             }
         };
-        let objectors = append::objectors(&*store)?;
+        let objectors = commit::objectors(&*store)?;
         let shared = Arc::new(Shared {
             store,
             secret,
@@ -151,11 +157,22 @@ impl Ledger {
             objectors: Mutex::new(objectors),
         });
         let (tx, rx) = mpsc::channel();
-        let worker = Arc::clone(&shared);
-        let thread = std::thread::Builder::new()
-            .name("sightline-append".into())
-            .spawn(move || append::run(worker, rx))
-            .map_err(|e| Error::Storage(format!("cannot start the append thread: {e}")))?;
+        // The batcher: the sequencer hands groups to the committer through a queue of one.
+        let (stage, staged) = mpsc::sync_channel(1);
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(f)
+                .map_err(|e| Error::Storage(format!("cannot start the {name} thread: {e}")))
+        };
+        let committer = {
+            let shared = Arc::clone(&shared);
+            spawn("sightline-commit", Box::new(move || commit::run(&shared, staged)))?
+        };
+        let thread = {
+            let shared = Arc::clone(&shared);
+            spawn("sightline-append", Box::new(move || batcher::run(&shared, rx, stage, committer)))?
+        };
         Ok(Ledger { shared, jobs: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
     }
 
@@ -465,12 +482,12 @@ fn genesis(store: &dyn Store, signer: &NoteSigner) -> Result<State> {
         size: 1,
         checkpoint: checkpoint.clone(),
         entries: vec![(0, bytes)],
-        tiles: append::touched_tiles(&tree, 0, 1),
-        puts: vec![(Space::Index, append::key_registry(0), Vec::new()), recipients::Layout::NEW.put()],
+        tiles: commit::touched_tiles(&tree, 0, 1),
+        puts: vec![(Space::Index, commit::key_registry(0), Vec::new()), recipients::Layout::NEW.put()],
         ..Commit::default()
     };
     store.commit(&commit)?;
-    Ok(State { tree, size: 1, checkpoint, registry: Arc::new(registry), lookup: Lookup::default() })
+    Ok(State { tree, size: 1, checkpoint, registry: Arc::new(registry), lookup: Lookup::default(), epoch: 0 })
 }
 
 /// Refuses entry bytes that do not hash to their leaf in the signed tree.
@@ -549,5 +566,5 @@ fn load(store: &dyn Store, signer: &NoteSigner, size: u64, checkpoint: String) -
     if store.entry(size)?.is_some() {
         return Err(Error::Corrupt(format!("an entry {size} exists beyond the checkpointed size")));
     }
-    Ok(State { tree, size, checkpoint, registry: Arc::new(registry), lookup: Lookup::default() })
+    Ok(State { tree, size, checkpoint, registry: Arc::new(registry), lookup: Lookup::default(), epoch: 0 })
 }

@@ -36,12 +36,15 @@
 //! | [`note`] | C2SP signed-note and tlog-checkpoint |
 //! | [`tiles`] | C2SP tlog-tiles paths, tiles and entry bundles |
 //! | [`receipt`] | offline receipts (C2SP tlog-proof) |
+//! | `signatures` | how a record signature is checked (ZIP 215), alone and in batches |
 //! | [`privacy`] | personal parts, commitments, per-recipient keys, tokens |
 //! | `recipients` | the private recipient index on disk: chains through the private records, layouts |
 //! | `lookup` | message ids and recipients in memory, rebuilt from the lookup records on open |
 //! | [`registry`] | log keys, submitters and parties learned from the log |
 //! | [`store`] | the storage trait and the sled backend |
-//! | `append` | prepare, group commit, receipts |
+//! | `append` | the caller's side of a write: prepare (parse, check, verify signatures), receipts |
+//! | `batcher` | the sequencer thread: dedupe, sequence, chain, extend the tree, sign |
+//! | `commit` | the committer thread: one atomic, fsynced store commit per group, then publish |
 //! | [`Ledger`] (`ledger.rs`, `writes.rs`) | opening, reading, writing |
 //! | [`export`] | compliance exports: bundles, JSONL, CSV |
 //! | [`submitter`] | the submitter's side: commitments and signatures |
@@ -63,10 +66,13 @@ pub mod submitter;
 pub mod tiles;
 
 mod append;
+mod batcher;
+mod commit;
 mod ledger;
 mod lookup;
 mod recipients;
 mod record_rules;
+mod signatures;
 mod writes;
 
 pub use append::{Ack, BatchAck, Submission};

@@ -48,7 +48,7 @@ impl Hasher for DigestHasher {
     }
 }
 
-type DigestMap<K, V> = HashMap<K, V, BuildHasherDefault<DigestHasher>>;
+pub(crate) type DigestMap<K, V> = HashMap<K, V, BuildHasherDefault<DigestHasher>>;
 
 /// The in-memory indexes.
 #[derive(Default)]

@@ -497,7 +497,10 @@ impl Body {
                 }
                 check_text(r, "name", &b.name)?;
                 check_text(r, "contact", &b.contact)?;
-                crate::canonical::decode_public_key(&b.public_key).map_err(|e| invalid(r, "public_key", e))?;
+                let key = crate::canonical::decode_public_key(&b.public_key).map_err(|e| invalid(r, "public_key", e))?;
+                if let Some(why) = crate::signatures::unusable_key(&key) {
+                    return Err(invalid(r, "public_key", why));
+                }
                 check_time(r, "registered_at", &b.registered_at)?;
             }
             Body::Party(b) => {

@@ -714,3 +714,61 @@ fn a_logged_entry_decodes_to_what_the_full_parse_gives() {
     assert_eq!(kinds.len(), 6, "every kind of record was compared: {kinds:?}");
     assert!(sightline_ledger::canonical::LoggedEntry::parse(b"{\"v\":1}").is_err());
 }
+
+/// `sub` re-signed with `R + T`, `T` of order 8: valid under the cofactored ZIP 215 rules of
+/// SPEC.md §4 (alone or in a batch), invalid under RFC 8032's cofactorless check.
+fn with_torsioned_signature(keys: &Keys, mut sub: sightline_ledger::Submission) -> sightline_ledger::Submission {
+    use base64::Engine as _;
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT as B, EIGHT_TORSION};
+    use curve25519_dalek::scalar::Scalar;
+    use sha2::{Digest, Sha512};
+    let msg = sightline_ledger::canonical::signed_message(sub.body.get().as_bytes());
+    let r = Scalar::from(4242u64);
+    let big_r = (r * B + EIGHT_TORSION[5]).compress();
+    let k = Scalar::from_hash(
+        Sha512::new().chain_update(big_r.as_bytes()).chain_update(keys.submitter.verifying_key().as_bytes()).chain_update(&msg),
+    );
+    let s = r + k * keys.submitter.to_scalar();
+    sub.sig = base64::engine::general_purpose::STANDARD.encode([big_r.to_bytes(), s.to_bytes()].concat());
+    sub
+}
+
+#[test]
+fn record_signatures_follow_zip_215_alone_and_in_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let alone = with_torsioned_signature(&keys, submission(&keys, "t-0", "alice@example.org"));
+    assert!(!ledger.submit(vec![alone]).unwrap().acks[0].duplicate);
+    // Inside a batch of 300 (two signature batches), at the end of the first.
+    let mut subs: Vec<_> = (1..300).map(|i| submission(&keys, &format!("t-{i}"), "bob@example.org")).collect();
+    subs[255] = with_torsioned_signature(&keys, subs[255].clone());
+    assert_eq!(ledger.submit(subs).unwrap().acks.len(), 299);
+    // The same kind of signature over another body is refused, and names its record.
+    let mut forged = submission(&keys, "t-901", "carol@example.org");
+    forged.sig = with_torsioned_signature(&keys, submission(&keys, "t-900", "carol@example.org")).sig;
+    let size = ledger.size();
+    let err = ledger.submit(vec![submission(&keys, "t-902", "carol@example.org"), forged]).unwrap_err();
+    assert!(matches!(err, Error::BadSignature(ref m) if m.starts_with("record 1:")), "{err}");
+    assert_eq!(ledger.size(), size, "nothing of the batch was appended");
+    assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size());
+}
+
+#[test]
+fn a_submitter_key_of_small_order_is_refused() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    let size = ledger.size();
+    for t in curve25519_dalek::constants::EIGHT_TORSION.iter() {
+        let weak = base64::engine::general_purpose::STANDARD.encode(t.compress().to_bytes());
+        let err = ledger.register_submitter("forgeable", "F", "f@example.org", &weak).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRecord { ref field, ref why, .. } if field == "public_key" && why.contains("small order")),
+            "{err}"
+        );
+    }
+    assert_eq!(ledger.size(), size);
+}

@@ -4,17 +4,18 @@
 
 use std::collections::{HashMap, HashSet};
 
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::merkle::{CompactRange, Hash};
 use crate::note::Vkey;
 use crate::record::{Detail, Entry};
+use crate::sig::{all_verify, is_weak, SigCheck};
 
 pub use crate::prepare::prepare;
 
-/// Signatures per `verify_batch` call. Batch verification gets cheaper per signature as the
+/// Signatures per batch (`sig::all_verify`). Batch verification gets cheaper per signature as the
 /// batch grows (one multi-scalar multiplication): on the bench machine 1,024 per call verified
 /// 12–16% more signatures per second than 256 (BENCHMARKS.md). A chunk of the input holds several
 /// thousand records, so both cores still get whole batches.
@@ -234,13 +235,18 @@ impl Walker {
                 }
                 let signer = if i == 0 { k.clone() } else { self.current_log_key().cloned().unwrap_or_else(|| k.clone()) };
                 if self.signatures {
-                    let sig = Signature::from_bytes(&e.sig);
                     self.signatures_checked += 1;
-                    if signer.key.verify(&r.msg, &sig).is_err() {
+                    if !SigCheck::new(&signer.key, &e.sig, &r.msg).verifies() {
                         return Err(bad_sig(e, &signer.to_text()));
                     }
                 }
                 return Ok(None);
+            }
+            Detail::Submitter { id, public_key } if VerifyingKey::from_bytes(public_key).is_ok_and(|k| is_weak(&k)) => {
+                return Err(Error::entry(
+                    i,
+                    format!("submitter {id:?} is registered with a public key of small order, under which anyone can forge its signatures (SPEC §3.2)"),
+                ));
             }
             Detail::Party { controlled_by, .. } if !matches!(controlled_by.as_str(), "self" | "not_disclosed") => {
                 need_party(controlled_by, "body.ultimately_controlled_by")?;
@@ -311,22 +317,19 @@ fn bad_sig(e: &Entry, key: &str) -> Error {
 /// Check signatures in batches on all cores; the failure with the lowest index wins.
 fn verify_jobs(recs: &[Rec], jobs: &[Job]) -> Option<Error> {
     let check = |batch: &[Job]| -> Option<Error> {
-        let mut msgs = Vec::with_capacity(batch.len());
-        let mut sigs = Vec::with_capacity(batch.len());
-        let mut keys = Vec::with_capacity(batch.len());
-        for j in batch {
-            let r = recs.get(j.pos)?;
-            msgs.push(r.msg.as_slice());
-            sigs.push(Signature::from_bytes(&r.entry.sig));
-            keys.push(j.key);
-        }
-        if ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok() {
+        let checks: Vec<(&Job, &Rec, SigCheck)> = batch
+            .iter()
+            .filter_map(|j| {
+                let r = recs.get(j.pos)?;
+                Some((j, r, SigCheck::new(&j.key, &r.entry.sig, &r.msg)))
+            })
+            .collect();
+        let batch_checks: Vec<SigCheck> = checks.iter().map(|(_, _, c)| c.clone()).collect();
+        if all_verify(&batch_checks) {
             return None;
         }
-        batch.iter().find_map(|j| {
-            let r = recs.get(j.pos)?;
-            let sig = Signature::from_bytes(&r.entry.sig);
-            j.key.verify(&r.msg, &sig).is_err().then(|| {
+        checks.into_iter().find_map(|(j, r, c)| {
+            (!c.verifies()).then(|| {
                 let name = j.key_name.clone().unwrap_or_else(|| format!("the key registered for {:?}", r.entry.signer));
                 bad_sig(&r.entry, &name)
             })

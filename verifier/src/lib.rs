@@ -13,8 +13,9 @@
 //! - the Merkle root rebuilt from all entries equals the root of the signed checkpoint;
 //! - the checkpoint is signed by the log key current at its size, and that key descends, via
 //!   `log_key` entries each signed by its predecessor, from a key you trusted (`--vkey`);
-//! - every record's Ed25519 signature verifies with the key of its signer as registered in the
-//!   log before it (log records with the log key current at their index);
+//! - every record's Ed25519 signature verifies (ZIP 215 rules, SPEC §4) with the key of its
+//!   signer as registered in the log before it (log records with the log key current at their
+//!   index), and no submitter key is of small order;
 //! - sponsors, payers, controlling parties and objection flags name entries that exist earlier;
 //!   `message_id`s are unique per submitter;
 //! - personal parts shipped in a bundle match both commitments; an erased one is reported,
@@ -43,6 +44,7 @@
 //! - [`record`]: one Sightline entry's fields, signed message and personal-part commitments.
 //! - [`prepare`]: one entry's canonical bytes, leaf hash and fields (the parallel stage).
 //! - [`chain`]: walking entries in order: chain, log keys, registries, batched signatures.
+//! - [`sig`]: record signatures by the ZIP 215 rules, alone or in batches.
 //! - [`trust`]: trusted keys and checkpoint signature rules.
 //! - [`bundle`]: export bundles; [`live`]: live logs; [`receipt`]: receipts.
 //! - [`consistency`]: append-only proofs and the state file; [`watch`]: polling monitor.
@@ -61,6 +63,7 @@ pub mod prepare;
 pub mod receipt;
 pub mod record;
 pub mod report;
+pub mod sig;
 pub mod tilehash;
 pub mod tiles;
 pub mod trust;

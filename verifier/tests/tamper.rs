@@ -174,6 +174,53 @@ fn bad_submitter_signature() {
     expect_err(&lines, "bad_signature", "entry 9 (kind message, signer \"acme-ads\")");
 }
 
+/// A signature whose `R` has a component of order 8 (`R + T`): valid under the cofactored
+/// ZIP 215 rules of SPEC §4, whether checked in a batch or alone, though RFC 8032's
+/// cofactorless check would refuse it. Ledger and verifier must agree on such a record.
+fn torsioned_signature(k: &ed25519_dalek::SigningKey, body: &serde_json::Value) -> String {
+    use base64::Engine as _;
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT as B, EIGHT_TORSION};
+    use curve25519_dalek::scalar::Scalar;
+    use sha2::{Digest, Sha512};
+    let mut msg = b"sightline/record/v1\n".to_vec();
+    msg.extend(serde_jcs::to_vec(body).unwrap());
+    let r = Scalar::from(987_654_321u64);
+    let big_r = (r * B + EIGHT_TORSION[3]).compress();
+    let h = Scalar::from_hash(Sha512::new().chain_update(big_r.as_bytes()).chain_update(k.verifying_key().as_bytes()).chain_update(&msg));
+    let s = r + h * k.to_scalar();
+    base64::engine::general_purpose::STANDARD.encode([big_r.to_bytes(), s.to_bytes()].concat())
+}
+
+#[test]
+fn a_signature_with_a_small_order_component_verifies_under_zip_215() {
+    let (mut log, acme) = Log::demo(3);
+    let (body, _) = message("acme-ads", 50);
+    let sig = torsioned_signature(&acme, &body);
+    log.append_raw(&serde_jcs::to_vec(&body).unwrap(), &sig, &[], None);
+    let lines = log.bundle_lines(&log.checkpoint(), None, false);
+    let s = verify(&lines, &opts(&log)).expect("the record verifies under the rules of SPEC §4");
+    assert_eq!(s.signatures_checked, 8);
+    // Over another body, the same kind of signature is caught like any other.
+    let (other, _) = message("acme-ads", 51);
+    let (mut log, acme) = Log::demo(3);
+    log.append_raw(&serde_jcs::to_vec(&other).unwrap(), &torsioned_signature(&acme, &body), &[], None);
+    expect_err(&log.bundle_lines(&log.checkpoint(), None, false), "bad_signature", "entry 7 (kind message");
+}
+
+#[test]
+fn a_submitter_registered_with_a_key_of_small_order_is_reported() {
+    use base64::Engine as _;
+    use curve25519_dalek::constants::EIGHT_TORSION;
+    let (mut log, _) = Log::demo(1);
+    let weak = base64::engine::general_purpose::STANDARD.encode(EIGHT_TORSION[2].compress().to_bytes());
+    log.log_body(serde_json::json!({"kind":"submitter","signer":"log","submitter":"forgeable","name":"F",
+        "contact":"f@example.org","public_key":weak,"registered_at":"2026-11-24T09:00:01Z"}));
+    let lines = log.bundle_lines(&log.checkpoint(), None, false);
+    let e = verify(&lines, &opts(&log)).expect_err("a weak key is an invalid registration");
+    assert!(e.to_string().contains("entry 5") && e.to_string().contains("small order"), "{e}");
+    assert_eq!(e.exit_code(), 1);
+}
+
 #[test]
 fn unknown_submitter() {
     let (mut log, _) = Log::demo(2);

@@ -64,6 +64,11 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     };
     counter("sightline_records_appended_total", "Entries durably appended.", l.records_appended.load(Relaxed));
     counter("sightline_batches_committed_total", "Group commits (one fsync each).", l.batches_committed.load(Relaxed));
+    counter(
+        "sightline_groups_sequenced_total",
+        "Groups of messages the sequencer handed to the committer (each becomes one group commit, or fails).",
+        l.groups_sequenced.load(Relaxed),
+    );
     counter("sightline_proofs_served_total", "Inclusion and consistency proofs served.", l.proofs_served.load(Relaxed));
     counter("sightline_http_requests_total", "HTTP requests.", h.requests.load(Relaxed));
     counter("sightline_http_responses_2xx_total", "2xx responses.", h.status_2xx.load(Relaxed));
