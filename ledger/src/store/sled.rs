@@ -29,6 +29,10 @@ pub struct SledStore {
     entries: EntryLog,
     private: EntryLog,
     lookup: FixedLog<LOOKUP_BYTES>,
+    /// Threads that write and sync the three record files of a commit side by side. They
+    /// live as long as the store: a thread started per commit cost more than the fsync
+    /// it saved (start-up, and the allocator returning its pages on exit).
+    io: rayon::ThreadPool,
 }
 
 fn storage(e: sled::Error) -> Error {
@@ -69,7 +73,12 @@ impl SledStore {
         let entries = EntryLog::open(dir, ENTRIES, size)?;
         let private = EntryLog::open(dir, PRIVATE, size)?;
         let lookup = FixedLog::open(dir, LOOKUP, size)?;
-        let store = SledStore { db, tree, entries, private, lookup };
+        let io = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .thread_name(|i| format!("sightline-io-{i}"))
+            .build()
+            .map_err(|e| Error::Storage(format!("cannot start the store's writer threads: {e}")))?;
+        let store = SledStore { db, tree, entries, private, lookup, io };
         store.finish_wipes()?;
         Ok(store)
     }
@@ -211,14 +220,11 @@ impl Store for SledStore {
         let first = c.entries.first().map_or(c.size, |(i, _)| *i);
         // The three files are written and synced side by side: a commit waits for the slowest
         // fsync, not for the sum of them.
-        let (entries, private, lookup) = std::thread::scope(|s| {
-            let entries = s.spawn(|| self.entries.write(&c.entries));
-            let private = s.spawn(|| self.private.write(&private));
-            let lookup = self.lookup.write(first, &lookup);
-            let joined = |h: std::thread::ScopedJoinHandle<'_, Result<_>>| {
-                h.join().unwrap_or_else(|_| Err(Error::Storage("a thread writing the record files panicked".into())))
-            };
-            (joined(entries), joined(private), lookup)
+        let ((entries, private), lookup) = self.io.install(|| {
+            rayon::join(
+                || rayon::join(|| self.entries.write(&c.entries), || self.private.write(&private)),
+                || self.lookup.write(first, &lookup),
+            )
         });
         let written = (entries?, private?, lookup?);
         let mut batch = sled::Batch::default();
