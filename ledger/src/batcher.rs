@@ -96,9 +96,7 @@ fn stage(shared: &Shared, flight: &mut InFlight, jobs: Vec<commit::Waiting>, com
         }
         Err((e, planned)) => {
             tracing::error!(error = %e, "sequencing a group commit failed");
-            for p in planned {
-                let _ = p.reply.send(Err(e.clone()));
-            }
+            commit::fail_all(planned, &e);
         }
     }
 }
@@ -273,7 +271,6 @@ struct ToSeal {
 impl ToSeal {
     fn private_record(self) -> Result<Vec<u8>> {
         let mut record = recipients::private_record(&self.handle, self.link, &[]);
-        record.reserve(12 + self.personal.len() + 16);
         self.key.seal_into(self.index, &self.personal, &mut record)?;
         Ok(record)
     }

@@ -127,14 +127,19 @@ impl Group {
 
     /// Answers every caller of the group with `e`.
     pub(crate) fn fail(self, e: &Error) {
-        for p in self.planned {
-            let _ = p.reply.send(Err(e.clone()));
-        }
+        fail_all(self.planned, e);
     }
 
     /// The callers of the group, to be answered by someone else.
     pub(crate) fn into_planned(self) -> Vec<Planned> {
         self.planned
+    }
+}
+
+/// Answers each of `planned` with `e`: nothing of theirs was acknowledged.
+pub(crate) fn fail_all(planned: Vec<Planned>, e: &Error) {
+    for p in planned {
+        let _ = p.reply.send(Err(e.clone()));
     }
 }
 
@@ -181,11 +186,7 @@ fn commit_group(shared: &Shared, group: Group) {
     };
     match stored {
         Ok(entries) => respond(shared, planned, entries, base),
-        Err(e) => {
-            for p in planned {
-                let _ = p.reply.send(Err(e.clone()));
-            }
-        }
+        Err(e) => fail_all(planned, &e),
     }
 }
 
@@ -254,10 +255,10 @@ pub(crate) fn touched_tiles(tree: &Tree, old: u64, new: u64) -> Vec<((u8, u64), 
     for level in 0u8..8 {
         let shift = 8 * u32::from(level);
         let (old_n, new_n) = (old >> shift, new >> shift);
-        if new_n == 0 || new_n == old_n {
-            if new_n == 0 {
-                break;
-            }
+        if new_n == 0 {
+            break;
+        }
+        if new_n == old_n {
             continue;
         }
         let hashes = tree.level(shift as usize);

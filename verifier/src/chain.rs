@@ -317,18 +317,17 @@ fn bad_sig(e: &Entry, key: &str) -> Error {
 /// Check signatures in batches on all cores; the failure with the lowest index wins.
 fn verify_jobs(recs: &[Rec], jobs: &[Job]) -> Option<Error> {
     let check = |batch: &[Job]| -> Option<Error> {
-        let checks: Vec<(&Job, &Rec, SigCheck)> = batch
+        let (who, checks): (Vec<(&Job, &Rec)>, Vec<SigCheck>) = batch
             .iter()
             .filter_map(|j| {
                 let r = recs.get(j.pos)?;
-                Some((j, r, SigCheck::new(&j.key, &r.entry.sig, &r.msg)))
+                Some(((j, r), SigCheck::new(&j.key, &r.entry.sig, &r.msg)))
             })
-            .collect();
-        let batch_checks: Vec<SigCheck> = checks.iter().map(|(_, _, c)| c.clone()).collect();
-        if all_verify(&batch_checks) {
+            .unzip();
+        if all_verify(&checks) {
             return None;
         }
-        checks.into_iter().find_map(|(j, r, c)| {
+        who.into_iter().zip(checks).find_map(|((j, r), c)| {
             (!c.verifies()).then(|| {
                 let name = j.key_name.clone().unwrap_or_else(|| format!("the key registered for {:?}", r.entry.signer));
                 bad_sig(&r.entry, &name)

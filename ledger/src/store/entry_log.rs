@@ -50,10 +50,10 @@ const IOV_MAX: usize = 1024;
 
 /// Writes `parts` back to back at `offset`, without first joining them into one buffer
 /// (a group commit's entries are megabytes).
-fn write_all_vectored_at(file: &File, parts: &[&[u8]], mut offset: u64) -> std::io::Result<()> {
+fn write_all_vectored_at<'a>(file: &File, parts: impl IntoIterator<Item = &'a [u8]>, mut offset: u64) -> std::io::Result<()> {
     // An empty part (an entry without a private record) adds nothing, and a call with only
     // empty slices would write nothing and look like a full disk.
-    let parts: Vec<&[u8]> = parts.iter().copied().filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&[u8]> = parts.into_iter().filter(|p| !p.is_empty()).collect();
     for chunk in parts.chunks(IOV_MAX) {
         let mut slices: Vec<IoSlice<'_>> = chunk.iter().map(|p| IoSlice::new(p)).collect();
         let mut rest = &mut slices[..];
@@ -153,8 +153,7 @@ impl EntryLog {
         }
         let index: Vec<u8> = ends.iter().flat_map(|e| e.to_le_bytes()).collect();
         let fail = |what: &str, e: std::io::Error| Error::Storage(format!("{what} the {} files: {e}", self.name));
-        let parts: Vec<&[u8]> = records.iter().map(|(_, b)| b.as_ref()).collect();
-        write_all_vectored_at(&self.data, &parts, data_len).map_err(|e| fail("cannot write", e))?;
+        write_all_vectored_at(&self.data, records.iter().map(|(_, b)| b.as_ref()), data_len).map_err(|e| fail("cannot write", e))?;
         self.index.write_all_at(&index, count * 8).map_err(|e| fail("cannot write", e))?;
         self.data.sync_data().map_err(|e| fail("cannot sync", e))?;
         self.index.sync_data().map_err(|e| fail("cannot sync", e))?;
