@@ -21,6 +21,21 @@ use rayon::prelude::*;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// CPU time (user + system) this process has used so far, from `/proc/self/stat`; NaN where
+/// that is not readable. The append phase's share, per record, is what the server's load bench
+/// compares its own per-record CPU with.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(") ").map(|(_, rest)| rest.split(' ').collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        // USER_HZ is 100 on every Linux this runs on.
+        (Some(u), Some(k)) => (u + k) / 100.0,
+        _ => f64::NAN,
+    }
+}
+
 fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -111,6 +126,7 @@ fn main() {
     let queue = Arc::new(Mutex::new(chunks));
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let done = Arc::new(AtomicUsize::new(0));
+    let cpu_before = cpu_secs();
     let start = Instant::now();
     let handles: Vec<_> = (0..threads)
         .map(|_| {
@@ -132,12 +148,14 @@ fn main() {
         h.join().unwrap();
     }
     let secs = start.elapsed().as_secs_f64();
+    let cpu_us = (cpu_secs() - cpu_before) * 1e6 / total as f64;
     let mut lat = latencies.lock().unwrap().clone();
     lat.sort_by(|a, b| a.total_cmp(b));
     let m = ledger.metrics();
     let batches = m.batches_committed.load(Ordering::Relaxed);
     if only_appends {
         println!("| durable appends/s | {:.0} |", total as f64 / secs);
+        println!("| CPU time per appended record (user + system, every thread) | {cpu_us:.1} µs |");
         return;
     }
 
@@ -179,6 +197,7 @@ fn main() {
     println!("| record body size (canonical JSON) | {record_bytes} bytes |");
     println!("| recipients (messages each) | {recipients} ({}) |", total.div_ceil(recipients));
     println!("| durable appends/s | {appends:.0} |");
+    println!("| CPU time per appended record (user + system, every thread) | {cpu_us:.1} µs |");
     println!(
         "| Ed25519 (ZIP 215) batch-verification ceiling of the same records, all cores, before / after the run (median of 3) | {ceiling_before:.0} / {ceiling_after:.0} |"
     );

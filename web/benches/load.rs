@@ -127,6 +127,20 @@ fn submission_json(s: &Submission) -> Value {
     json!({ "body": s.body, "sig": s.sig, "personal": s.personal })
 }
 
+/// CPU time (user + system) process `pid` (or `self`) has used so far, from `/proc/<pid>/stat`;
+/// NaN where that is not readable.
+fn process_cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(") ").map(|(_, rest)| rest.split(' ').collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        // USER_HZ is 100 on every Linux this runs on.
+        (Some(u), Some(k)) => (u + k) / 100.0,
+        _ => f64::NAN,
+    }
+}
+
 /// The real server binary, on a loopback port.
 struct Server {
     child: Child,
@@ -139,15 +153,7 @@ impl Server {
     /// NaN where that is not readable. Steadier than a rate on a shared machine: a change that
     /// saves work shows here even when the cores are being taken by something else.
     fn cpu_secs(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-        let fields: Vec<&str> = stat.rsplit_once(") ").map(|(_, rest)| rest.split(' ').collect()).unwrap_or_default();
-        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
-        match (ticks(11), ticks(12)) {
-            // USER_HZ is 100 on every Linux this runs on.
-            (Some(u), Some(k)) => (u + k) / 100.0,
-            _ => f64::NAN,
-        }
+        process_cpu_secs(&self.child.id().to_string())
     }
 
     fn start(dir: &Path, log: &Path) -> Server {
@@ -230,6 +236,8 @@ struct IngestRun {
     p99_ms: f64,
     /// The server's CPU time per ingested record, µs.
     server_cpu_us: f64,
+    /// The load generator's own CPU time per ingested record, µs (it shares the cores).
+    client_cpu_us: f64,
 }
 
 /// Sends every batch once, over `conns` connections; returns throughput and latency.
@@ -277,7 +285,13 @@ async fn ingest(addr: SocketAddr, batches: Arc<Vec<(usize, Bytes)>>, conns: usiz
     }
     let secs = start.elapsed().as_secs_f64();
     lat.sort_by(|a, b| a.total_cmp(b));
-    IngestRun { records_per_s: records as f64 / secs, p50_ms: pct(&lat, 0.5), p99_ms: pct(&lat, 0.99), server_cpu_us: f64::NAN }
+    IngestRun {
+        records_per_s: records as f64 / secs,
+        p50_ms: pct(&lat, 0.5),
+        p99_ms: pct(&lat, 0.99),
+        server_cpu_us: f64::NAN,
+        client_cpu_us: f64::NAN,
+    }
 }
 
 struct WhyRun {
@@ -419,18 +433,20 @@ fn main() {
         close(prepare_dir(&dir));
         let server = Server::start(&dir, &base.path().join(format!("ingest-{run}.log")));
         let before = rt.block_on(checkpoint_size(server.addr));
-        let cpu_before = server.cpu_secs();
+        let (cpu_before, client_before) = (server.cpu_secs(), process_cpu_secs("self"));
         let mut r = rt.block_on(ingest(server.addr, batches.clone(), conns));
         r.server_cpu_us = (server.cpu_secs() - cpu_before) * 1e6 / ingest_records as f64;
+        r.client_cpu_us = (process_cpu_secs("self") - client_before) * 1e6 / ingest_records as f64;
         let after = rt.block_on(checkpoint_size(server.addr));
         assert_eq!(after - before, ingest_records as u64, "every record appended exactly once");
         eprintln!(
-            "  run {}: {:.0} records/s, batch p50 {:.1} ms, p99 {:.1} ms, server CPU {:.1} µs/record",
+            "  run {}: {:.0} records/s, batch p50 {:.1} ms, p99 {:.1} ms, server CPU {:.1} µs/record, client CPU {:.1} µs/record",
             run + 1,
             r.records_per_s,
             r.p50_ms,
             r.p99_ms,
-            r.server_cpu_us
+            r.server_cpu_us,
+            r.client_cpu_us
         );
         ingest_runs.push(r);
         server.stop();
@@ -494,6 +510,10 @@ fn main() {
     let ir = |f: fn(&IngestRun) -> f64| ingest_runs.iter().map(f).collect::<Vec<_>>();
     let wr = |f: fn(&WhyRun) -> f64| why_runs.iter().map(f).collect::<Vec<_>>();
     let (rps, ip50, ip99, icpu) = (ir(|r| r.records_per_s), ir(|r| r.p50_ms), ir(|r| r.p99_ms), ir(|r| r.server_cpu_us));
+    let ccpu = ir(|r| r.client_cpu_us);
+    // What the cores could ingest if every cycle went to server and client: the rate's ceiling
+    // on this machine for this code, however the work is scheduled.
+    let ceiling: Vec<f64> = ingest_runs.iter().map(|r| cores as f64 * 1e6 / (r.server_cpu_us + r.client_cpu_us)).collect();
     let (pps, wp50, wp99, wbytes) = (wr(|r| r.pages_per_s), wr(|r| r.p50_ms), wr(|r| r.p99_ms), wr(|r| r.bytes_per_page));
     println!();
     println!("Web server under load: the real `sightline serve` binary on 127.0.0.1, driven by a tokio + hyper");
@@ -512,6 +532,12 @@ fn main() {
         println!("| ingestion: batch submit-to-receipt latency p50 | {:.1} ms | {} ms |", median(&ip50), spread(&ip50, 1));
         println!("| ingestion: batch submit-to-receipt latency p99 | {:.1} ms | {} ms |", median(&ip99), spread(&ip99, 1));
         println!("| ingestion: server CPU time (user + system) per record | {:.1} µs | {} µs |", median(&icpu), spread(&icpu, 1));
+        println!("| ingestion: load generator's CPU time per record | {:.1} µs | {} µs |", median(&ccpu), spread(&ccpu, 1));
+        println!(
+            "| ingestion: CPU ceiling, {cores} cores ÷ (server + client CPU per record), records/s | {} | {} |",
+            thousands(median(&ceiling)),
+            spread(&ceiling, 0)
+        );
     }
     if let Some(f) = why_facts {
         println!(
