@@ -21,19 +21,20 @@ fn needs_escape(block: &[u8; BLOCK]) -> bool {
     hit != 0
 }
 
-/// Appends the escape for `b`, or `b` itself.
-fn push_byte(out: &mut Vec<u8>, b: u8) {
+/// The escape for byte `b`, if it needs one: its length and bytes.
+fn escape(b: u8) -> Option<([u8; 6], usize)> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let named = |c: u8| Some(([b'\\', c, 0, 0, 0, 0], 2));
     match b {
-        b'"' => out.extend_from_slice(b"\\\""),
-        b'\\' => out.extend_from_slice(b"\\\\"),
-        b'\n' => out.extend_from_slice(b"\\n"),
-        b'\r' => out.extend_from_slice(b"\\r"),
-        b'\t' => out.extend_from_slice(b"\\t"),
-        0x08 => out.extend_from_slice(b"\\b"),
-        0x0c => out.extend_from_slice(b"\\f"),
-        b if b < 0x20 => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]),
-        b => out.push(b),
+        b'"' => named(b'"'),
+        b'\\' => named(b'\\'),
+        b'\n' => named(b'n'),
+        b'\r' => named(b'r'),
+        b'\t' => named(b't'),
+        0x08 => named(b'b'),
+        0x0c => named(b'f'),
+        b if b < 0x20 => Some(([b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]], 6)),
+        _ => None,
     }
 }
 
@@ -42,19 +43,24 @@ pub fn push_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    let mut i = 0;
-    while let Some(block) = bytes.get(i..i + BLOCK) {
-        match <&[u8; BLOCK]>::try_from(block) {
-            Ok(b) if !needs_escape(b) => out.extend_from_slice(block),
-            _ => block.iter().for_each(|&b| push_byte(out, b)),
+    // `last..i` is the clean run not yet written. Escaping works on bytes: multi-byte UTF-8
+    // is copied through unchanged, as every byte of it is >= 0x80.
+    let (mut last, mut i) = (0, 0);
+    while i < bytes.len() {
+        let end = (i + BLOCK).min(bytes.len());
+        let clean = bytes.get(i..i + BLOCK).and_then(|b| <&[u8; BLOCK]>::try_from(b).ok()).is_some_and(|b| !needs_escape(b));
+        if !clean {
+            for (at, &b) in bytes.iter().enumerate().take(end).skip(i) {
+                if let Some((esc, len)) = escape(b) {
+                    out.extend_from_slice(bytes.get(last..at).unwrap_or_default());
+                    out.extend_from_slice(esc.get(..len).unwrap_or_default());
+                    last = at + 1;
+                }
+            }
         }
-        i += BLOCK;
+        i = end;
     }
-    // The short tail, one byte at a time (escaping works on bytes: multi-byte UTF-8 is
-    // copied through unchanged, as every byte of it is >= 0x80).
-    for &b in bytes.get(i..).unwrap_or_default() {
-        push_byte(out, b);
-    }
+    out.extend_from_slice(bytes.get(last..).unwrap_or_default());
     out.push(b'"');
 }
 
