@@ -22,15 +22,18 @@ use std::fs::{File, OpenOptions};
 use std::io::IoSlice;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
+use super::syncer::SyncFile;
 use crate::error::{Error, Result};
 
 /// One pair of append-only record files.
 pub(crate) struct EntryLog {
-    data: File,
-    index: File,
+    data: Arc<File>,
+    index: Arc<File>,
     name: &'static str,
+    /// `<name>.dat` and `<name>.idx`, for errors.
+    labels: [Arc<str>; 2],
     /// Where each committed record ends in `data`: the committed part of `index`.
     ends: RwLock<Vec<u64>>,
 }
@@ -123,7 +126,8 @@ impl EntryLog {
             index.sync_all().map_err(|e| io("cannot sync", &index_path, e))?;
             data.sync_all().map_err(|e| io("cannot sync", &data_path, e))?;
         }
-        Ok(EntryLog { data, index, name, ends: RwLock::new(ends) })
+        let labels = [Arc::from(format!("{name}.dat")), Arc::from(format!("{name}.idx"))];
+        Ok(EntryLog { data: Arc::new(data), index: Arc::new(index), name, labels, ends: RwLock::new(ends) })
     }
 
     /// The committed count and data length.
@@ -136,6 +140,16 @@ impl EntryLog {
     /// contiguous) after the committed ones and syncs both files. They are not
     /// readable until [`EntryLog::confirm`].
     pub(crate) fn write<B: AsRef<[u8]>>(&self, records: &[(u64, B)]) -> Result<Pending> {
+        let pending = self.write_unsynced(records)?;
+        for (file, label) in self.files() {
+            file.sync_data().map_err(|e| Error::Storage(format!("cannot sync {label}: {e}")))?;
+        }
+        Ok(pending)
+    }
+
+    /// [`EntryLog::write`] without the sync: the caller syncs [`EntryLog::files`] before it
+    /// commits anything that covers these records.
+    pub(crate) fn write_unsynced<B: AsRef<[u8]>>(&self, records: &[(u64, B)]) -> Result<Pending> {
         let (count, data_len) = self.extent()?;
         let mut ends = Vec::with_capacity(records.len());
         let mut end = data_len;
@@ -155,9 +169,13 @@ impl EntryLog {
         let fail = |what: &str, e: std::io::Error| Error::Storage(format!("{what} the {} files: {e}", self.name));
         write_all_vectored_at(&self.data, records.iter().map(|(_, b)| b.as_ref()), data_len).map_err(|e| fail("cannot write", e))?;
         self.index.write_all_at(&index, count * 8).map_err(|e| fail("cannot write", e))?;
-        self.data.sync_data().map_err(|e| fail("cannot sync", e))?;
-        self.index.sync_data().map_err(|e| fail("cannot sync", e))?;
         Ok(Pending { ends })
+    }
+
+    /// The two files, to sync after [`EntryLog::write_unsynced`].
+    pub(crate) fn files(&self) -> [SyncFile; 2] {
+        let [data, index] = &self.labels;
+        [(self.data.clone(), data.clone()), (self.index.clone(), index.clone())]
     }
 
     /// Makes written records readable, once the head that covers them is durable.

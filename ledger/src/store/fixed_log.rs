@@ -18,14 +18,17 @@ use std::fs::{File, OpenOptions};
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
+use super::syncer::SyncFile;
 use crate::error::{Error, Result};
 
 /// A positional file of `W`-byte records.
 pub(crate) struct FixedLog<const W: usize> {
-    file: File,
+    file: Arc<File>,
     path: PathBuf,
+    /// The path, for errors from the sync threads.
+    label: Arc<str>,
     /// How many records are committed (readable).
     count: RwLock<u64>,
 }
@@ -57,7 +60,8 @@ impl<const W: usize> FixedLog<W> {
             file.set_len(want).map_err(|e| io("cannot truncate", &path, e))?;
             file.sync_all().map_err(|e| io("cannot sync", &path, e))?;
         }
-        Ok(FixedLog { file, path, count: RwLock::new(count) })
+        let label = Arc::from(path.display().to_string());
+        Ok(FixedLog { file: Arc::new(file), path, label, count: RwLock::new(count) })
     }
 
     /// How many records are committed.
@@ -67,7 +71,16 @@ impl<const W: usize> FixedLog<W> {
 
     /// Writes `records` as records `start..`, which must be the next ones, and
     /// syncs. They are not readable until [`FixedLog::confirm`].
+    #[cfg(test)]
     pub(crate) fn write(&self, start: u64, records: &[[u8; W]]) -> Result<PendingFixed> {
+        let pending = self.write_unsynced(start, records)?;
+        self.file.sync_data().map_err(|e| io("cannot sync", &self.path, e))?;
+        Ok(pending)
+    }
+
+    /// [`FixedLog::write`] without the sync: the caller syncs [`FixedLog::file`] before it
+    /// commits anything that covers these records.
+    pub(crate) fn write_unsynced(&self, start: u64, records: &[[u8; W]]) -> Result<PendingFixed> {
         let count = self.count()?;
         if records.is_empty() {
             return Ok(PendingFixed { count });
@@ -79,8 +92,12 @@ impl<const W: usize> FixedLog<W> {
             )));
         }
         self.file.write_all_at(records.as_flattened(), count * W as u64).map_err(|e| io("cannot write", &self.path, e))?;
-        self.file.sync_data().map_err(|e| io("cannot sync", &self.path, e))?;
         Ok(PendingFixed { count: count + records.len() as u64 })
+    }
+
+    /// The file, to sync after [`FixedLog::write_unsynced`].
+    pub(crate) fn file(&self) -> SyncFile {
+        (self.file.clone(), self.label.clone())
     }
 
     /// Makes written records readable, once the head that covers them is durable.

@@ -25,6 +25,7 @@
 pub(crate) mod entry_log;
 pub(crate) mod fixed_log;
 pub mod sled;
+pub(crate) mod syncer;
 
 use std::ops::Range;
 

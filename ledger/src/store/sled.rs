@@ -20,6 +20,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::store::entry_log::EntryLog;
 use crate::store::fixed_log::FixedLog;
+use crate::store::syncer::Syncer;
 use crate::store::{Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES, LOOKUP_PRIVATE};
 
 /// A sled-backed [`Store`].
@@ -29,10 +30,10 @@ pub struct SledStore {
     entries: EntryLog,
     private: EntryLog,
     lookup: FixedLog<LOOKUP_BYTES>,
-    /// Threads that write and sync the three record files of a commit side by side. They
-    /// live as long as the store: a thread started per commit cost more than the fsync
-    /// it saved (start-up, and the allocator returning its pages on exit).
-    io: rayon::ThreadPool,
+    /// Threads that sync the record files of a commit side by side. They live as long as
+    /// the store: a thread started per commit cost more than the fsync it saved (start-up,
+    /// and the allocator returning its pages on exit).
+    syncer: Syncer,
 }
 
 fn storage(e: sled::Error) -> Error {
@@ -73,12 +74,9 @@ impl SledStore {
         let entries = EntryLog::open(dir, ENTRIES, size)?;
         let private = EntryLog::open(dir, PRIVATE, size)?;
         let lookup = FixedLog::open(dir, LOOKUP, size)?;
-        let io = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .thread_name(|i| format!("sightline-io-{i}"))
-            .build()
-            .map_err(|e| Error::Storage(format!("cannot start the store's writer threads: {e}")))?;
-        let store = SledStore { db, tree, entries, private, lookup, io };
+        // Five files are synced per commit; the committing thread takes one of them.
+        let syncer = Syncer::start(4)?;
+        let store = SledStore { db, tree, entries, private, lookup, syncer };
         store.finish_wipes()?;
         Ok(store)
     }
@@ -218,15 +216,15 @@ impl Store for SledStore {
             n => return Err(Error::Storage(format!("a commit of {} entries carries {n} lookup records; this is a bug", c.entries.len()))),
         };
         let first = c.entries.first().map_or(c.size, |(i, _)| *i);
-        // The three files are written and synced side by side: a commit waits for the slowest
-        // fsync, not for the sum of them.
-        let ((entries, private), lookup) = self.io.install(|| {
-            rayon::join(
-                || rayon::join(|| self.entries.write(&c.entries), || self.private.write(&private)),
-                || self.lookup.write(first, &lookup),
-            )
-        });
-        let written = (entries?, private?, lookup?);
+        // The record files are written (into the page cache), then synced side by side: a
+        // commit waits for the slowest fsync, not for the sum of them.
+        let written =
+            (self.entries.write_unsynced(&c.entries)?, self.private.write_unsynced(&private)?, self.lookup.write_unsynced(first, &lookup)?);
+        if !c.entries.is_empty() {
+            let [entries_dat, entries_idx] = self.entries.files();
+            let [private_dat, private_idx] = self.private.files();
+            self.syncer.sync_all(&[entries_dat, private_dat, self.lookup.file(), entries_idx, private_idx])?;
+        }
         let mut batch = sled::Batch::default();
         for ((level, index), bytes) in &c.tiles {
             batch.insert(&tile_key(*level, *index), bytes.as_slice());
