@@ -1,8 +1,6 @@
 //! The field rules of a `message` body (SPEC.md §3.4), one check per rule.
 //! Stateless: whether parties and submitters are registered is checked in `append.rs`.
 
-use std::collections::{HashMap, HashSet};
-
 use crate::error::Result;
 use crate::record::{check_hex32, check_id, check_text, check_time, invalid, Channel, Disclosed, MessageBody, SourceKind};
 
@@ -106,17 +104,21 @@ fn is_decimal(s: &str) -> bool {
         && !(s.contains('.') && frac.is_empty())
 }
 
-fn check_lineage(m: &MessageBody, r: usize) -> Result<HashSet<&str>> {
+/// Checks the lineage labels and their `derived_from` graph; returns the labels' ids in order.
+/// A record has at most 64 labels, so a set of them is one `u64` (bit `i` is `lineage[i]`) and
+/// the graph needs no hashing or allocation beyond the id list.
+fn check_lineage(m: &MessageBody, r: usize) -> Result<Vec<&str>> {
     if m.lineage.len() > MAX_LINEAGE {
         return Err(invalid(r, "lineage", format!("at most {MAX_LINEAGE} labels per record")));
     }
-    let mut ids = HashSet::new();
+    let mut ids: Vec<&str> = Vec::with_capacity(m.lineage.len());
     for (i, l) in m.lineage.iter().enumerate() {
         let f = |name: &str| format!("lineage[{i}].{name}");
         check_id(r, || f("id"), &l.id)?;
-        if !ids.insert(l.id.as_str()) {
+        if ids.contains(&l.id.as_str()) {
             return Err(invalid(r, &f("id"), format!("duplicate lineage id `{}`", l.id)));
         }
+        ids.push(&l.id);
         check_text(r, || f("provider"), &l.provider)?;
         check_text(r, || f("contact"), &l.contact)?;
         check_text(r, || f("collection_method"), &l.collection_method)?;
@@ -141,47 +143,48 @@ fn check_lineage(m: &MessageBody, r: usize) -> Result<HashSet<&str>> {
             check_text(r, || f("refresh"), t)?;
         }
     }
-    // derived_from: known ids, no cycles.
-    let edges: HashMap<&str, &Vec<String>> = m.lineage.iter().map(|l| (l.id.as_str(), &l.derived_from)).collect();
+    // derived_from: known ids, no cycles. `parents[i]` is the set lineage[i] is derived from
+    // (an unknown id is refused below, at its own label, in record order).
+    let bit = |id: &str| ids.iter().position(|&known| known == id).map(|i| 1u64 << i);
+    let parents: Vec<u64> = m.lineage.iter().map(|l| l.derived_from.iter().filter_map(|d| bit(d)).fold(0, |set, b| set | b)).collect();
     for (i, l) in m.lineage.iter().enumerate() {
-        for d in &l.derived_from {
-            if !ids.contains(d.as_str()) {
-                return Err(invalid(r, &format!("lineage[{i}].derived_from"), format!("`{d}` is not a lineage id of this record")));
-            }
+        if let Some(d) = l.derived_from.iter().find(|d| bit(d).is_none()) {
+            return Err(invalid(r, &format!("lineage[{i}].derived_from"), format!("`{d}` is not a lineage id of this record")));
         }
-        if reaches(&edges, &l.id, &l.id) {
+        if derives_from_itself(&parents, i) {
             return Err(invalid(r, &format!("lineage[{i}].derived_from"), format!("`{}` is derived from itself (a cycle)", l.id)));
         }
     }
     Ok(ids)
 }
 
-fn reaches(edges: &HashMap<&str, &Vec<String>>, from: &str, target: &str) -> bool {
-    let mut stack: Vec<&str> = edges.get(from).map(|v| v.iter().map(String::as_str).collect()).unwrap_or_default();
-    let mut seen = HashSet::new();
-    while let Some(n) = stack.pop() {
-        if n == target {
-            return true;
+/// Whether label `i` is among its own ancestors: the labels reachable from its parents, one
+/// generation at a time, as bit sets.
+fn derives_from_itself(parents: &[u64], i: usize) -> bool {
+    let (mut seen, mut frontier) = (0u64, parents.get(i).copied().unwrap_or(0));
+    while frontier != 0 {
+        seen |= frontier;
+        let mut next = 0;
+        let mut rest = frontier;
+        while rest != 0 {
+            let j = rest.trailing_zeros() as usize;
+            next |= parents.get(j).copied().unwrap_or(0);
+            rest &= rest - 1;
         }
-        if seen.insert(n) {
-            if let Some(next) = edges.get(n) {
-                stack.extend(next.iter().map(String::as_str));
-            }
-        }
+        frontier = next & !seen;
     }
-    false
+    seen & (1u64 << i) != 0
 }
 
-fn check_targeting(m: &MessageBody, r: usize, lineage_ids: &HashSet<&str>) -> Result<()> {
+fn check_targeting(m: &MessageBody, r: usize, lineage_ids: &[&str]) -> Result<()> {
     let t = &m.targeting;
     if t.criteria.len() > MAX_CRITERIA {
         return Err(invalid(r, "targeting.criteria", format!("at most {MAX_CRITERIA} criteria per record")));
     }
-    let mut ids = HashSet::new();
     for (i, c) in t.criteria.iter().enumerate() {
         let f = |name: &str| format!("targeting.criteria[{i}].{name}");
         check_id(r, || f("id"), &c.id)?;
-        if !ids.insert(c.id.as_str()) {
+        if t.criteria.iter().take(i).any(|earlier| earlier.id == c.id) {
             return Err(invalid(r, &f("id"), format!("duplicate criterion id `{}`", c.id)));
         }
         check_text(r, || f("description"), &c.description)?;
@@ -189,7 +192,7 @@ fn check_targeting(m: &MessageBody, r: usize, lineage_ids: &HashSet<&str>) -> Re
             return Err(invalid(r, &f("lineage"), "every criterion must name where its data came from (a lineage id)"));
         }
         for l in &c.lineage {
-            if !lineage_ids.contains(l.as_str()) {
+            if !lineage_ids.contains(&l.as_str()) {
                 return Err(invalid(r, &f("lineage"), format!("`{l}` is not a lineage id of this record")));
             }
         }

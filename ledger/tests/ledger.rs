@@ -772,3 +772,104 @@ fn a_submitter_key_of_small_order_is_refused() {
     }
     assert_eq!(ledger.size(), size);
 }
+
+/// The lineage graph's rules (SPEC.md §3.4): ids unique, every `derived_from` and every
+/// criterion's `lineage` a lineage id of the record, no node derived from itself through any
+/// path. Each refusal names the first offending field, in record order; up to the 64-node
+/// limit, a long chain is accepted and a ring is refused.
+#[test]
+fn the_lineage_graph_rules_name_the_offending_link() {
+    use serde_json::{json, Value};
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    let signed = |id: &str, edit: &dyn Fn(&mut Value)| {
+        let mut body = common::body(id, "They don't want you to know what's coming");
+        edit(&mut body);
+        sightline_ledger::submitter::sign_message(&keys.submitter, body, &common::personal("alice@example.org")).unwrap()
+    };
+    let refused = |edit: &dyn Fn(&mut Value)| ledger.submit(vec![signed("m-bad", edit)]).unwrap_err().to_string();
+    /// What a case is, its edit of the fixture body, the field named and the message.
+    type Case<'a> = (&'a str, &'a dyn Fn(&mut Value), &'a str, &'a str);
+    let cases: [Case; 7] = [
+        ("duplicate id", &|b| b["lineage"][2]["id"] = json!("s-quiz"), "lineage[2].id", "duplicate lineage id `s-quiz`"),
+        (
+            "unknown parent",
+            &|b| b["lineage"][0]["derived_from"] = json!(["s-nope"]),
+            "lineage[0].derived_from",
+            "`s-nope` is not a lineage id of this record",
+        ),
+        (
+            "two-node cycle",
+            &|b| b["lineage"][0]["derived_from"] = json!(["s-model"]),
+            "lineage[0].derived_from",
+            "`s-quiz` is derived from itself (a cycle)",
+        ),
+        (
+            "self-loop",
+            &|b| b["lineage"][2]["derived_from"] = json!(["s-follows"]),
+            "lineage[2].derived_from",
+            "`s-follows` is derived from itself (a cycle)",
+        ),
+        (
+            // s-quiz leads into the s-model <-> s-follows cycle but is not on it.
+            "a node that reaches a cycle",
+            &|b| {
+                b["lineage"][0]["derived_from"] = json!(["s-model"]);
+                b["lineage"][1]["derived_from"] = json!(["s-follows"]);
+                b["lineage"][2]["derived_from"] = json!(["s-model"]);
+            },
+            "lineage[1].derived_from",
+            "`s-model` is derived from itself (a cycle)",
+        ),
+        (
+            "criterion from an unknown source",
+            &|b| b["targeting"]["criteria"][1]["lineage"] = json!(["s-follows", "s-nope"]),
+            "targeting.criteria[1].lineage",
+            "`s-nope` is not a lineage id of this record",
+        ),
+        (
+            "duplicate criterion id",
+            &|b| b["targeting"]["criteria"][1]["id"] = json!("c1"),
+            "targeting.criteria[1].id",
+            "duplicate criterion id `c1`",
+        ),
+    ];
+    for (case, edit, field, message) in cases {
+        let err = refused(edit);
+        assert!(err.contains(field) && err.contains(message), "{case}: {err}");
+    }
+
+    // 64 sources: the three of the fixture, then s-3 .. s-63, each derived from the one before.
+    let chain = |ring: bool| {
+        move |b: &mut Value| {
+            let mut lineage = b["lineage"].as_array().unwrap().clone();
+            for i in 3..64 {
+                let mut l = lineage[2].clone();
+                l["id"] = json!(format!("s-{i}"));
+                lineage.push(l);
+            }
+            for i in 1..64 {
+                let before = lineage[i - 1]["id"].clone();
+                lineage[i]["derived_from"] = json!([before]);
+            }
+            if ring {
+                lineage[0]["derived_from"] = json!(["s-63"]);
+            }
+            b["lineage"] = Value::Array(lineage);
+        }
+    };
+    let size = ledger.size();
+    ledger.submit(vec![signed("m-chain", &chain(false))]).expect("a 64-source chain is accepted");
+    assert_eq!(ledger.size(), size + 1);
+    let err = refused(&chain(true));
+    assert!(err.contains("lineage[0].derived_from") && err.contains("`s-quiz` is derived from itself (a cycle)"), "{err}");
+    let err = refused(&|b: &mut Value| {
+        chain(false)(b);
+        let mut extra = b["lineage"][63].clone();
+        extra["id"] = json!("s-64");
+        b["lineage"].as_array_mut().unwrap().push(extra);
+    });
+    assert!(err.contains("at most 64"), "{err}");
+}
