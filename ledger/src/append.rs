@@ -39,6 +39,22 @@ pub struct Submission {
     pub personal: Option<Box<RawValue>>,
 }
 
+/// One record's text as [`prepare`] reads it: borrowed from a [`Submission`], or from a batch
+/// split by [`crate::BatchText`], which has already found its body canonical.
+pub(crate) struct RecordText<'a> {
+    pub(crate) body: &'a str,
+    /// The body is known to be canonical (RFC 8785), so its check is not repeated.
+    pub(crate) body_canonical: bool,
+    pub(crate) sig: &'a str,
+    pub(crate) personal: Option<&'a str>,
+}
+
+impl Submission {
+    pub(crate) fn text(&self) -> RecordText<'_> {
+        RecordText { body: self.body.get(), body_canonical: false, sig: &self.sig, personal: self.personal.as_deref().map(RawValue::get) }
+    }
+}
+
 /// The acknowledgement of one durable record.
 #[derive(Clone, Debug)]
 pub struct Ack {
@@ -140,16 +156,16 @@ pub(crate) enum Job {
 }
 
 /// Stateless checks and signature verification, run in the caller's thread.
-pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prepared>> {
+pub(crate) fn prepare(shared: &Shared, subs: &[RecordText<'_>]) -> Result<Vec<Prepared>> {
     let now = time::OffsetDateTime::now_utc();
     let registry = shared.state.read().map_err(|_| lock_poisoned())?.registry.clone();
     // Each record's signed message is hashed (`Check::new`) in the same pass that checks it:
     // one fan-out to the cores per batch instead of two.
     let (prepared, checks): (Vec<Prepared>, Vec<Check>) = subs
-        .into_par_iter()
+        .par_iter()
         .enumerate()
         .map(|(r, s)| {
-            let (message, body_jcs) = submitted_message(s.body, r)?;
+            let (message, body_jcs) = submitted_message(s.body, s.body_canonical, r)?;
             let served = crate::record::check_time(r, "delivery.served_at", &message.delivery.served_at)?;
             if served > now + time::Duration::minutes(5) {
                 return Err(invalid(
@@ -158,7 +174,7 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
                     format!("`{}` is in the future; check the submitter's clock", message.delivery.served_at),
                 ));
             }
-            let sig = decode_signature(&s.sig).map_err(|e| invalid(r, "sig", e))?;
+            let sig = decode_signature(s.sig).map_err(|e| invalid(r, "sig", e))?;
             let info = registry.submitters.get(&message.signer).ok_or_else(|| Error::UnknownSubmitter(message.signer.clone()))?;
             for (field, party) in [("sponsor.on_behalf_of", &message.sponsor.on_behalf_of), ("sponsor.payer", &message.sponsor.payer)] {
                 if !registry.parties.contains_key(party) {
@@ -169,8 +185,8 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
                     ));
                 }
             }
-            let pv = s.personal.as_ref().ok_or_else(|| invalid(r, "personal", "every message needs its personal part (SPEC.md §7)"))?;
-            let (personal, personal_jcs) = Personal::parse_for(pv.get(), &message, r)?;
+            let pv = s.personal.ok_or_else(|| invalid(r, "personal", "every message needs its personal part (SPEC.md §7)"))?;
+            let (personal, personal_jcs) = Personal::parse_for(pv, &message, r)?;
             if body_jcs.len() > MAX_BODY_BYTES {
                 return Err(invalid(
                     r,
@@ -200,15 +216,14 @@ pub(crate) fn prepare(shared: &Shared, subs: Vec<Submission>) -> Result<Vec<Prep
     Ok(prepared)
 }
 
-/// The message a submitted body holds, checked (SPEC.md §3), and its canonical bytes
-/// (canonical text is its own: it becomes them without a copy).
-fn submitted_message(body: Box<RawValue>, r: usize) -> Result<(MessageBody, Vec<u8>)> {
-    let text = body.get();
-    if is_jcs(text) {
+/// The message a submitted body holds, checked (SPEC.md §3), and its canonical bytes.
+/// `canonical` says the text is already known to be canonical (RFC 8785).
+fn submitted_message(text: &str, canonical: bool, r: usize) -> Result<(MessageBody, Vec<u8>)> {
+    if canonical || is_jcs(text) {
         if let Ok(message) = serde_json::from_str::<MessageBody>(text) {
             if message.kind == Kind::Message {
                 crate::record_rules::validate_message(&message, r)?;
-                return Ok((message, Box::<str>::from(body).into_string().into_bytes()));
+                return Ok((message, text.as_bytes().to_vec()));
             }
         }
     }

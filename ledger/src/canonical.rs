@@ -134,7 +134,9 @@ pub(crate) fn is_jcs(text: &str) -> bool {
 /// recursion limit refuses a 128th level), so that accepted text always parses.
 const MAX_JCS_DEPTH: usize = 127;
 
-fn jcs_value_at(t: &str, pos: &mut usize, depth: usize) -> bool {
+/// [`is_jcs`] of the value at `pos`, `depth` levels of `[`/`{` inside a document; moves `pos`
+/// past it when it is canonical.
+pub(crate) fn jcs_value_at(t: &str, pos: &mut usize, depth: usize) -> bool {
     let b = t.as_bytes();
     match b.get(*pos) {
         Some(b'{') if depth < MAX_JCS_DEPTH => {

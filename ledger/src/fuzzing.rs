@@ -37,7 +37,7 @@ use crate::store::sled::{decode_head, encode_head};
 use crate::store::{Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES, LOOKUP_PRIVATE};
 use crate::submitter::{public_key_b64, sign_message};
 use crate::tiles::{self, TilePath};
-use crate::{Error, Ledger, LedgerOptions, Result, Submission};
+use crate::{BatchText, Error, Ledger, LedgerOptions, Result, Submission};
 
 const ORIGIN: &str = "sightline.test/log";
 const LOG_SEED: [u8; 32] = [3; 32];
@@ -160,25 +160,50 @@ pub fn record(data: &[u8]) {
 }
 
 /// Submissions as `POST /api/v1/submissions` records and `sightline import` lines: the whole
-/// input as one record, else as JSONL (blank lines skipped), appended through `Ledger::submit`
-/// to a fixture ledger (in memory) that has the submitter and parties of `tests/common`.
+/// input as a batch (`{"records":[…]}`) that [`BatchText::split`] takes, else as one record,
+/// else as JSONL (blank lines skipped), appended through `Ledger::submit_batch` or
+/// `Ledger::submit` to a fixture ledger (in memory) that has the submitter and parties of
+/// `tests/common`.
 ///
-/// Asserts: every acknowledged record's receipt verifies offline and names its entry, the entry
-/// is served with the receipt's bytes, and its why-token names it.
+/// Asserts: a batch the split takes, the general parse takes as the same records; every
+/// acknowledged record's receipt verifies offline and names its entry, the entry is served with
+/// the receipt's bytes, and its why-token names it.
 pub fn submission(data: &[u8]) {
-    let batch = match serde_json::from_slice::<Submission>(data) {
-        Ok(one) => vec![one],
-        Err(_) => {
-            let lines = data.split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).take(16);
-            let Ok(batch) = lines.map(serde_json::from_slice::<Submission>).collect::<std::result::Result<Vec<_>, _>>() else { return };
-            batch
-        }
-    };
-    if batch.is_empty() {
-        return;
-    }
+    let split = std::str::from_utf8(data).ok().and_then(|text| BatchText::split(text).map(|b| (text, b)));
     let f = fixture();
-    let ack = match f.ledger.submit(batch) {
+    let submitted = if let Some((text, split)) = split {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Batch {
+            records: Vec<Submission>,
+        }
+        let general: Batch =
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("the general parse refuses a batch BatchText splits: {e}"));
+        let same = split.records.len() == general.records.len()
+            && split.records.iter().zip(&general.records).all(|(a, b)| {
+                let b = b.text();
+                (a.body, a.sig, a.personal) == (b.body, b.sig, b.personal)
+            });
+        assert!(same, "BatchText splits a batch into other records than the general parse");
+        if split.is_empty() {
+            return;
+        }
+        f.ledger.submit_batch(&split)
+    } else {
+        let batch = match serde_json::from_slice::<Submission>(data) {
+            Ok(one) => vec![one],
+            Err(_) => {
+                let lines = data.split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).take(16);
+                let Ok(batch) = lines.map(serde_json::from_slice::<Submission>).collect::<std::result::Result<Vec<_>, _>>() else { return };
+                batch
+            }
+        };
+        if batch.is_empty() {
+            return;
+        }
+        f.ledger.submit(batch)
+    };
+    let ack = match submitted {
         Ok(ack) => ack,
         Err(Error::ShuttingDown) => panic!("the fixture ledger's append thread stopped"),
         Err(_) => return,

@@ -43,6 +43,7 @@
 //! | [`registry`] | log keys, submitters and parties learned from the log |
 //! | [`store`] | the storage trait and the sled backend |
 //! | `append` | the caller's side of a write: prepare (parse, check, verify signatures), receipts |
+//! | [`BatchText`] (`batch_text.rs`) | a submission batch's JSON text split into records in one pass |
 //! | `batcher` | the sequencer thread: dedupe, sequence, chain, extend the tree, sign |
 //! | `commit` | the committer thread: one atomic, fsynced store commit per group, then publish |
 //! | [`Ledger`] (`ledger.rs`, `writes.rs`) | opening, reading, writing |
@@ -66,6 +67,7 @@ pub mod submitter;
 pub mod tiles;
 
 mod append;
+mod batch_text;
 mod batcher;
 mod commit;
 mod ledger;
@@ -76,6 +78,7 @@ mod signatures;
 mod writes;
 
 pub use append::{Ack, BatchAck, Submission};
+pub use batch_text::BatchText;
 pub use error::{Error, Result};
 pub use ledger::{Ledger, LedgerOptions, Metrics, PersonalState, BATCH_SIZE_BUCKETS};
 pub use record_rules::{is_member_state, MEMBER_STATES};

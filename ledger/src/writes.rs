@@ -6,7 +6,8 @@ use std::sync::mpsc;
 
 use serde_json::Value;
 
-use crate::append::{self, BatchAck, Durable, Effect, Job, Submission};
+use crate::append::{self, BatchAck, Durable, Effect, Job, RecordText, Submission};
+use crate::batch_text::BatchText;
 use crate::error::{Error, Result};
 use crate::ledger::{Ledger, PersonalState};
 use crate::note::NoteSigner;
@@ -31,7 +32,18 @@ impl Ledger {
 
     /// Appends a submitter's batch, all or nothing. Blocks until durable.
     pub fn submit(&self, submissions: Vec<Submission>) -> Result<BatchAck> {
-        let records = append::prepare(&self.shared, submissions)?;
+        let texts: Vec<_> = submissions.iter().map(Submission::text).collect();
+        self.submit_texts(&texts)
+    }
+
+    /// [`Ledger::submit`] for a batch split from its JSON text by [`BatchText::split`]: the
+    /// same checks, answers and errors, without parsing the batch into [`Submission`]s first.
+    pub fn submit_batch(&self, batch: &BatchText<'_>) -> Result<BatchAck> {
+        self.submit_texts(&batch.records)
+    }
+
+    fn submit_texts(&self, texts: &[RecordText<'_>]) -> Result<BatchAck> {
+        let records = append::prepare(&self.shared, texts)?;
         let (reply, rx) = mpsc::sync_channel(1);
         self.send(Job::Messages { records, reply }, rx)
     }

@@ -70,6 +70,11 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         serde_json::to_vec_pretty(&submission_json(&subs[1])).unwrap(),
         bytes(&format!("{}\n\n{}\n", submission_json(&subs[0]), submission_json(&subs[1]))),
         serde_json::to_vec(&submission_json(&submission(&keys, "m-new", "dave@example.org"))).unwrap(),
+        // A batch as `POST /api/v1/submissions` takes it, which `BatchText` splits.
+        serde_json::to_vec(
+            &json!({ "records": [submission_json(&subs[0]), submission_json(&submission(&keys, "m-batch", "erin@example.org"))] }),
+        )
+        .unwrap(),
     ];
     let mut records = vec![bytes(subs[0].body.get()), personal.canonical().unwrap(), serde_json::to_vec_pretty(&personal).unwrap()];
     records.extend(submissions[..2].iter().cloned());

@@ -1,0 +1,241 @@
+//! A submission batch as its JSON text (`{"records":[{"body":…,"personal":…,"sig":"…"},…]}`,
+//! SPEC.md §12), split into its records in one pass.
+//!
+//! Parsing a batch into [`Submission`]s reads every record's bytes twice before its fields are
+//! decoded: once to find where the raw body ends, then again to check that it is canonical.
+//! [`BatchText::split`] does both at once for the common case, a batch whose bodies and
+//! personal parts are all canonical, and borrows each record's text from the batch instead of
+//! copying it out.
+//!
+//! It only ever accepts what the general parse accepts, with the same records. Everything
+//! else (whitespace inside a body, a key it does not know, a repeated key, an escape in a
+//! signature, a syntax error) makes it answer `None`. The caller then parses the batch as
+//! `Vec<Submission>`, which accepts the same batches and names what is wrong. A test and the
+//! `submission` fuzz body hold the two to the same records.
+
+use crate::append::RecordText;
+use crate::canonical::jcs_value_at;
+
+/// A batch split into its records; see the module docs. Append it with
+/// [`crate::Ledger::submit_batch`].
+pub struct BatchText<'a> {
+    pub(crate) records: Vec<RecordText<'a>>,
+}
+
+/// A cursor over the batch text.
+struct Cursor<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn ws(&mut self) {
+        while matches!(self.text.as_bytes().get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    /// Skips whitespace, then consumes `token` if it is next.
+    fn eat(&mut self, token: &str) -> bool {
+        self.ws();
+        if self.text.as_bytes().get(self.pos..self.pos + token.len()) == Some(token.as_bytes()) {
+            self.pos += token.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A canonical JSON value, as text. Its nesting counts from itself, as the general parse
+    /// counts it: `serde_json` finds a raw value's end at any depth, and the ledger then
+    /// checks each body alone.
+    fn canonical_value(&mut self) -> Option<&'a str> {
+        self.ws();
+        let start = self.pos;
+        jcs_value_at(self.text, &mut self.pos, 0).then(|| self.text.get(start..self.pos)).flatten()
+    }
+
+    /// A string with no escapes and no control characters, as its content.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        if !self.eat("\"") {
+            return None;
+        }
+        let start = self.pos;
+        let len = self.text.as_bytes().get(start..)?.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        // Only a closing quote ends it here: an escape or a control byte is left to the general parse.
+        if self.text.as_bytes().get(start + len) != Some(&b'"') {
+            return None;
+        }
+        self.pos = start + len + 1;
+        self.text.get(start..start + len)
+    }
+
+    /// One record object; `None` unless it has exactly the members the general parse takes.
+    fn record(&mut self) -> Option<RecordText<'a>> {
+        if !self.eat("{") {
+            return None;
+        }
+        let (mut body, mut sig, mut personal) = (None, None, None);
+        loop {
+            if self.eat("\"body\"") && body.is_none() {
+                self.eat(":").then_some(())?;
+                body = Some(self.canonical_value()?);
+            } else if self.eat("\"sig\"") && sig.is_none() {
+                self.eat(":").then_some(())?;
+                sig = Some(self.plain_string()?);
+            } else if self.eat("\"personal\"") && personal.is_none() {
+                self.eat(":").then_some(())?;
+                // `null` is a missing personal part, as the general parse reads it.
+                personal = Some(if self.eat("null") { None } else { Some(self.canonical_value()?) });
+            } else {
+                return None;
+            }
+            if self.eat("}") {
+                break;
+            }
+            self.eat(",").then_some(())?;
+        }
+        Some(RecordText { body: body?, body_canonical: true, sig: sig?, personal: personal.flatten() })
+    }
+}
+
+impl<'a> BatchText<'a> {
+    /// Splits a batch whose bodies and personal parts are all canonical; `None` for anything
+    /// else, which the caller then parses as `{"records": [Submission, …]}`.
+    pub fn split(text: &'a str) -> Option<Self> {
+        let mut c = Cursor { text, pos: 0 };
+        if !(c.eat("{") && c.eat("\"records\"") && c.eat(":") && c.eat("[")) {
+            return None;
+        }
+        let mut records = Vec::new();
+        if !c.eat("]") {
+            loop {
+                records.push(c.record()?);
+                if c.eat("]") {
+                    break;
+                }
+                c.eat(",").then_some(())?;
+            }
+        }
+        if !c.eat("}") {
+            return None;
+        }
+        c.ws();
+        (c.pos == text.len()).then_some(BatchText { records })
+    }
+
+    /// How many records the batch holds.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether the batch holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BatchText;
+    use crate::Submission;
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Batch {
+        records: Vec<Submission>,
+    }
+
+    /// What the general parse makes of `text`: each record's body, signature and personal part.
+    fn general(text: &str) -> Option<Vec<(String, String, Option<String>)>> {
+        let batch: Batch = serde_json::from_str(text).ok()?;
+        Some(
+            batch
+                .records
+                .iter()
+                .map(|s| (s.body.get().to_string(), s.sig.clone(), s.personal.as_ref().map(|p| p.get().to_string())))
+                .collect(),
+        )
+    }
+
+    fn split(text: &str) -> Option<Vec<(String, String, Option<String>)>> {
+        let batch = BatchText::split(text)?;
+        Some(batch.records.iter().map(|r| (r.body.to_string(), r.sig.to_string(), r.personal.map(str::to_string))).collect())
+    }
+
+    /// Whatever the split accepts, the general parse accepts as the same records.
+    fn agrees(text: &str) -> bool {
+        match split(text) {
+            Some(records) => general(text) == Some(records),
+            None => true,
+        }
+    }
+
+    const BODY: &str = r#"{"a":[1,"x\n",{"b":null}],"k":"message"}"#;
+
+    #[test]
+    fn canonical_batches_split_into_the_general_parse_records() {
+        let compact = format!(r#"{{"records":[{{"body":{BODY},"personal":{{"v":1}},"sig":"c2ln"}},{{"sig":"AA==","body":{BODY}}}]}}"#);
+        let spaced = format!("\n{{ \"records\" : [ {{ \"body\" : {BODY} , \"personal\" : null, \"sig\" : \"c2ln\" }} ] }}\n");
+        for text in [compact.as_str(), spaced.as_str(), r#"{"records":[]}"#] {
+            let records = split(text).unwrap_or_else(|| panic!("not split: {text}"));
+            assert_eq!(Some(records), general(text), "{text}");
+        }
+        assert_eq!(split(&compact).unwrap()[0], (BODY.to_string(), "c2ln".to_string(), Some(r#"{"v":1}"#.to_string())));
+        assert_eq!(split(&spaced).unwrap()[0].2, None);
+    }
+
+    #[test]
+    fn anything_else_is_left_to_the_general_parse() {
+        let cases = [
+            // Not canonical: whitespace or key order inside a body, a personal part with a fraction.
+            r#"{"records":[{"body":{"k": 1},"sig":"c2ln"}]}"#.to_string(),
+            r#"{"records":[{"body":{"z":1,"a":2},"sig":"c2ln"}]}"#.to_string(),
+            format!(r#"{{"records":[{{"body":{BODY},"personal":{{"v":1.5}},"sig":"c2ln"}}]}}"#),
+            // Members the general parse refuses or reads otherwise.
+            format!(r#"{{"records":[{{"body":{BODY},"body":{BODY},"sig":"c2ln"}}]}}"#),
+            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln","extra":1}}]}}"#),
+            format!(r#"{{"records":[{{"body":{BODY}}}]}}"#),
+            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2\u006Cn"}}]}}"#),
+            format!(r#"{{"records":[{{"body":{BODY},"sig":7}}]}}"#),
+            format!("{{\"records\":[{{\"body\":{BODY},\"sig\":\"c2ln\n\"}}]}}"),
+            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln"}}],"more":1}}"#),
+            // Syntax errors and trailing text.
+            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln"}},]}}"#),
+            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln"}}]}} x"#),
+            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln"}}"#),
+            r#"{"records":{}}"#.to_string(),
+            String::new(),
+        ];
+        for text in &cases {
+            assert!(BatchText::split(text).is_none(), "split: {text}");
+        }
+    }
+
+    /// A body's nesting counts from the body: as deep as a canonical body may be (127 levels,
+    /// what `serde_json` parses alone), the split agrees with the general parse; one level
+    /// deeper, it leaves the batch to the general parse.
+    #[test]
+    fn nesting_is_counted_from_the_body() {
+        let nested = |levels: usize| format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+        let batch = |levels: usize| format!(r#"{{"records":[{{"body":{},"sig":"c2ln"}}]}}"#, nested(levels));
+        assert!(split(&batch(127)).is_some() && agrees(&batch(127)));
+        assert!(split(&batch(128)).is_none() && general(&batch(128)).is_some());
+    }
+
+    proptest::proptest! {
+        /// Batches built from random canonical and non-canonical pieces, with random spacing.
+        #[test]
+        fn the_split_never_disagrees_with_the_general_parse(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "{", "}", "[", "]", ",", ":", " ", "\n", "null", "1", "1.5", "\"records\"", "\"body\"", "\"sig\"",
+                "\"personal\"", "\"c2ln\"", "\"x\\n\"", "\"\\u0041\"", r#"{"a":1}"#, r#"{"a": 1}"#, r#"{"b":2,"a":1}"#,
+            ]), 0..40)
+        ) {
+            let text: String = pieces.concat();
+            proptest::prop_assert!(agrees(&text), "{}", text);
+            let wrapped = format!(r#"{{"records":[{{"body":{text},"sig":"c2ln"}}]}}"#);
+            proptest::prop_assert!(agrees(&wrapped), "{}", wrapped);
+        }
+    }
+}
