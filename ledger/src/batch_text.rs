@@ -77,18 +77,15 @@ impl<'a> Cursor<'a> {
         }
         let (mut body, mut sig, mut personal) = (None, None, None);
         loop {
-            if self.eat("\"body\"") && body.is_none() {
-                self.eat(":").then_some(())?;
-                body = Some(self.canonical_value()?);
-            } else if self.eat("\"sig\"") && sig.is_none() {
-                self.eat(":").then_some(())?;
-                sig = Some(self.plain_string()?);
-            } else if self.eat("\"personal\"") && personal.is_none() {
-                self.eat(":").then_some(())?;
+            // The whole key is read before it is matched: a key is never half-consumed.
+            let key = self.plain_string()?;
+            self.eat(":").then_some(())?;
+            match key {
+                "body" if body.is_none() => body = Some(self.canonical_value()?),
+                "sig" if sig.is_none() => sig = Some(self.plain_string()?),
                 // `null` is a missing personal part, as the general parse reads it.
-                personal = Some(if self.eat("null") { None } else { Some(self.canonical_value()?) });
-            } else {
-                return None;
+                "personal" if personal.is_none() => personal = Some(if self.eat("null") { None } else { Some(self.canonical_value()?) }),
+                _ => return None,
             }
             if self.eat("}") {
                 break;
@@ -194,6 +191,10 @@ mod tests {
             format!(r#"{{"records":[{{"body":{BODY},"personal":{{"v":1.5}},"sig":"c2ln"}}]}}"#),
             // Members the general parse refuses or reads otherwise.
             format!(r#"{{"records":[{{"body":{BODY},"body":{BODY},"sig":"c2ln"}}]}}"#),
+            // A repeated key with nothing after it (found by the fuzzer: the key was consumed and
+            // the next one read as if it were the first).
+            format!(r#"{{"records":[{{"body":{BODY},"body""sig":"c2ln"}}]}}"#),
+            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln","sig""personal":null}}]}}"#),
             format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln","extra":1}}]}}"#),
             format!(r#"{{"records":[{{"body":{BODY}}}]}}"#),
             format!(r#"{{"records":[{{"body":{BODY},"sig":"c2\u006Cn"}}]}}"#),
