@@ -46,6 +46,25 @@ fn rejected_submissions_write_nothing() {
         post_raw(&server, Some("application/json"), body).problem(400);
         unchanged("malformed JSON");
     }
+    // Malformed JSON around records that are otherwise valid and canonical (the form the server
+    // splits in one pass): a key with no value, a repeated key, a raw newline in a signature, a
+    // trailing comma, text after the batch.
+    let valid = json!({ "records": [good()] }).to_string();
+    assert!(valid.contains(",\"sig\":\"") && valid.starts_with("{\"records\":[{\"body\":"), "{valid}");
+    let body_text = {
+        let v: Value = serde_json::from_str(&valid).unwrap();
+        v["records"][0]["body"].to_string()
+    };
+    for broken in [
+        valid.replacen(",\"sig\":", ",\"body\"\"sig\":", 1),
+        valid.replacen(",\"sig\":\"", &format!(",\"body\":{body_text},\"sig\":\""), 1),
+        valid.replacen(",\"sig\":\"", ",\"sig\":\"\n", 1),
+        valid.replacen("}]}", "},]}", 1),
+        format!("{valid} {{}}"),
+    ] {
+        post_raw(&server, Some("application/json"), broken.as_bytes()).problem(400);
+        unchanged("malformed JSON around valid records");
+    }
     for body in [
         json!({ "records": "nope" }),
         json!({ "records": [{ "body": {}, "sig": 5, "personal": null }] }),
