@@ -10,11 +10,20 @@
 //! It only ever accepts what the general parse accepts, with the same records. Everything
 //! else (whitespace inside a body, a key it does not know, a repeated key, an escape in a
 //! signature, a syntax error) makes it answer `None`. The caller then parses the batch as
-//! `Vec<Submission>`, which accepts the same batches and names what is wrong. A test and the
+//! [`Submissions`], which accepts the same batches and names what is wrong. A test and the
 //! `submission` fuzz body hold the two to the same records.
 
 use crate::append::RecordText;
 use crate::canonical::jcs_value_at;
+use crate::Submission;
+
+/// A submission batch parsed the general way (`serde_json`): any JSON form, and an error that
+/// names what is wrong. What [`BatchText::split`] takes, this takes as the same records.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submissions {
+    pub records: Vec<Submission>,
+}
 
 /// A batch split into its records; see the module docs. Append it with
 /// [`crate::Ledger::submit_batch`].
@@ -98,7 +107,7 @@ impl<'a> Cursor<'a> {
 
 impl<'a> BatchText<'a> {
     /// Splits a batch whose bodies and personal parts are all canonical; `None` for anything
-    /// else, which the caller then parses as `{"records": [Submission, …]}`.
+    /// else, which the caller then parses as [`Submissions`].
     pub fn split(text: &'a str) -> Option<Self> {
         let mut c = Cursor { text, pos: 0 };
         if !(c.eat("{") && c.eat("\"records\"") && c.eat(":") && c.eat("[")) {
@@ -134,18 +143,11 @@ impl<'a> BatchText<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::BatchText;
-    use crate::Submission;
-
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Batch {
-        records: Vec<Submission>,
-    }
+    use super::{BatchText, Submissions};
 
     /// What the general parse makes of `text`: each record's body, signature and personal part.
     fn general(text: &str) -> Option<Vec<(String, String, Option<String>)>> {
-        let batch: Batch = serde_json::from_str(text).ok()?;
+        let batch: Submissions = serde_json::from_str(text).ok()?;
         Some(
             batch
                 .records

@@ -37,7 +37,7 @@ use crate::store::sled::{decode_head, encode_head};
 use crate::store::{Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES, LOOKUP_PRIVATE};
 use crate::submitter::{public_key_b64, sign_message};
 use crate::tiles::{self, TilePath};
-use crate::{BatchText, Error, Ledger, LedgerOptions, Result, Submission};
+use crate::{BatchText, Error, Ledger, LedgerOptions, Result, Submission, Submissions};
 
 const ORIGIN: &str = "sightline.test/log";
 const LOG_SEED: [u8; 32] = [3; 32];
@@ -172,12 +172,7 @@ pub fn submission(data: &[u8]) {
     let split = std::str::from_utf8(data).ok().and_then(|text| BatchText::split(text).map(|b| (text, b)));
     let f = fixture();
     let submitted = if let Some((text, split)) = split {
-        #[derive(serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Batch {
-            records: Vec<Submission>,
-        }
-        let general: Batch =
+        let general: Submissions =
             serde_json::from_str(text).unwrap_or_else(|e| panic!("the general parse refuses a batch BatchText splits: {e}"));
         let same = split.records.len() == general.records.len()
             && split.records.iter().zip(&general.records).all(|(a, b)| {

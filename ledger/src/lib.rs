@@ -78,7 +78,7 @@ mod signatures;
 mod writes;
 
 pub use append::{Ack, BatchAck, Submission};
-pub use batch_text::BatchText;
+pub use batch_text::{BatchText, Submissions};
 pub use error::{Error, Result};
 pub use ledger::{Ledger, LedgerOptions, Metrics, PersonalState, BATCH_SIZE_BUCKETS};
 pub use record_rules::{is_member_state, MEMBER_STATES};

@@ -16,7 +16,7 @@ use std::io::{BufRead, Read, Write};
 use sightline_ledger::{Error as LedgerError, Ledger, Submission};
 
 use crate::error::WebError;
-use crate::ingest::Acked;
+use crate::ingest::push_acked;
 
 /// The longest line read: a record over it could not be appended anyway.
 pub const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;
@@ -93,15 +93,15 @@ pub fn import(
                     summary.appended += 1;
                 }
                 if let Some(w) = receipts.as_deref_mut() {
-                    serde_json::to_writer(&mut *w, &Acked::of(public_url, a))
-                        .map_err(std::io::Error::from)
-                        .and_then(|()| w.write_all(b"\n"))
-                        .map_err(|e| {
-                            WebError::Setup(format!(
-                                "cannot write the receipts: {e}; the records up to line {} are appended",
-                                lines.last().unwrap_or(&0)
-                            ))
-                        })?;
+                    let mut line = Vec::with_capacity(a.receipt.entry.len() + a.receipt.tlog_proof.len() + 256);
+                    push_acked(&mut line, public_url, a);
+                    line.push(b'\n');
+                    w.write_all(&line).map_err(|e| {
+                        WebError::Setup(format!(
+                            "cannot write the receipts: {e}; the records up to line {} are appended",
+                            lines.last().unwrap_or(&0)
+                        ))
+                    })?;
                 }
             }
             if let Some(w) = receipts.as_deref_mut() {

@@ -8,18 +8,11 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use sightline_ledger::{Ack, BatchAck, BatchText, Ledger, Submission};
+use sightline_ledger::{Ack, BatchAck, BatchText, Ledger, Submissions};
 
 use crate::app::AppState;
 use crate::error::{WebError, WebResult};
 use crate::json_text;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SubmitRequest {
-    records: Vec<Submission>,
-}
 
 /// Rejects a body that is not declared as JSON.
 pub fn require_json(headers: &HeaderMap) -> WebResult<()> {
@@ -60,7 +53,7 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Res
 
 /// Parses and appends a batch; returns its record count and acknowledgement. A batch whose
 /// bodies are all canonical is split in one pass ([`BatchText`]); any other is parsed into
-/// [`Submission`]s, which accepts the same batches and names what is wrong.
+/// [`Submissions`], which accepts the same batches and names what is wrong.
 fn submit_blocking(ledger: &Ledger, bytes: &[u8], max_records: usize) -> WebResult<(usize, BatchAck)> {
     // UTF-8 checked once, not again for every string by the decoder.
     let text = std::str::from_utf8(bytes)
@@ -74,7 +67,7 @@ fn submit_blocking(ledger: &Ledger, bytes: &[u8], max_records: usize) -> WebResu
         let n = check_count(batch.len())?;
         return Ok((n, ledger.submit_batch(&batch)?));
     }
-    let req: SubmitRequest = serde_json::from_str(text).map_err(|e| WebError::BadJson(e.to_string()))?;
+    let req: Submissions = serde_json::from_str(text).map_err(|e| WebError::BadJson(e.to_string()))?;
     let n = check_count(req.records.len())?;
     Ok((n, ledger.submit(req.records)?))
 }
@@ -86,86 +79,51 @@ pub fn batch_response(state: &AppState, ack: &BatchAck) -> WebResult<Response> {
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
 }
 
-/// One acknowledged record as the response lists it (SPEC.md §12), borrowed
-/// from the acknowledgement; `sightline import` writes the same objects.
-#[derive(Serialize)]
-pub(crate) struct Acked<'a> {
-    duplicate: bool,
-    index: u64,
-    message_id: Option<&'a str>,
-    receipt: ReceiptFile<'a>,
-    warnings: &'a [String],
-    why_url: Option<String>,
-}
-
-#[derive(Serialize)]
-struct ReceiptFile<'a> {
-    entry: &'a str,
-    format: &'a str,
-    tlog_proof: &'a str,
-}
-
-impl<'a> Acked<'a> {
-    pub(crate) fn of(public_url: &str, a: &'a Ack) -> Self {
-        Acked {
-            duplicate: a.duplicate,
-            index: a.index,
-            message_id: a.message_id.as_deref(),
-            receipt: ReceiptFile { entry: &a.receipt.entry, format: &a.receipt.format, tlog_proof: &a.receipt.tlog_proof },
-            warnings: &a.warnings,
-            why_url: a.why_token.as_ref().map(|t| format!("{public_url}/why/{t}")),
-        }
-    }
-}
-
 /// Writes the response by hand, members in sorted order: `serde_json` scans each of a batch's
 /// megabytes of receipt text one byte at a time, [`json_text::push_str`] 16 at a time. The test
 /// below holds the bytes to what `serde_json` writes for the same members.
 fn batch_body(public_url: &str, ack: &BatchAck) -> Vec<u8> {
-    use std::io::Write;
     let size: usize = ack.acks.iter().map(|a| a.receipt.entry.len() + a.receipt.tlog_proof.len() + public_url.len() + 256).sum();
     let mut out = Vec::with_capacity(ack.checkpoint.len() + size + 64);
     out.extend_from_slice(b"{\"checkpoint\":");
     json_text::push_str(&mut out, &ack.checkpoint);
     out.extend_from_slice(b",\"receipts\":[");
-    let mut why_url = String::new();
     for (i, a) in ack.acks.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(if a.duplicate { b"{\"duplicate\":true,\"index\":" } else { b"{\"duplicate\":false,\"index\":" });
-        // Writing to a Vec cannot fail.
-        let _ = write!(out, "{}", a.index);
-        out.extend_from_slice(b",\"message_id\":");
-        json_text::push_opt_str(&mut out, a.message_id.as_deref());
-        out.extend_from_slice(b",\"receipt\":{\"entry\":");
-        json_text::push_str(&mut out, &a.receipt.entry);
-        out.extend_from_slice(b",\"format\":");
-        json_text::push_str(&mut out, &a.receipt.format);
-        out.extend_from_slice(b",\"tlog_proof\":");
-        json_text::push_str(&mut out, &a.receipt.tlog_proof);
-        out.extend_from_slice(b"},\"warnings\":[");
-        for (j, w) in a.warnings.iter().enumerate() {
-            if j > 0 {
-                out.push(b',');
-            }
-            json_text::push_str(&mut out, w);
-        }
-        out.extend_from_slice(b"],\"why_url\":");
-        match &a.why_token {
-            Some(t) => {
-                why_url.clear();
-                why_url.push_str(public_url);
-                why_url.push_str("/why/");
-                why_url.push_str(t);
-                json_text::push_str(&mut out, &why_url);
-            }
-            None => out.extend_from_slice(b"null"),
-        }
-        out.push(b'}');
+        push_acked(&mut out, public_url, a);
     }
     out.extend_from_slice(b"]}");
     out
+}
+
+/// Appends one acknowledged record as the response lists it (SPEC.md §12), members in sorted
+/// order; `sightline import` writes the same objects, one per line.
+pub(crate) fn push_acked(out: &mut Vec<u8>, public_url: &str, a: &Ack) {
+    use std::io::Write;
+    out.extend_from_slice(if a.duplicate { b"{\"duplicate\":true,\"index\":" } else { b"{\"duplicate\":false,\"index\":" });
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{}", a.index);
+    out.extend_from_slice(b",\"message_id\":");
+    json_text::push_opt_str(out, a.message_id.as_deref());
+    out.extend_from_slice(b",\"receipt\":{\"entry\":");
+    json_text::push_str(out, &a.receipt.entry);
+    out.extend_from_slice(b",\"format\":");
+    json_text::push_str(out, &a.receipt.format);
+    out.extend_from_slice(b",\"tlog_proof\":");
+    json_text::push_str(out, &a.receipt.tlog_proof);
+    out.extend_from_slice(b"},\"warnings\":[");
+    for (j, w) in a.warnings.iter().enumerate() {
+        if j > 0 {
+            out.push(b',');
+        }
+        json_text::push_str(out, w);
+    }
+    out.extend_from_slice(b"],\"why_url\":");
+    let why_url = a.why_token.as_ref().map(|t| format!("{public_url}/why/{t}"));
+    json_text::push_opt_str(out, why_url.as_deref());
+    out.push(b'}');
 }
 
 #[cfg(test)]
