@@ -118,6 +118,7 @@ pub fn query_rejection(e: &axum::extract::rejection::QueryRejection, usage: &str
     let text = e.body_text();
     let inner = text.split_once(": ").map_or(text.as_str(), |(_, m)| m);
     let (field, why) = sightline_ledger::serde_words::field_and_reason("", inner);
+    let why = if why.starts_with("is repeated") { "is given more than once".to_string() } else { why };
     if field.is_empty() {
         WebError::BadRequest(format!("the query string cannot be read ({why}); use {usage}"))
     } else {

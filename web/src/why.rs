@@ -347,6 +347,10 @@ fn url_decode(s: &[u8]) -> String {
 }
 
 #[cfg(test)]
+#[path = "why_old_entries.rs"]
+mod old_entries;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
