@@ -11,6 +11,9 @@ use sightline_ledger::privacy::{recipient_commitment, Personal};
 use sightline_ledger::submitter::{sign_body, sign_message};
 use sightline_ledger::{BatchText, Error, Ledger, Submission, Submissions};
 
+/// A change made to a message body before it is signed.
+type Change = fn(&mut Value);
+
 fn fresh() -> (tempfile::TempDir, Keys, Ledger) {
     let dir = tempfile::tempdir().unwrap();
     let keys = Keys::fixed();
@@ -50,7 +53,7 @@ fn refused_at(ledger: &Ledger, sub: Submission) -> (String, String) {
 #[test]
 fn each_missing_nullable_field_is_refused_at_its_own_path() {
     let (_dir, keys, ledger) = fresh();
-    let cases: [(&str, fn(&mut Value)); 4] = [
+    let cases: [(&str, Change); 4] = [
         ("delivery.email_headers", |b| drop(b["delivery"].as_object_mut().unwrap().remove("email_headers"))),
         ("sponsor.political", |b| drop(b["sponsor"].as_object_mut().unwrap().remove("political"))),
         ("targeting.criteria[1].special_category", |b| {
@@ -109,7 +112,7 @@ fn a_repeated_key_is_refused_naming_its_field() {
 #[test]
 fn codes_must_be_on_their_lists() {
     let (_dir, keys, ledger) = fresh();
-    let cases: [(&str, fn(&mut Value)); 4] = [
+    let cases: [(&str, Change); 4] = [
         ("delivery.creative.language", |b| b["delivery"]["creative"]["language"] = json!("xx")),
         ("sponsor.political.amount.currency", |b| b["sponsor"]["political"]["amount"]["currency"] = json!("XYZ")),
         ("delivery.member_state", |b| b["delivery"]["member_state"] = json!("XX")),

@@ -359,6 +359,9 @@ fn markup_in_every_free_text_field_is_escaped() {
     assert_eq!(receipt.header("x-content-type-options"), Some("nosniff"));
 }
 
+/// A change made to a message body before it is signed.
+type Change<'a> = dyn Fn(&mut Value) + 'a;
+
 /// SPEC.md revision 3: the schema holes an outside implementer found. Each is refused over real
 /// HTTP with its own message naming the record and the field, and writes nothing.
 #[test]
@@ -379,14 +382,14 @@ fn schema_holes_are_refused_and_write_nothing() {
         }
         unchanged(what);
     };
-    let changed = |id: &str, change: &dyn Fn(&mut Value)| {
+    let changed = |id: &str, change: &Change<'_>| {
         let mut body = political_message("acme-ads", id, "Changed");
         change(&mut body);
         acme.record(body, &political_personal("h@example.org"))
     };
 
     // Every nullable field left out, one at a time: the omission is not "null".
-    let omissions: [(&str, &dyn Fn(&mut Value)); 4] = [
+    let omissions: [(&str, &Change<'static>); 4] = [
         ("delivery.email_headers", &|b| drop(b["delivery"].as_object_mut().map(|o| o.remove("email_headers")))),
         ("sponsor.political", &|b| drop(b["sponsor"].as_object_mut().map(|o| o.remove("political")))),
         ("targeting.criteria[0].special_category", &|b| {
@@ -399,7 +402,7 @@ fn schema_holes_are_refused_and_write_nothing() {
     }
 
     // Codes that have the right shape but name nothing.
-    let fakes: [(&str, &dyn Fn(&mut Value)); 3] = [
+    let fakes: [(&str, &Change<'static>); 3] = [
         ("delivery.creative.language", &|b| b["delivery"]["creative"]["language"] = json!("xx")),
         ("sponsor.political.amount.currency", &|b| b["sponsor"]["political"]["amount"]["currency"] = json!("XYZ")),
         ("delivery.member_state", &|b| b["delivery"]["member_state"] = json!("XX")),

@@ -112,27 +112,30 @@ pub async fn entries(State(state): State<AppState>, q: QueryResult) -> WebResult
 pub async fn registry(State(state): State<AppState>) -> WebResult<Json<Value>> {
     let reg = state.ledger.registry()?;
     let log_keys: Vec<Value> = reg.log_keys.iter().map(|(index, key)| json!({ "index": index, "vkey": key.vkey() })).collect();
-    let mut submitters: Vec<_> = reg.submitters.values().collect();
-    submitters.sort_by_key(|s| s.index);
-    let submitters: Vec<Value> = submitters
-        .into_iter()
-        .map(|s| {
-            let b = &s.body;
+    let submitters = by_index(reg.submitters.values(), |s| {
+        let b = &s.body;
+        (
+            s.index,
             json!({ "submitter": b.submitter, "name": b.name, "contact": b.contact, "public_key": b.public_key,
-                    "registered_at": b.registered_at, "index": s.index })
-        })
-        .collect();
-    let mut parties: Vec<_> = reg.parties.values().collect();
-    parties.sort_by_key(|p| p.index);
-    let parties: Vec<Value> = parties
-        .into_iter()
-        .map(|p| {
-            let b = &p.body;
+                          "registered_at": b.registered_at, "index": s.index }),
+        )
+    });
+    let parties = by_index(reg.parties.values(), |p| {
+        let b = &p.body;
+        (
+            p.index,
             json!({ "party": b.party, "name": b.name, "contact": b.contact, "established_in": b.established_in,
-                    "ultimately_controlled_by": b.ultimately_controlled_by, "index": p.index })
-        })
-        .collect();
+                          "ultimately_controlled_by": b.ultimately_controlled_by, "index": p.index }),
+        )
+    });
     Ok(Json(json!({ "log_keys": log_keys, "submitters": submitters, "parties": parties })))
+}
+
+/// Registry items as JSON, in the order of the entries that registered them.
+fn by_index<'a, T: 'a>(items: impl Iterator<Item = &'a T>, item: impl Fn(&T) -> (u64, Value)) -> Vec<Value> {
+    let mut all: Vec<(u64, Value)> = items.map(item).collect();
+    all.sort_by_key(|(index, _)| *index);
+    all.into_iter().map(|(_, v)| v).collect()
 }
 
 /// `GET /api/v1/receipt/<index>`
