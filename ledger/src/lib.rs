@@ -77,6 +77,7 @@ mod append;
 mod batch_text;
 mod batcher;
 mod commit;
+mod disclosed;
 mod json_keys;
 mod ledger;
 mod lookup;

@@ -1,6 +1,9 @@
 //! A catalogue of bad input over real HTTP against the real server: every case
 //! gets its documented status (SPEC.md §12), an RFC 9457 problem where the API
 //! answers with one, and writes nothing (the signed checkpoint does not grow).
+//!
+//! Over 400 lines on purpose: it is one catalogue, and a reader checking what the server refuses
+//! should find every refusal in one file, one test per family of bad input.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
