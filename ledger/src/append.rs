@@ -35,8 +35,17 @@ use crate::signatures::{all_verify, Check, VERIFY_BATCH};
 pub struct Submission {
     pub body: Box<RawValue>,
     pub sig: String,
-    /// The personal part as the JSON text it arrived in (SPEC.md §7), like `body`.
+    /// The personal part as the JSON text it arrived in (SPEC.md §7), like `body`. The member
+    /// must be present (a missing one is an envelope error); `null` decodes as `None` and is
+    /// refused as a record without its personal part.
+    #[serde(deserialize_with = "present")]
     pub personal: Option<Box<RawValue>>,
+}
+
+/// Decodes a member that may be `null` but must be present (derived decoders read a missing
+/// `Option` as `None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Box<RawValue>>, D::Error> {
+    serde::Deserialize::deserialize(d)
 }
 
 /// One record's text as [`prepare`] reads it: borrowed from a [`Submission`], or from a batch
@@ -227,9 +236,13 @@ fn submitted_message(text: &str, canonical: bool, r: usize) -> Result<(MessageBo
             }
         }
     }
-    // Anything else takes the general path, which also names what is wrong. The request's
-    // parser checked the syntax; what can still fail here (a lone surrogate escape, say) is
-    // malformed JSON all the same.
+    // Anything else takes the general path, which also names what is wrong. A general parser
+    // keeps the last of two equal keys, so a repeated key is looked for first (SPEC.md §1).
+    if let Some(field) = crate::json_keys::repeated_key(text, usize::MAX) {
+        return Err(invalid(r, &field, "is repeated: a JSON object must not repeat a key (SPEC.md §1)"));
+    }
+    // The request's parser checked the syntax; what can still fail here (a lone surrogate
+    // escape, say) is malformed JSON all the same.
     let value: Value =
         serde_json::from_str(text).map_err(|e| Error::malformed("request body", format!("record {r}: the body is not valid JSON: {e}")))?;
     let Body::Message(message) = Body::parse(&value, r)? else {
@@ -249,9 +262,6 @@ fn verify_signatures(records: &[Prepared], checks: Vec<Check>) -> Result<()> {
     }
     match checks.into_par_iter().position_first(|c| !c.verifies()) {
         None => Ok(()),
-        Some(r) => Err(Error::BadSignature(format!(
-            "record {r}: the signature does not verify with the registered key of submitter `{}`; sign \"sightline/record/v1\\n\" followed by the RFC 8785 bytes of the body",
-            records[r].message.signer
-        ))),
+        Some(r) => Err(Error::RecordSignature { record: r, signer: records[r].message.signer.clone() }),
     }
 }

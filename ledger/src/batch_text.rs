@@ -15,6 +15,8 @@
 
 use crate::append::RecordText;
 use crate::canonical::jcs_value_at;
+use crate::error::{Error, Result};
+use crate::serde_words::field_and_reason;
 use crate::Submission;
 
 /// A submission batch parsed the general way (`serde_json`): any JSON form, and an error that
@@ -23,6 +25,48 @@ use crate::Submission;
 #[serde(deny_unknown_fields)]
 pub struct Submissions {
     pub records: Vec<Submission>,
+}
+
+impl Submissions {
+    /// Parses a batch's text the general way. An error is [`Error::BadBatch`], in plain words,
+    /// naming the record and the member when there is one (`record 2: field `sig`: is
+    /// missing`); a repeated member is refused, not read as the last one (SPEC.md §1).
+    pub fn parse(text: &str) -> Result<Submissions> {
+        decode(text)
+    }
+}
+
+impl Submission {
+    /// Parses one record, `{body, sig, personal}` (a line of an import file), as
+    /// [`Submissions::parse`] parses each of a batch's records.
+    pub fn parse(text: &str) -> Result<Submission> {
+        decode(text)
+    }
+}
+
+/// Decodes an envelope; on failure, says where and what in plain words.
+fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    let plain = match serde_json::from_str(text) {
+        Ok(t) => return Ok(t),
+        Err(e) => e,
+    };
+    if !matches!(plain.classify(), serde_json::error::Category::Data) {
+        let why = format!("the request body is not valid JSON: {plain}");
+        return Err(Error::BadBatch { record: None, field: None, why });
+    }
+    let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut serde_json::Deserializer::from_str(text)) {
+        Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+        Ok(_) => (String::new(), plain.to_string()),
+    };
+    let (field, why) = field_and_reason(&path, &message);
+    // `records[2].sig` is member `sig` of record 2.
+    let (record, field) = match field.strip_prefix("records[").and_then(|rest| rest.split_once(']')) {
+        Some((n, rest)) if n.parse::<usize>().is_ok() => (n.parse().ok(), rest.strip_prefix('.').unwrap_or(rest).to_string()),
+        _ => (None, field),
+    };
+    let field = (!field.is_empty()).then_some(field);
+    let why = if field.is_none() && record.is_some() { format!("the record {why}") } else { why };
+    Err(Error::BadBatch { record, field, why })
 }
 
 /// A batch split into its records; see the module docs. Append it with
@@ -101,7 +145,8 @@ impl<'a> Cursor<'a> {
             }
             self.eat(",").then_some(())?;
         }
-        Some(RecordText { body: body?, body_canonical: true, sig: sig?, personal: personal.flatten() })
+        // A record without a `personal` member is the general parse's to refuse (SPEC.md §12).
+        Some(RecordText { body: body?, body_canonical: true, sig: sig?, personal: personal? })
     }
 }
 
@@ -174,7 +219,9 @@ mod tests {
 
     #[test]
     fn canonical_batches_split_into_the_general_parse_records() {
-        let compact = format!(r#"{{"records":[{{"body":{BODY},"personal":{{"v":1}},"sig":"c2ln"}},{{"sig":"AA==","body":{BODY}}}]}}"#);
+        let compact = format!(
+            r#"{{"records":[{{"body":{BODY},"personal":{{"v":1}},"sig":"c2ln"}},{{"sig":"AA==","body":{BODY},"personal":null}}]}}"#
+        );
         let spaced = format!("\n{{ \"records\" : [ {{ \"body\" : {BODY} , \"personal\" : null, \"sig\" : \"c2ln\" }} ] }}\n");
         for text in [compact.as_str(), spaced.as_str(), r#"{"records":[]}"#] {
             let records = split(text).unwrap_or_else(|| panic!("not split: {text}"));
@@ -188,25 +235,26 @@ mod tests {
     fn anything_else_is_left_to_the_general_parse() {
         let cases = [
             // Not canonical: whitespace or key order inside a body, a personal part with a fraction.
-            r#"{"records":[{"body":{"k": 1},"sig":"c2ln"}]}"#.to_string(),
-            r#"{"records":[{"body":{"z":1,"a":2},"sig":"c2ln"}]}"#.to_string(),
+            r#"{"records":[{"body":{"k": 1},"sig":"c2ln","personal":null}]}"#.to_string(),
+            r#"{"records":[{"body":{"z":1,"a":2},"sig":"c2ln","personal":null}]}"#.to_string(),
             format!(r#"{{"records":[{{"body":{BODY},"personal":{{"v":1.5}},"sig":"c2ln"}}]}}"#),
-            // Members the general parse refuses or reads otherwise.
-            format!(r#"{{"records":[{{"body":{BODY},"body":{BODY},"sig":"c2ln"}}]}}"#),
+            // Members the general parse refuses or reads otherwise; a record without `personal`.
+            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln"}}]}}"#),
+            format!(r#"{{"records":[{{"body":{BODY},"body":{BODY},"sig":"c2ln","personal":null}}]}}"#),
             // A repeated key with nothing after it (found by the fuzzer: the key was consumed and
             // the next one read as if it were the first).
-            format!(r#"{{"records":[{{"body":{BODY},"body""sig":"c2ln"}}]}}"#),
+            format!(r#"{{"records":[{{"body":{BODY},"body""sig":"c2ln","personal":null}}]}}"#),
             format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln","sig""personal":null}}]}}"#),
             format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln","extra":1}}]}}"#),
             format!(r#"{{"records":[{{"body":{BODY}}}]}}"#),
             format!(r#"{{"records":[{{"body":{BODY},"sig":"c2\u006Cn"}}]}}"#),
             format!(r#"{{"records":[{{"body":{BODY},"sig":7}}]}}"#),
             format!("{{\"records\":[{{\"body\":{BODY},\"sig\":\"c2ln\n\"}}]}}"),
-            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln"}}],"more":1}}"#),
+            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln","personal":null}}],"more":1}}"#),
             // Syntax errors and trailing text.
-            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln"}},]}}"#),
-            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln"}}]}} x"#),
-            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln"}}"#),
+            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln","personal":null}},]}}"#),
+            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln","personal":null}}]}} x"#),
+            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln","personal":null}}"#),
             r#"{"records":{}}"#.to_string(),
             String::new(),
         ];
@@ -221,7 +269,7 @@ mod tests {
     #[test]
     fn nesting_is_counted_from_the_body() {
         let nested = |levels: usize| format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
-        let batch = |levels: usize| format!(r#"{{"records":[{{"body":{},"sig":"c2ln"}}]}}"#, nested(levels));
+        let batch = |levels: usize| format!(r#"{{"records":[{{"body":{},"sig":"c2ln","personal":null}}]}}"#, nested(levels));
         assert!(split(&batch(127)).is_some() && agrees(&batch(127)));
         assert!(split(&batch(128)).is_none() && general(&batch(128)).is_some());
     }
@@ -237,7 +285,7 @@ mod tests {
         ) {
             let text: String = pieces.concat();
             proptest::prop_assert!(agrees(&text), "{}", text);
-            let wrapped = format!(r#"{{"records":[{{"body":{text},"sig":"c2ln"}}]}}"#);
+            let wrapped = format!(r#"{{"records":[{{"body":{text},"sig":"c2ln","personal":null}}]}}"#);
             proptest::prop_assert!(agrees(&wrapped), "{}", wrapped);
         }
     }

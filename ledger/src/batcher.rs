@@ -296,7 +296,7 @@ impl View<'_> {
     /// The staged entry with this message key, as a slot of the group being planned.
     fn staged(&self, key: &MessageKey) -> Option<(Slot, u64, &[u8])> {
         let (index, body) = self.seen.get(key).or_else(|| self.flight.messages.get(key))?;
-        let slot = if *index >= self.base { Slot::New((*index - self.base) as usize) } else { Slot::Existing(*index) };
+        let slot = if *index >= self.base { Slot::Repeat((*index - self.base) as usize) } else { Slot::Existing(*index) };
         Some((slot, *index, body))
     }
 }
@@ -329,7 +329,7 @@ fn plan_job(
             if *body != p.body_jcs.as_slice() {
                 return Err(conflict(view.base + (before + pos) as u64));
             }
-            out.push((Some(Slot::New(before + pos)), Vec::new()));
+            out.push((Some(Slot::Repeat(before + pos)), Vec::new()));
             continue;
         }
         if let Some((slot, index, body)) = view.staged(&p.message_key) {

@@ -333,6 +333,10 @@ pub struct LoggedEntry {
     pub flags: Vec<String>,
     pub body: crate::record::Body,
     pub sig: String,
+    /// Nullable fields the body leaves out, read as `null` (see
+    /// [`crate::record::Body::parse_logged_noting`]): only an entry logged before revision 3 has
+    /// any, and what shows it says the record does not state them.
+    pub omitted: Vec<String>,
 }
 
 impl LoggedEntry {
@@ -353,9 +357,17 @@ impl LoggedEntry {
             sig: String,
         }
         impl<B> Envelope<B> {
-            fn logged(self, body: impl FnOnce(B) -> Result<crate::record::Body>) -> Result<LoggedEntry> {
-                let body = body(self.body)?;
-                Ok(LoggedEntry { index: self.index, prev: self.prev, logged_at: self.logged_at, flags: self.flags, body, sig: self.sig })
+            fn logged(self, body: impl FnOnce(B) -> Result<(crate::record::Body, Vec<String>)>) -> Result<LoggedEntry> {
+                let (body, omitted) = body(self.body)?;
+                Ok(LoggedEntry {
+                    index: self.index,
+                    prev: self.prev,
+                    logged_at: self.logged_at,
+                    flags: self.flags,
+                    body,
+                    sig: self.sig,
+                    omitted,
+                })
             }
         }
         // UTF-8 is checked once here, so the decoder does not check each string again.
@@ -364,12 +376,12 @@ impl LoggedEntry {
         // (`body` is the first key in canonical order, so nothing is buffered).
         if let Ok(e) = serde_json::from_str::<Envelope<Box<crate::record::MessageBody>>>(text) {
             if e.body.kind == crate::record::Kind::Message {
-                return e.logged(|m| Ok(crate::record::Body::Message(m)));
+                return e.logged(|m| Ok((crate::record::Body::Message(m), Vec::new())));
             }
         }
         let e: Envelope<&serde_json::value::RawValue> =
             serde_json::from_str(text).map_err(|err| Error::malformed("entry", err.to_string()))?;
-        e.logged(|raw| crate::record::Body::parse_logged(raw.get()))
+        e.logged(|raw| crate::record::Body::parse_logged_noting(raw.get()))
     }
 }
 

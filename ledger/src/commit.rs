@@ -61,9 +61,12 @@ pub(crate) enum Stage {
     Barrier(mpsc::SyncSender<()>),
 }
 
-/// Where an acknowledged record lives: a new entry of its group, or an older one.
+/// Where an acknowledged record lives: a new entry of its group, the same new entry again (the
+/// record repeated later in its batch, or sent by another request of the group), or an older one.
+/// Only `New` says `duplicate: false`: the record that appended the entry (SPEC.md §12).
 pub(crate) enum Slot {
     New(usize),
+    Repeat(usize),
     Existing(u64),
 }
 
@@ -278,7 +281,7 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: Vec<Vec<u8>>, base: 
     let (checkpoint, size) = (st.checkpoint.clone(), st.size);
     let mut uses = vec![0usize; entries.len()];
     for (slot, _, _) in planned.iter().flat_map(|p| &p.slots) {
-        if let Slot::New(i) = slot {
+        if let Slot::New(i) | Slot::Repeat(i) = slot {
             if let Some(u) = uses.get_mut(*i) {
                 *u += 1;
             }
@@ -302,10 +305,11 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: Vec<Vec<u8>>, base: 
             .map(|(slot, message_id, warnings)| {
                 let (index, duplicate) = match slot {
                     Slot::New(i) => (base + i as u64, false),
+                    Slot::Repeat(i) => (base + i as u64, true),
                     Slot::Existing(i) => (i, true),
                 };
                 let bytes = match slot {
-                    Slot::New(i) => take(i).ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?,
+                    Slot::New(i) | Slot::Repeat(i) => take(i).ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?,
                     Slot::Existing(_) => {
                         let stored = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?;
                         let leaf = st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("entry {index} is not in the tree")))?;

@@ -26,6 +26,18 @@ pub enum Error {
     /// A submitted record breaks the schema of SPEC.md.
     #[error("record {record}: field `{field}`: {why}")]
     InvalidRecord { record: usize, field: String, why: String },
+    /// A submission batch's envelope (`{"records": [{body, sig, personal}]}`, SPEC.md §12) is
+    /// not JSON, or not of that shape. `record` and `field` name the place when there is one.
+    #[error("{}{}{why}", record.map(|r| format!("record {r}: ")).unwrap_or_default(), field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
+    BadBatch { record: Option<usize>, field: Option<String>, why: String },
+    /// A record's signature is well-formed but does not verify with its submitter's registered key.
+    #[error("record {record}: field `sig`: the signature does not verify with the registered key of submitter `{signer}`; sign \"sightline/record/v1\\n\" followed by the RFC 8785 bytes of the body, with the key the log registered for `{signer}`")]
+    RecordSignature { record: usize, signer: String },
+    /// A party id is registered again (SPEC.md §3.3: a party is registered once).
+    #[error(
+        "party `{party}` is already registered (entry {index}); a party is registered once, so pick another id or keep using this one"
+    )]
+    PartyExists { party: String, index: u64 },
     /// The submitter is not registered in the log.
     #[error("submitter `{0}` is not registered in this log; ask the log operator to register its key")]
     UnknownSubmitter(String),

@@ -203,7 +203,18 @@ impl<'a> Sink<'a> {
     fn row(&mut self, row: Vec<String>) -> Result<()> {
         let Sink::Csv(w) = self else { return Err(Error::Storage("a CSV row was written to a JSON export".into())) };
         // Cells that a spreadsheet would run as a formula are prefixed with a quote.
-        let safe = row.into_iter().map(|c| if c.starts_with(['=', '+', '-', '@']) { format!("'{c}") } else { c });
+        // A formatting character an entry logged before revision 3 may hold is shown as a marker.
+        let safe = row.into_iter().map(|c| {
+            let c = match crate::text::neutralise(&c) {
+                std::borrow::Cow::Owned(shown) => shown,
+                std::borrow::Cow::Borrowed(_) => c,
+            };
+            if c.starts_with(['=', '+', '-', '@']) {
+                format!("'{c}")
+            } else {
+                c
+            }
+        });
         w.write_record(safe).map_err(write_failed)
     }
 
@@ -236,7 +247,13 @@ fn csv_row(index: u64, e: &Entry) -> Vec<String> {
         .and_then(Value::as_array)
         .map(|ls| ls.iter().filter_map(|l| l.get("provider").and_then(Value::as_str)).collect::<Vec<_>>().join("; "))
         .unwrap_or_default();
-    let political = e.body.pointer("/sponsor/political").is_some_and(|p| !p.is_null());
+    // An entry logged before revision 3 may leave the label out: it then says nothing either way.
+    let label = e.body.pointer("/sponsor/political");
+    let political = label.is_some_and(|p| !p.is_null());
+    let political_cell = match label {
+        None => "not stated".to_string(),
+        Some(_) => political.to_string(),
+    };
     vec![
         index.to_string(),
         e.logged_at.clone(),
@@ -250,7 +267,7 @@ fn csv_row(index: u64, e: &Entry) -> Vec<String> {
         s("/delivery/creative/campaign_id"),
         s("/sponsor/on_behalf_of"),
         s("/sponsor/payer"),
-        political.to_string(),
+        political_cell,
         if political { s("/sponsor/political/linked_to") } else { String::new() },
         criteria("include"),
         criteria("exclude"),

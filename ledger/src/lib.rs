@@ -30,7 +30,11 @@
 //! ## Map
 //! | module | concern |
 //! |---|---|
-//! | [`record`], `record_rules` | the record model of SPEC.md §3 and its validation |
+//! | [`record`], `record_fields`, `record_rules` | the record model of SPEC.md §3 and its validation |
+//! | [`codes`] | the ISO country, language and currency lists, the EU Member States |
+//! | [`text`] | free text: the formatting characters refused, and their visible markers |
+//! | `json_keys` | finding a repeated JSON key (SPEC.md §1) in text not in canonical form |
+//! | [`serde_words`] | a JSON decoding error in plain words, naming its own field |
 //! | [`canonical`] | RFC 8785 bytes, the entry envelope, the signed message |
 //! | [`merkle`] | RFC 6962/9162 hashing, tree, inclusion and consistency proofs |
 //! | [`note`] | C2SP signed-note and tlog-checkpoint |
@@ -52,6 +56,7 @@
 //! | `fuzzing` | fuzz bodies for `fuzz/` and `tests/no_panic.rs` (hidden) |
 
 pub mod canonical;
+pub mod codes;
 pub mod error;
 pub mod export;
 #[doc(hidden)]
@@ -62,23 +67,28 @@ pub mod privacy;
 pub mod receipt;
 pub mod record;
 pub mod registry;
+pub mod serde_words;
 pub mod store;
 pub mod submitter;
+pub mod text;
 pub mod tiles;
 
 mod append;
 mod batch_text;
 mod batcher;
 mod commit;
+mod disclosed;
+mod json_keys;
 mod ledger;
 mod lookup;
 mod recipients;
+mod record_fields;
 mod record_rules;
 mod signatures;
 mod writes;
 
 pub use append::{Ack, BatchAck, Submission};
 pub use batch_text::{BatchText, Submissions};
+pub use codes::{is_member_state, MEMBER_STATES};
 pub use error::{Error, Result};
 pub use ledger::{Ledger, LedgerOptions, Metrics, PersonalState, BATCH_SIZE_BUCKETS};
-pub use record_rules::{is_member_state, MEMBER_STATES};

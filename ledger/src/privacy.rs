@@ -45,16 +45,24 @@ impl Personal {
     /// commitments. Returns it with its canonical bytes (what is sealed): text already in
     /// canonical form is its own.
     pub fn parse_for(text: &str, body: &MessageBody, r: usize) -> Result<(Personal, Vec<u8>)> {
+        // Canonical text cannot repeat a key; any other form is scanned for one first, as a
+        // decoder keeps the last of two equal keys of `matched` or `consent` (SPEC.md §1).
+        let canonical_text = crate::canonical::is_jcs(text);
+        if !canonical_text {
+            if let Some(path) = crate::json_keys::repeated_key(text, usize::MAX) {
+                return Err(invalid(r, &format!("personal.{path}"), "is repeated: a JSON object must not repeat a key (SPEC.md §1)"));
+            }
+        }
         // Paths are tracked only to name the field of a value that fails.
         let p: Personal = match serde_json::from_str(text) {
             Ok(p) => p,
             Err(plain) => {
                 let failed = serde_path_to_error::deserialize::<_, Personal>(&mut serde_json::Deserializer::from_str(text)).err();
                 let (path, why) = match failed {
-                    Some(e) => (e.path().to_string(), e.into_inner().to_string()),
-                    None => (".".to_string(), plain.to_string()),
+                    Some(e) => crate::serde_words::field_and_reason(&e.path().to_string(), &e.into_inner().to_string()),
+                    None => crate::serde_words::field_and_reason("", &plain.to_string()),
                 };
-                let field = if path == "." { "personal".to_string() } else { format!("personal.{path}") };
+                let field = if path.is_empty() { "personal".to_string() } else { format!("personal.{path}") };
                 return Err(invalid(r, &field, why));
             }
         };
@@ -65,6 +73,9 @@ impl Personal {
         let n = p.recipient.chars().count();
         if n == 0 || n > 256 || p.recipient.chars().any(char::is_control) {
             return Err(invalid(r, "personal.recipient", "must be 1–256 characters with no control characters"));
+        }
+        if let Some(c) = crate::text::first_formatting(&p.recipient) {
+            return Err(invalid(r, "personal.recipient", crate::text::formatting_refusal(c)));
         }
         for (id, v) in &p.matched {
             check_id(r, "personal.matched", id)?;
@@ -85,7 +96,7 @@ impl Personal {
         if recipient_commitment(&salt, &p.recipient) != body.recipient.commitment {
             return Err(invalid(r, "recipient.commitment", "does not match the personal part's salt and recipient (SPEC.md §7)"));
         }
-        let canonical = if crate::canonical::is_jcs(text) { text.as_bytes().to_vec() } else { p.canonical()? };
+        let canonical = if canonical_text { text.as_bytes().to_vec() } else { p.canonical()? };
         if commitment_of(&canonical) != body.personal_commitment {
             return Err(invalid(r, "personal_commitment", "does not match SHA-256 of the canonical personal part (SPEC.md §7)"));
         }

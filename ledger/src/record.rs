@@ -8,84 +8,23 @@
 use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
+pub use crate::disclosed::{Disclosed, NOT_DISCLOSED};
 use crate::error::{Error, Result};
+pub use crate::record_fields::{check_country, check_hex32, check_id, check_text, check_time, format_time, invalid, parse_time, FieldPath};
 
-/// The literal that stands for a field the submitter chose not to disclose.
-pub const NOT_DISCLOSED: &str = "not_disclosed";
-
-/// A disclosable field: its value, or the explicit string `"not_disclosed"`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Disclosed<T> {
-    Value(T),
-    #[serde(serialize_with = "ser_not_disclosed")]
-    NotDisclosed,
+/// A field that may be `null` but never left out (SPEC.md §1: nothing is silent). Derived
+/// decoders read a missing `Option` as `None`, which would log an omitted `sponsor.political`
+/// as "not political"; a field decoded through a function is required instead.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
 }
 
-fn ser_not_disclosed<S: serde::Serializer>(s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(NOT_DISCLOSED)
-}
-
-/// Decodes `"not_disclosed"` or a `T`, handing whatever the input holds
-/// straight to `T` (no intermediate `serde_json::Value`: records have dozens of
-/// these fields, and records are decoded on every append and every page).
-impl<'de, T: DeserializeOwned> Deserialize<'de> for Disclosed<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-        use serde::de::{IntoDeserializer, MapAccess, SeqAccess, Visitor};
-
-        struct V<T>(std::marker::PhantomData<T>);
-        type R<T, E> = std::result::Result<Disclosed<T>, E>;
-
-        impl<'de, T: DeserializeOwned> Visitor<'de> for V<T> {
-            type Value = Disclosed<T>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a value or \"not_disclosed\"")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> R<T, E> {
-                if v == NOT_DISCLOSED {
-                    return Ok(Disclosed::NotDisclosed);
-                }
-                T::deserialize(v.into_deserializer()).map(Disclosed::Value)
-            }
-            fn visit_bool<E: serde::de::Error>(self, v: bool) -> R<T, E> {
-                T::deserialize(v.into_deserializer()).map(Disclosed::Value)
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> R<T, E> {
-                T::deserialize(v.into_deserializer()).map(Disclosed::Value)
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> R<T, E> {
-                T::deserialize(v.into_deserializer()).map(Disclosed::Value)
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> R<T, E> {
-                T::deserialize(v.into_deserializer()).map(Disclosed::Value)
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> R<T, E> {
-                T::deserialize(().into_deserializer()).map(Disclosed::Value)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> R<T, A::Error> {
-                T::deserialize(MapAccessDeserializer::new(map)).map(Disclosed::Value)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> R<T, A::Error> {
-                T::deserialize(SeqAccessDeserializer::new(seq)).map(Disclosed::Value)
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-impl<T> Disclosed<T> {
-    /// The value, if disclosed.
-    pub fn value(&self) -> Option<&T> {
-        match self {
-            Disclosed::Value(v) => Some(v),
-            Disclosed::NotDisclosed => None,
-        }
-    }
-}
+/// The nullable fields of a message body, as JSON paths with `[]` for "every element": what
+/// [`Body::parse_logged`] fills with `null` (and reports) for an entry logged before they were
+/// enforced.
+pub const NULLABLE_FIELDS: [&str; 4] =
+    ["delivery.email_headers", "sponsor.political", "targeting.criteria[].special_category", "lineage[].model"];
 
 /// `kind` of a record body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,6 +133,7 @@ pub struct Delivery {
     pub served_at: String,
     pub member_state: String,
     pub creative: Creative,
+    #[serde(deserialize_with = "nullable")]
     pub email_headers: Option<EmailHeaders>,
 }
 
@@ -233,6 +173,7 @@ pub struct EmailHeaders {
 pub struct Sponsor {
     pub on_behalf_of: String,
     pub payer: String,
+    #[serde(deserialize_with = "nullable")]
     pub political: Option<Political>,
 }
 
@@ -284,6 +225,7 @@ pub struct Criterion {
     #[serde(rename = "type")]
     pub kind: CriterionType,
     pub description: String,
+    #[serde(deserialize_with = "nullable")]
     pub special_category: Option<Disclosed<SpecialCategory>>,
     pub minor: bool,
     pub ai_selected: bool,
@@ -340,10 +282,12 @@ pub struct LineageLabel {
     pub provider: String,
     pub contact: String,
     pub kind: SourceKind,
+    #[serde(deserialize_with = "nullable")]
     pub model: Option<Disclosed<ModelRef>>,
     pub collection_method: String,
     pub collected_at: Disclosed<String>,
     pub refresh: Disclosed<String>,
+    /// At most 2^32−1 days (SPEC.md §1 lists each integer field's range).
     pub lookback_days: Disclosed<u32>,
     pub legal_basis: Disclosed<LegalBasis>,
     pub derived_from: Vec<String>,
@@ -431,18 +375,36 @@ impl Body {
     /// text into its type. It is not validated again: it passed SPEC.md §3 when
     /// it was appended, and the caller has checked the entry against its leaf.
     pub fn parse_logged(json: &str) -> Result<Body> {
+        Ok(Body::parse_logged_noting(json)?.0)
+    }
+
+    /// [`Body::parse_logged`], and the nullable fields the body leaves out
+    /// ([`NULLABLE_FIELDS`], spelled with indexes such as `lineage[2].model`). Only an entry
+    /// logged before revision 3 can leave one out; it is read as `null`, and a page that shows it
+    /// says the record does not state it.
+    pub fn parse_logged_noting(json: &str) -> Result<(Body, Vec<String>)> {
         #[derive(Deserialize)]
         struct KindOnly {
             kind: Kind,
         }
         let typed = |e: serde_json::Error| Error::malformed("entry body", e.to_string());
         Ok(match serde_json::from_str::<KindOnly>(json).map_err(typed)?.kind {
-            Kind::LogKey => Body::LogKey(serde_json::from_str(json).map_err(typed)?),
-            Kind::Submitter => Body::Submitter(serde_json::from_str(json).map_err(typed)?),
-            Kind::Party => Body::Party(serde_json::from_str(json).map_err(typed)?),
-            Kind::Message => Body::Message(Box::new(serde_json::from_str(json).map_err(typed)?)),
-            Kind::Objection => Body::Objection(serde_json::from_str(json).map_err(typed)?),
-            Kind::Erasure => Body::Erasure(serde_json::from_str(json).map_err(typed)?),
+            Kind::LogKey => (Body::LogKey(serde_json::from_str(json).map_err(typed)?), Vec::new()),
+            Kind::Submitter => (Body::Submitter(serde_json::from_str(json).map_err(typed)?), Vec::new()),
+            Kind::Party => (Body::Party(serde_json::from_str(json).map_err(typed)?), Vec::new()),
+            Kind::Message => match serde_json::from_str(json) {
+                Ok(m) => (Body::Message(Box::new(m)), Vec::new()),
+                Err(strict) => {
+                    let mut value: Value = serde_json::from_str(json).map_err(typed)?;
+                    let omitted = fill_omitted(&mut value);
+                    if omitted.is_empty() {
+                        return Err(typed(strict));
+                    }
+                    (Body::Message(Box::new(serde_json::from_value(value).map_err(typed)?)), omitted)
+                }
+            },
+            Kind::Objection => (Body::Objection(serde_json::from_str(json).map_err(typed)?), Vec::new()),
+            Kind::Erasure => (Body::Erasure(serde_json::from_str(json).map_err(typed)?), Vec::new()),
         })
     }
 
@@ -535,6 +497,33 @@ impl Body {
     }
 }
 
+/// Sets each nullable field ([`NULLABLE_FIELDS`]) that a message body leaves out to `null`;
+/// returns their paths.
+fn fill_omitted(body: &mut Value) -> Vec<String> {
+    let mut omitted = Vec::new();
+    let mut fill = |object: Option<&mut Value>, key: &str, path: String| {
+        if let Some(Value::Object(o)) = object {
+            if !o.contains_key(key) {
+                o.insert(key.to_string(), Value::Null);
+                omitted.push(path);
+            }
+        }
+    };
+    fill(body.get_mut("delivery"), "email_headers", "delivery.email_headers".into());
+    fill(body.get_mut("sponsor"), "political", "sponsor.political".into());
+    if let Some(Value::Array(criteria)) = body.pointer_mut("/targeting/criteria") {
+        for (i, c) in criteria.iter_mut().enumerate() {
+            fill(Some(c), "special_category", format!("targeting.criteria[{i}].special_category"));
+        }
+    }
+    if let Some(Value::Array(lineage)) = body.get_mut("lineage") {
+        for (i, l) in lineage.iter_mut().enumerate() {
+            fill(Some(l), "model", format!("lineage[{i}].model"));
+        }
+    }
+    omitted
+}
+
 /// Deserializes directly; only a value that fails is deserialized again with
 /// path tracking, to name the field (tracking every path costs as much as the
 /// deserialization itself, and almost every record is valid).
@@ -543,179 +532,7 @@ fn typed<T: DeserializeOwned>(value: &Value, record: usize) -> Result<T> {
         return Ok(t);
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        invalid(record, if path == "." { "(body)" } else { &path }, e.into_inner().to_string())
+        let (field, why) = crate::serde_words::field_and_reason(&e.path().to_string(), &e.into_inner().to_string());
+        invalid(record, if field.is_empty() { "(body)" } else { &field }, why)
     })
-}
-
-/// Builds an [`Error::InvalidRecord`].
-pub fn invalid(record: usize, field: &str, why: impl Into<String>) -> Error {
-    Error::InvalidRecord { record, field: field.to_string(), why: why.into() }
-}
-
-/// The JSON path of a checked field: a `&str`, or a function that builds it, so
-/// that a path like `lineage[3].provider` is only formatted when its check fails.
-pub trait FieldPath {
-    fn path(&self) -> String;
-}
-
-impl FieldPath for &str {
-    fn path(&self) -> String {
-        (*self).to_string()
-    }
-}
-
-impl<F: Fn() -> String> FieldPath for F {
-    fn path(&self) -> String {
-        self()
-    }
-}
-
-/// Ids: 1–128 characters of `A-Z a-z 0-9 . _ : / -`.
-pub fn check_id(r: usize, field: impl FieldPath, s: &str) -> Result<()> {
-    let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:/-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(r, &field.path(), "must be 1–128 characters of A-Z a-z 0-9 . _ : / -"))
-    }
-}
-
-/// Free text: 1–2000 characters, no control characters (Unicode category Cc:
-/// U+0000–U+001F and U+007F–U+009F, what `char::is_control` says).
-pub fn check_text(r: usize, field: impl FieldPath, s: &str) -> Result<()> {
-    // One pass over the bytes: a character is counted at its leading byte, and a control
-    // character is a byte below 0x20, 0x7F, or 0xC2 followed by 0x80–0x9F (U+0080–U+009F).
-    let b = s.as_bytes();
-    let (mut chars, mut control) = (0usize, false);
-    for (i, &c) in b.iter().enumerate() {
-        chars += usize::from(c & 0xC0 != 0x80);
-        control |= c < 0x20 || c == 0x7F || (c == 0xC2 && b.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)));
-    }
-    if chars == 0 || chars > 2000 {
-        return Err(invalid(r, &field.path(), "must be 1–2000 characters"));
-    }
-    if control {
-        return Err(invalid(r, &field.path(), "must not contain control characters"));
-    }
-    Ok(())
-}
-
-/// `hex32`: 64 lowercase hex digits.
-pub fn check_hex32(r: usize, field: impl FieldPath, s: &str) -> Result<()> {
-    if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-        Ok(())
-    } else {
-        Err(invalid(r, &field.path(), "must be a SHA-256 digest as 64 lowercase hex digits"))
-    }
-}
-
-/// RFC 3339 UTC time with `Z`, at most millisecond precision, not before 2000.
-pub fn check_time(r: usize, field: &str, s: &str) -> Result<OffsetDateTime> {
-    let t = parse_time(s).ok_or_else(|| invalid(r, field, format!("`{s}` is not an RFC 3339 UTC time such as 2026-11-20T18:04:05Z")))?;
-    if t.year() < 2000 {
-        return Err(invalid(r, field, format!("`{s}` is before 2000-01-01, which is not a plausible time for a served message")));
-    }
-    Ok(t)
-}
-
-/// Parses an RFC 3339 time in UTC (`Z`) with at most millisecond precision.
-pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    if !s.ends_with('Z') || s.len() > 24 {
-        return None;
-    }
-    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
-    if t.nanosecond() % 1_000_000 != 0 {
-        return None;
-    }
-    Some(t)
-}
-
-/// Formats a time as SPEC.md §1 requires (UTC, `Z`, milliseconds).
-pub fn format_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
-
-/// ISO 3166-1 alpha-2 shape (two upper-case letters).
-pub fn check_country(r: usize, field: &str, s: &str) -> Result<()> {
-    if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(())
-    } else {
-        Err(invalid(r, field, "must be an ISO 3166-1 alpha-2 code such as DE"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    proptest::proptest! {
-        /// The one-pass text check says what counting and testing each `char` says.
-        #[test]
-        fn check_text_agrees_with_chars(s in "(\\PC|\\p{Cc}|[\\u{80}-\\u{9f}\\u{a0}\\u{c280}]){0,12}", long in 1990usize..2010) {
-            for text in [s.clone(), s.repeat(long / s.chars().count().max(1) + 1)] {
-                let n = text.chars().count();
-                let want = (1..=2000).contains(&n) && !text.chars().any(char::is_control);
-                proptest::prop_assert_eq!(super::check_text(0, "f", &text).is_ok(), want, "{:?}", text);
-            }
-        }
-    }
-
-    use super::*;
-
-    /// What `Disclosed<T>` decoded to through a `serde_json::Value` (its former implementation).
-    fn via_value<T: DeserializeOwned>(json: &str) -> Option<Disclosed<T>> {
-        let v: Value = serde_json::from_str(json).ok()?;
-        if v.as_str() == Some(NOT_DISCLOSED) {
-            return Some(Disclosed::NotDisclosed);
-        }
-        T::deserialize(v).ok().map(Disclosed::Value)
-    }
-
-    fn same<T: DeserializeOwned + PartialEq + std::fmt::Debug>(json: &str) {
-        let from_str = serde_json::from_str::<Disclosed<T>>(json).ok();
-        let from_value = serde_json::from_str::<Value>(json).ok().and_then(|v| Disclosed::<T>::deserialize(&v).ok());
-        let want = via_value::<T>(json);
-        assert_eq!(from_str, want, "from text: {json}");
-        assert_eq!(from_value, want, "from a Value: {json}");
-    }
-
-    #[test]
-    fn disclosed_decodes_every_kind_of_value_directly_as_through_a_value() {
-        let inputs = [
-            r#""not_disclosed""#,
-            r#""NOT_DISCLOSED""#,
-            r#""consent""#,
-            r#""text with \"escapes\" and é""#,
-            "42",
-            "-1",
-            "4.5",
-            "true",
-            "null",
-            "[]",
-            r#"["a"]"#,
-            r#"{"value":"12.00","currency":"EUR"}"#,
-            r#"{"value":"12.00","currency":"EUR","extra":1}"#,
-            r#"{"name":"ocean-v2","version":"2.1"}"#,
-            "{}",
-        ];
-        for json in inputs {
-            same::<String>(json);
-            same::<u32>(json);
-            same::<Amount>(json);
-            same::<ModelRef>(json);
-            same::<LegalBasis>(json);
-            same::<SpecialCategory>(json);
-        }
-        assert_eq!(serde_json::from_str::<Disclosed<u32>>("30").unwrap(), Disclosed::Value(30));
-        assert_eq!(serde_json::from_str::<Disclosed<LegalBasis>>(r#""not_disclosed""#).unwrap(), Disclosed::NotDisclosed);
-    }
 }

@@ -1,14 +1,9 @@
 //! The field rules of a `message` body (SPEC.md §3.4), one check per rule.
 //! Stateless: whether parties and submitters are registered is checked in `append.rs`.
 
+use crate::codes::{is_currency, is_language, is_member_state};
 use crate::error::Result;
 use crate::record::{check_hex32, check_id, check_text, check_time, invalid, Channel, Disclosed, MessageBody, SourceKind};
-
-/// EU Member States as SPEC.md §1 spells them (`EL` for Greece).
-pub const MEMBER_STATES: [&str; 27] = [
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL",
-    "PT", "RO", "SE", "SI", "SK",
-];
 
 const MAX_CRITERIA: usize = 64;
 const MAX_LINEAGE: usize = 64;
@@ -29,7 +24,7 @@ pub(crate) fn validate_message(m: &MessageBody, r: usize) -> Result<()> {
 fn check_delivery(m: &MessageBody, r: usize) -> Result<()> {
     let d = &m.delivery;
     check_time(r, "delivery.served_at", &d.served_at)?;
-    if !MEMBER_STATES.contains(&d.member_state.as_str()) {
+    if !is_member_state(&d.member_state) {
         return Err(invalid(
             r,
             "delivery.member_state",
@@ -40,8 +35,12 @@ fn check_delivery(m: &MessageBody, r: usize) -> Result<()> {
     check_hex32(r, "delivery.creative.sha256", &c.sha256)?;
     check_text(r, "delivery.creative.brand", &c.brand)?;
     check_text(r, "delivery.creative.subject", &c.subject)?;
-    if !(c.language.len() == 2 && c.language.bytes().all(|b| b.is_ascii_lowercase())) {
-        return Err(invalid(r, "delivery.creative.language", "must be an ISO 639-1 code such as de"));
+    if !is_language(&c.language) {
+        return Err(invalid(
+            r,
+            "delivery.creative.language",
+            format!("`{}` is not an ISO 639-1 language code (such as de or fr)", c.language),
+        ));
     }
     check_id(r, "delivery.creative.campaign_id", &c.campaign_id)?;
     check_id(r, "delivery.creative.ad_id", &c.ad_id)?;
@@ -81,8 +80,12 @@ fn check_sponsor(m: &MessageBody, r: usize) -> Result<()> {
                     "must be a decimal string with at most 2 decimals, e.g. \"48000.00\"",
                 ));
             }
-            if !(a.currency.len() == 3 && a.currency.bytes().all(|b| b.is_ascii_uppercase())) {
-                return Err(invalid(r, "sponsor.political.amount.currency", "must be an ISO 4217 code such as EUR"));
+            if !is_currency(&a.currency) {
+                return Err(invalid(
+                    r,
+                    "sponsor.political.amount.currency",
+                    format!("`{}` is not an ISO 4217 currency code (such as EUR)", a.currency),
+                ));
             }
         }
         if let Disclosed::Value(f) = &p.funding_origin {
@@ -229,9 +232,4 @@ fn check_url(r: usize, field: &str, u: &str, mailto_ok: bool) -> Result<()> {
     } else {
         Err(invalid(r, field, "must be an https:// URL (or \"not_disclosed\")"))
     }
-}
-
-/// Whether `s` is an EU Member State code as SPEC.md §1 spells them.
-pub fn is_member_state(s: &str) -> bool {
-    MEMBER_STATES.contains(&s)
 }

@@ -67,7 +67,9 @@ impl Registry {
     /// Applies a stored entry, parsing its body.
     pub fn apply_entry(&mut self, index: u64, bytes: &[u8]) -> Result<()> {
         let e = Entry::parse(bytes).map_err(|err| Error::Corrupt(format!("registry entry {index}: {err}")))?;
-        let body = Body::parse(&e.body, 0).map_err(|err| Error::Corrupt(format!("registry entry {index}: {err}")))?;
+        // Read as logged, not checked again: a rule added since (a code list, a character
+        // refused from revision 3 on) must not make a log that was valid when written unreadable.
+        let body = Body::parse_logged(&e.body.to_string()).map_err(|err| Error::Corrupt(format!("registry entry {index}: {err}")))?;
         self.apply(index, &body)
     }
 }

@@ -77,12 +77,8 @@ impl Ledger {
         ultimately_controlled_by: &str,
     ) -> Result<BatchAck> {
         let reg = self.registry()?;
-        if reg.parties.contains_key(party) {
-            return Err(crate::record::invalid(
-                0,
-                "party",
-                format!("party `{party}` is already registered (entry {})", reg.parties[party].index),
-            ));
+        if let Some(earlier) = reg.parties.get(party) {
+            return Err(Error::PartyExists { party: party.to_string(), index: earlier.index });
         }
         if !["self", crate::record::NOT_DISCLOSED].contains(&ultimately_controlled_by)
             && !reg.parties.contains_key(ultimately_controlled_by)

@@ -1,6 +1,9 @@
 //! A catalogue of bad input over real HTTP against the real server: every case
 //! gets its documented status (SPEC.md §12), an RFC 9457 problem where the API
 //! answers with one, and writes nothing (the signed checkpoint does not grow).
+//!
+//! Over 400 lines on purpose: it is one catalogue, and a reader checking what the server refuses
+//! should find every refusal in one file, one test per family of bad input.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
@@ -357,4 +360,130 @@ fn markup_in_every_free_text_field_is_escaped() {
     let receipt = server.get(&format!("/why/{token}/receipt"));
     assert!(receipt.header("content-type").is_some_and(|c| c.starts_with("application/json")));
     assert_eq!(receipt.header("x-content-type-options"), Some("nosniff"));
+}
+
+/// A change made to a message body before it is signed.
+type Change<'a> = dyn Fn(&mut Value) + 'a;
+
+/// SPEC.md revision 3: the schema holes an outside implementer found. Each is refused over real
+/// HTTP with its own message naming the record and the field, and writes nothing.
+#[test]
+fn schema_holes_are_refused_and_write_nothing() {
+    let (server, acme) = limited_server();
+    let size = server.tree_size();
+    let unchanged = |what: &str| assert_eq!(server.tree_size(), size, "{what} wrote to the log");
+    // The record is always second in its batch, so `record` is checked to be 1, not a default 0.
+    let good = |id: &str| acme.record(political_message("acme-ads", id, "Fine"), &political_personal("ok@example.org"));
+    let refused = |records: Vec<Value>, status: u16, field: &str, words: &str, what: &str| {
+        let p = submit_raw(&server, records).problem(status);
+        assert_eq!(p["record"], json!(1), "{what}: {p}");
+        assert_eq!(p["field"], json!(field), "{what}: {p}");
+        let detail = p["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(words), "{what}: {detail}");
+        for jargon in ["Option", "u32", "struct", "Failed to", " at line "] {
+            assert!(!detail.contains(jargon), "{what}: {detail}");
+        }
+        unchanged(what);
+    };
+    let changed = |id: &str, change: &Change<'_>| {
+        let mut body = political_message("acme-ads", id, "Changed");
+        change(&mut body);
+        acme.record(body, &political_personal("h@example.org"))
+    };
+
+    // Every nullable field left out, one at a time: the omission is not "null".
+    let omissions: [(&str, &Change<'static>); 4] = [
+        ("delivery.email_headers", &|b| drop(b["delivery"].as_object_mut().map(|o| o.remove("email_headers")))),
+        ("sponsor.political", &|b| drop(b["sponsor"].as_object_mut().map(|o| o.remove("political")))),
+        ("targeting.criteria[0].special_category", &|b| {
+            drop(b["targeting"]["criteria"][0].as_object_mut().map(|o| o.remove("special_category")))
+        }),
+        ("lineage[0].model", &|b| drop(b["lineage"][0].as_object_mut().map(|o| o.remove("model")))),
+    ];
+    for (i, (field, remove)) in omissions.into_iter().enumerate() {
+        refused(vec![good("h/ok"), changed(&format!("h/missing-{i}"), remove)], 422, field, "is missing", field);
+    }
+
+    // Codes that have the right shape but name nothing.
+    let fakes: [(&str, &Change<'static>); 3] = [
+        ("delivery.creative.language", &|b| b["delivery"]["creative"]["language"] = json!("xx")),
+        ("sponsor.political.amount.currency", &|b| b["sponsor"]["political"]["amount"]["currency"] = json!("XYZ")),
+        ("delivery.member_state", &|b| b["delivery"]["member_state"] = json!("XX")),
+    ];
+    for (i, (field, fake)) in fakes.into_iter().enumerate() {
+        refused(vec![good("h/ok"), changed(&format!("h/code-{i}"), fake)], 422, field, "is not", field);
+    }
+    let party = json!({ "party": "p-nowhere", "name": "Nowhere", "contact": "x@x.example", "established_in": "XX", "ultimately_controlled_by": "self" });
+    let p = server.post_json_auth("/api/v1/admin/parties", ADMIN_TOKEN, &party).problem(422);
+    assert_eq!(p["field"], json!("established_in"), "{p}");
+    unchanged("a party established in XX");
+
+    // A brand that would display differently from what is logged.
+    for (i, brand) in ["Civic\u{202E}erutuF", "Civic\u{200B}Future"].into_iter().enumerate() {
+        let code = if i == 0 { "U+202E" } else { "U+200B" };
+        refused(
+            vec![good("h/ok"), changed(&format!("h/bidi-{i}"), &|b| b["delivery"]["creative"]["brand"] = json!(brand))],
+            422,
+            "delivery.creative.brand",
+            code,
+            code,
+        );
+    }
+
+    // A repeated key in a body, signed as a last-wins parser would log it: in a body that is
+    // otherwise canonical (the one-pass path) and in one that is not.
+    let text = json!({ "records": [good("h/ok"), good("h/repeat")] }).to_string();
+    let repeated = text.replacen("\"brand\":\"Civic Future\"", "\"brand\":\"Someone Else\",\"brand\":\"Civic Future\"", 2).replacen(
+        "\"brand\":\"Someone Else\",\"brand\":\"Civic Future\"",
+        "\"brand\":\"Civic Future\"",
+        1,
+    );
+    let spaced = repeated.replacen("{\"body\":{", "{\"body\": {", 2);
+    for (what, body) in [("a repeated key in a canonical body", repeated), ("a repeated key in a spaced body", spaced)] {
+        assert_ne!(body, text);
+        let p = post_raw(&server, Some("application/json"), body.as_bytes()).problem(422);
+        assert_eq!((p["record"].clone(), p["field"].clone()), (json!(1), json!("delivery.creative.brand")), "{what}: {p}");
+        assert!(p["detail"].as_str().is_some_and(|d| d.contains("repeat")), "{what}: {p}");
+        unchanged(what);
+    }
+    // A repeated member of the envelope: 400, naming record and member.
+    let twice = text.replacen(",\"sig\":", ",\"sig\":\"AAAA\",\"sig\":", 2).replacen(",\"sig\":\"AAAA\",\"sig\":", ",\"sig\":", 1);
+    let p = post_raw(&server, Some("application/json"), twice.as_bytes()).problem(400);
+    assert_eq!((p["record"].clone(), p["field"].clone()), (json!(1), json!("sig")), "{p}");
+    unchanged("a repeated sig");
+
+    // The personal part: missing (an envelope error, 400), and with its empty `matched` left out.
+    let mut no_personal = good("h/no-personal");
+    no_personal.as_object_mut().map(|o| o.remove("personal"));
+    refused(vec![good("h/ok"), no_personal], 400, "personal", "is missing", "personal missing");
+    let mut bare = personal("m@example.org", &[], &[]);
+    let mut no_matched = acme.record(plain_message("acme-ads", "h/no-matched", "Plain"), &bare);
+    bare.as_object_mut().map(|o| o.remove("matched"));
+    no_matched["personal"] = bare;
+    refused(vec![good("h/ok"), no_matched], 422, "personal.matched", "is missing", "empty matched omitted");
+
+    // An integer written with a fraction.
+    let text = json!({ "records": [good("h/ok"), changed("h/fraction", &|b| b["lineage"][1]["lookback_days"] = json!(91))] }).to_string();
+    let fraction = text.replacen("\"lookback_days\":91", "\"lookback_days\":91.0", 1);
+    assert_ne!(fraction, text);
+    let p = post_raw(&server, Some("application/json"), fraction.as_bytes()).problem(422);
+    assert_eq!((p["record"].clone(), p["field"].clone()), (json!(1), json!("lineage[1].lookback_days")), "{p}");
+    unchanged("90.0");
+
+    // A bad signature and a reused message id name their record and field too.
+    let impostor = Submitter::new("acme-ads");
+    let forged = impostor.record(political_message("acme-ads", "h/forged", "Forged"), &political_personal("f@example.org"));
+    refused(vec![good("h/ok"), forged], 403, "sig", "does not verify", "a bad signature");
+    server.submit(&[good("h/first")]);
+    let size = server.tree_size();
+    let mut reuse = political_message("acme-ads", "h/first", "Another body");
+    reuse["delivery"]["member_state"] = json!("FR");
+    let p = submit_raw(&server, vec![good("h/ok2"), acme.record(reuse, &political_personal("ok@example.org"))]).problem(409);
+    assert_eq!((p["record"].clone(), p["field"].clone()), (json!(1), json!("message_id")), "{p}");
+    // A party registered again: 409 naming the earlier entry.
+    let again = json!({ "party": "p-civic-future", "name": "Civic Future e.V.", "contact": "x@x.example", "established_in": "DE", "ultimately_controlled_by": "self" });
+    let p = server.post_json_auth("/api/v1/admin/parties", ADMIN_TOKEN, &again).problem(409);
+    assert!(p["type"].as_str().is_some_and(|t| t.ends_with("/party-exists")), "{p}");
+    assert!(p["detail"].as_str().is_some_and(|d| d.contains("already registered (entry ")), "{p}");
+    assert_eq!(server.tree_size(), size, "a refused request wrote to the log");
 }

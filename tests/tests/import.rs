@@ -72,7 +72,7 @@ fn a_backfill_is_appended_in_batches_resumable_and_its_bad_lines_are_named() {
     std::fs::write(&file, jsonl(&bad)).expect("write");
     let (code, _, err) = import(&server, &file, &["--batch", "2"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("line 3: signature does not verify"), "{err}");
+    assert!(err.contains("line 3: field `sig`: the signature does not verify"), "{err}");
     assert!(err.contains("nothing of lines 3–4 was appended") && err.contains("the 2 records read before are in the log"), "{err}");
     assert_eq!(size_of(&server), size0 + 7);
 

@@ -182,6 +182,7 @@ pub fn verify_bundle_from(input: impl Read + Send, name: &str, opts: &Options) -
         signatures_checked: walker.signatures_checked,
         personal_parts_checked: personal,
         personal_parts_erased: erased,
+        warnings: std::mem::take(&mut walker.warnings),
         ..Summary::default()
     };
     for (name, n) in ["log_key", "submitter", "party", "message", "objection", "erasure"].iter().zip(walker.kinds) {

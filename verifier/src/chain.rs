@@ -83,6 +83,8 @@ pub struct Walker {
     pub count: u64,
     pub kinds: [u64; 6],
     pub signatures_checked: u64,
+    /// Revision-3 rules an older entry breaks, each naming entry and field (not failures).
+    pub warnings: Vec<String>,
 }
 
 struct Job {
@@ -110,6 +112,7 @@ impl Walker {
             count: 0,
             kinds: [0; 6],
             signatures_checked: 0,
+            warnings: Vec::new(),
         }
     }
 
@@ -275,6 +278,7 @@ impl Walker {
     /// Registry updates that take effect from the next entry.
     fn after(&mut self, r: &Rec) {
         let e = &r.entry;
+        self.warnings.extend(e.warnings.iter().map(|w| format!("entry {}: {w}", e.index)));
         match &e.detail {
             Detail::LogKey { vkey } => {
                 if let Ok(k) = Vkey::parse(vkey) {

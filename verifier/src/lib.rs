@@ -27,8 +27,9 @@
 //!
 //! ## Non-goals
 //! - It does not prove a filtered export selected *every* matching entry.
-//! - It does not re-apply the ledger's content rules of SPEC §3 beyond the envelope, the
-//!   fields of each kind and the references above (e.g. URL shapes, language codes).
+//! - It re-applies the content rules of SPEC §3 only as far as [`content`] says (nullable fields
+//!   present, Member State, language, currency and country codes on their lists; formatting
+//!   characters warned about): not URL shapes or text lengths.
 //! - It cannot tell whether what a submitter declared is true, nor open erased commitments.
 //! - One checkpoint cannot show a split view; compare checkpoints over time (`watch`) or with
 //!   other parties (`consistency`).
@@ -42,6 +43,7 @@
 //! - [`tilehash`]: consistency proofs built from hash tiles (any tlog-tiles log).
 //! - [`json`]: a strict JSON reader that recognises RFC 8785 canonical bytes.
 //! - [`record`]: one Sightline entry's fields, signed message and personal-part commitments.
+//! - [`content`]: the content rules re-applied to a body; [`content::neutralise`] for printing.
 //! - [`prepare`]: one entry's canonical bytes, leaf hash and fields (the parallel stage).
 //! - [`chain`]: walking entries in order: chain, log keys, registries, batched signatures.
 //! - [`sig`]: record signatures by the ZIP 215 rules, alone or in batches.
@@ -53,6 +55,7 @@
 pub mod bundle;
 pub mod chain;
 pub mod consistency;
+pub mod content;
 pub mod error;
 pub mod fuzzing;
 pub mod json;

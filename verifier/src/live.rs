@@ -103,6 +103,7 @@ pub fn verify_live(location: &str, generic: bool, opts: &Options) -> Result<Summ
     if !generic {
         summary.entries_checked = walker.count;
         summary.signatures_checked = walker.signatures_checked;
+        summary.warnings = std::mem::take(&mut walker.warnings);
         for (name, k) in ["log_key", "submitter", "party", "message", "objection", "erasure"].iter().zip(walker.kinds) {
             if k > 0 {
                 summary.kinds.insert((*name).to_string(), k);

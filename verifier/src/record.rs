@@ -1,8 +1,10 @@
 //! Sightline entries (SPEC §2–§4, §7): reading one entry's canonical bytes into the fields the
 //! verifier checks, the signed message, and personal-part commitments.
 //!
-//! Only the envelope, the top-level fields of each body kind and the fields other checks need
-//! are validated here; the finer §3 content rules are the ledger's admission checks.
+//! The envelope, the top-level fields of each body kind and the fields other checks need are
+//! validated here, with the content rules of [`crate::content`] (nullable fields present, code
+//! lists, formatting characters); the finer §3 rules (URL shapes, text lengths) are the ledger's
+//! admission checks.
 
 use std::borrow::Cow;
 
@@ -87,6 +89,9 @@ pub struct Entry {
     /// Byte span of `body` inside the entry bytes (its JCS form).
     pub body: (usize, usize),
     pub detail: Detail,
+    /// What the body holds that revision 3 refuses but an older entry may hold (SPEC §1: a
+    /// formatting character in a string), each naming its field: reported, not a failure.
+    pub warnings: Vec<String>,
 }
 
 /// Lowercase hex digit values; 0xff for any other byte.
@@ -195,7 +200,8 @@ pub fn entry_from_doc(doc: &Doc<'_>, at: usize) -> Result<Entry, String> {
     let node = doc.node(b).filter(|n| n.kind == Kind::Obj).ok_or("field body is not an object")?;
     let body = (node.start, node.end);
     let (signer, detail) = body_detail(doc, b)?;
-    Ok(Entry { index, prev, signer, sig, objected, body, detail })
+    let warnings = crate::content::formatting_warnings(doc, b);
+    Ok(Entry { index, prev, signer, sig, objected, body, detail, warnings })
 }
 
 fn body_detail(doc: &Doc<'_>, b: usize) -> Result<(String, Detail), String> {
@@ -228,8 +234,12 @@ fn body_detail(doc: &Doc<'_>, b: usize) -> Result<(String, Detail), String> {
                 .ok_or("body.public_key is not a base64 Ed25519 public key (32 bytes)")?;
             Detail::Submitter { id: text("submitter")?, public_key: pk }
         }
-        "party" => Detail::Party { id: text("party")?, controlled_by: text("ultimately_controlled_by")? },
+        "party" => {
+            crate::content::check_party(doc, b)?;
+            Detail::Party { id: text("party")?, controlled_by: text("ultimately_controlled_by")? }
+        }
         "message" => {
+            crate::content::check_message(doc, b)?;
             let sp = doc.get(b, "sponsor").ok_or("body.sponsor is missing")?;
             let rc = doc.get(b, "recipient").ok_or("body.recipient is missing")?;
             let sub = |o: usize, k: &str, name: &str| -> Result<String, String> {

@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::content::neutralise;
 use crate::error::Error;
 
 /// The outcome of a successful check.
@@ -28,6 +29,9 @@ pub struct Summary {
     pub personal_parts_erased: u64,
     /// Facts a reader should know (what was not checked, and why).
     pub notes: Vec<String>,
+    /// What older entries hold that SPEC revision 3 refuses, each naming entry and field: the
+    /// log still verifies (SPEC §1).
+    pub warnings: Vec<String>,
 }
 
 /// Print a success.
@@ -66,7 +70,10 @@ pub fn print_ok(s: &Summary, json: bool) {
         );
     }
     for n in &s.notes {
-        println!("  note:       {n}");
+        println!("  note:       {}", neutralise(n));
+    }
+    for w in &s.warnings {
+        println!("  warning:    {}", neutralise(w));
     }
 }
 
@@ -77,13 +84,13 @@ pub fn print_err(e: &Error, json: bool) -> i32 {
         let v = serde_json::json!({
             "ok": false,
             "exit_code": code,
-            "error": { "code": e.code(), "index": e.index(), "message": e.to_string() },
+            "error": { "code": e.code(), "index": e.index(), "message": neutralise(&e.to_string()) },
         });
         println!("{v}");
     } else if code == 1 {
-        eprintln!("FAILED: {e}");
+        eprintln!("FAILED: {}", neutralise(&e.to_string()));
     } else {
-        eprintln!("ERROR: {e}");
+        eprintln!("ERROR: {}", neutralise(&e.to_string()));
     }
     code
 }

@@ -58,7 +58,7 @@ pub fn watch(url: &str, state: &Path, interval: Duration, opts: &Options, json: 
                     println!("ok: {} size {} root {}", s.origin, s.size, s.root);
                 }
             }
-            Err(e) if e.exit_code() == 2 => eprintln!("warning (will retry): {e}"),
+            Err(e) if e.exit_code() == 2 => eprintln!("warning (will retry): {}", crate::content::neutralise(&e.to_string())),
             Err(e) => return e,
         }
         std::thread::sleep(interval);

@@ -45,7 +45,17 @@ fn parse<T: DeserializeOwned>(state: &AppState, headers: &HeaderMap, role: Role,
     require_json(headers)?;
     let bytes = body_bytes(body, state.limits.max_body_bytes)?;
     let mut de = serde_json::Deserializer::from_slice(&bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| WebError::BadJson(format!("{} at `{}`", e.inner(), e.path())))
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        if !matches!(e.inner().classify(), serde_json::error::Category::Data) {
+            return WebError::BadJson(e.inner().to_string());
+        }
+        let (field, why) = sightline_ledger::serde_words::field_and_reason(&e.path().to_string(), &e.inner().to_string());
+        if field.is_empty() {
+            WebError::BadJson(format!("the body {why}"))
+        } else {
+            WebError::BadJson(format!("field `{field}` {why}"))
+        }
+    })
 }
 
 async fn blocking(f: impl FnOnce() -> sightline_ledger::Result<BatchAck> + Send + 'static) -> WebResult<BatchAck> {

@@ -125,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/proof/consistency", get(regulator::consistency))
         .route("/api/v1/entries", get(regulator::entries))
         .route("/api/v1/receipt/{index}", get(regulator::receipt))
+        .route("/api/v1/registry", get(regulator::registry))
         .route("/api/v1/submissions", post(ingest::submit))
         .route("/api/v1/admin/submitters", post(admin::register_submitter))
         .route("/api/v1/admin/parties", post(admin::register_party))

@@ -43,7 +43,9 @@ impl WebError {
         match self {
             WebError::Ledger(L::InvalidRecord { .. }) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-record"),
             WebError::Ledger(L::UnknownSubmitter(_)) => (StatusCode::FORBIDDEN, "unknown-submitter"),
-            WebError::Ledger(L::BadSignature(_)) => (StatusCode::FORBIDDEN, "bad-signature"),
+            WebError::Ledger(L::BadSignature(_) | L::RecordSignature { .. }) => (StatusCode::FORBIDDEN, "bad-signature"),
+            WebError::Ledger(L::BadBatch { .. }) => (StatusCode::BAD_REQUEST, "malformed-json"),
+            WebError::Ledger(L::PartyExists { .. }) => (StatusCode::CONFLICT, "party-exists"),
             WebError::Ledger(L::MessageIdReused { .. }) => (StatusCode::CONFLICT, "message-id-reused"),
             WebError::Ledger(L::OutOfRange(_)) => (StatusCode::NOT_FOUND, "not-found"),
             WebError::Ledger(L::Malformed { .. }) => (StatusCode::BAD_REQUEST, "malformed"),
@@ -77,7 +79,23 @@ impl IntoResponse for WebError {
                 body["record"] = json!(record);
                 body["field"] = json!(field);
             }
-            WebError::Ledger(LedgerError::MessageIdReused { record, .. }) => body["record"] = json!(record),
+            WebError::Ledger(LedgerError::MessageIdReused { record, .. }) => {
+                body["record"] = json!(record);
+                body["field"] = json!("message_id");
+            }
+            WebError::Ledger(LedgerError::RecordSignature { record, .. }) => {
+                body["record"] = json!(record);
+                body["field"] = json!("sig");
+            }
+            WebError::Ledger(LedgerError::BadBatch { record, field, .. }) => {
+                if let Some(r) = record {
+                    body["record"] = json!(r);
+                }
+                if let Some(f) = field {
+                    body["field"] = json!(f);
+                }
+            }
+            WebError::Ledger(LedgerError::PartyExists { .. }) => body["field"] = json!("party"),
             _ => {}
         }
         if status.is_server_error() {
@@ -93,3 +111,32 @@ impl IntoResponse for WebError {
 }
 
 pub type WebResult<T> = Result<T, WebError>;
+
+/// A query string the framework could not decode, in plain words naming the parameter (a
+/// parameter given twice, say), never the framework's own text; `usage` shows the right form.
+pub fn query_rejection(e: &axum::extract::rejection::QueryRejection, usage: &str) -> WebError {
+    let text = e.body_text();
+    let inner = text.split_once(": ").map_or(text.as_str(), |(_, m)| m);
+    let (field, why) = sightline_ledger::serde_words::field_and_reason("", inner);
+    let why = if why.starts_with("is repeated") { "is given more than once".to_string() } else { why };
+    if field.is_empty() {
+        WebError::BadRequest(format!("the query string cannot be read ({why}); use {usage}"))
+    } else {
+        WebError::BadRequest(format!("the query parameter `{field}` {why}; use {usage}"))
+    }
+}
+
+/// A whole-number query parameter: `None` when absent, an error naming it when not a number.
+pub fn number_param(name: &str, value: Option<&str>, usage: &str) -> WebResult<Option<u64>> {
+    match value {
+        None => Ok(None),
+        Some(v) => v.parse::<u64>().map(Some).map_err(|_| {
+            WebError::BadRequest(format!("the query parameter `{name}` must be a whole number from 0 up (got `{v}`); use {usage}"))
+        }),
+    }
+}
+
+/// A required whole-number query parameter.
+pub fn required_number(name: &str, value: Option<&str>, usage: &str) -> WebResult<u64> {
+    number_param(name, value, usage)?.ok_or_else(|| WebError::BadRequest(format!("the query parameter `{name}` is required; use {usage}")))
+}

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::app::{AppState, Role};
-use crate::error::{WebError, WebResult};
+use crate::error::{query_rejection, WebError, WebResult};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -24,7 +24,7 @@ pub struct ExportQuery {
     to: Option<String>,
     advertiser: Option<String>,
     campaign: Option<String>,
-    include_personal: Option<bool>,
+    include_personal: Option<String>,
 }
 
 /// Parses a date (`YYYY-MM-DD`, midnight UTC) or an RFC 3339 UTC time.
@@ -92,15 +92,17 @@ pub async fn export(
     q: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> WebResult<Response> {
     state.require(&headers, Role::Compliance)?;
-    let Query(q) = q.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let (filter, format) = filter_from(
-        q.format.as_deref(),
-        q.from.as_deref(),
-        q.to.as_deref(),
-        q.advertiser,
-        q.campaign,
-        q.include_personal.unwrap_or(false),
-    )?;
+    const USAGE: &str = "?format=bundle|jsonl|csv&from=&to=&advertiser=&campaign=&include_personal=true|false";
+    let Query(q) = q.map_err(|e| query_rejection(&e, USAGE))?;
+    let include_personal = match q.include_personal.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(WebError::BadRequest(format!("the query parameter `include_personal` must be true or false (got `{other}`)")))
+        }
+    };
+    let (filter, format) =
+        filter_from(q.format.as_deref(), q.from.as_deref(), q.to.as_deref(), q.advertiser, q.campaign, include_personal)?;
     let (tx, rx) = mpsc::channel(8);
     let ledger = state.ledger.clone();
     tokio::task::spawn_blocking(move || {

@@ -1,6 +1,8 @@
 //! HTML escaping for every page: askama's escaper for `.html` templates (`web/askama.toml`).
 //!
-//! It writes exactly what askama's built-in `Html` escaper writes: `"` `&` `'` `<` `>` become
+//! Text first goes through [`sightline_ledger::text::neutralise`], so a bidirectional or
+//! zero-width character an old entry holds shows as a marker such as `[U+202E]` on every page.
+//! Then it writes exactly what askama's built-in `Html` escaper writes: `"` `&` `'` `<` `>` become
 //! `&#34;` `&#38;` `&#39;` `&#60;` `&#62;` and every other byte is copied (a test compares the
 //! two on random and hostile text). The built-in one looks at one byte at a time; this one
 //! first tests 16 bytes at once (a loop the compiler turns into vector compares) and copies
@@ -40,38 +42,45 @@ fn needs_escape(block: &[u8; BLOCK]) -> bool {
 
 impl askama::filters::Escaper for Html {
     fn write_escaped_str<W: Write>(&self, mut dest: W, s: &str) -> fmt::Result {
-        let bytes = s.as_bytes();
-        // `last..i` is the clean run not yet written; it only ever ends before an ASCII byte
-        // (or at the end), so it is a valid `str` slice.
-        let (mut last, mut i) = (0, 0);
-        while i < bytes.len() {
-            let clean = match bytes.get(i..i + BLOCK) {
-                Some(b) => <&[u8; BLOCK]>::try_from(b).is_ok_and(|b| !needs_escape(b)),
-                // The short tail (most values on a page are short), tested padded with zeros.
-                None => {
-                    let mut tail = [0u8; BLOCK];
-                    for (t, b) in tail.iter_mut().zip(bytes.get(i..).unwrap_or_default()) {
-                        *t = *b;
-                    }
-                    !needs_escape(&tail)
-                }
-            };
-            if clean {
-                i += BLOCK;
-                continue;
-            }
-            let end = (i + BLOCK).min(bytes.len());
-            for (at, &b) in bytes.iter().enumerate().take(end).skip(i) {
-                if let Some(e) = entity(b) {
-                    dest.write_str(s.get(last..at).unwrap_or_default())?;
-                    dest.write_str(e)?;
-                    last = at + 1;
-                }
-            }
-            i = end;
-        }
-        dest.write_str(s.get(last..).unwrap_or_default())
+        // An entry logged before revision 3 may hold a bidirectional or zero-width character
+        // (SPEC.md §1): every page shows it as a visible marker such as `[U+202E]`.
+        escape_into(&mut dest, &sightline_ledger::text::neutralise(s))
     }
+}
+
+/// Writes `s` escaped: the same bytes as askama's `Html`, a clean run at a time.
+fn escape_into<W: Write>(dest: &mut W, s: &str) -> fmt::Result {
+    let bytes = s.as_bytes();
+    // `last..i` is the clean run not yet written; it only ever ends before an ASCII byte
+    // (or at the end), so it is a valid `str` slice.
+    let (mut last, mut i) = (0, 0);
+    while i < bytes.len() {
+        let clean = match bytes.get(i..i + BLOCK) {
+            Some(b) => <&[u8; BLOCK]>::try_from(b).is_ok_and(|b| !needs_escape(b)),
+            // The short tail (most values on a page are short), tested padded with zeros.
+            None => {
+                let mut tail = [0u8; BLOCK];
+                for (t, b) in tail.iter_mut().zip(bytes.get(i..).unwrap_or_default()) {
+                    *t = *b;
+                }
+                !needs_escape(&tail)
+            }
+        };
+        if clean {
+            i += BLOCK;
+            continue;
+        }
+        let end = (i + BLOCK).min(bytes.len());
+        for (at, &b) in bytes.iter().enumerate().take(end).skip(i) {
+            if let Some(e) = entity(b) {
+                dest.write_str(s.get(last..at).unwrap_or_default())?;
+                dest.write_str(e)?;
+                last = at + 1;
+            }
+        }
+        i = end;
+    }
+    dest.write_str(s.get(last..).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -87,10 +96,16 @@ mod tests {
         out
     }
 
+    /// Askama's escaping of the text as every page shows it (formatting characters as markers).
     fn askamas(s: &str) -> String {
         let mut out = String::new();
-        askama::filters::Html.write_escaped_str(&mut out, s).expect("write to a String");
+        askama::filters::Html.write_escaped_str(&mut out, &sightline_ledger::text::neutralise(s)).expect("write to a String");
         out
+    }
+
+    #[test]
+    fn formatting_characters_show_as_markers() {
+        assert_eq!(ours("<b>Acme\u{202E}sdA</b>\u{200B}"), "&#60;b&#62;Acme[U+202E]sdA&#60;/b&#62;[U+200B]");
     }
 
     #[test]

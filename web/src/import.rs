@@ -74,7 +74,7 @@ pub fn import(
             }
             let text = line.trim();
             if !text.is_empty() {
-                let record: Submission = serde_json::from_str(text).map_err(|e| {
+                let record = Submission::parse(text).map_err(|e| {
                     WebError::BadRequest(format!(
                         "line {line_no} is not a record of SPEC.md §12 (`{{\"body\": …, \"sig\": …, \"personal\": …}}`): {e}{}",
                         done_so_far(&summary)
@@ -140,11 +140,10 @@ fn at_lines(e: LedgerError, lines: &[u64], s: &ImportSummary) -> WebError {
             "line {}: message id `{message_id}` was already used by submitter `{submitter}` for a different record (entry {index}); message ids are never reused",
             line(*record)
         ),
-        // The ledger names a bad signature by its position in the batch.
-        LedgerError::BadSignature(m) => match m.strip_prefix("record ").and_then(|r| r.split_once(": ")) {
-            Some((r, rest)) if r.parse::<usize>().is_ok() => format!("line {}: signature does not verify: {rest}", line(r.parse().unwrap_or(0))),
-            _ => format!("the batch of lines {first}–{last}: {e}"),
-        },
+        LedgerError::RecordSignature { record, signer } => format!(
+            "line {}: field `sig`: the signature does not verify with the registered key of submitter `{signer}`",
+            line(*record)
+        ),
         LedgerError::Storage(_) | LedgerError::Corrupt(_) | LedgerError::ShuttingDown => return WebError::Ledger(e),
         other => format!("the batch of lines {first}–{last}: {other}"),
     };

@@ -30,7 +30,11 @@ pub fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> WebResul
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             WebError::BodyTooLarge(limit)
         } else {
-            WebError::BadJson(e.body_text())
+            // The framework's own words name its internals; say what happened instead.
+            WebError::BadRequest(format!(
+                "the request body could not be read completely (status {} while receiving it); send the request again",
+                e.status().as_u16()
+            ))
         }
     })
 }
@@ -59,7 +63,7 @@ fn submit_blocking(ledger: &Ledger, bytes: &[u8], max_records: usize) -> WebResu
     let text = std::str::from_utf8(bytes)
         .map_err(|e| WebError::BadJson(format!("the body is not UTF-8 text: invalid byte at offset {}", e.valid_up_to())))?;
     let check_count = |n: usize| match n {
-        0 => Err(WebError::BadRequest("the batch has no records".into())),
+        0 => Err(WebError::BadRequest("the batch has no records; send at least one (SPEC.md §12)".into())),
         n if n > max_records => Err(WebError::TooManyRecords { got: n, limit: max_records }),
         n => Ok(n),
     };
@@ -67,7 +71,7 @@ fn submit_blocking(ledger: &Ledger, bytes: &[u8], max_records: usize) -> WebResu
         let n = check_count(batch.len())?;
         return Ok((n, ledger.submit_batch(&batch)?));
     }
-    let req: Submissions = serde_json::from_str(text).map_err(|e| WebError::BadJson(e.to_string()))?;
+    let req = Submissions::parse(text)?;
     let n = check_count(req.records.len())?;
     Ok((n, ledger.submit(req.records)?))
 }

@@ -115,6 +115,8 @@ fn lookup(ledger: &Ledger, token: &str) -> WebResult<(u64, Stamp, MessageBody)> 
 struct Stamp {
     logged_at: String,
     flags: Vec<String>,
+    /// Nullable fields the body leaves out (an entry logged before SPEC revision 3).
+    omitted: Vec<String>,
 }
 
 /// The message entry at `index`; [`WebError::NotFound`] if it is not a message.
@@ -124,7 +126,7 @@ fn message_at(ledger: &Ledger, index: u64) -> WebResult<(Stamp, MessageBody)> {
     let bytes = ledger.entry(index)?.ok_or(WebError::NotFound)?;
     let entry = LoggedEntry::parse(&bytes).map_err(corrupt)?;
     match entry.body {
-        Body::Message(m) => Ok((Stamp { logged_at: entry.logged_at, flags: entry.flags }, *m)),
+        Body::Message(m) => Ok((Stamp { logged_at: entry.logged_at, flags: entry.flags, omitted: entry.omitted }, *m)),
         _ => Err(WebError::NotFound),
     }
 }
@@ -164,7 +166,8 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> W
     let registry = ledger.registry()?;
     let vkey = ledger.vkey();
     let proof = ProofInput { size: ledger.size(), vkey: &vkey, token: &token };
-    let v = explain::explain(index, (&stamp.logged_at, &stamp.flags), &m, &registry, personal_ref(&personal), &proof);
+    let mut v = explain::explain(index, (&stamp.logged_at, &stamp.flags), &m, &registry, personal_ref(&personal), &proof);
+    v.unstated = stamp.omitted.iter().map(|f| explain::unstated_words(f)).collect();
     let page = WhyPage { origin: ledger.origin().to_string(), token, v };
     state.http.why_pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     html(StatusCode::OK, &page)
@@ -342,6 +345,10 @@ fn url_decode(s: &[u8]) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[cfg(test)]
+#[path = "why_old_entries.rs"]
+mod old_entries;
 
 #[cfg(test)]
 mod tests {

@@ -194,6 +194,7 @@ pub fn explain(
             PersonalRef::Absent => "This ledger holds no personal part for this message.".to_string(),
         },
         proof: proof_view(index, proof),
+        unstated: Vec::new(),
     }
 }
 

@@ -168,6 +168,9 @@ pub struct WhyView {
     pub erased: bool,
     pub personal_words: String,
     pub proof: ProofView,
+    /// Fields the record leaves out (only an entry logged before SPEC revision 3 can), in
+    /// words: the page says it cannot tell, instead of reading the silence as "no".
+    pub unstated: Vec<String>,
 }
 
 /// One row of `/why/<token>/messages`.

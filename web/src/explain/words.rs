@@ -318,3 +318,20 @@ pub fn email_view(h: &Option<EmailHeaders>) -> Option<EmailView> {
         targets: unsubscribe_targets(&h.list_unsubscribe),
     })
 }
+
+/// What a page says of a nullable field an old entry leaves out (`sponsor.political`,
+/// `lineage[2].model`, ...): that the record does not state it, never what its absence "means".
+pub fn unstated_words(field: &str) -> String {
+    let what = if field == "sponsor.political" {
+        "whether this is a political advertisement"
+    } else if field == "delivery.email_headers" {
+        "the email's unsubscribe headers"
+    } else if field.ends_with(".special_category") {
+        "whether this criterion used a special category of personal data"
+    } else if field.ends_with(".model") {
+        "which model inferred this data"
+    } else {
+        "this field"
+    };
+    format!("The record does not state {what} (field {field} is left out: it was logged before the log required the field). This page cannot tell either way.")
+}

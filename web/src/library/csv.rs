@@ -2,9 +2,13 @@
 
 use super::*;
 
-/// One CSV cell: RFC 4180 quoting, and a leading `'` before a cell that a
-/// spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, CR).
+/// One CSV cell: bidirectional and zero-width characters shown as markers such as `[U+202E]`,
+/// RFC 4180 quoting, and a leading `'` before a cell that a spreadsheet would read as a formula
+/// (`=`, `+`, `-`, `@`, tab, CR).
 pub fn csv_cell(s: &str) -> String {
+    // A formatting character an old entry holds is shown as a marker (SPEC.md §1).
+    let shown = sightline_ledger::text::neutralise(s);
+    let s = shown.as_ref();
     let guarded;
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         guarded = format!("'{s}");
