@@ -164,8 +164,9 @@ pub(crate) enum Job {
     Log { body: Value, effect: Effect, reply: mpsc::SyncSender<Result<Durable>> },
 }
 
-/// Stateless checks and signature verification, run in the caller's thread.
-pub(crate) fn prepare(shared: &Shared, subs: &[RecordText<'_>]) -> Result<Vec<Prepared>> {
+/// Stateless checks and signature verification, run in the caller's thread. With `only_signer`,
+/// a record signed by anyone else is refused (the request was authenticated as that submitter).
+pub(crate) fn prepare(shared: &Shared, subs: &[RecordText<'_>], only_signer: Option<&str>) -> Result<Vec<Prepared>> {
     let now = time::OffsetDateTime::now_utc();
     let registry = shared.state.read().map_err(|_| lock_poisoned())?.registry.clone();
     // Each record's signed message is hashed (`Check::new`) in the same pass that checks it:
@@ -175,6 +176,9 @@ pub(crate) fn prepare(shared: &Shared, subs: &[RecordText<'_>]) -> Result<Vec<Pr
         .enumerate()
         .map(|(r, s)| {
             let (message, body_jcs) = submitted_message(s.body, s.body_canonical, r)?;
+            if let Some(submitter) = only_signer.filter(|a| *a != message.signer) {
+                return Err(Error::ForeignRecord { record: r, signer: message.signer, submitter: submitter.to_string() });
+            }
             let served = crate::record::check_time(r, "delivery.served_at", &message.delivery.served_at)?;
             if served > now + time::Duration::minutes(5) {
                 return Err(invalid(

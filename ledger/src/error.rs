@@ -41,6 +41,10 @@ pub enum Error {
     /// The submitter is not registered in the log.
     #[error("submitter `{0}` is not registered in this log; ask the log operator to register its key")]
     UnknownSubmitter(String),
+    /// A record in a batch is signed by another submitter than the one the request is
+    /// authenticated as (SPEC.md §12): a submitter submits only its own records.
+    #[error("record {record}: `body.signer` is `{signer}`, but the request is authenticated as submitter `{submitter}`; a submitter submits only its own records, so send each submitter's records in its own request")]
+    ForeignRecord { record: usize, signer: String, submitter: String },
     /// A message id was already used by this submitter for a different record.
     #[error("record {record}: message id `{message_id}` was already used by submitter `{submitter}` for a different record (entry {index}); message ids are never reused")]
     MessageIdReused { record: usize, submitter: String, message_id: String, index: u64 },

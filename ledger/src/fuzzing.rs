@@ -328,14 +328,21 @@ pub fn tiles(data: &[u8]) {
     }
 }
 
-/// What URL paths and query strings carry: tile paths (`parse_tile_path`, then the tile or
-/// bundle it names), why-tokens (`check_why_token` of a secret and of the fixture ledger),
-/// recipient handles, and times (`from`/`to` of exports).
+/// What URL paths, query strings and request headers carry: tile paths (`parse_tile_path`, then
+/// the tile or bundle it names), why-tokens (`check_why_token` of a secret and of the fixture
+/// ledger), recipient handles, times (`from`/`to` of exports), and a submission's
+/// `Authorization` header (`RequestAuth::parse`, then `Ledger::verify_request`).
 ///
 /// Asserts: a tile path round-trips (canonical spelling only); a genuine why-token is what
-/// `why_token` writes for its index; a parsed time formats into a time that parses back to it.
+/// `why_token` writes for its index; a parsed time formats into a time that parses back to it;
+/// a parsed `Authorization` header is the one spelling of its parts.
 pub fn url(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(auth) = crate::request_auth::RequestAuth::parse(text) {
+        let spelled = format!("Sightline v1 {} {} {}", auth.submitter, auth.unix_text, B64.encode(auth.sig));
+        assert_eq!(spelled, text, "an Authorization header has another spelling than its parts");
+        let _ = fixture().ledger.verify_request(&auth, crate::request_auth::SUBMISSIONS_REQUEST);
+    }
     match tiles::parse_tile_path(text) {
         Ok(TilePath::Hashes(t)) => {
             assert_eq!(tiles::tile_path(t.level, t.index, t.width), text, "a tile path does not round-trip");

@@ -221,6 +221,12 @@ impl Ledger {
         Ok(Arc::clone(&self.state()?.registry))
     }
 
+    /// Checks a request's `Authorization` signature (SPEC.md §12) against the key this log
+    /// registered for its submitter, bound to this log's origin; see [`crate::request_auth`].
+    pub fn verify_request(&self, auth: &crate::request_auth::RequestAuth, request: &str) -> Result<()> {
+        self.state()?.registry.verify_request(self.origin(), auth, request)
+    }
+
     /// Entry bytes at `index`, if published.
     ///
     /// Every entry read is checked against its leaf in the tree whose root the signed checkpoint

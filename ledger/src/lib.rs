@@ -45,6 +45,7 @@
 //! | `recipients` | the private recipient index on disk: chains through the private records, layouts |
 //! | `lookup` | message ids and recipients in memory, rebuilt from the lookup records on open |
 //! | [`registry`] | log keys, submitters and parties learned from the log |
+//! | [`request_auth`] | the submitter's signed `Authorization` header of a submission request |
 //! | [`store`] | the storage trait and the sled backend |
 //! | `append` | the caller's side of a write: prepare (parse, check, verify signatures), receipts |
 //! | [`BatchText`] (`batch_text.rs`) | a submission batch's JSON text split into records in one pass |
@@ -67,6 +68,7 @@ pub mod privacy;
 pub mod receipt;
 pub mod record;
 pub mod registry;
+pub mod request_auth;
 pub mod serde_words;
 pub mod store;
 pub mod submitter;

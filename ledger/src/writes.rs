@@ -30,20 +30,34 @@ impl Ledger {
         durable.into_ack(&self.shared)
     }
 
-    /// Appends a submitter's batch, all or nothing. Blocks until durable.
+    /// Appends a batch of records of any registered submitters, all or nothing. Blocks until
+    /// durable. For a trusted caller (import, demo); a request authenticated as one submitter
+    /// goes to [`Ledger::submit_as`].
     pub fn submit(&self, submissions: Vec<Submission>) -> Result<BatchAck> {
         let texts: Vec<_> = submissions.iter().map(Submission::text).collect();
-        self.submit_texts(&texts)
+        self.submit_texts(&texts, None)
     }
 
     /// [`Ledger::submit`] for a batch split from its JSON text by [`BatchText::split`]: the
     /// same checks, answers and errors, without parsing the batch into [`Submission`]s first.
     pub fn submit_batch(&self, batch: &BatchText<'_>) -> Result<BatchAck> {
-        self.submit_texts(&batch.records)
+        self.submit_texts(&batch.records, None)
     }
 
-    fn submit_texts(&self, texts: &[RecordText<'_>]) -> Result<BatchAck> {
-        let records = append::prepare(&self.shared, texts)?;
+    /// [`Ledger::submit`] for a request authenticated as `submitter` (SPEC.md §12): a record
+    /// whose `body.signer` is anyone else sinks the batch (`Error::ForeignRecord`).
+    pub fn submit_as(&self, submitter: &str, submissions: Vec<Submission>) -> Result<BatchAck> {
+        let texts: Vec<_> = submissions.iter().map(Submission::text).collect();
+        self.submit_texts(&texts, Some(submitter))
+    }
+
+    /// [`Ledger::submit_batch`] for a request authenticated as `submitter`, as [`Ledger::submit_as`].
+    pub fn submit_batch_as(&self, submitter: &str, batch: &BatchText<'_>) -> Result<BatchAck> {
+        self.submit_texts(&batch.records, Some(submitter))
+    }
+
+    fn submit_texts(&self, texts: &[RecordText<'_>], only_signer: Option<&str>) -> Result<BatchAck> {
+        let records = append::prepare(&self.shared, texts, only_signer)?;
         let (reply, rx) = mpsc::sync_channel(1);
         self.send(Job::Messages { records, reply }, rx)
     }

@@ -105,6 +105,7 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         bytes("2026-11-20T18:04:05Z"),
     ];
     urls.extend(tokens.iter().map(|t| bytes(t)));
+    urls.push(bytes(&sightline_ledger::request_auth::authorization(&keys.submitter, ORIGIN, "acme", 1_800_000_000)));
     let head = [&size.to_be_bytes()[..], checkpoint.as_bytes()].concat();
     let sealed = RecipientKey([5; 32]).seal(0, b"{}").unwrap();
     let mut store = vec![

@@ -10,12 +10,17 @@
 //!   (or given) data folder, waits for `/healthz`, and kills the process on drop.
 //! - [`Submitter`] holds an Ed25519 key and signs message bodies with their
 //!   personal parts; [`political_message`] and [`plain_message`] build bodies.
+//! - `submitting.rs`: [`Submitter::auth_header`], the signed `Authorization` header of a
+//!   submission (SPEC.md §12), and [`Server::submit`] / [`Server::post_submission`], which send
+//!   a batch authenticated as the submitter that signed it, as long as the server registered it
+//!   ([`Server::register_submitter`]) or was told about it ([`Server::knows`]).
+//! - `raw_http.rs`: requests written byte by byte on a socket, for floods and slow clients.
 
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -24,6 +29,9 @@ use ed25519_dalek::{Signer, SigningKey};
 use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+
+pub mod raw_http;
+mod submitting;
 
 /// How long a server may take to start on a loaded machine (it may load the demo).
 pub const START_TIMEOUT: Duration = Duration::from_secs(180);
@@ -194,6 +202,8 @@ pub struct ServerOptions {
     pub demo: bool,
     pub max_body_bytes: Option<usize>,
     pub max_records: Option<usize>,
+    /// More `sightline serve` flags (limits, timeouts, rates), e.g. `["--header-timeout", "2"]`.
+    pub args: Vec<String>,
 }
 
 /// A running `sightline serve`, killed on drop.
@@ -205,6 +215,8 @@ pub struct Server {
     /// What the server printed to standard output (demo links, vkey).
     pub stdout: String,
     logs: PathBuf,
+    /// The submitters this server registered or was told about, for the `Authorization` header.
+    pub(crate) submitters: Mutex<Vec<Submitter>>,
     _tmp: tempfile::TempDir,
 }
 
@@ -239,12 +251,15 @@ impl Server {
             if let Some(n) = opts.max_records {
                 cmd.args(["--max-records", &n.to_string()]);
             }
+            cmd.args(&opts.args);
             cmd.env("SIGHTLINE_LOG", "warn")
                 .stdin(Stdio::null())
                 .stdout(std::fs::File::create(logs.join("stdout")).expect("stdout file"))
                 .stderr(std::fs::File::create(logs.join("stderr")).expect("stderr file"));
             let child = cmd.spawn().expect("spawn sightline serve");
-            let mut server = Server { child: Some(child), base, data, vkey: String::new(), stdout: String::new(), logs, _tmp: tmp };
+            let submitters = Mutex::new(Vec::new());
+            let mut server =
+                Server { child: Some(child), base, data, vkey: String::new(), stdout: String::new(), logs, submitters, _tmp: tmp };
             match server.wait_ready() {
                 Ok(()) => return server,
                 // Another process took the port between free_port() and the bind: try another.
@@ -286,6 +301,11 @@ impl Server {
     /// What the server wrote to standard error so far.
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(self.logs.join("stderr")).unwrap_or_default()
+    }
+
+    /// The server's process id (e.g. to read `/proc/<pid>/status`), while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// Kills the process with SIGKILL (no chance to flush anything) and reaps it.
@@ -347,11 +367,12 @@ impl Server {
         checkpoint_size(&r.text())
     }
 
-    /// Registers a submitter through the admin API.
+    /// Registers a submitter through the admin API (and remembers it for [`Server::submit`]).
     pub fn register_submitter(&self, s: &Submitter) {
         let body = json!({ "submitter": s.id, "name": s.name, "contact": "transparency@submitter.example", "public_key": s.public_key() });
         let r = self.post_json_auth("/api/v1/admin/submitters", ADMIN_TOKEN, &body);
         assert_eq!(r.status, 200, "register submitter: {}", r.text());
+        self.knows(s);
     }
 
     /// Registers a party through the admin API.
@@ -368,13 +389,6 @@ impl Server {
         self.register_party("p-civic-holding", "Civic Holding AG", "CH", "p-top");
         self.register_party("p-civic-future", "Civic Future e.V.", "DE", "p-civic-holding");
         self.register_party("p-shoes", "Shoe Shop SE", "FR", "not_disclosed");
-    }
-
-    /// Posts a batch of signed records; asserts 200 and returns the response body.
-    pub fn submit(&self, records: &[Value]) -> Value {
-        let r = self.post_json("/api/v1/submissions", &json!({ "records": records }));
-        assert_eq!(r.status, 200, "submission failed: {}", r.text());
-        r.json()
     }
 }
 
@@ -437,6 +451,7 @@ pub fn html_escape(s: &str) -> String {
 // Records (SPEC.md §3.4, §4, §7)
 
 /// A submitter: an id and its Ed25519 key.
+#[derive(Clone)]
 pub struct Submitter {
     pub id: String,
     pub name: String,

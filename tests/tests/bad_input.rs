@@ -21,13 +21,13 @@ fn limited_server() -> (Server, Submitter) {
     (server, acme)
 }
 
+/// A submission authenticated as the server's submitter (`Server::post_submission`).
 fn post_raw(server: &Server, content_type: Option<&str>, body: &[u8]) -> Resp {
-    let headers: Vec<(&str, &str)> = content_type.map(|c| vec![("content-type", c)]).unwrap_or_default();
-    http_post(&server.url("/api/v1/submissions"), &headers, body)
+    server.post_submission(content_type, body)
 }
 
 fn submit_raw(server: &Server, records: Vec<Value>) -> Resp {
-    server.post_json("/api/v1/submissions", &json!({ "records": records }))
+    server.post_submission_json(&json!({ "records": records }))
 }
 
 /// A political message to `recipient` with `served_at` replaced.
@@ -76,7 +76,7 @@ fn rejected_submissions_write_nothing() {
         json!({ "records": [good()], "extra": true }),
         json!({ "records": [] }),
     ] {
-        let p = server.post_json("/api/v1/submissions", &body).problem(400);
+        let p = server.post_submission_json(&body).problem(400);
         assert!(p["type"].as_str().is_some_and(|t| t.starts_with("https://")), "{p}");
         unchanged("wrong types");
     }
@@ -100,18 +100,19 @@ fn rejected_submissions_write_nothing() {
         unchanged("a wrong content type");
     }
 
-    // 403: unknown submitter, and a signature by the wrong key.
+    // 403: a record of a submitter the log does not know (sent by acme, so it is another
+    // signer's record), and a record signature by the wrong key.
     let ghost = Submitter::new("ghost-ads");
     let r =
         submit_raw(&server, vec![ghost.record(political_message("ghost-ads", "bad/ghost", "Ghost"), &political_personal("g@example.org"))]);
-    r.problem(403);
+    assert_eq!(r.problem(403)["type"], "https://sightline.dev/problems/foreign-record");
     unchanged("an unknown submitter");
     let impostor = Submitter::new("acme-ads");
     let r = submit_raw(
         &server,
         vec![impostor.record(political_message("acme-ads", "bad/impostor", "Impostor"), &political_personal("i@example.org"))],
     );
-    r.problem(403);
+    assert_eq!(r.problem(403)["type"], "https://sightline.dev/problems/bad-signature");
     unchanged("a bad signature");
     // A valid signature over a body that was changed afterwards.
     let mut altered = good();

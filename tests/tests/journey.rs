@@ -228,6 +228,7 @@ fn acknowledged_entries_survive_kill_9_and_fsck_passes() {
     }
 
     // The restarted server still accepts and then a graceful stop leaves a clean store.
+    restarted.knows(&acme);
     let more = restarted
         .submit(&[acme.record(political_message("acme-ads", "crash/after", "After the crash"), &political_personal("z@example.org"))]);
     assert_eq!(receipts(&more)[0]["index"], json!(restarted.tree_size() - 1));

@@ -18,6 +18,12 @@
 //! (`ingest` or `why`: run one half), SIGHTLINE_BENCH_WHY_DIR (a data folder for the why
 //! ledger that is kept: built there on the first run, reused by later runs).
 //!
+//! Each ingestion request carries the submitter's signed `Authorization` header (SPEC.md §12),
+//! signed per request on the client. The server runs with its default limits except the
+//! per-client rate of why pages, which the run turns off (`SIGHTLINE_RATE_WHY=off`: every
+//! request comes from 127.0.0.1, far above what one real client reads); an older binary given
+//! by SIGHTLINE_BENCH_SERVER ignores the variable and the header.
+//!
 //! The data folders are laid out by `sightline_web::setup::open_ledger` (the
 //! server's own code), so the server binary opens them as it would in production.
 //! The 1M-record ledger is built in-process with the ledger crate (every record
@@ -44,6 +50,7 @@ use hyper_util::rt::TokioIo;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 use sightline_ledger::privacy::ServerSecret;
+use sightline_ledger::request_auth::authorization;
 use sightline_ledger::submitter::{public_key_b64, sign_message};
 use sightline_ledger::{Ledger, Submission};
 use sightline_web::setup::{open_ledger, DataDir};
@@ -92,6 +99,12 @@ fn thousands(n: f64) -> String {
 /// The submitter key every benchmark record is signed with.
 fn submitter_key() -> SigningKey {
     SigningKey::from_bytes(&[9; 32])
+}
+
+/// The submitter's `Authorization` header for a submission now (SPEC.md §12).
+fn auth_header() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    authorization(&submitter_key(), ORIGIN, common::SUBMITTER, now)
 }
 
 /// A data folder as the server lays it out, with the submitter and parties the
@@ -165,6 +178,7 @@ impl Server {
             .arg("--data")
             .arg(dir)
             .args(["--origin", ORIGIN, "--listen", &addr.to_string()])
+            .env("SIGHTLINE_RATE_WHY", "off")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(log).expect("server log"))
@@ -257,6 +271,7 @@ async fn ingest(addr: SocketAddr, batches: Arc<Vec<(usize, Bytes)>>, conns: usiz
                     let req = Request::post("/api/v1/submissions")
                         .header(header::HOST, addr.to_string())
                         .header(header::CONTENT_TYPE, "application/json")
+                        .header(header::AUTHORIZATION, auth_header())
                         .body(Full::new(body.clone()))
                         .expect("request");
                     let t = Instant::now();

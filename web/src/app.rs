@@ -1,6 +1,7 @@
 //! The application: shared state, the router, credentials and security headers.
 
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -10,22 +11,39 @@ use axum::routing::{get, post};
 use axum::Router;
 use sightline_ledger::Ledger;
 
-use crate::error::WebError;
+use crate::admission::{self, Admission};
+use crate::error::{Refusal, WebError};
 use crate::library::LibraryIndex;
 use crate::metrics::HttpMetrics;
+use crate::rate_limit::RateLimits;
 use crate::setup::Credentials;
 use crate::{admin, export_http, ingest, library, metrics, regulator, why};
 
-/// Limits on what one request may carry (SPEC.md §13).
+/// Limits on what one request may carry, and on what all requests together may hold
+/// (SPEC.md §13). The connection-level limits (header and idle timeouts, connections per
+/// address) are [`crate::serve::ConnectionLimits`].
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
+    /// The largest ingestion body; other routes take at most [`crate::admission::SMALL_BODY_BYTES`].
     pub max_body_bytes: usize,
     pub max_records: usize,
+    /// Request bodies held in memory at once, across all requests.
+    pub max_in_flight_bytes: usize,
+    /// How long a request body may take to arrive, once its headers have.
+    pub body_timeout: Duration,
+    /// Per-client rate limits.
+    pub rates: RateLimits,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body_bytes: 16 * 1024 * 1024, max_records: 10_000 }
+        Limits {
+            max_body_bytes: 16 * 1024 * 1024,
+            max_records: 10_000,
+            max_in_flight_bytes: 64 * 1024 * 1024,
+            body_timeout: Duration::from_secs(60),
+            rates: RateLimits::default(),
+        }
     }
 }
 
@@ -40,6 +58,8 @@ pub struct AppState {
     pub limits: Limits,
     pub library: Arc<RwLock<LibraryIndex>>,
     pub http: Arc<HttpMetrics>,
+    /// Rate limits and the in-flight body budget (`admission.rs`).
+    pub admission: Arc<Admission>,
     /// The data folder, where a rotated log key is kept.
     pub data_dir: Option<std::sync::Arc<crate::setup::DataDir>>,
 }
@@ -80,6 +100,7 @@ impl AppState {
             limits,
             library,
             http: Arc::new(HttpMetrics::default()),
+            admission: Arc::new(Admission::new(&limits)),
             data_dir: None,
         })
     }
@@ -140,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         .route("/why/{token}/object", post(why::object))
         .route("/why/{token}/erase", post(why::erase))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), admission::admit))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .with_state(state)
 }
@@ -151,7 +173,7 @@ async fn stylesheet() -> Response {
     (headers, include_str!("../static/sightline.css")).into_response()
 }
 
-/// Security headers on every response, and request counting for `/metrics`.
+/// Security headers on every response, and request and refusal counting for `/metrics`.
 async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     state.http.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut resp = next.run(req).await;
@@ -165,6 +187,9 @@ async fn security_headers(State(state): State<AppState>, req: Request, next: Nex
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if let Some(Refusal(reason)) = resp.extensions().get::<Refusal>() {
+        state.http.refusals.count(reason);
+    }
     if state.http.count_status(resp.status()) {
         tracing::debug!(status = %resp.status(), "response");
     }

@@ -29,6 +29,32 @@ pub enum WebError {
     /// Wrong content type.
     #[error("send the request body as application/json")]
     UnsupportedMediaType,
+    /// A submission without the `Authorization: Sightline …` header (SPEC.md §12).
+    #[error("this request needs an `Authorization: Sightline v1 <submitter-id> <unix-seconds> <signature>` header, signed with the submitter's registered key (SPEC.md §12)")]
+    RequestAuthMissing,
+    /// The `Authorization` header of a submission cannot be read.
+    #[error("the Authorization header is malformed: {0} (SPEC.md §12)")]
+    RequestAuthMalformed(String),
+    /// The submitter a request authenticates as is not registered.
+    #[error("submitter `{0}` named in the Authorization header is not registered in this log; ask the log operator to register its key")]
+    RequestUnknownSubmitter(String),
+    /// The request's time is too far from the server's clock.
+    #[error("the Authorization header's time {sent} is {skew} seconds from the server's clock ({now}); it must be within {window} seconds: sign a fresh header for each request, and check the submitter's clock")]
+    RequestTimeSkew { sent: u64, now: u64, skew: u64, window: u64 },
+    /// The request's signature does not verify.
+    #[error("{0}")]
+    RequestSignature(String),
+    /// Too many requests from this client (SPEC.md §13).
+    #[error("too many {} requests from this address; retry after {retry_after} seconds", class.describe())]
+    RateLimited { class: crate::rate_limit::RateClass, retry_after: u64 },
+    /// The server holds as many request bodies in memory as it may (SPEC.md §13).
+    #[error(
+        "the server is reading as many request bodies as it holds at once; nothing was read or written: retry after {retry_after} seconds"
+    )]
+    OverCapacity { retry_after: u64 },
+    /// The body did not arrive in time (SPEC.md §13).
+    #[error("the request body did not arrive within {0} seconds; send it without pauses, or send smaller batches")]
+    BodyTimeout(u64),
     /// Nothing here (deliberately says nothing more).
     #[error("not found")]
     NotFound,
@@ -46,6 +72,7 @@ impl WebError {
             WebError::Ledger(L::BadSignature(_) | L::RecordSignature { .. }) => (StatusCode::FORBIDDEN, "bad-signature"),
             WebError::Ledger(L::BadBatch { .. }) => (StatusCode::BAD_REQUEST, "malformed-json"),
             WebError::Ledger(L::PartyExists { .. }) => (StatusCode::CONFLICT, "party-exists"),
+            WebError::Ledger(L::ForeignRecord { .. }) => (StatusCode::FORBIDDEN, "foreign-record"),
             WebError::Ledger(L::MessageIdReused { .. }) => (StatusCode::CONFLICT, "message-id-reused"),
             WebError::Ledger(L::OutOfRange(_)) => (StatusCode::NOT_FOUND, "not-found"),
             WebError::Ledger(L::Malformed { .. }) => (StatusCode::BAD_REQUEST, "malformed"),
@@ -59,9 +86,40 @@ impl WebError {
             WebError::TooManyRecords { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "batch-too-large"),
             WebError::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body-too-large"),
             WebError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type"),
+            WebError::RequestAuthMissing => (StatusCode::UNAUTHORIZED, "authorization-required"),
+            WebError::RequestAuthMalformed(_) => (StatusCode::UNAUTHORIZED, "authorization-malformed"),
+            WebError::RequestUnknownSubmitter(_) => (StatusCode::FORBIDDEN, "request-unknown-submitter"),
+            WebError::RequestTimeSkew { .. } => (StatusCode::FORBIDDEN, "request-time-skew"),
+            WebError::RequestSignature(_) => (StatusCode::FORBIDDEN, "request-signature"),
+            WebError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
+            WebError::OverCapacity { .. } => (StatusCode::SERVICE_UNAVAILABLE, "over-capacity"),
+            WebError::BodyTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "body-timeout"),
             WebError::NotFound => (StatusCode::NOT_FOUND, "not-found"),
             WebError::Setup(_) => (StatusCode::INTERNAL_SERVER_ERROR, "setup"),
         }
+    }
+}
+
+/// Why a request was refused before or instead of its work, for `/metrics`: set on the
+/// response by [`WebError`], counted by the application's outermost layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal(pub &'static str);
+
+impl WebError {
+    /// The refusal this error is, if it is one `/metrics` counts (SPEC.md §13).
+    fn refusal(&self) -> Option<Refusal> {
+        Some(Refusal(match self {
+            WebError::RequestAuthMissing | WebError::RequestAuthMalformed(_) => "unauthenticated",
+            WebError::RequestUnknownSubmitter(_) => "unknown_submitter",
+            WebError::RequestTimeSkew { .. } => "request_time_skew",
+            WebError::RequestSignature(_) => "request_signature",
+            WebError::Ledger(LedgerError::ForeignRecord { .. }) => "foreign_record",
+            WebError::RateLimited { class, .. } => class.refusal(),
+            WebError::OverCapacity { .. } => "over_capacity",
+            WebError::BodyTimeout(_) => "body_timeout",
+            WebError::BodyTooLarge(_) => "body_too_large",
+            _ => return None,
+        }))
     }
 }
 
@@ -96,15 +154,32 @@ impl IntoResponse for WebError {
                 }
             }
             WebError::Ledger(LedgerError::PartyExists { .. }) => body["field"] = json!("party"),
+            WebError::Ledger(LedgerError::ForeignRecord { record, .. }) => {
+                body["record"] = json!(record);
+                body["field"] = json!("signer");
+            }
             _ => {}
         }
-        if status.is_server_error() {
+        let refusal = self.refusal();
+        if status.is_server_error() && refusal.is_none() {
             tracing::error!(error = %self, "request failed");
         }
         let mut resp = (status, body.to_string()).into_response();
         resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        match &self {
+            WebError::Unauthorized(_) => {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            WebError::RequestAuthMissing | WebError::RequestAuthMalformed(_) => {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Sightline"));
+            }
+            WebError::RateLimited { retry_after, .. } | WebError::OverCapacity { retry_after } => {
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            _ => {}
+        }
+        if let Some(reason) = refusal {
+            resp.extensions_mut().insert(reason);
         }
         resp
     }

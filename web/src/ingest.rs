@@ -1,5 +1,7 @@
 //! Ingestion (SPEC.md §12): `POST /api/v1/submissions`, a batch of
-//! submitter-signed records, all or nothing, answered once durable.
+//! submitter-signed records, all or nothing, answered once durable. The request is
+//! authenticated as one submitter before its body is read (`submitter_auth.rs`, run by
+//! `admission.rs`), and a batch may hold only that submitter's records.
 
 use std::time::Instant;
 
@@ -8,11 +10,13 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use sightline_ledger::{Ack, BatchAck, BatchText, Ledger, Submissions};
 
 use crate::app::AppState;
 use crate::error::{WebError, WebResult};
 use crate::json_text;
+use crate::submitter_auth::AuthenticatedSubmitter;
 
 /// Rejects a body that is not declared as JSON.
 pub fn require_json(headers: &HeaderMap) -> WebResult<()> {
@@ -39,14 +43,21 @@ pub fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> WebResul
     })
 }
 
-/// `POST /api/v1/submissions`
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Response> {
+/// `POST /api/v1/submissions`. The request was authenticated from its headers before its body
+/// was read (`admission.rs`); every record must be the authenticated submitter's.
+pub async fn submit(
+    State(state): State<AppState>,
+    who: Option<Extension<AuthenticatedSubmitter>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> WebResult<Response> {
+    let Some(Extension(AuthenticatedSubmitter(submitter))) = who else { return Err(WebError::RequestAuthMissing) };
     require_json(&headers)?;
     let bytes = body_bytes(body, state.limits.max_body_bytes)?;
     let started = Instant::now();
     let (ledger, max_records) = (state.ledger.clone(), state.limits.max_records);
     // The batch is parsed on the blocking thread too: a large one takes milliseconds.
-    let (n, ack) = tokio::task::spawn_blocking(move || submit_blocking(&ledger, &bytes, max_records))
+    let (n, ack) = tokio::task::spawn_blocking(move || submit_blocking(&ledger, &submitter, &bytes, max_records))
         .await
         .map_err(|e| WebError::Setup(format!("the ingestion task failed: {e}")))??;
     state.http.observe_submit(started.elapsed().as_secs_f64(), n);
@@ -58,7 +69,7 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Res
 /// Parses and appends a batch; returns its record count and acknowledgement. A batch whose
 /// bodies are all canonical is split in one pass ([`BatchText`]); any other is parsed into
 /// [`Submissions`], which accepts the same batches and names what is wrong.
-fn submit_blocking(ledger: &Ledger, bytes: &[u8], max_records: usize) -> WebResult<(usize, BatchAck)> {
+fn submit_blocking(ledger: &Ledger, submitter: &str, bytes: &[u8], max_records: usize) -> WebResult<(usize, BatchAck)> {
     // UTF-8 checked once, not again for every string by the decoder.
     let text = std::str::from_utf8(bytes)
         .map_err(|e| WebError::BadJson(format!("the body is not UTF-8 text: invalid byte at offset {}", e.valid_up_to())))?;
@@ -69,11 +80,11 @@ fn submit_blocking(ledger: &Ledger, bytes: &[u8], max_records: usize) -> WebResu
     };
     if let Some(batch) = BatchText::split(text) {
         let n = check_count(batch.len())?;
-        return Ok((n, ledger.submit_batch(&batch)?));
+        return Ok((n, ledger.submit_batch_as(submitter, &batch)?));
     }
     let req = Submissions::parse(text)?;
     let n = check_count(req.records.len())?;
-    Ok((n, ledger.submit(req.records)?))
+    Ok((n, ledger.submit_as(submitter, req.records)?))
 }
 
 /// The response to an acknowledged batch (SPEC.md §12), written straight from the

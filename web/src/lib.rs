@@ -14,6 +14,12 @@
 //! | [`metrics`] | operations | `/metrics` |
 //! | [`import`] | platforms backfilling | `sightline import` (CLI, server stopped) |
 //!
+//! Before any handler, [`admission`] refuses what the server should not do: a client over its
+//! rate ([`rate_limit`]), a submission whose signed header does not authenticate
+//! ([`submitter_auth`]), a body the in-flight budget cannot take now; [`serve`] is the accept
+//! loop with header and idle timeouts and a cap on connections per client ([`serve_flags`] its
+//! command-line flags).
+//!
 //! [`app`] holds the state, router, credentials and security headers; [`setup`]
 //! the data folder and keys; [`demo`] the demo data set; [`html_escape`] the pages'
 //! HTML escaper. All log logic lives in
@@ -22,9 +28,12 @@
 //! Guarantees: every page escapes what it shows (askama), carries CSP,
 //! `nosniff`, `frame-ancestors 'none'` and `no-referrer`, and works without
 //! JavaScript; a wrong recipient token is a plain 404; admin and compliance
-//! routes need their Bearer credential; logs never contain personal data.
+//! routes need their Bearer credential; submissions need their submitter's signed header,
+//! checked before the body is read; request bodies held at once are capped; logs never
+//! contain personal data.
 
 pub mod admin;
+pub mod admission;
 pub mod app;
 pub mod demo;
 pub mod error;
@@ -36,8 +45,12 @@ pub mod ingest;
 pub mod json_text;
 pub mod library;
 pub mod metrics;
+pub mod rate_limit;
 pub mod regulator;
+pub mod serve;
+pub mod serve_flags;
 pub mod setup;
+pub mod submitter_auth;
 pub mod why;
 
 pub use error::{WebError, WebResult};

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use sightline_web::app::{self, AppState, Limits};
+use sightline_web::app::{self, AppState};
+use sightline_web::serve;
+use sightline_web::serve_flags::ServeFlags;
 use sightline_web::setup::{self, DataDir};
 use sightline_web::{demo, export_http, WebError};
 
@@ -59,12 +61,8 @@ enum Command {
         /// Load the demo data set (once per data folder) and print URLs to click.
         #[arg(long)]
         demo: bool,
-        /// Most records per ingestion request.
-        #[arg(long, env = "SIGHTLINE_MAX_RECORDS", default_value_t = 10_000)]
-        max_records: usize,
-        /// Largest request body, in bytes.
-        #[arg(long, env = "SIGHTLINE_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
-        max_body_bytes: usize,
+        #[command(flatten)]
+        limits: ServeFlags,
         /// Admin credential (default: read or create DATA/admin.token).
         #[arg(long, env = "SIGHTLINE_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
@@ -199,7 +197,8 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<(), WebError> {
     match command {
-        Command::Serve { data, listen, public_url, demo: with_demo, max_records, max_body_bytes, admin_token, compliance_token } => {
+        Command::Serve { data, listen, public_url, demo: with_demo, limits, admin_token, compliance_token } => {
+            let (limits, connection_limits) = limits.limits()?;
             let dir = DataDir::new(&data.data);
             let ledger = setup::open_ledger(&dir, &data.origin)?;
             let credentials = setup::credentials(&dir, admin_token, compliance_token)?;
@@ -211,7 +210,7 @@ fn run(command: Command) -> Result<(), WebError> {
                     println!("  {label}: {url}");
                 }
             }
-            let mut state = AppState::new(ledger.clone(), public_url.clone(), credentials, Limits { max_body_bytes, max_records })?;
+            let mut state = AppState::new(ledger.clone(), public_url.clone(), credentials, limits)?;
             state.data_dir = Some(std::sync::Arc::new(dir));
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -225,7 +224,9 @@ fn run(command: Command) -> Result<(), WebError> {
                 println!("Sightline is serving {} entries at http://{bound}  (library: {public_url}/library, checkpoint: {public_url}/checkpoint)", ledger.size());
                 println!("Log vkey: {}", ledger.vkey());
                 tracing::info!(%bound, size = ledger.size(), "serving");
-                axum::serve(listener, app::router(state)).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| WebError::Setup(format!("server failed: {e}")))
+                let (metrics, admission) = (state.http.clone(), state.admission.clone());
+                serve::serve(listener, app::router(state), connection_limits, metrics, admission, shutdown_signal()).await;
+                Ok::<(), WebError>(())
             })?;
             ledger.shutdown();
             Ok(())

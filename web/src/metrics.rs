@@ -1,5 +1,6 @@
 //! Prometheus `/metrics`: appends, batch sizes, commit and submit latencies,
-//! proof requests, HTTP status classes. No labels carry personal data.
+//! proof requests, HTTP status classes, and refusals by reason (rate limits, capacity,
+//! authentication, timeouts). No labels carry personal data.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -27,6 +28,47 @@ pub struct HttpMetrics {
     pub submit_latency_micros: AtomicU64,
     pub submit_records: AtomicU64,
     pub why_pages: AtomicU64,
+    pub refusals: Refusals,
+}
+
+/// Requests and connections refused before or instead of their work, by reason.
+#[derive(Debug, Default)]
+pub struct Refusals {
+    counts: [AtomicU64; REFUSAL_REASONS.len()],
+}
+
+/// Every reason `sightline_refusals_total` counts, with its help text.
+pub const REFUSAL_REASONS: [(&str, &str); 16] = [
+    ("rate_limited_submissions", "429: submissions over the client's rate"),
+    ("rate_limited_admin", "429: admin and compliance requests over the client's rate"),
+    ("rate_limited_forms", "429: recipient form posts over the client's rate"),
+    ("rate_limited_why_reads", "429: recipient pages over the client's rate"),
+    ("over_capacity", "503: the in-flight body budget was spent"),
+    ("body_too_large", "413: a body over the route's limit"),
+    ("unauthenticated", "401: a submission without a readable Authorization header"),
+    ("unknown_submitter", "403: the Authorization header names no registered submitter"),
+    ("request_time_skew", "403: the Authorization header's time is outside the window"),
+    ("request_signature", "403: the Authorization header's signature does not verify"),
+    ("foreign_record", "403: a batch held another submitter's record"),
+    ("body_timeout", "408: a body did not arrive within the body timeout"),
+    ("header_timeout", "connections closed: a request head did not arrive within the header timeout"),
+    ("idle_timeout", "connections closed: no byte moved within the idle timeout"),
+    ("connection_limit", "connections refused: the client already had the most connections allowed"),
+    ("connection_error", "connections that ended with another protocol or I/O error"),
+];
+
+impl Refusals {
+    /// Counts one refusal; `reason` is one of [`REFUSAL_REASONS`] (others are not counted).
+    pub fn count(&self, reason: &str) {
+        if let Some(i) = REFUSAL_REASONS.iter().position(|(r, _)| *r == reason) {
+            self.counts[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// How many refusals of `reason` so far.
+    pub fn get(&self, reason: &str) -> u64 {
+        REFUSAL_REASONS.iter().position(|(r, _)| *r == reason).map_or(0, |i| self.counts[i].load(Relaxed))
+    }
 }
 
 impl HttpMetrics {
@@ -106,5 +148,14 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let _ = writeln!(out, "sightline_submit_seconds_sum {}", h.submit_latency_micros.load(Relaxed) as f64 / 1e6);
     let _ = writeln!(out, "sightline_submit_seconds_count {n}");
     let _ = writeln!(out, "# HELP sightline_submitted_records_total Records in accepted ingestion requests.\n# TYPE sightline_submitted_records_total counter\nsightline_submitted_records_total {}", h.submit_records.load(Relaxed));
+    let _ = writeln!(out, "# HELP sightline_refusals_total Requests and connections refused before or instead of their work, by reason (SPEC.md §13).\n# TYPE sightline_refusals_total counter");
+    for (reason, _) in REFUSAL_REASONS {
+        let _ = writeln!(out, "sightline_refusals_total{{reason=\"{reason}\"}} {}", h.refusals.get(reason));
+    }
+    let _ = writeln!(
+        out,
+        "# HELP sightline_in_flight_body_bytes Request body bytes reserved in memory now (of the --max-in-flight-bytes budget).\n# TYPE sightline_in_flight_body_bytes gauge\nsightline_in_flight_body_bytes {}",
+        state.admission.in_flight_bytes()
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
