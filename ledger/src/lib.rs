@@ -39,6 +39,8 @@
 //! | `signatures` | how a record signature is checked (ZIP 215), alone and in batches |
 //! | [`privacy`] | personal parts, commitments, per-recipient keys, tokens |
 //! | `recipients` | the private recipient index on disk: chains through the private records, layouts |
+//! | `rescope` | the conversion to layout 4: recipient handles scoped to their submitter |
+//! | `rights` (on [`Ledger`]) | a recipient's rights through a why link (address checked), compliance erasure |
 //! | `lookup` | message ids and recipients in memory, rebuilt from the lookup records on open |
 //! | [`registry`] | log keys, submitters and parties learned from the log |
 //! | [`store`] | the storage trait and the sled backend |
@@ -74,6 +76,8 @@ mod ledger;
 mod lookup;
 mod recipients;
 mod record_rules;
+mod rescope;
+mod rights;
 mod signatures;
 mod writes;
 

@@ -6,7 +6,8 @@
 //! | module | audience | routes |
 //! |---|---|---|
 //! | [`ingest`] | ad servers, email platforms | `POST /api/v1/submissions` |
-//! | [`why`] | recipients | `/why/<token>`, its messages, receipt, objection, erasure |
+//! | [`why`] | recipients | `/why/<token>` and its receipt: what the link alone opens |
+//! | [`rights`], [`recipient_form`] | recipients | `/why/<token>/messages`, `/object`, `/erase`: what needs the address too |
 //! | [`library`] | the public, researchers | `/library`, `/api/v1/library` |
 //! | [`regulator`] | verifiers, monitors, C2SP clients | `/checkpoint`, `/tile/…`, proofs, entries, receipts |
 //! | [`export_http`] | compliance teams | `/api/v1/export` |
@@ -21,7 +22,9 @@
 //!
 //! Guarantees: every page escapes what it shows (askama), carries CSP,
 //! `nosniff`, `frame-ancestors 'none'` and `no-referrer`, and works without
-//! JavaScript; a wrong recipient token is a plain 404; admin and compliance
+//! JavaScript; a wrong recipient token is a plain 404; a recipient's other
+//! messages, objection and erasure need the address the message was sent to and
+//! a form sent from this server's page; admin and compliance
 //! routes need their Bearer credential; logs never contain personal data.
 
 pub mod admin;
@@ -36,7 +39,9 @@ pub mod ingest;
 pub mod json_text;
 pub mod library;
 pub mod metrics;
+pub mod recipient_form;
 pub mod regulator;
+pub mod rights;
 pub mod setup;
 pub mod why;
 
