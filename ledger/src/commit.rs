@@ -330,7 +330,7 @@ pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect) -> 
     if let Effect::Objection { handle, advertiser } = &effect {
         // Checked here, on the one thread that appends log records, so that two objections
         // sent at once cannot both be new.
-        if let Some(earlier) = objection_on_file(shared, handle, advertiser)? {
+        if let Some(earlier) = crate::rights::objection_on_file(shared, handle, advertiser)? {
             return Ok(earlier);
         }
     }
@@ -389,19 +389,4 @@ pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect) -> 
     let st = shared.state.read().map_err(|_| lock_poisoned())?;
     let record = Settled { index: base, message_id: None, duplicate: false, warnings: Vec::new(), bytes, why_link: false };
     Ok(Durable { checkpoint: st.checkpoint.clone(), size: base + 1, records: vec![record] })
-}
-
-/// The answer to an objection already on file: its entry, as a duplicate (nothing appended).
-fn objection_on_file(shared: &Shared, handle: &[u8; 32], advertiser: &str) -> Result<Option<Durable>> {
-    let Some(raw) = shared.store.get(Space::Private, &key_objection(handle, advertiser))? else { return Ok(None) };
-    let index = <[u8; 8]>::try_from(raw.as_slice())
-        .map(u64::from_be_bytes)
-        .map_err(|_| Error::Corrupt("an objection row does not hold an entry index; restore the data folder from a backup".into()))?;
-    let st = shared.state.read().map_err(|_| lock_poisoned())?;
-    let leaf =
-        st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("the objection row names entry {index}, which the log does not hold")))?;
-    let bytes = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("objection entry {index} is missing")))?;
-    check_leaf(index, &bytes, &leaf)?;
-    let record = Settled { index, message_id: None, duplicate: true, warnings: Vec::new(), bytes, why_link: false };
-    Ok(Some(Durable { checkpoint: st.checkpoint.clone(), size: st.size, records: vec![record] }))
 }

@@ -18,6 +18,10 @@
 //! - **No personal data in the public log.** Recipients appear only as salted
 //!   commitments; personal parts are encrypted per recipient and can be erased
 //!   (crypto-shredding) while the chain still verifies.
+//! - **A recipient is one identifier in one submitter's scope.** No identifier a
+//!   submitter writes links its messages to another submitter's recipient; a
+//!   recipient's list, objections and erasure through a why link need the address
+//!   the message was sent to and stay in that scope (`rights.rs`).
 //!
 //! ## Non-goals
 //! - Hiding *that* a message was served: the log is public by design.

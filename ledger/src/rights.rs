@@ -13,11 +13,11 @@
 
 use serde_json::Value;
 
-use crate::append::{BatchAck, Effect};
+use crate::append::{BatchAck, Durable, Effect, Settled};
 use crate::canonical::Entry;
-use crate::commit::key_suppression;
+use crate::commit::{key_objection, key_suppression};
 use crate::error::{Error, Result};
-use crate::ledger::Ledger;
+use crate::ledger::{check_leaf, lock_poisoned, Ledger, Shared};
 use crate::lookup::Handle;
 use crate::privacy::{normalise, recipient_commitment, Personal};
 use crate::record::{ErasureBody, Kind, ObjectionBody, RecipientRef};
@@ -144,4 +144,20 @@ impl Ledger {
         }
         Ok(Claim { handle, advertiser: advertiser.to_string() })
     }
+}
+
+/// The answer to an objection already on file: its entry, as a duplicate (nothing appended).
+/// Called by `commit::log_record`, on the one thread that appends log records.
+pub(crate) fn objection_on_file(shared: &Shared, handle: &[u8; 32], advertiser: &str) -> Result<Option<Durable>> {
+    let Some(raw) = shared.store.get(Space::Private, &key_objection(handle, advertiser))? else { return Ok(None) };
+    let index = <[u8; 8]>::try_from(raw.as_slice())
+        .map(u64::from_be_bytes)
+        .map_err(|_| Error::Corrupt("an objection row does not hold an entry index; restore the data folder from a backup".into()))?;
+    let st = shared.state.read().map_err(|_| lock_poisoned())?;
+    let leaf =
+        st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("the objection row names entry {index}, which the log does not hold")))?;
+    let bytes = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("objection entry {index} is missing")))?;
+    check_leaf(index, &bytes, &leaf)?;
+    let record = Settled { index, message_id: None, duplicate: true, warnings: Vec::new(), bytes, why_link: false };
+    Ok(Some(Durable { checkpoint: st.checkpoint.clone(), size: st.size, records: vec![record] }))
 }

@@ -27,6 +27,9 @@ use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+mod recipient_forms;
+pub use recipient_forms::hidden_value;
+
 /// How long a server may take to start on a loaded machine (it may load the demo).
 pub const START_TIMEOUT: Duration = Duration::from_secs(180);
 /// How long one HTTP request may take.
@@ -342,22 +345,6 @@ impl Server {
         http_post(&self.url(path), &[("content-type", "application/x-www-form-urlencoded")], form.as_bytes())
     }
 
-    /// Posts a recipient form the way the page of a message sends it (SPEC.md §12
-    /// "Recipients"): reads the form token from the page at `why_path` (`/why/<token>`), then
-    /// posts it with `fields` to `<why_path>/<action>` as a form, from this server's origin.
-    pub fn post_rights(&self, why_path: &str, action: &str, fields: &[(&str, &str)]) -> Resp {
-        let page = self.get(why_path);
-        assert_eq!(page.status, 200, "GET {why_path}");
-        let csrf = hidden_value(&page.text(), "csrf").unwrap_or_else(|| panic!("the page {why_path} has no form token"));
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("csrf", &csrf);
-        for (k, v) in fields {
-            form.append_pair(k, v);
-        }
-        let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", self.base.as_str())];
-        http_post(&self.url(&format!("{why_path}/{action}")), &headers, form.finish().as_bytes())
-    }
-
     /// The tree size of the latest signed checkpoint.
     pub fn tree_size(&self) -> u64 {
         let r = self.get("/checkpoint");
@@ -433,13 +420,6 @@ pub fn why_path<'a>(server: &Server, why_url: &'a str) -> &'a str {
 /// The token of a `why_url`.
 pub fn why_token(why_url: &str) -> &str {
     why_url.rsplit('/').next().expect("token")
-}
-
-/// The value of the first hidden input `name` of an HTML page (e.g. a form's `csrf` token).
-pub fn hidden_value(page: &str, name: &str) -> Option<String> {
-    let at = page.find(&format!(r#"type="hidden" name="{name}" value=""#))?;
-    let rest = page[at..].split_once("value=\"")?.1;
-    Some(rest.split('"').next()?.to_string())
 }
 
 /// HTML-escapes text the way the pages do (askama's escaper), for assertions.

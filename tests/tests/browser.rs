@@ -2,7 +2,8 @@
 //! API, opens a recipient's why-page on the real server (`serve --demo`), finds
 //! the proof link by element lookup and clicks it, follows the receipt link it
 //! finds there through the verifier, takes a screenshot, and types the
-//! recipient's address into the page's form to reach their message list.
+//! recipient's address into the page's form to reach their message list and to
+//! object.
 //!
 //! Chromium and chromedriver come from the system (`apt-get install chromium
 //! chromium-driver`; `.ci/run` installs both). Without them the test fails when
@@ -268,4 +269,16 @@ fn why_page_proof_link_is_clicked_in_a_real_browser() {
     assert_eq!(browser.text(&browser.find("h1")), "Messages sent to you");
     let back = browser.find("td a[href^='/why/']");
     assert!(browser.text(&back).contains("Why did I get this?"));
+
+    // The objection button of the same form posts elsewhere (`formaction`). The demo's alice
+    // already objected to this campaign's sponsor: one objection per advertiser, so the page
+    // names the one on file.
+    browser.goto(&why_url);
+    let address = browser.find("form#rights input[name='address']");
+    browser.type_text(&address, alice);
+    let object = browser.find("form#rights button[formaction$='/object']");
+    browser.click(&object);
+    let object_url = browser.wait_url(|u| u.ends_with("/object"));
+    assert_eq!(object_url, format!("{why_url}/object"));
+    assert_eq!(browser.text(&browser.find("h1")), "Your objection was already recorded");
 }

@@ -21,7 +21,8 @@
 //! `sightline-ledger`; this crate only speaks HTTP and renders pages.
 //!
 //! Guarantees: every page escapes what it shows (askama), carries CSP,
-//! `nosniff`, `frame-ancestors 'none'` and `no-referrer`, and works without
+//! `nosniff`, `frame-ancestors 'none'` and `Referrer-Policy: same-origin` (no
+//! page's address ever reaches another site), and works without
 //! JavaScript; a wrong recipient token is a plain 404; a recipient's other
 //! messages, objection and erasure need the address the message was sent to and
 //! a form sent from this server's page; admin and compliance

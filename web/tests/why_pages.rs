@@ -120,7 +120,7 @@ async fn pages_carry_the_security_headers() {
         assert!(!csp.contains("script-src"), "{path}: no script source may be allowed");
         assert!(csp.contains("style-src 'self'") && !csp.contains("unsafe-inline"), "{path}: no inline style: {csp}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
-        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}: a why link never reaches another site");
     }
 }
 
