@@ -73,7 +73,7 @@ struct Scoped {
 /// entries remain in the log.
 pub(crate) fn to_layout_4(store: &dyn Store, head: &Head, layout: Layout, secret: &ServerSecret, tree: &Tree) -> Result<()> {
     let size = head.size;
-    let mut lookups: Vec<LookupRecord> = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    let mut lookups: Vec<LookupRecord> = Vec::with_capacity(usize::try_from(store.lookup_count()?.min(size)).unwrap_or(0));
     let mut heads: Vec<(u64, Vec<u8>)> = Vec::new();
     let mut latest: HashMap<Handle, u64> = HashMap::new();
     let mut legacy: BTreeMap<Handle, Vec<u64>> = BTreeMap::new();
