@@ -155,8 +155,17 @@ impl MessageFields {
 pub(crate) enum Effect {
     Registry,
     Rotate(Box<NoteSigner>),
-    Objection { handle: [u8; 32], advertiser: String },
-    Erase { handle: [u8; 32] },
+    /// An objection by the recipient `handle` (in one submitter's scope) against `advertiser`;
+    /// a second one by the same recipient against the same advertiser appends nothing.
+    Objection {
+        handle: [u8; 32],
+        advertiser: String,
+    },
+    /// An erasure of everything the recipients `handles` have on file (one handle through a
+    /// why link; one per submitter's scope for compliance).
+    Erase {
+        handles: Vec<[u8; 32]>,
+    },
 }
 
 pub(crate) enum Job {
@@ -213,7 +222,7 @@ pub(crate) fn prepare(shared: &Shared, subs: &[RecordText<'_>], only_signer: Opt
             let check = Check::new(&info.key, &sig, &signed_message(&body_jcs));
             let prepared = Prepared {
                 personal_jcs,
-                handle: shared.secret.recipient_handle(&personal.recipient),
+                handle: shared.secret.recipient_handle(&message.signer, &personal.recipient),
                 message_key: shared.secret.message_key(&message.signer, &message.message_id),
                 message: MessageFields::of(message),
                 body_jcs,

@@ -34,6 +34,10 @@ pub(crate) fn key_objection(handle: &[u8], advertiser: &str) -> Vec<u8> {
     [OBJECTION, handle, advertiser.as_bytes()].concat()
 }
 const OBJECTION: &[u8] = b"ob/";
+/// The suppression tag an erasure keeps of message `index` (SPEC.md §7).
+pub(crate) fn key_suppression(index: u64) -> Vec<u8> {
+    [b"sup/".as_slice(), &index.to_be_bytes()].concat()
+}
 
 /// The handles of every recipient with an objection on file (read once on open; objections
 /// are few). The sequencer then asks the store about objections only for these recipients,
@@ -327,6 +331,13 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: Vec<Vec<u8>>, base: 
 /// Appends one log-signed record (registration, rotation, objection, erasure). Runs on the
 /// sequencer's thread once nothing is staged, so the tree's size is the published size.
 pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect) -> Result<Durable> {
+    if let Effect::Objection { handle, advertiser } = &effect {
+        // Checked here, on the one thread that appends log records, so that two objections
+        // sent at once cannot both be new.
+        if let Some(earlier) = crate::rights::objection_on_file(shared, handle, advertiser)? {
+            return Ok(earlier);
+        }
+    }
     let body = Body::parse(&body_value, 0)?;
     let body_jcs = jcs(&body_value)?;
     let (epoch, base, prev) = {
@@ -341,13 +352,21 @@ pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect) -> 
         Effect::Objection { handle, advertiser } => {
             puts.push((Space::Private, key_objection(handle, advertiser), base.to_be_bytes().to_vec()))
         }
-        Effect::Erase { handle } => {
-            // The commit overwrites the recipient's keys (crypto-shredding), their link to
-            // their entries and the sealed records with zeros, and the ledger forgets them.
-            let last = shared.state.read().map_err(|_| lock_poisoned())?.lookup.recipient(handle).map(|r| r.last);
-            let erasure = shared.layout.erasure(shared.store.as_ref(), handle, last)?;
-            (deletes, wipe) = (erasure.deletes, erasure.wipe);
-            change.forget.push(*handle);
+        Effect::Erase { handles } => {
+            // The commit overwrites the recipients' keys (crypto-shredding), their link to
+            // their entries and the sealed records with zeros, and the ledger forgets them. It
+            // keeps one suppression tag per erased message, so that its recipient can still
+            // object through its link (SPEC.md §7).
+            for handle in handles {
+                let last = shared.state.read().map_err(|_| lock_poisoned())?.lookup.recipient(handle).map(|r| r.last);
+                let erasure = shared.layout.erasure(shared.store.as_ref(), handle, last)?;
+                for &index in &erasure.wipe {
+                    puts.push((Space::Private, key_suppression(index), shared.secret.suppression_tag(index, handle).to_vec()));
+                }
+                deletes.extend(erasure.deletes);
+                wipe.extend(erasure.wipe);
+                change.forget.push(*handle);
+            }
         }
     }
     let rotate_to = match &effect {

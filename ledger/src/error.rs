@@ -61,6 +61,10 @@ pub enum Error {
     /// A recipient's personal part was erased (crypto-shredded).
     #[error("the personal part of this record was erased on request (GDPR Art. 17)")]
     Erased,
+    /// The address given through a why link is not the one its message was sent to, so
+    /// nothing of the recipient's is shown, recorded or erased.
+    #[error("the address given is not the one this message was sent to; enter it as it appears where the message reached you (letter case and surrounding spaces do not matter)")]
+    NotTheRecipient,
     /// The ledger is shutting down or its append thread has stopped.
     #[error("the ledger is shutting down; retry against a running server")]
     ShuttingDown,

@@ -362,7 +362,8 @@ pub fn url(data: &[u8]) {
     if let Some(i) = f.ledger.check_why_token(text) {
         assert!(i < f.ledger.size(), "a why-token names entry {i}, beyond the log");
     }
-    let _ = secret.recipient_handle(text);
+    let _ = secret.recipient_handle(text, text);
+    let _ = secret.check_form_token(text, text);
     times(text);
 }
 
@@ -542,7 +543,8 @@ fn damaged_store(data: &[u8]) {
     let _ = (ledger.head(), ledger.checkpoint(), ledger.registry(), ledger.size_on_disk());
     let _ = ledger.entries(0, size);
     for i in 0..size.min(32) {
-        let _ = (ledger.entry(i), ledger.personal(i), ledger.recipient_entries(i), ledger.receipt(i), ledger.leaf_hash(i));
+        let _ =
+            (ledger.entry(i), ledger.personal(i), ledger.recipient_entries(i, "alice@example.org"), ledger.receipt(i), ledger.leaf_hash(i));
         let _ = (ledger.inclusion_proof(i, size), ledger.consistency_proof(i, size));
     }
     let _ = (ledger.tile(0, 0, size.min(256) as u16), ledger.entry_bundle(0, size.min(256) as u16));
@@ -559,8 +561,8 @@ fn damaged_store(data: &[u8]) {
     }
     let _ = match write % 4 {
         0 => ledger.submit(vec![f.submission.clone()]),
-        1 => ledger.object(at),
-        2 => ledger.erase_recipient_of(at, "compliance"),
+        1 => ledger.object(at, "alice@example.org"),
+        2 => ledger.erase_recipient_of(at, "alice@example.org"),
         _ => return,
     };
     let _ = ledger.fsck(&|_| {});
@@ -711,9 +713,9 @@ fn build_fixture() -> Result<Fixture> {
     let first = ledger.submit(vec![submission.clone()])?;
     let first = first.acks.first().ok_or_else(|| Error::Storage("the fixture's first message was not acknowledged".into()))?;
     ledger.submit(vec![fixture_submission("fuzz-2", "alice@example.org")?, fixture_submission("fuzz-3", "bob@example.org")?])?;
-    ledger.object(first.index)?;
+    ledger.object(first.index, "alice@example.org")?;
     ledger.submit(vec![fixture_submission("fuzz-4", "alice@example.org")?])?;
-    ledger.erase_recipient("bob@example.org", "recipient")?;
+    ledger.erase_recipient("bob@example.org")?;
     let receipt = ledger.receipt(first.index)?;
     let receipt_entry = ledger.entry(first.index)?.ok_or_else(|| Error::Storage("the fixture's first message is missing".into()))?;
     let snapshot = store.read()?.clone();
@@ -919,6 +921,17 @@ impl Store for MemStore {
     fn replace_lookups(&self, records: &[LookupRecord]) -> Result<()> {
         let mut m = self.0.write().map_err(|_| Error::Storage("the in-memory store's lock was poisoned by a panic".into()))?;
         m.lookup = records.iter().map(|r| r.to_vec()).collect();
+        Ok(())
+    }
+
+    fn rewrite_private_heads(&self, heads: &[(u64, Vec<u8>)]) -> Result<()> {
+        let mut m = self.0.write().map_err(|_| Error::Storage("the in-memory store's lock was poisoned by a panic".into()))?;
+        for (i, head) in heads {
+            match usize::try_from(*i).ok().and_then(|i| m.private.get_mut(i)).filter(|r| r.len() >= head.len()) {
+                Some(r) => r[..head.len()].copy_from_slice(head),
+                None => return Err(Error::Storage(format!("private record {i} is missing or shorter than its new head"))),
+            }
+        }
         Ok(())
     }
 

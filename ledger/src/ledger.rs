@@ -139,7 +139,7 @@ impl Ledger {
             None => (genesis(&*store, &signer)?, recipients::Layout::NEW),
             Some(head) => {
                 let mut state = load(&*store, &signer, head.size, head.checkpoint.clone())?;
-                let layout = recipients::migrate(&*store, &head, &secret)?;
+                let layout = recipients::migrate(&*store, &head, &secret, &state.tree)?;
                 state.lookup = Lookup::load(&*store, head.size)?;
                 (state, layout)
             }
@@ -336,6 +336,17 @@ impl Ledger {
         self.shared.secret.why_token(index)
     }
 
+    /// The form token of a why link, which the recipient forms of its page carry (SPEC.md §12
+    /// "Recipients").
+    pub fn form_token(&self, why_token: &str) -> String {
+        self.shared.secret.form_token(why_token)
+    }
+
+    /// Whether `given` is the form token of `why_token`.
+    pub fn check_form_token(&self, why_token: &str, given: &str) -> bool {
+        self.shared.secret.check_form_token(why_token, given)
+    }
+
     /// The entry index a why-token names, if genuine and published.
     pub fn check_why_token(&self, token: &str) -> Option<u64> {
         self.shared.secret.check_why_token(token).filter(|i| *i < self.size())
@@ -362,15 +373,6 @@ impl Ledger {
         let text = std::str::from_utf8(&plain).map_err(|e| corrupt(&e))?;
         let p: Personal = serde_json::from_str(text).map_err(|e| corrupt(&e))?;
         Ok(Some(PersonalState::Present(p)))
-    }
-
-    /// Every message entry of the recipient of message `index` (empty once erased).
-    pub fn recipient_entries(&self, index: u64) -> Result<Vec<u64>> {
-        let store = &self.shared.store;
-        let Some(record) = store.private(index)? else { return Ok(Vec::new()) };
-        let Some(part) = self.shared.layout.split(index, &record)? else { return Ok(Vec::new()) };
-        let last = self.latest_of(part.handle)?;
-        self.shared.layout.entries(store.as_ref(), part.handle, last)
     }
 
     /// The latest entry of the recipient with `handle`, if they have personal data on file.

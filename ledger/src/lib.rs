@@ -18,6 +18,10 @@
 //! - **No personal data in the public log.** Recipients appear only as salted
 //!   commitments; personal parts are encrypted per recipient and can be erased
 //!   (crypto-shredding) while the chain still verifies.
+//! - **A recipient is one identifier in one submitter's scope.** No identifier a
+//!   submitter writes links its messages to another submitter's recipient; a
+//!   recipient's list, objections and erasure through a why link need the address
+//!   the message was sent to and stay in that scope (`rights.rs`).
 //!
 //! ## Non-goals
 //! - Hiding *that* a message was served: the log is public by design.
@@ -43,6 +47,8 @@
 //! | `signatures` | how a record signature is checked (ZIP 215), alone and in batches |
 //! | [`privacy`] | personal parts, commitments, per-recipient keys, tokens |
 //! | `recipients` | the private recipient index on disk: chains through the private records, layouts |
+//! | `rescope` | the conversion to layout 4: recipient handles scoped to their submitter |
+//! | `rights` (on [`Ledger`]) | a recipient's rights through a why link (address checked), compliance erasure |
 //! | `lookup` | message ids and recipients in memory, rebuilt from the lookup records on open |
 //! | [`registry`] | log keys, submitters and parties learned from the log |
 //! | [`request_auth`] | the submitter's signed `Authorization` header of a submission request |
@@ -86,6 +92,8 @@ mod lookup;
 mod recipients;
 mod record_fields;
 mod record_rules;
+mod rescope;
+mod rights;
 mod signatures;
 mod writes;
 

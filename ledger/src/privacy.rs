@@ -146,6 +146,11 @@ pub fn recipient_commitment(salt: &[u8; 32], recipient: &str) -> String {
     hex::encode(h.finalize())
 }
 
+/// How an identifier is compared (SPEC.md §7): without surrounding white space, lower-cased.
+pub fn normalise(identifier: &str) -> String {
+    identifier.trim().to_lowercase()
+}
+
 /// A per-recipient encryption key. Destroying it erases the recipient's personal parts.
 #[derive(Clone)]
 pub struct RecipientKey(pub [u8; 32]);
@@ -217,19 +222,71 @@ impl ServerSecret {
         ServerSecret(k)
     }
 
-    fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+    /// HMAC-SHA256 under the secret, fed `parts` in order.
+    fn keyed(&self, parts: &[&[u8]]) -> HmacSha256 {
         // HMAC accepts keys of any length; a 32-byte key cannot fail.
         let mut m = <HmacSha256 as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!());
         for p in parts {
             m.update(p);
         }
-        m.finalize().into_bytes().into()
+        m
     }
 
-    /// The private, keyed handle of a recipient identifier (trimmed, lower-cased).
-    pub fn recipient_handle(&self, identifier: &str) -> [u8; 32] {
-        let normalised = identifier.trim().to_lowercase();
-        self.mac(&[b"sightline/recipient-handle/v1", normalised.as_bytes()])
+    fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        self.keyed(parts).finalize().into_bytes().into()
+    }
+
+    /// The private, keyed handle of a recipient **within one submitter's scope** (SPEC.md §7):
+    /// `HMAC(secret, "sightline/recipient-handle/v2" || signer || 0x00 || normalised)`, the
+    /// identifier trimmed and lower-cased. Whatever identifier a submitter claims, its handle
+    /// never equals one of another submitter's recipients (ids hold no 0x00), so no record of
+    /// one submitter reaches another's: a recipient's list, objections and erasure stay in it.
+    pub fn recipient_handle(&self, signer: &str, identifier: &str) -> [u8; 32] {
+        self.mac(&[b"sightline/recipient-handle/v2", signer.as_bytes(), &[0], normalise(identifier).as_bytes()])
+    }
+
+    /// The handle layouts 1 to 3 used, one per identifier across every submitter. Only the
+    /// conversion to layout 4 computes it, to carry the objections filed under it over.
+    pub(crate) fn recipient_handle_v1(&self, identifier: &str) -> [u8; 32] {
+        self.mac(&[b"sightline/recipient-handle/v1", normalise(identifier).as_bytes()])
+    }
+
+    /// Whether `handle` is the handle of `identifier` in `signer`'s scope (constant time).
+    pub(crate) fn is_recipient_handle(&self, signer: &str, identifier: &str, handle: &[u8]) -> bool {
+        self.verify(&[b"sightline/recipient-handle/v2", signer.as_bytes(), &[0], normalise(identifier).as_bytes()], handle, 32)
+    }
+
+    /// The suppression tag an erasure keeps for each erased message (SPEC.md §7): 16 bytes of
+    /// `HMAC(secret, "sightline/suppression/v1" || index (8 bytes) || handle)`. It opens
+    /// nothing, and the tags of one person's messages cannot be linked to each other without
+    /// the secret and their address; with both, the person can still object (GDPR Art. 21).
+    pub(crate) fn suppression_tag(&self, index: u64, handle: &[u8; 32]) -> [u8; 16] {
+        let mac = self.mac(&[b"sightline/suppression/v1", &index.to_be_bytes(), handle]);
+        let mut tag = [0u8; 16];
+        tag.copy_from_slice(&mac[..16]);
+        tag
+    }
+
+    /// Whether `tag` is the suppression tag of entry `index` for `handle` (constant time).
+    pub(crate) fn is_suppression_tag(&self, index: u64, handle: &[u8; 32], tag: &[u8]) -> bool {
+        self.verify(&[b"sightline/suppression/v1", &index.to_be_bytes(), handle], tag, 16)
+    }
+
+    /// The form token of a why link (SPEC.md §12 "Recipients"): base64url of 16 bytes of
+    /// `HMAC(secret, "sightline/form/v1" || token)`. The recipient forms carry it, so a page
+    /// of another site cannot make a visitor's browser send them.
+    pub fn form_token(&self, why_token: &str) -> String {
+        B64URL.encode(&self.mac(&[b"sightline/form/v1", why_token.as_bytes()])[..16])
+    }
+
+    /// Whether `given` is the form token of `why_token` (constant time).
+    pub fn check_form_token(&self, why_token: &str, given: &str) -> bool {
+        B64URL.decode(given).is_ok_and(|raw| self.verify(&[b"sightline/form/v1", why_token.as_bytes()], &raw, 16))
+    }
+
+    /// Whether `expected` is the first `len` bytes of the MAC of `parts` (constant time).
+    fn verify(&self, parts: &[&[u8]], expected: &[u8], len: usize) -> bool {
+        expected.len() == len && len > 0 && self.keyed(parts).verify_truncated_left(expected).is_ok()
     }
 
     /// The keyed digest a message is found by in the private lookup index: 16 bytes of
@@ -257,10 +314,8 @@ impl ServerSecret {
         }
         let raw = B64URL.decode(token).ok()?;
         let idx: [u8; 8] = raw.get(..8)?.try_into().ok()?;
-        let mac = self.mac(&[b"sightline/why/v1", &idx]);
-        // Constant-time comparison of the MAC.
-        let diff = raw.get(8..24)?.iter().zip(&mac[..16]).fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        (diff == 0).then(|| u64::from_be_bytes(idx))
+        let mac = raw.get(8..24)?;
+        self.verify(&[b"sightline/why/v1", &idx], mac, 16).then(|| u64::from_be_bytes(idx))
     }
 }
 
@@ -305,9 +360,44 @@ mod tests {
     }
 
     #[test]
-    fn handles_ignore_case_and_surrounding_space() {
+    fn handles_ignore_case_and_surrounding_space_within_one_submitter() {
         let s = ServerSecret::generate();
-        assert_eq!(s.recipient_handle(" Alice@Example.org "), s.recipient_handle("alice@example.org"));
-        assert_ne!(s.recipient_handle("bob@example.org"), s.recipient_handle("alice@example.org"));
+        assert_eq!(s.recipient_handle("acme", " Alice@Example.org "), s.recipient_handle("acme", "alice@example.org"));
+        assert_ne!(s.recipient_handle("acme", "bob@example.org"), s.recipient_handle("acme", "alice@example.org"));
+        let h = s.recipient_handle("acme", "alice@example.org");
+        assert!(s.is_recipient_handle("acme", "  ALICE@example.org", &h));
+        assert!(!s.is_recipient_handle("acme", "bob@example.org", &h));
+        assert!(!s.is_recipient_handle("acme", "alice@example.org", &h[..31]), "a shortened handle is not the handle");
+    }
+
+    #[test]
+    fn no_identifier_a_submitter_claims_has_another_submitters_handle() {
+        let s = ServerSecret::generate();
+        let alice_at_a = s.recipient_handle("a", "alice@example.org");
+        for claimed in ["alice@example.org", "  ALICE@Example.org ", "\0alice@example.org"] {
+            assert_ne!(s.recipient_handle("b", claimed), alice_at_a, "{claimed:?}");
+        }
+        // The signer and the identifier are separated, so shifting a character across does not collide.
+        assert_ne!(s.recipient_handle("ab", "c"), s.recipient_handle("a", "bc"));
+        assert_ne!(s.recipient_handle_v1("alice@example.org"), alice_at_a, "the old handle is another value");
+    }
+
+    #[test]
+    fn suppression_tags_and_form_tokens_verify_only_for_what_made_them() {
+        let s = ServerSecret::generate();
+        let h = s.recipient_handle("acme", "alice@example.org");
+        let tag = s.suppression_tag(7, &h);
+        assert!(s.is_suppression_tag(7, &h, &tag));
+        assert!(!s.is_suppression_tag(8, &h, &tag), "another message");
+        assert!(!s.is_suppression_tag(7, &s.recipient_handle("acme", "bob@example.org"), &tag), "another person");
+        assert!(!s.is_suppression_tag(7, &h, &[]), "an empty tag");
+        assert_ne!(s.suppression_tag(8, &h), tag, "one person's tags are not linkable by equality");
+        let t = s.why_token(41);
+        let f = s.form_token(&t);
+        assert_eq!(f.len(), 22);
+        assert!(s.check_form_token(&t, &f));
+        assert!(!s.check_form_token(&s.why_token(42), &f), "a token of another link");
+        assert!(!ServerSecret::generate().check_form_token(&t, &f), "another server");
+        assert!(!s.check_form_token(&t, "") && !s.check_form_token(&t, "not base64!") && !s.check_form_token(&t, &f[..20]));
     }
 }

@@ -2,7 +2,9 @@
 //! recipient, their encryption key and the entries sent to them. It lives
 //! outside the public log, is never exported, and erasure destroys all of it.
 //!
-//! Layout 3, nothing rewritten per append whatever the recipient's history:
+//! Layout 4, nothing rewritten per append whatever the recipient's history; a
+//! recipient is one identifier **in one submitter's scope** (its handle is keyed by
+//! the message's signer, `ServerSecret::recipient_handle`):
 //! - the private record of each message entry (positional, `private.dat`) is
 //!   `handle (32) || previous (u64) || nonce || ciphertext`, so a recipient's
 //!   entries form a chain from their latest back to their first (`u64::MAX`
@@ -15,7 +17,13 @@
 //! Erasure overwrites a recipient's private records and the handle and key of
 //! their lookup records with zeros, in the commit of the `erasure` entry.
 //!
+//! Erasure also keeps, per erased message, a suppression tag (`sup/` index, Private
+//! space): the recipient who gives the address can still object (SPEC.md §7).
+//!
 //! Older layouts, converted once when a store is opened ([`migrate`]):
+//! - layout 3 had the same records, but one handle per identifier across every
+//!   submitter, so one submitter could reach another's recipients by naming them;
+//!   `rescope.rs` converts it;
 //! - layout 2 kept the key and latest entry in a row `rk/` handle (Private
 //!   space), rewritten on every append, and each message id in a row `msg/`
 //!   (Index space), read on every append;
@@ -28,20 +36,24 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 use crate::lookup::{self, Handle};
+use crate::merkle::Tree;
 use crate::privacy::ServerSecret;
 use crate::store::{Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES};
 
 /// The marker of the layout in the Private space: the layout's digit and the first chained entry.
 const LAYOUT: &[u8] = b"layout/recipients";
-const NONE: u64 = u64::MAX;
+/// The link of a private record that ends its recipient's chain.
+pub(crate) const NONE: u64 = u64::MAX;
 
 fn key_row(handle: &[u8]) -> Vec<u8> {
     [b"rk/".as_slice(), handle].concat()
 }
 
-fn key_legacy(handle: &[u8]) -> Vec<u8> {
-    [b"rl/".as_slice(), handle].concat()
+/// The frozen layout 1 list of a recipient's entries before `chained_from`.
+pub(crate) fn key_legacy(handle: &[u8]) -> Vec<u8> {
+    [LEGACY, handle].concat()
 }
+pub(crate) const LEGACY: &[u8] = b"rl/";
 
 fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
     bytes.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_be_bytes)
@@ -77,9 +89,14 @@ impl Layout {
     /// A new store: every private record is chained.
     pub(crate) const NEW: Layout = Layout { chained_from: 0 };
 
-    /// The put that records this layout (layout 3).
+    /// The put that records this layout (layout 4).
     pub(crate) fn put(&self) -> (Space, Vec<u8>, Vec<u8>) {
-        (Space::Private, LAYOUT.to_vec(), [b"3".as_slice(), &self.chained_from.to_be_bytes()].concat())
+        (Space::Private, LAYOUT.to_vec(), [b"4".as_slice(), &self.chained_from.to_be_bytes()].concat())
+    }
+
+    /// The first entry whose private record links to its recipient's previous one.
+    pub(crate) fn chained_from(self) -> u64 {
+        self.chained_from
     }
 
     /// Splits the private record of entry `index`; `None` when it holds no
@@ -201,12 +218,15 @@ impl Layout {
 /// The store's layout, converting an older one first: layout 1 to 2 in one atomic
 /// commit of the same head, then layout 2 to 3 (its lookup records are written
 /// whole first, then one atomic commit marks the conversion done; a crash in
-/// between leaves layout 2 whole, converted again on the next open).
-pub(crate) fn migrate(store: &dyn Store, head: &Head, secret: &ServerSecret) -> Result<Layout> {
-    let layout = match store.get(Space::Private, LAYOUT)? {
+/// between leaves layout 2 whole, converted again on the next open), then layout 3
+/// to 4 the same way (`rescope.rs`). `tree` is the signed tree the store was
+/// checked against: the conversion to layout 4 reads entries.
+pub(crate) fn migrate(store: &dyn Store, head: &Head, secret: &ServerSecret, tree: &Tree) -> Result<Layout> {
+    let (layout, from) = match store.get(Space::Private, LAYOUT)? {
         Some(marker) => match (marker.first(), u64_at(&marker, 1), marker.len()) {
-            (Some(b'3'), Some(chained_from), 9) => return Ok(Layout { chained_from }),
-            (Some(b'2'), Some(chained_from), 9) => Layout { chained_from },
+            (Some(b'4'), Some(chained_from), 9) => return Ok(Layout { chained_from }),
+            (Some(b'3'), Some(chained_from), 9) => (Layout { chained_from }, 3),
+            (Some(b'2'), Some(chained_from), 9) => (Layout { chained_from }, 2),
             _ => {
                 return Err(Error::Corrupt(
                     "the private recipient index has an unknown layout marker; this data folder was written by a newer Sightline, or is damaged"
@@ -214,9 +234,12 @@ pub(crate) fn migrate(store: &dyn Store, head: &Head, secret: &ServerSecret) -> 
                 ))
             }
         },
-        None => to_layout_2(store, head)?,
+        None => (to_layout_2(store, head)?, 2),
     };
-    to_layout_3(store, head, layout, secret)?;
+    if from == 2 {
+        to_layout_3(store, head, layout, secret)?;
+    }
+    crate::rescope::to_layout_4(store, head, layout, secret, tree)?;
     Ok(layout)
 }
 
@@ -292,7 +315,7 @@ fn to_layout_3(store: &dyn Store, head: &Head, layout: Layout, secret: &ServerSe
         "converting the private indexes to layout 3 (lookup records instead of a store row per message and per recipient)"
     );
     store.replace_lookups(&records)?;
-    let puts = vec![layout.put()];
+    let puts = vec![(Space::Private, LAYOUT.to_vec(), [b"3".as_slice(), &layout.chained_from.to_be_bytes()].concat())];
     store.commit(&Commit { size: head.size, checkpoint: head.checkpoint.clone(), puts, deletes, wipe: unwiped, ..Commit::default() })
 }
 
@@ -309,11 +332,11 @@ mod tests {
         let secret = ServerSecret([1; 32]);
         let puts = vec![(Space::Private, key_row(&[1; 32]), vec![0; 35])];
         store.commit(&Commit { puts, ..Commit::default() }).unwrap();
-        assert!(matches!(migrate(&store, &head, &secret), Err(Error::Corrupt(_))));
+        assert!(matches!(migrate(&store, &head, &secret, &Tree::new()), Err(Error::Corrupt(_))));
 
-        let puts = vec![(Space::Private, LAYOUT.to_vec(), b"4".to_vec())];
+        let puts = vec![(Space::Private, LAYOUT.to_vec(), b"5".to_vec())];
         store.commit(&Commit { puts, ..Commit::default() }).unwrap();
-        assert!(matches!(migrate(&store, &head, &secret), Err(Error::Corrupt(m)) if m.contains("newer")));
+        assert!(matches!(migrate(&store, &head, &secret, &Tree::new()), Err(Error::Corrupt(m)) if m.contains("newer")));
     }
 
     #[test]

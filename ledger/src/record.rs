@@ -105,10 +105,17 @@ pub struct ObjectionBody {
 pub struct ErasureBody {
     pub kind: Kind,
     pub signer: String,
+    /// Who asked, one of [`ERASED_BY`].
     pub by: String,
     pub records: u64,
     pub requested_at: String,
 }
+
+/// The values of an erasure's `by` (SPEC.md §3.7): `link_holder`, asked through a message's why
+/// link by someone who gave the address it was sent to (revision 3 on); `compliance`, asked
+/// by the operator's compliance team; `recipient`, what revision 2 wrote for a request
+/// through a why link (still valid in old entries, never written any more).
+pub const ERASED_BY: [&str; 3] = ["link_holder", "compliance", "recipient"];
 
 /// §3.4: one served message.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -486,8 +493,12 @@ impl Body {
             }
             Body::Erasure(b) => {
                 log_signed(&b.signer)?;
-                if b.by != "recipient" && b.by != "compliance" {
-                    return Err(invalid(r, "by", "must be \"recipient\" or \"compliance\""));
+                if !ERASED_BY.contains(&b.by.as_str()) {
+                    return Err(invalid(
+                        r,
+                        "by",
+                        "must be \"link_holder\", \"compliance\" or (in entries before revision 3) \"recipient\"",
+                    ));
                 }
                 check_time(r, "requested_at", &b.requested_at)?;
             }

@@ -1,6 +1,7 @@
 //! The write API of [`Ledger`]: submitters' batches, and the records the log
-//! operator writes (registrations, key rotation, objections, erasures). Every
-//! call blocks until its records are durable, then returns their receipts.
+//! operator writes (registrations, key rotation). Objections and erasures, which a
+//! recipient asks for, are in `rights.rs`. Every call blocks until its records are
+//! durable, then returns their receipts.
 
 use std::sync::mpsc;
 
@@ -9,12 +10,11 @@ use serde_json::Value;
 use crate::append::{self, BatchAck, Durable, Effect, Job, RecordText, Submission};
 use crate::batch_text::BatchText;
 use crate::error::{Error, Result};
-use crate::ledger::{Ledger, PersonalState};
+use crate::ledger::Ledger;
 use crate::note::NoteSigner;
-use crate::privacy::{recipient_commitment, Personal};
-use crate::record::{format_time, Kind, ObjectionBody, PartyBody, RecipientRef, SubmitterBody};
+use crate::record::{format_time, Kind, PartyBody, SubmitterBody};
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     format_time(time::OffsetDateTime::now_utc())
 }
 
@@ -62,7 +62,7 @@ impl Ledger {
         self.send(Job::Messages { records, reply }, rx)
     }
 
-    fn append_log(&self, body: Value, effect: Effect) -> Result<BatchAck> {
+    pub(crate) fn append_log(&self, body: Value, effect: Effect) -> Result<BatchAck> {
         let (reply, rx) = mpsc::sync_channel(1);
         self.send(Job::Log { body, effect, reply }, rx)
     }
@@ -124,67 +124,8 @@ impl Ledger {
         let body = crate::record::LogKeyBody { kind: Kind::LogKey, signer: "log".into(), vkey: next.vkey(), announced_at: now() };
         self.append_log(to_value(&body)?, Effect::Rotate(Box::new(next)))
     }
-
-    /// The recipient of message `index` objects to further targeting by its sponsor.
-    pub fn object(&self, index: u64) -> Result<BatchAck> {
-        let (personal, advertiser) = self.message_and_personal(index)?;
-        let handle = self.shared.secret.recipient_handle(&personal.recipient);
-        let fresh = Personal::new(&personal.recipient, Default::default(), Default::default());
-        let salt = fresh.salt_bytes().map_err(|e| Error::Storage(e.into()))?;
-        let body = ObjectionBody {
-            kind: Kind::Objection,
-            signer: "log".into(),
-            advertiser: advertiser.clone(),
-            recipient: RecipientRef { commitment: recipient_commitment(&salt, &personal.recipient) },
-            scope: "all_targeting".into(),
-            received_at: now(),
-        };
-        self.append_log(to_value(&body)?, Effect::Objection { handle, advertiser })
-    }
-
-    /// Erases the personal parts of the recipient of message `index`.
-    pub fn erase_recipient_of(&self, index: u64, by: &str) -> Result<BatchAck> {
-        let (personal, _) = self.message_and_personal(index)?;
-        self.erase_recipient(&personal.recipient, by)
-    }
-
-    /// Erases every personal part of a recipient (crypto-shredding) and appends
-    /// an `erasure` record. The public log is untouched and still verifies.
-    pub fn erase_recipient(&self, identifier: &str, by: &str) -> Result<BatchAck> {
-        let handle = self.shared.secret.recipient_handle(identifier);
-        let count = self.shared.layout.entries(self.shared.store.as_ref(), &handle, self.latest_of(&handle)?)?.len();
-        if count == 0 {
-            return Err(Error::OutOfRange(
-                "this ledger holds no personal data for that recipient (never received a message, or already erased)".into(),
-            ));
-        }
-        let body = crate::record::ErasureBody {
-            kind: Kind::Erasure,
-            signer: "log".into(),
-            by: by.into(),
-            records: count as u64,
-            requested_at: now(),
-        };
-        self.append_log(to_value(&body)?, Effect::Erase { handle })
-    }
-
-    fn message_and_personal(&self, index: u64) -> Result<(Personal, String)> {
-        let bytes = self.entry(index)?.ok_or_else(|| Error::OutOfRange(format!("entry {index} does not exist")))?;
-        let entry = crate::canonical::Entry::parse(&bytes)?;
-        let advertiser = entry
-            .body
-            .pointer("/sponsor/on_behalf_of")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::OutOfRange(format!("entry {index} is not a message")))?
-            .to_string();
-        match self.personal(index)? {
-            Some(PersonalState::Present(p)) => Ok((p, advertiser)),
-            Some(PersonalState::Erased) => Err(Error::Erased),
-            None => Err(Error::OutOfRange(format!("entry {index} has no personal part"))),
-        }
-    }
 }
 
-fn to_value<T: serde::Serialize>(v: &T) -> Result<Value> {
+pub(crate) fn to_value<T: serde::Serialize>(v: &T) -> Result<Value> {
     serde_json::to_value(v).map_err(|e| Error::malformed("record", e.to_string()))
 }

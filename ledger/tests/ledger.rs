@@ -330,13 +330,13 @@ fn erasure_shreds_personal_parts_and_the_log_still_verifies() {
         ])
         .unwrap();
     let (a1, a2, b) = (ack.acks[0].index, ack.acks[1].index, ack.acks[2].index);
-    assert_eq!(ledger.recipient_entries(a1).unwrap(), vec![a1, a2]);
+    assert_eq!(ledger.recipient_entries(a1, "alice@example.org").unwrap(), vec![a1, a2]);
     assert!(matches!(ledger.personal(a1).unwrap(), Some(PersonalState::Present(_))));
     let private_before = std::fs::read(dir.path().join("private.dat")).unwrap();
     let lookup_before = std::fs::read(dir.path().join("lookup.dat")).unwrap();
     let alices_key = lookup_before[a1 as usize * 80 + 48..][..32].to_vec();
     assert_eq!(alices_key, lookup_before[a2 as usize * 80 + 48..][..32], "one key per recipient");
-    let erased = ledger.erase_recipient_of(a1, "recipient").unwrap();
+    let erased = ledger.erase_recipient_of(a1, "alice@example.org").unwrap();
     let lookup_after = std::fs::read(dir.path().join("lookup.dat")).unwrap();
     assert!(!lookup_after.windows(32).any(|w| w == alices_key.as_slice()), "her key is gone from the lookup records");
     for i in [a1, a2] {
@@ -357,7 +357,7 @@ fn erasure_shreds_personal_parts_and_the_log_still_verifies() {
     assert!(matches!(ledger.personal(a1).unwrap(), Some(PersonalState::Erased)));
     assert!(matches!(ledger.personal(a2).unwrap(), Some(PersonalState::Erased)));
     assert!(matches!(ledger.personal(b).unwrap(), Some(PersonalState::Present(_))));
-    assert!(ledger.recipient_entries(a1).unwrap().is_empty());
+    assert!(ledger.recipient_entries(a1, "alice@example.org").unwrap().is_empty());
     assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size());
     ledger.receipt(a1).unwrap().verify(&log_vkeys(&ledger)).unwrap();
 }
@@ -502,7 +502,7 @@ fn a_store_with_the_layout_2_indexes_is_converted_when_opened_even_after_a_crash
     std::fs::write(dir.path().join("lookup.dat"), vec![0xAA; converted_lookup.len()]).unwrap();
     let ledger = open(dir.path(), &keys).unwrap();
     assert_eq!(std::fs::read(dir.path().join("lookup.dat")).unwrap(), converted_lookup, "a new store's lookup records, carol's erased");
-    assert_eq!(ledger.recipient_entries(a1).unwrap(), vec![a1, a2]);
+    assert_eq!(ledger.recipient_entries(a1, "alice@example.org").unwrap(), vec![a1, a2]);
     for i in [a1, a2, b] {
         assert!(matches!(ledger.personal(i).unwrap(), Some(PersonalState::Present(_))), "entry {i} still opens");
     }
@@ -510,7 +510,7 @@ fn a_store_with_the_layout_2_indexes_is_converted_when_opened_even_after_a_crash
     let again = ledger.submit(vec![subs[1].clone()]).unwrap();
     assert_eq!((again.acks[0].index, again.acks[0].duplicate), (b, true), "message ids are still known");
     let a3 = ledger.submit(vec![submission(&keys, "m-9", "alice@example.org")]).unwrap().acks[0].index;
-    assert_eq!(ledger.recipient_entries(a3).unwrap(), vec![a1, a2, a3]);
+    assert_eq!(ledger.recipient_entries(a3, "alice@example.org").unwrap(), vec![a1, a2, a3]);
     assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size());
     drop(ledger);
     let store = SledStore::open(dir.path()).unwrap();
@@ -536,8 +536,8 @@ fn a_recipients_entries_are_listed_in_log_order_across_batches_and_restarts() {
                 want.entry(r.clone()).or_default().push(a.index);
             }
         }
-        for list in want.values() {
-            assert_eq!(&ledger.recipient_entries(*list.last().unwrap()).unwrap(), list);
+        for (r, list) in &want {
+            assert_eq!(&ledger.recipient_entries(*list.last().unwrap(), r).unwrap(), list);
         }
     }
 }
@@ -565,14 +565,14 @@ fn a_store_with_the_version_1_recipient_index_is_converted_when_opened() {
         assert!(store.get(Space::Private, b"layout/recipients").unwrap().is_none());
     }
     let ledger = open(dir.path(), &keys).unwrap();
-    assert_eq!(ledger.recipient_entries(a1).unwrap(), vec![a1, a2]);
-    assert_eq!(ledger.recipient_entries(b).unwrap(), vec![b]);
+    assert_eq!(ledger.recipient_entries(a1, "alice@example.org").unwrap(), vec![a1, a2]);
+    assert_eq!(ledger.recipient_entries(b, "bob@example.org").unwrap(), vec![b]);
     for i in [a1, a2, b] {
         assert!(matches!(ledger.personal(i).unwrap(), Some(PersonalState::Present(_))), "entry {i} still opens");
     }
     let a3 = ledger.submit(vec![submission(&keys, "m-4", "alice@example.org")]).unwrap().acks[0].index;
-    assert_eq!(ledger.recipient_entries(a3).unwrap(), vec![a1, a2, a3], "old and new entries in one list");
-    let erased = ledger.erase_recipient_of(a1, "recipient").unwrap();
+    assert_eq!(ledger.recipient_entries(a3, "alice@example.org").unwrap(), vec![a1, a2, a3], "old and new entries in one list");
+    let erased = ledger.erase_recipient_of(a1, "alice@example.org").unwrap();
     let entry = sightline_ledger::canonical::Entry::parse(&ledger.entry(erased.acks[0].index).unwrap().unwrap()).unwrap();
     assert_eq!(entry.body["records"], 3);
     for i in [a1, a2, a3] {
@@ -593,7 +593,7 @@ fn a_message_after_an_objection_is_flagged() {
     let ledger = open(dir.path(), &keys).unwrap();
     register(&ledger, &keys);
     let first = ledger.submit(vec![submission(&keys, "m-1", "alice@example.org")]).unwrap().acks[0].index;
-    let objection = ledger.object(first).unwrap().acks[0].index;
+    let objection = ledger.object(first, "alice@example.org").unwrap().acks[0].index;
     let later = ledger.submit(vec![submission(&keys, "m-2", "alice@example.org"), submission(&keys, "m-3", "bob@example.org")]).unwrap();
     assert_eq!(later.acks[0].warnings.len(), 1);
     assert!(later.acks[1].warnings.is_empty());
@@ -696,9 +696,9 @@ fn a_logged_entry_decodes_to_what_the_full_parse_gives() {
     let ledger = open(dir.path(), &keys).unwrap();
     register(&ledger, &keys);
     let first = ledger.submit(vec![submission(&keys, "m-1", "alice@example.org")]).unwrap().acks[0].index;
-    ledger.object(first).unwrap();
+    ledger.object(first, "alice@example.org").unwrap();
     ledger.submit(vec![submission(&keys, "m-2", "alice@example.org")]).unwrap();
-    ledger.erase_recipient_of(first, "recipient").unwrap();
+    ledger.erase_recipient_of(first, "alice@example.org").unwrap();
     let mut kinds = std::collections::BTreeSet::new();
     for bytes in ledger.entries(0, ledger.size()).unwrap() {
         let full = sightline_ledger::canonical::Entry::parse(&bytes).unwrap();

@@ -45,9 +45,9 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     register(&ledger, &keys);
     let subs = [submission(&keys, "m-1", "alice@example.org"), submission(&keys, "m-2", "bob@example.org")];
     let acks = ledger.submit(subs.to_vec()).unwrap().acks;
-    ledger.object(acks[0].index).unwrap();
+    ledger.object(acks[0].index, "alice@example.org").unwrap();
     let third = ledger.submit(vec![submission(&keys, "m-3", "alice@example.org")]).unwrap().acks;
-    ledger.erase_recipient_of(acks[1].index, "recipient").unwrap();
+    ledger.erase_recipient_of(acks[1].index, "bob@example.org").unwrap();
     let size = ledger.size();
     let entries = ledger.entries(0, size).unwrap();
     let checkpoint = ledger.checkpoint().unwrap();

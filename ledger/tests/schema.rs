@@ -253,7 +253,7 @@ fn objection_warnings_carry_no_recipient_identifier() {
     let (_dir, keys, ledger) = fresh();
     let recipient = "objector.person@example.org";
     let first = ledger.submit(vec![submission(&keys, "obj-1", recipient)]).unwrap();
-    ledger.object(first.acks[0].index).unwrap();
+    ledger.object(first.acks[0].index, recipient).unwrap();
     let flagged = ledger.submit(vec![submission(&keys, "obj-2", recipient)]).unwrap();
     let warnings = &flagged.acks[0].warnings;
     assert_eq!(warnings.len(), 1, "{warnings:?}");

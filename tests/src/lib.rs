@@ -15,6 +15,8 @@
 //!   a batch authenticated as the submitter that signed it, as long as the server registered it
 //!   ([`Server::register_submitter`]) or was told about it ([`Server::knows`]).
 //! - `raw_http.rs`: requests written byte by byte on a socket, for floods and slow clients.
+//! - [`Server::post_rights`] sends a recipient form (list, object, erase) as a
+//!   message's page does: its form token, the fields, this server's origin.
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -31,7 +33,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 pub mod raw_http;
+mod recipient_forms;
 mod submitting;
+pub use recipient_forms::hidden_value;
 
 /// How long a server may take to start on a loaded machine (it may load the demo).
 pub const START_TIMEOUT: Duration = Duration::from_secs(180);

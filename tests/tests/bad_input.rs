@@ -214,8 +214,8 @@ fn wrong_tokens_are_plain_404s_and_credentials_are_required() {
             assert_eq!(r.status, 404, "{path}");
             bodies.insert(r.body.clone());
         }
-        for action in ["object", "erase"] {
-            let r = server.post_form(&format!("/why/{t}/{action}"), "confirm=yes");
+        for action in ["messages", "object", "erase"] {
+            let r = server.post_form(&format!("/why/{t}/{action}"), "address=tok%40example.org&confirm=yes");
             assert_eq!(r.status, 404, "{action} with {t}");
             bodies.insert(r.body.clone());
         }
@@ -355,8 +355,11 @@ fn markup_in_every_free_text_field_is_escaped() {
     for tag in ["subject", "brand", "p-evil", "criterion"] {
         assert!(library.contains(&html_escape(&x(tag))), "the library does not show the escaped {tag} field");
     }
-    let messages = server.get(&format!("/why/{token}/messages")).text();
+    let messages = server.post_rights(&format!("/why/{token}"), "messages", &[("address", &x("recipient"))]);
+    assert_eq!(messages.status, 200, "{}", messages.text());
+    let messages = messages.text();
     assert!(messages.contains(&html_escape(&x("subject"))));
+    assert!(!messages.to_lowercase().contains("<script"), "the list carries a raw <script>");
     // The receipt is JSON, never HTML.
     let receipt = server.get(&format!("/why/{token}/receipt"));
     assert!(receipt.header("content-type").is_some_and(|c| c.starts_with("application/json")));

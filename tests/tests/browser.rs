@@ -1,8 +1,9 @@
 //! A real headless Chromium, driven through chromedriver's W3C WebDriver HTTP
 //! API, opens a recipient's why-page on the real server (`serve --demo`), finds
 //! the proof link by element lookup and clicks it, follows the receipt link it
-//! finds there through the verifier, takes a screenshot, and clicks through to
-//! the recipient's message list.
+//! finds there through the verifier, takes a screenshot, and types the
+//! recipient's address into the page's form to reach their message list and to
+//! object.
 //!
 //! Chromium and chromedriver come from the system (`apt-get install chromium
 //! chromium-driver`; `.ci/run` installs both). Without them the test fails when
@@ -136,6 +137,11 @@ impl Browser {
         self.call("POST", &format!("/element/{element}/click"), None);
     }
 
+    /// Types `text` into an input, key by key (WebDriver "Element Send Keys").
+    fn type_text(&self, element: &str, text: &str) {
+        self.call("POST", &format!("/element/{element}/value"), Some(json!({ "text": text })));
+    }
+
     fn script(&self, js: &str) -> Value {
         self.call("POST", "/execute/sync", Some(json!({ "script": js, "args": [] })))
     }
@@ -192,13 +198,16 @@ fn why_page_proof_link_is_clicked_in_a_real_browser() {
     };
 
     let server = Server::start_with(ServerOptions { demo: true, ..Default::default() });
-    // The demo prints the links to click; take the first why-page of a single message.
+    // The demo prints the links to click; take a message as seen by alice, whose address the
+    // list of her messages asks for.
+    let alice = "alice@example.org";
     let why_url = server
         .stdout
         .lines()
-        .filter_map(|l| l.split_once(": ").map(|(_, u)| u.trim()))
-        .find(|u| u.starts_with(&format!("{}/why/", server.base)) && !u.ends_with("/messages"))
-        .unwrap_or_else(|| panic!("no why link in the demo output:\n{}", server.stdout))
+        .filter(|l| l.contains(&format!("as seen by {alice}:")))
+        .filter_map(|l| l.rsplit_once(": ").map(|(_, u)| u.trim()))
+        .find(|u| u.starts_with(&format!("{}/why/", server.base)))
+        .unwrap_or_else(|| panic!("no why link of a message to {alice} in the demo output:\n{}", server.stdout))
         .to_string();
 
     let browser = Browser::start(&chromium, &chromedriver);
@@ -248,12 +257,28 @@ fn why_page_proof_link_is_clicked_in_a_real_browser() {
     std::fs::write(&path, &png).expect("write screenshot");
     eprintln!("screenshot: {}", path.display());
 
-    // And a real navigation: the recipient's list of messages.
-    let list_link = browser.find("a[href$='/messages']");
-    browser.click(&list_link);
+    // And a real form: the recipient types the address the message was sent to and asks for
+    // the list of their messages (a POST with the page's form token, no script).
+    let address = browser.find("form#rights input[name='address']");
+    browser.type_text(&address, alice);
+    let show = browser.find("form#rights button[type='submit']");
+    assert_eq!(browser.text(&show), "Show my messages", "the form's first button is the harmless one");
+    browser.click(&show);
     let list_url = browser.wait_url(|u| u.ends_with("/messages"));
     assert_eq!(list_url, format!("{why_url}/messages"));
     assert_eq!(browser.text(&browser.find("h1")), "Messages sent to you");
     let back = browser.find("td a[href^='/why/']");
     assert!(browser.text(&back).contains("Why did I get this?"));
+
+    // The objection button of the same form posts elsewhere (`formaction`). The demo's alice
+    // already objected to this campaign's sponsor: one objection per advertiser, so the page
+    // names the one on file.
+    browser.goto(&why_url);
+    let address = browser.find("form#rights input[name='address']");
+    browser.type_text(&address, alice);
+    let object = browser.find("form#rights button[formaction$='/object']");
+    browser.click(&object);
+    let object_url = browser.wait_url(|u| u.ends_with("/object"));
+    assert_eq!(object_url, format!("{why_url}/object"));
+    assert_eq!(browser.text(&browser.find("h1")), "Your objection was already recorded");
 }

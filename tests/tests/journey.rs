@@ -80,9 +80,14 @@ fn recipients_see_why_object_erase_and_regulators_verify_the_export() {
     }
     assert!(server.get(why_path(&server, &url(2))).text().contains("Shoe Shop SE"));
 
-    // /messages lists this recipient's messages (identifiers are normalised) and nobody else's.
+    // /messages lists this recipient's messages (identifiers are normalised) and nobody else's,
+    // once the address is given: a forwarded link alone does not list them.
     let alice_token = why_token(&url(0)).to_string();
-    let list = server.get(&format!("/why/{alice_token}/messages"));
+    let alice_path = format!("/why/{alice_token}");
+    let refused = server.post_rights(&alice_path, "messages", &[("address", "bob@example.org")]);
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert!(!refused.text().contains("Alice shoe offer"));
+    let list = server.post_rights(&alice_path, "messages", &[("address", "alice@example.org")]);
     assert_eq!(list.status, 200);
     let list = list.text();
     assert!(list.contains("Alice political one") && list.contains("Alice shoe offer"), "{list}");
@@ -90,7 +95,7 @@ fn recipients_see_why_object_erase_and_regulators_verify_the_export() {
     assert!(list.contains(&format!("/why/{}", why_token(&url(2)))), "the list links the other message");
 
     // Object, then the same advertiser messages alice again: flagged and warned. Bob: not.
-    let objected = server.post_form(&format!("/why/{alice_token}/object"), "");
+    let objected = server.post_rights(&alice_path, "object", &[("address", " ALICE@example.org")]);
     assert_eq!(objected.status, 200, "{}", objected.text());
     assert!(objected.text().contains("Your objection to targeting by Civic Future e.V. was recorded"));
     let objection_index = server.tree_size() - 1;
@@ -128,15 +133,19 @@ fn recipients_see_why_object_erase_and_regulators_verify_the_export() {
     assert_eq!(code, 1, "a receipt must not verify under another log's key");
     drop(other);
 
-    // Erasure needs its confirmation; then the page says the data is erased.
-    let unconfirmed = server.post_form(&format!("/why/{alice_token}/erase"), "confirm=no");
-    assert_eq!(unconfirmed.status, 400);
-    assert!(server.get(&format!("/why/{alice_token}")).text().contains("neuroticism score 0.82 (high)"));
+    // Erasure asks first, on a page of its own; then the page says the data is erased.
     let size = server.tree_size();
-    let erased = server.post_form(&format!("/why/{alice_token}/erase"), "confirm=yes");
+    let unconfirmed = server.post_rights(&alice_path, "erase", &[("address", "alice@example.org")]);
+    assert_eq!(unconfirmed.status, 200);
+    assert!(unconfirmed.text().contains("This cannot be undone"), "{}", unconfirmed.text());
+    assert!(server.get(&alice_path).text().contains("neuroticism score 0.82 (high)"));
+    assert_eq!(server.tree_size(), size, "the confirmation page erases nothing");
+    let erased = server.post_rights(&alice_path, "erase", &[("address", "alice@example.org"), ("confirm", "yes")]);
     assert_eq!(erased.status, 200, "{}", erased.text());
     assert!(erased.text().contains("Your personal data was erased"));
     assert_eq!(server.tree_size(), size + 1, "the erasure is one public entry");
+    let entry = server.get(&format!("/api/v1/entries?start={size}&end={}", size + 1)).json();
+    assert_eq!(entry["entries"][0]["entry"]["body"]["by"], json!("link_holder"), "the entry says who asked, truthfully");
     let after_erasure = server.get(&format!("/why/{alice_token}")).text();
     assert!(after_erasure.contains("Your personal data was erased"));
     assert!(!after_erasure.contains("neuroticism score 0.82 (high)"), "erased values are still shown");

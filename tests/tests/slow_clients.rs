@@ -18,9 +18,10 @@ fn server_with(args: &[&str]) -> (Server, Submitter) {
 
 #[test]
 fn connections_sending_a_byte_a_second_are_closed_at_the_header_timeout_while_others_are_served() {
-    let (server, acme) = server_with(&["--header-timeout", "2"]);
+    let (server, acme) = server_with(&["--header-timeout", "5"]);
     let addr = addr_of(&server.base);
-    // A 60-byte head at one byte a second would take a minute.
+    // A 60-byte head at one byte a second would take a minute. The timeout leaves a loaded
+    // machine (a debug build, other tests) room to serve the normal client while they drip.
     let slow_head = head("GET", "/healthz", &addr, &[("X-Slow", "aaaaaaaaaaaaaaaaaaaaa")], None);
     let slow: Vec<_> = (0..5)
         .map(|_| {
@@ -33,11 +34,11 @@ fn connections_sending_a_byte_a_second_are_closed_at_the_header_timeout_while_ot
     let started = Instant::now();
     assert_eq!(server.get("/healthz").status, 200);
     server.submit(&[acme.record(political_message("acme-ads", "slow/normal", "Normal"), &political_personal("n@example.org"))]);
-    assert!(started.elapsed() < Duration::from_secs(2), "the normal client waited {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(4), "the normal client waited {:?}", started.elapsed());
     for t in slow {
         let (open_for, closed) = t.join().unwrap();
         assert!(closed, "the slow connection was closed by the server");
-        assert!(open_for < Duration::from_secs(6), "closed after {open_for:?}, not at the 2 s header timeout");
+        assert!(open_for < Duration::from_secs(9), "closed after {open_for:?}, not at the 5 s header timeout");
     }
     let metrics = server.get("/metrics").text();
     assert!(metrics.contains("sightline_refusals_total{reason=\"header_timeout\"} 5"), "{metrics}");

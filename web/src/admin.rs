@@ -103,10 +103,11 @@ pub async fn rotate_key(State(state): State<AppState>, headers: HeaderMap) -> We
     batch_response(&state, &ack)
 }
 
-/// `POST /api/v1/compliance/erase`
+/// `POST /api/v1/compliance/erase`: erases the person's personal data in the scope of every
+/// submitter, in one `erasure` entry by `compliance` (`Ledger::erase_recipient`).
 pub async fn erase(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Response> {
     let r: EraseRequest = parse(&state, &headers, Role::Compliance, body)?;
     let ledger = state.ledger.clone();
-    let ack = blocking(move || ledger.erase_recipient(&r.recipient, "compliance")).await?;
+    let ack = blocking(move || ledger.erase_recipient(&r.recipient)).await?;
     batch_response(&state, &ack)
 }

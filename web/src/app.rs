@@ -16,8 +16,9 @@ use crate::error::{Refusal, WebError};
 use crate::library::LibraryIndex;
 use crate::metrics::HttpMetrics;
 use crate::rate_limit::RateLimits;
+use crate::recipient_form::FORM_BYTES;
 use crate::setup::Credentials;
-use crate::{admin, export_http, ingest, library, metrics, regulator, why};
+use crate::{admin, export_http, ingest, library, metrics, regulator, rights, why};
 
 /// Limits on what one request may carry, and on what all requests together may hold
 /// (SPEC.md §13). The connection-level limits (header and idle timeouts, connections per
@@ -54,6 +55,9 @@ pub struct AppState {
     pub ledger: Arc<Ledger>,
     /// The URL recipients reach this server at, without a trailing slash.
     pub public_url: Arc<str>,
+    /// The origin of `public_url` (`scheme://host[:port]`, as browsers send it in `Origin`);
+    /// `None` if it has none, and then no form with an `Origin` header is accepted.
+    pub public_origin: Option<Arc<str>>,
     pub credentials: Arc<Credentials>,
     pub limits: Limits,
     pub library: Arc<RwLock<LibraryIndex>>,
@@ -95,6 +99,7 @@ impl AppState {
         ledger.set_listener(Box::new(move |base, entries| LibraryIndex::add_committed(&lib, base, entries)));
         Ok(AppState {
             ledger,
+            public_origin: origin_of(&public_url).map(Arc::from),
             public_url: Arc::from(public_url.trim_end_matches('/')),
             credentials: Arc::new(credentials),
             limits,
@@ -122,6 +127,13 @@ impl AppState {
             }))
         }
     }
+}
+
+/// The origin of a URL as a browser serialises it in an `Origin` header (lower-case scheme
+/// and host, no default port), if it has one.
+pub fn origin_of(url: &str) -> Option<String> {
+    let origin = url::Url::parse(url).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
 }
 
 /// Who a credential belongs to.
@@ -156,10 +168,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/library", get(library::api))
         .route("/library", get(library::page))
         .route("/why/{token}", get(why::page))
-        .route("/why/{token}/messages", get(why::messages))
+        .route("/why/{token}/messages", get(rights::ask_address).post(rights::messages).layer(DefaultBodyLimit::max(FORM_BYTES)))
         .route("/why/{token}/receipt", get(why::receipt))
-        .route("/why/{token}/object", post(why::object))
-        .route("/why/{token}/erase", post(why::erase))
+        .route("/why/{token}/object", post(rights::object).layer(DefaultBodyLimit::max(FORM_BYTES)))
+        .route("/why/{token}/erase", post(rights::erase).layer(DefaultBodyLimit::max(FORM_BYTES)))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), admission::admit))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
@@ -186,7 +198,9 @@ async fn security_headers(State(state): State<AppState>, req: Request, next: Nex
     );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Never a page's address (a why link) to another site; and, unlike `no-referrer`, a form
+    // posted from a page here carries this server's `Origin` instead of `null`.
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     if let Some(Refusal(reason)) = resp.extensions().get::<Refusal>() {
         state.http.refusals.count(reason);
     }
@@ -194,4 +208,18 @@ async fn security_headers(State(state): State<AppState>, req: Request, next: Nex
         tracing::debug!(status = %resp.status(), "response");
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_of;
+
+    #[test]
+    fn the_public_origin_is_what_a_browser_sends_in_origin() {
+        assert_eq!(origin_of("https://sightline.test/").as_deref(), Some("https://sightline.test"));
+        assert_eq!(origin_of("HTTPS://Sightline.Test:443/some/path").as_deref(), Some("https://sightline.test"), "default port dropped");
+        assert_eq!(origin_of("http://127.0.0.1:8080").as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(origin_of("not a url"), None);
+        assert_eq!(origin_of("file:///tmp/x"), None, "an opaque origin matches no Origin header");
+    }
 }

@@ -1050,7 +1050,7 @@ fn populate(ledger: &Ledger) -> WebResult<()> {
 
     // Alice objects to Civic Future; the platform still shows her its dark post.
     let objected_to = objected_to.ok_or_else(|| WebError::Setup("demo: alice received no message of campaign 1".into()))?;
-    ledger.object(objected_to)?;
+    ledger.object(objected_to, ALICE)?;
     let ocean = &campaigns[0];
     let alice = people.iter().find(|p| p.id == ALICE).ok_or_else(|| WebError::Setup("demo: alice is missing".into()))?;
     let served_at = format_time(time::OffsetDateTime::now_utc() - time::Duration::minutes(1));
@@ -1059,7 +1059,7 @@ fn populate(ledger: &Ledger) -> WebResult<()> {
 
     // A generated recipient has their personal data erased (crypto-shredding).
     let erase_via = erase_via.ok_or_else(|| WebError::Setup(format!("demo: {ERASED} received no message")))?;
-    ledger.erase_recipient_of(erase_via, "recipient")?;
+    ledger.erase_recipient_of(erase_via, ERASED)?;
     Ok(())
 }
 
@@ -1122,7 +1122,7 @@ fn links(ledger: &Ledger, public_url: &str) -> WebResult<Vec<(String, String)>> 
         }
     }
     if let Some(index) = alice_first {
-        out.push((format!("Every message {ALICE} received"), format!("{}/messages", why(index))));
+        out.push((format!("Every message one platform sent {ALICE} (the page asks for her address)"), format!("{}/messages", why(index))));
     }
     if let Some((index, flag)) = flagged {
         out.push((format!("A message served after its recipient objected (flag {flag})"), why(index)));

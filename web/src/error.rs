@@ -78,6 +78,7 @@ impl WebError {
             WebError::Ledger(L::Malformed { .. }) => (StatusCode::BAD_REQUEST, "malformed"),
             WebError::Ledger(L::BadProof(_)) => (StatusCode::BAD_REQUEST, "bad-proof"),
             WebError::Ledger(L::Erased) => (StatusCode::GONE, "erased"),
+            WebError::Ledger(L::NotTheRecipient) => (StatusCode::FORBIDDEN, "not-the-recipient"),
             WebError::Ledger(L::Storage(_) | L::ShuttingDown) => (StatusCode::SERVICE_UNAVAILABLE, "storage-unavailable"),
             WebError::Ledger(L::Corrupt(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "corrupt-log"),
             WebError::BadJson(_) => (StatusCode::BAD_REQUEST, "malformed-json"),

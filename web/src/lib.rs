@@ -6,7 +6,8 @@
 //! | module | audience | routes |
 //! |---|---|---|
 //! | [`ingest`] | ad servers, email platforms | `POST /api/v1/submissions` |
-//! | [`why`] | recipients | `/why/<token>`, its messages, receipt, objection, erasure |
+//! | [`why`] | recipients | `/why/<token>` and its receipt: what the link alone opens |
+//! | [`rights`], [`recipient_form`] | recipients | `/why/<token>/messages`, `/object`, `/erase`: what needs the address too |
 //! | [`library`] | the public, researchers | `/library`, `/api/v1/library` |
 //! | [`regulator`] | verifiers, monitors, C2SP clients | `/checkpoint`, `/tile/…`, proofs, entries, receipts |
 //! | [`export_http`] | compliance teams | `/api/v1/export` |
@@ -26,8 +27,11 @@
 //! `sightline-ledger`; this crate only speaks HTTP and renders pages.
 //!
 //! Guarantees: every page escapes what it shows (askama), carries CSP,
-//! `nosniff`, `frame-ancestors 'none'` and `no-referrer`, and works without
-//! JavaScript; a wrong recipient token is a plain 404; admin and compliance
+//! `nosniff`, `frame-ancestors 'none'` and `Referrer-Policy: same-origin` (no
+//! page's address ever reaches another site), and works without
+//! JavaScript; a wrong recipient token is a plain 404; a recipient's other
+//! messages, objection and erasure need the address the message was sent to and
+//! a form sent from this server's page; admin and compliance
 //! routes need their Bearer credential; submissions need their submitter's signed header,
 //! checked before the body is read; request bodies held at once are capped; logs never
 //! contain personal data.
@@ -46,7 +50,9 @@ pub mod json_text;
 pub mod library;
 pub mod metrics;
 pub mod rate_limit;
+pub mod recipient_form;
 pub mod regulator;
+pub mod rights;
 pub mod serve;
 pub mod serve_flags;
 pub mod setup;

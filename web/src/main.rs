@@ -55,7 +55,8 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "SIGHTLINE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// URL recipients reach this server at (used in why-links). Defaults to http://LISTEN (the --listen address).
+        /// URL recipients reach this server at (used in why-links; the recipient forms accept only its origin
+        /// as a browser's Origin). Defaults to http://LISTEN (the --listen address).
         #[arg(long, env = "SIGHTLINE_PUBLIC_URL")]
         public_url: Option<String>,
         /// Load the demo data set (once per data folder) and print URLs to click.

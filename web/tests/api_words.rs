@@ -54,16 +54,16 @@ async fn the_registry_lists_log_keys_submitters_and_parties_with_their_entries()
     assert_eq!(keys[0]["index"], 0);
     assert_eq!(keys[0]["vkey"], fx.ledger.vkey());
     let submitters = r["submitters"].as_array().unwrap();
-    assert_eq!(submitters.len(), 1);
+    let ids: Vec<(Option<&str>, Option<u64>)> = submitters.iter().map(|s| (s["submitter"].as_str(), s["index"].as_u64())).collect();
+    assert_eq!(ids, [(Some("acme-ads"), Some(1)), (Some("beta-mail"), Some(2))]);
     let s = &submitters[0];
-    assert_eq!((s["submitter"].as_str(), s["index"].as_u64()), (Some("acme-ads"), Some(1)));
     use base64::Engine as _;
     assert_eq!(s["public_key"], base64::engine::general_purpose::STANDARD.encode(fx.key.verifying_key().to_bytes()));
     let parties: Vec<(String, u64)> =
         r["parties"].as_array().unwrap().iter().map(|p| (p["party"].as_str().unwrap().to_string(), p["index"].as_u64().unwrap())).collect();
     assert_eq!(
         parties,
-        [("p-top".to_string(), 2), ("p-civic-holding".to_string(), 3), ("p-civic-future".to_string(), 4), ("p-shoes".to_string(), 5)]
+        [("p-top".to_string(), 3), ("p-civic-holding".to_string(), 4), ("p-civic-future".to_string(), 5), ("p-shoes".to_string(), 6)]
     );
     // Each index is the entry that registered it.
     for (party, index) in &parties {

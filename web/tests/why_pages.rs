@@ -4,7 +4,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{bare_personal, personal_for, political_message, shoe_email, Fixture, ORIGIN};
+use common::{bare_personal, hidden_value, personal_for, political_message, shoe_email, Fixture, ORIGIN};
 use sightline_ledger::note::NoteVerifier;
 use sightline_ledger::receipt::Receipt;
 
@@ -86,10 +86,13 @@ async fn why_page_explains_every_criterion_source_and_the_proof() {
     // Controls: links only for https/mailto.
     assert!(body.contains(r#"<a href="https://social.example/settings/ads">"#));
     assert!(body.contains(r#"<a href="mailto:dpo@acme-ads.example">"#));
-    // Object and erase forms, plain POST.
-    assert!(body.contains(&format!(r#"<form class="action" method="post" action="/why/{token}/object">"#)));
-    assert!(body.contains(&format!(r#"<form class="action" method="post" action="/why/{token}/erase">"#)));
-    assert!(body.contains(r#"name="confirm" value="yes""#));
+    // One plain POST form for the rights that need the address: the list, objecting, erasing.
+    assert!(body.contains(&format!(r#"<form class="action" id="rights" method="post" action="/why/{token}/messages">"#)));
+    assert!(body.contains(&format!(r#"formaction="/why/{token}/object""#)));
+    assert!(body.contains(&format!(r#"formaction="/why/{token}/erase""#)));
+    assert!(body.contains(r#"name="address" required"#));
+    assert_eq!(hidden_value(&body, "csrf"), Some(fx.ledger.form_token(&token)), "the form carries the link's form token");
+    assert!(!body.contains("alice@example.org"), "the page never shows the address");
     // The proof.
     let size = fx.ledger.size();
     assert!(body.contains(&format!("recorded as entry {} of the log, and is included in the signed checkpoint of size {size}", ack.index)));
@@ -117,7 +120,7 @@ async fn pages_carry_the_security_headers() {
         assert!(!csp.contains("script-src"), "{path}: no script source may be allowed");
         assert!(csp.contains("style-src 'self'") && !csp.contains("unsafe-inline"), "{path}: no inline style: {csp}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
-        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}: a why link never reaches another site");
     }
 }
 
@@ -129,8 +132,10 @@ async fn html_in_text_fields_is_escaped() {
     body["delivery"]["creative"]["brand"] = serde_json::json!("<b onmouseover=\"x()\">Brand</b>");
     body["targeting"]["criteria"][0]["description"] = serde_json::json!("<img src=x onerror=alert(2)>");
     let token = fx.submit(body, &personal_for("alice@example.org")).why_token.unwrap();
-    for path in [format!("/why/{token}"), format!("/why/{token}/messages")] {
-        let (status, _, page) = fx.get(&path).await;
+    for (path, (status, _, page)) in [
+        (format!("/why/{token}"), fx.get(&format!("/why/{token}")).await),
+        (format!("/why/{token}/messages"), fx.rights(&token, "messages", "address=alice%40example.org").await),
+    ] {
         assert_eq!(status, StatusCode::OK);
         assert!(!page.contains("<script"), "{path}");
         assert!(!page.contains("<img"), "{path}");
@@ -163,10 +168,12 @@ async fn wrong_tokens_are_the_same_plain_404() {
             ("GET", format!("/why/{t}")),
             ("GET", format!("/why/{t}/messages")),
             ("GET", format!("/why/{t}/receipt")),
+            ("POST", format!("/why/{t}/messages")),
             ("POST", format!("/why/{t}/object")),
             ("POST", format!("/why/{t}/erase")),
         ] {
-            let (status, _, body) = if method == "GET" { fx.get(&path).await } else { fx.post_form(&path, "confirm=yes").await };
+            let form = format!("csrf={}&address=alice%40example.org&confirm=yes", fx.ledger.form_token(t));
+            let (status, _, body) = if method == "GET" { fx.get(&path).await } else { fx.post_form(&path, &form).await };
             assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
             assert!(!body.contains("token") && !body.contains("entry"), "a 404 gives no hint: {body}");
             bodies.push(body);
@@ -199,7 +206,7 @@ async fn messages_lists_every_message_of_this_recipient_and_no_other() {
     let a2 = fx.submit(shoe_email(&fx.next_id(), "Winter sale for Alice"), &bare_personal(" Alice@Example.org "));
     let b1 = fx.submit(political_message(&fx.next_id(), "Only for Bob"), &personal_for("bob@example.org"));
     let (t1, t2, tb) = (a1.why_token.unwrap(), a2.why_token.unwrap(), b1.why_token.unwrap());
-    let (status, _, page) = fx.get(&format!("/why/{t2}/messages")).await;
+    let (status, _, page) = fx.rights(&t2, "messages", "address=alice%40example.org").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("First to Alice") && page.contains("Winter sale for Alice"));
     assert!(page.contains(&format!(r#"href="/why/{t1}""#)) && page.contains(&format!(r#"href="/why/{t2}""#)));
@@ -207,7 +214,7 @@ async fn messages_lists_every_message_of_this_recipient_and_no_other() {
     assert!(page.contains("Political advertisement"));
     assert!(!page.contains("Only for Bob") && !page.contains(&tb), "never another recipient's messages");
     assert!(page.find("First to Alice").unwrap() < page.find("Winter sale for Alice").unwrap(), "log order");
-    let (_, _, bob) = fx.get(&format!("/why/{tb}/messages")).await;
+    let (_, _, bob) = fx.rights(&tb, "messages", "address=bob%40example.org").await;
     assert!(bob.contains("Only for Bob") && !bob.contains("Alice"));
     // The email's page shows its unsubscribe headers and says what was not disclosed.
     let (_, _, mail) = fx.get(&format!("/why/{t2}")).await;
@@ -222,25 +229,39 @@ async fn messages_lists_every_message_of_this_recipient_and_no_other() {
 #[tokio::test]
 async fn a_long_message_list_comes_in_pages_of_a_hundred() {
     let fx = Fixture::new();
-    let n = 2 * sightline_web::why::MESSAGES_PER_PAGE + 30;
+    let n = 2 * sightline_web::rights::MESSAGES_PER_PAGE + 30;
     let acks: Vec<_> = (0..n)
         .map(|i| fx.submit(shoe_email(&fx.next_id(), &format!("Offer number {i:03}")), &bare_personal("carol@example.org")))
         .collect();
     let t = acks[7].why_token.clone().unwrap();
     let rows = |page: &str| page.matches("Why did I get this?").count();
-    let (status, _, p1) = fx.get(&format!("/why/{t}/messages")).await;
+    let list = |page: &'static str| fx.rights(&t, "messages", page);
+    let (status, _, p1) = list("address=carol%40example.org").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(rows(&p1), 100);
     assert!(p1.contains("230 in total") && p1.contains("messages 1 to 100"), "{p1}");
     assert!(p1.contains("Offer number 000") && p1.contains("Offer number 099") && !p1.contains("Offer number 100"));
-    assert!(p1.contains(&format!(r#"href="/why/{t}/messages?page=2" rel="next""#)) && !p1.contains(r#"rel="prev""#));
-    let (_, _, p2) = fx.get(&format!("/why/{t}/messages?page=2")).await;
+    // The page buttons are a form that carries the address: no script needed.
+    assert!(p1.contains(r#"<button type="submit" name="page" value="2">later messages"#) && !p1.contains("earlier messages"));
+    assert_eq!(hidden_value(&p1, "address").as_deref(), Some("carol@example.org"));
+    assert_eq!(hidden_value(&p1, "csrf"), Some(fx.ledger.form_token(&t)));
+    let (_, _, p2) = list("address=carol%40example.org&page=2").await;
     assert!(p2.contains("messages 101 to 200") && p2.contains("Offer number 100") && !p2.contains("Offer number 099"));
-    assert!(p2.contains(&format!(r#"href="/why/{t}/messages?page=1" rel="prev""#)) && p2.contains(r#"rel="next""#));
-    let (_, _, p3) = fx.get(&format!("/why/{t}/messages?page=3")).await;
+    assert!(p2.contains(r#"name="page" value="1">"#) && p2.contains(r#"name="page" value="3">"#));
+    let (_, _, p3) = list("page=3&address=carol%40example.org").await;
     assert_eq!(rows(&p3), 30);
-    assert!(p3.contains("messages 201 to 230") && p3.contains("Offer number 229") && !p3.contains(r#"rel="next""#));
-    assert_eq!(fx.get(&format!("/why/{t}/messages?page=4")).await.0, StatusCode::NOT_FOUND);
+    assert!(p3.contains("messages 201 to 230") && p3.contains("Offer number 229") && !p3.contains("later messages"));
+    assert_eq!(list("address=carol%40example.org&page=4").await.0, StatusCode::NOT_FOUND);
+    for bad in ["page=0", "page=x", "page=1&page=2", "sort=new"] {
+        let (status, _, page) = fx.rights(&t, "messages", &format!("address=carol%40example.org&{bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(page.contains("Nothing was shown"), "{bad}: {page}");
+    }
+    // Without the form, the list asks for the address, keeping the page asked for.
+    let (status, _, ask) = fx.get(&format!("/why/{t}/messages?page=2")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ask.contains(r#"name="address" required"#) && rows(&ask) == 0, "no message is listed without the address");
+    assert_eq!(hidden_value(&ask, "page").as_deref(), Some("2"));
     for bad in ["page=0", "page=x", "page=1&x=2", "sort=new"] {
         assert_eq!(fx.get(&format!("/why/{t}/messages?{bad}")).await.0, StatusCode::BAD_REQUEST, "{bad}");
     }
@@ -264,11 +285,11 @@ async fn the_receipt_downloads_and_verifies() {
 async fn an_objection_is_recorded_and_flags_later_messages_from_that_advertiser() {
     let fx = Fixture::new();
     let first = fx.submit(political_message(&fx.next_id(), "Before objecting"), &personal_for("alice@example.org"));
-    let (status, headers, page) = fx.post_form(&format!("/why/{}/object", first.why_token.clone().unwrap()), "").await;
+    let (status, headers, page) = fx.rights(&first.why_token.clone().unwrap(), "object", "address=Alice%40example.org").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(page.contains("Your objection was recorded"));
-    assert!(page.contains("later message from Civic Future e.V. to you"));
+    assert!(page.contains("Every later message from Civic Future e.V. that Acme Ads GmbH reports to this log for this address"));
     let objection_index = first.index + 1;
     assert!(page.contains(&format!("entry {objection_index}")));
     let later = fx.submit(political_message(&fx.next_id(), "After objecting"), &personal_for("alice@example.org"));
@@ -284,19 +305,25 @@ async fn an_objection_is_recorded_and_flags_later_messages_from_that_advertiser(
 }
 
 #[tokio::test]
-async fn erasure_needs_confirmation_and_keeps_the_public_record_and_proof() {
+async fn erasure_is_confirmed_on_a_page_of_its_own_and_keeps_the_public_record_and_proof() {
     let fx = Fixture::new();
     let ack = fx.submit(political_message(&fx.next_id(), "To be erased"), &personal_for("alice@example.org"));
     let token = ack.why_token.unwrap();
-    for form in ["", "confirm=no", "confirm=YES"] {
-        let (status, _, page) = fx.post_form(&format!("/why/{token}/erase"), form).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{form}");
-        assert!(page.contains("Nothing was erased"));
+    let size = fx.ledger.size();
+    for form in ["address=alice%40example.org", "address=alice%40example.org&confirm=no", "address=alice%40example.org&confirm=YES"] {
+        let (status, _, page) = fx.rights(&token, "erase", form).await;
+        assert_eq!(status, StatusCode::OK, "{form}");
+        assert!(page.contains("Erase your personal data? This cannot be undone"), "{form}: {page}");
+        assert!(page.contains("for 1 message that Acme Ads GmbH reported"), "it says what will be erased: {page}");
+        assert_eq!(hidden_value(&page, "confirm").as_deref(), Some("yes"));
+        assert_eq!(hidden_value(&page, "address").as_deref(), Some("alice@example.org"));
+        assert_eq!(hidden_value(&page, "csrf"), Some(fx.ledger.form_token(&token)));
     }
+    assert_eq!(fx.ledger.size(), size, "nothing was appended");
     let (_, _, still) = fx.get(&format!("/why/{token}")).await;
     assert!(still.contains("neuroticism score 0.82 (high)"), "unconfirmed forms erase nothing");
 
-    let (status, _, page) = fx.post_form(&format!("/why/{token}/erase"), "confirm=yes").await;
+    let (status, _, page) = fx.rights(&token, "erase", "address=alice%40example.org&confirm=yes").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Your personal data was erased"));
     assert!(page.contains("public record of each message and its proof remain"));
@@ -309,19 +336,20 @@ async fn erasure_needs_confirmation_and_keeps_the_public_record_and_proof() {
     assert!(why.contains("Personality score: high neuroticism (OCEAN model)"), "the public part remains");
     assert!(why.contains("DataBroker Inc"));
     assert!(why.contains(&format!("recorded as entry {} of the log", ack.index)), "the proof remains");
-    assert!(!why.contains("/erase\""), "no erase form once erased");
+    assert!(!why.contains("/erase\""), "no erase button once erased");
+    assert!(why.contains(&format!(r#"formaction="/why/{token}/object""#)), "objecting still works");
 
-    let (status, _, list) = fx.get(&format!("/why/{token}/messages")).await;
+    let (status, _, list) = fx.rights(&token, "messages", "address=alice%40example.org").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(list.contains("erased") && list.contains("To be erased"));
+    assert!(list.contains("erased on request") && list.contains("To be erased"));
     let (status, _, _) = fx.get(&format!("/why/{token}/receipt")).await;
     assert_eq!(status, StatusCode::OK, "the receipt still downloads");
-    let (status, _, again) = fx.post_form(&format!("/why/{token}/erase"), "confirm=yes").await;
+    let (status, _, again) = fx.rights(&token, "erase", "address=alice%40example.org&confirm=yes").await;
     assert_eq!(status, StatusCode::OK);
     assert!(again.contains("already erased"));
-    let (status, _, obj) = fx.post_form(&format!("/why/{token}/object"), "").await;
-    assert_eq!(status, StatusCode::GONE);
-    assert!(obj.contains("already erased"));
+    let (status, _, obj) = fx.rights(&token, "object", "address=alice%40example.org").await;
+    assert_eq!(status, StatusCode::OK, "an objection after the erasure: {obj}");
+    assert!(obj.contains("Your objection was recorded"));
 }
 
 #[tokio::test]

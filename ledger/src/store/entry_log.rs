@@ -15,8 +15,9 @@
 //! [`EntryLog::open`] cuts them off. A head whose records are not all in the
 //! files is refused as corrupt, never served.
 //!
-//! The only change in place is [`EntryLog::wipe`]: erasure overwrites a private
-//! record with zeros.
+//! The only changes in place are [`EntryLog::wipe`], erasure overwriting a private
+//! record with zeros, and [`EntryLog::overwrite_heads`], the one-time conversion of
+//! an older store rewriting the fixed head of private records.
 
 use std::fs::{File, OpenOptions};
 use std::io::IoSlice;
@@ -227,6 +228,26 @@ impl EntryLog {
         self.data.sync_data().map_err(|e| Error::Storage(format!("cannot sync {}.dat: {e}", self.name)))
     }
 
+    /// Overwrites the first bytes of committed records in place, `(index, head)` each no
+    /// longer than its record, and syncs.
+    pub(crate) fn overwrite_heads(&self, heads: &[(u64, Vec<u8>)]) -> Result<()> {
+        for (i, head) in heads {
+            let (first, ends) = self.offsets(*i, i + 1)?;
+            let fits = ends.last().is_some_and(|&last| head.len() as u64 <= last - first);
+            if !fits {
+                return Err(Error::Storage(format!(
+                    "record {i} of {}.dat is missing or shorter than the {} bytes to write over its start; this is a bug in the caller",
+                    self.name,
+                    head.len()
+                )));
+            }
+            self.data
+                .write_all_at(head, first)
+                .map_err(|e| Error::Storage(format!("cannot overwrite record {i} of {}.dat: {e}", self.name)))?;
+        }
+        self.data.sync_data().map_err(|e| Error::Storage(format!("cannot sync {}.dat: {e}", self.name)))
+    }
+
     /// Bytes both files occupy.
     pub(crate) fn size_on_disk(&self) -> Result<u64> {
         let len = |f: &File| f.metadata().map(|m| m.len()).map_err(|e| Error::Storage(format!("cannot read a record file's size: {e}")));
@@ -331,6 +352,21 @@ mod tests {
         }
         let on_disk = std::fs::read(dir.path().join("private.dat")).unwrap();
         assert!(!on_disk.windows(want[1].len()).any(|w| w == want[1].as_slice()), "the bytes are gone from the file");
+    }
+
+    #[test]
+    fn a_head_is_written_over_the_start_of_its_record_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = committed(dir.path(), "private", 4);
+        log.overwrite_heads(&[(1, b"HEAD".to_vec()), (3, Vec::new())]).unwrap();
+        let want: Vec<Vec<u8>> = entries(0..4).into_iter().map(|(_, e)| e).collect();
+        let got = log.read(0, 4).unwrap();
+        assert_eq!(got[1], [b"HEAD".as_slice(), &want[1][4..]].concat(), "the rest of the record is kept");
+        assert_eq!((&got[0], &got[2], &got[3]), (&want[0], &want[2], &want[3]));
+        let long = vec![b'x'; want[2].len() + 1];
+        assert!(log.overwrite_heads(&[(2, long)]).is_err(), "longer than the record");
+        assert!(log.overwrite_heads(&[(9, b"x".to_vec())]).is_err(), "past the committed records");
+        assert_eq!(log.read(2, 3).unwrap()[0], want[2], "a refused head writes nothing");
     }
 
     #[test]

@@ -12,8 +12,9 @@
 //!   tlog-tiles read API serves) instead of one key per node.
 //! - The `Index` space holds public secondary indexes (message ids, registry);
 //!   the `Private` space holds the private indexes that are not per entry
-//!   (objections, the layout marker), and supports real deletion for erasure. A private record can be wiped:
-//!   overwritten with zeros of the same length.
+//!   (objections, suppression tags, the layout marker), and supports real deletion for erasure. A private
+//!   record can be wiped: overwritten with zeros of the same length; and, once, when an older store is
+//!   converted, its head rewritten in place ([`Store::rewrite_private_heads`]).
 //! - Each entry also has a fixed-width [`LookupRecord`] (positional like the
 //!   private records), from which the ledger rebuilds, on open, the indexes it
 //!   consults for every appended record: message ids and recipients. So an
@@ -105,6 +106,13 @@ pub trait Store: Send + Sync + 'static {
     /// head: the one-time conversion of an older store. Not atomic: the caller
     /// records the conversion as done only after it returned.
     fn replace_lookups(&self, records: &[LookupRecord]) -> Result<()>;
+    /// Durably overwrites the first bytes of committed private records in place: each
+    /// `(index, head)` writes `head`, which must be no longer than the record, over its start.
+    /// The one-time conversion of an older store's recipient handles and links (the fixed
+    /// head of a private record, `recipients.rs`); the sealed part after it is never touched.
+    /// Not atomic: the caller records the conversion as done only after it returned, and
+    /// redoes it, to the same bytes, otherwise.
+    fn rewrite_private_heads(&self, heads: &[(u64, Vec<u8>)]) -> Result<()>;
     /// The stored bytes of hash tile `(level, index)` (full or the widest partial).
     fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>>;
     /// A value from a key space.

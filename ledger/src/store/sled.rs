@@ -192,6 +192,10 @@ impl Store for SledStore {
         self.lookup.replace(records)
     }
 
+    fn rewrite_private_heads(&self, heads: &[(u64, Vec<u8>)]) -> Result<()> {
+        self.private.overwrite_heads(heads)
+    }
+
     fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {
         Ok(self.tree.get(tile_key(level, index)).map_err(storage)?.map(|v| v.to_vec()))
     }

@@ -21,12 +21,19 @@ pub struct Keys {
     pub log: NoteSigner,
     pub secret: ServerSecret,
     pub submitter: SigningKey,
+    /// The key of a second submitter, `beta` (see [`register_beta`]).
+    pub beta: SigningKey,
 }
 
 impl Keys {
     /// Deterministic keys, so a child process and its parent agree.
     pub fn fixed() -> Keys {
-        Keys { log: fixed_log_signer(), secret: ServerSecret([7; 32]), submitter: SigningKey::from_bytes(&[9; 32]) }
+        Keys {
+            log: fixed_log_signer(),
+            secret: ServerSecret([7; 32]),
+            submitter: SigningKey::from_bytes(&[9; 32]),
+            beta: SigningKey::from_bytes(&[11; 32]),
+        }
     }
 }
 
@@ -53,6 +60,13 @@ pub fn register(ledger: &Ledger, keys: &Keys) {
     }
     if !reg.parties.contains_key("p-civic") {
         ledger.register_party("p-civic", "Civic Future e.V.", "info@civic.example", "DE", "p-holding").unwrap();
+    }
+}
+
+/// Registers a second submitter, `beta`, whose messages [`submission_by_beta`] signs (idempotent).
+pub fn register_beta(ledger: &Ledger, keys: &Keys) {
+    if !ledger.registry().unwrap().submitters.contains_key("beta") {
+        ledger.register_submitter("beta", "Beta Mail SA", "dpo@beta.example", &public_key_b64(&keys.beta)).unwrap();
     }
 }
 
@@ -135,4 +149,11 @@ pub fn personal(recipient: &str) -> Personal {
 /// A signed, valid submission.
 pub fn submission(keys: &Keys, message_id: &str, recipient: &str) -> Submission {
     sign_message(&keys.submitter, body(message_id, "They don't want you to know what's coming"), &personal(recipient)).unwrap()
+}
+
+/// A signed, valid submission by the second submitter, `beta`.
+pub fn submission_by_beta(keys: &Keys, message_id: &str, recipient: &str) -> Submission {
+    let mut b = body(message_id, "A message from another platform");
+    b["signer"] = json!("beta");
+    sign_message(&keys.beta, b, &personal(recipient)).unwrap()
 }

@@ -47,7 +47,27 @@ pub const POLITICAL_LABEL: &str = "Political advertisement";
 // Parties
 // ---------------------------------------------------------------------------
 
-/// A party as the registry knows it.
+/// The submitter that reported a message, as the registry knows it.
+pub fn submitter_brief(id: &str, registry: &Registry) -> PartyBrief {
+    match registry.submitters.get(id) {
+        Some(s) => PartyBrief {
+            id: id.to_string(),
+            registered: true,
+            name: s.body.name.clone(),
+            contact: s.body.contact.clone(),
+            established_in: String::new(),
+        },
+        None => PartyBrief {
+            id: id.to_string(),
+            registered: false,
+            name: id.to_string(),
+            contact: "unknown".to_string(),
+            established_in: String::new(),
+        },
+    }
+}
+
+/// A registered party in brief, or what the log knows of an unregistered id.
 pub fn party_brief(id: &str, registry: &Registry) -> PartyBrief {
     match registry.parties.get(id) {
         Some(p) => PartyBrief {
@@ -139,22 +159,7 @@ pub fn explain(
     let reached: HashSet<&str> = criteria.iter().flat_map(|c| c.sources.iter().map(|s| s.id.as_str())).collect();
     let other_sources =
         m.lineage.iter().filter(|l| !reached.contains(l.id.as_str())).map(|l| source_view(l, 0, &m.lineage, personal)).collect();
-    let reported_by = match registry.submitters.get(&m.signer) {
-        Some(s) => PartyBrief {
-            id: m.signer.clone(),
-            registered: true,
-            name: s.body.name.clone(),
-            contact: s.body.contact.clone(),
-            established_in: String::new(),
-        },
-        None => PartyBrief {
-            id: m.signer.clone(),
-            registered: false,
-            name: m.signer.clone(),
-            contact: "unknown".to_string(),
-            established_in: String::new(),
-        },
-    };
+    let reported_by = submitter_brief(&m.signer, registry);
     let channel = channel_words(m.delivery.channel);
     let erased = matches!(personal, PersonalRef::Erased);
     WhyView {

@@ -24,12 +24,18 @@ use tower::ServiceExt;
 
 pub const ORIGIN: &str = "sightline.test/log";
 pub const SUBMITTER: &str = "acme-ads";
+/// A second submitter, with its own recipients.
+pub const BETA: &str = "beta-mail";
+/// The public URL the fixture's server answers at; its origin is what forms come from.
+pub const PUBLIC_URL: &str = "https://sightline.test";
 
 /// A ledger with a submitter and three parties, and the router over it.
 pub struct Fixture {
     pub _dir: tempfile::TempDir,
     pub ledger: Arc<Ledger>,
     pub key: SigningKey,
+    /// The key of [`BETA`].
+    pub beta: SigningKey,
     pub app: Router,
     seq: std::sync::atomic::AtomicU64,
 }
@@ -42,21 +48,35 @@ impl Fixture {
         ledger
             .register_submitter(SUBMITTER, "Acme Ads GmbH", "transparency@acme-ads.example", &B64.encode(key.verifying_key().to_bytes()))
             .expect("register submitter");
+        let beta = SigningKey::generate(&mut rand_core::OsRng);
+        ledger
+            .register_submitter(BETA, "Beta Mail SA", "dpo@beta.example", &B64.encode(beta.verifying_key().to_bytes()))
+            .expect("register beta");
         ledger.register_party("p-top", "Top Trust Ltd", "trust@top.example", "KY", "self").expect("party");
         ledger.register_party("p-civic-holding", "Civic Holding AG", "info@civic-holding.example", "CH", "p-top").expect("party");
         ledger.register_party("p-civic-future", "Civic Future e.V.", "info@civic-future.example", "DE", "p-civic-holding").expect("party");
         ledger.register_party("p-shoes", "Shoe Shop SE", "hello@shoes.example", "FR", "not_disclosed").expect("party");
         let credentials = Credentials { admin: random_token(), compliance: random_token() };
-        let state = AppState::new(Arc::clone(&ledger), "https://sightline.test".into(), credentials, Limits::default()).expect("state");
-        Fixture { _dir: dir, ledger, key, app: router(state), seq: Default::default() }
+        let state = AppState::new(Arc::clone(&ledger), PUBLIC_URL.into(), credentials, Limits::default()).expect("state");
+        Fixture { _dir: dir, ledger, key, beta, app: router(state), seq: Default::default() }
     }
 
     /// Submits `body` (a message body without commitments) for `personal`; returns the ack.
-    pub fn submit(&self, mut body: Value, personal: &Personal) -> Ack {
+    pub fn submit(&self, body: Value, personal: &Personal) -> Ack {
+        self.submit_signed(&self.key, body, personal)
+    }
+
+    /// [`Fixture::submit`] as the second submitter, [`BETA`].
+    pub fn submit_as_beta(&self, mut body: Value, personal: &Personal) -> Ack {
+        body["signer"] = json!(BETA);
+        self.submit_signed(&self.beta, body, personal)
+    }
+
+    fn submit_signed(&self, key: &SigningKey, mut body: Value, personal: &Personal) -> Ack {
         let salt = personal.salt_bytes().expect("salt");
         body["recipient"] = json!({ "commitment": recipient_commitment(&salt, &personal.recipient) });
         body["personal_commitment"] = Value::String(personal.commitment().expect("commitment"));
-        let sig = self.key.sign(&signed_message(&jcs(&body).expect("jcs")));
+        let sig = key.sign(&signed_message(&jcs(&body).expect("jcs")));
         let body = serde_json::value::to_raw_value(&body).expect("body text");
         let sub = Submission {
             body,
@@ -81,11 +101,31 @@ impl Fixture {
     }
 
     pub async fn request(&self, method: Method, path: &str, form: Option<String>) -> (StatusCode, HeaderMap, String) {
+        let headers: &[(&str, &str)] = if form.is_some() { &[("content-type", "application/x-www-form-urlencoded")] } else { &[] };
+        self.request_with(method, path, headers, form).await
+    }
+
+    /// A recipient form as this server's page of `token` sends it: its form token, then
+    /// `fields`, from this server's origin, posted to `/why/<token>/<action>`.
+    pub async fn rights(&self, token: &str, action: &str, fields: &str) -> (StatusCode, HeaderMap, String) {
+        let body = format!("csrf={}&{fields}", self.ledger.form_token(token));
+        let headers = [("content-type", "application/x-www-form-urlencoded"), ("origin", PUBLIC_URL)];
+        self.request_with(Method::POST, &format!("/why/{token}/{action}"), &headers, Some(body)).await
+    }
+
+    /// A request with the given headers and body.
+    pub async fn request_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> (StatusCode, HeaderMap, String) {
         let mut req = Request::builder().method(method).uri(path);
-        if form.is_some() {
-            req = req.header("content-type", "application/x-www-form-urlencoded");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
-        let req = req.body(form.map(Body::from).unwrap_or_else(Body::empty)).expect("request");
+        let req = req.body(body.map(Body::from).unwrap_or_else(Body::empty)).expect("request");
         let resp = self.app.clone().oneshot(req).await.expect("infallible");
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -223,4 +263,23 @@ pub fn shoe_email(message_id: &str, subject: &str) -> Value {
 /// A personal part with no matched values (for [`shoe_email`]).
 pub fn bare_personal(recipient: &str) -> Personal {
     Personal::new(recipient, BTreeMap::new(), BTreeMap::new())
+}
+
+/// `application/x-www-form-urlencoded` text of one value.
+pub fn form_encoded(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => (b as char).to_string(),
+            b' ' => "+".to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The value of the hidden input `name` of a page (the first one).
+pub fn hidden_value(page: &str, name: &str) -> Option<String> {
+    let at = page.find(&format!(r#"type="hidden" name="{name}" value=""#))?;
+    let rest = &page[at..].split_once("value=\"")?.1;
+    Some(rest.split('"').next()?.to_string())
 }
