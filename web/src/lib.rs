@@ -13,6 +13,8 @@
 //! | [`admin`] | the operator | submitters, parties, key rotation, erasure |
 //! | [`metrics`] | operations | `/metrics` |
 //! | [`import`] | platforms backfilling | `sightline import` (CLI, server stopped) |
+//! | [`cosigning`] | the log's witnesses | gathers cosignatures; `/checkpoint` serves them |
+//! | [`witness`] | anyone who witnesses a log | `sightline witness` (its own server, `POST /add-checkpoint`) |
 //!
 //! [`app`] holds the state, router, credentials and security headers; [`setup`]
 //! the data folder and keys; [`demo`] the demo data set; [`html_escape`] the pages'
@@ -26,7 +28,9 @@
 
 pub mod admin;
 pub mod app;
+pub mod cosigning;
 pub mod demo;
+pub mod durable;
 pub mod error;
 pub mod explain;
 pub mod export_http;
@@ -39,5 +43,6 @@ pub mod metrics;
 pub mod regulator;
 pub mod setup;
 pub mod why;
+pub mod witness;
 
 pub use error::{WebError, WebResult};

@@ -71,6 +71,8 @@ enum Command {
         /// Compliance credential (default: read or create DATA/compliance.token).
         #[arg(long, env = "SIGHTLINE_COMPLIANCE_TOKEN", hide_env_values = true)]
         compliance_token: Option<String>,
+        #[command(flatten)]
+        witnesses: sightline_web::cosigning::WitnessArgs,
     },
     /// Export the log (the server must be stopped; over HTTP use /api/v1/export).
     ///
@@ -140,6 +142,22 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Run a witness for this or any other log with Ed25519 checkpoints (C2SP tlog-witness).
+    ///
+    /// A witness cosigns a log's checkpoint only if it extends the last checkpoint of that log it
+    /// cosigned, so a log cannot show two histories without an honest witness refusing one.
+    /// Log operators list witnesses in their witnesses.txt; verifiers require their cosignatures
+    /// with `sightline-verifier --witness`.
+    ///
+    /// Example:
+    ///   sightline witness init --data ./witness --name witness.example.org/w1
+    ///   printf 'logs/v0\nvkey %s\n' "$LOG_VKEY" > ./witness/logs.txt
+    ///   sightline witness serve --data ./witness --listen 0.0.0.0:7380
+    #[command(verbatim_doc_comment)]
+    Witness {
+        #[command(subcommand)]
+        command: sightline_web::witness::cli::WitnessCommand,
+    },
     /// Check the whole stored log: every entry, the chain and the tree, and the private recipient index.
     Fsck {
         #[command(flatten)]
@@ -199,7 +217,17 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<(), WebError> {
     match command {
-        Command::Serve { data, listen, public_url, demo: with_demo, max_records, max_body_bytes, admin_token, compliance_token } => {
+        Command::Serve {
+            data,
+            listen,
+            public_url,
+            demo: with_demo,
+            max_records,
+            max_body_bytes,
+            admin_token,
+            compliance_token,
+            witnesses,
+        } => {
             let dir = DataDir::new(&data.data);
             let ledger = setup::open_ledger(&dir, &data.origin)?;
             let credentials = setup::credentials(&dir, admin_token, compliance_token)?;
@@ -212,12 +240,14 @@ fn run(command: Command) -> Result<(), WebError> {
                 }
             }
             let mut state = AppState::new(ledger.clone(), public_url.clone(), credentials, Limits { max_body_bytes, max_records })?;
+            state.cosigning = witnesses.start(&ledger, &dir.root)?;
             state.data_dir = Some(std::sync::Arc::new(dir));
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| WebError::Setup(format!("cannot start the runtime: {e}")))?;
             let serving = ledger.clone();
+            let cosigning = state.cosigning.clone();
             rt.block_on(async move {
                 let ledger = serving;
                 let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| WebError::Setup(format!("cannot listen on {listen}: {e}; is another server running there?")))?;
@@ -227,6 +257,9 @@ fn run(command: Command) -> Result<(), WebError> {
                 tracing::info!(%bound, size = ledger.size(), "serving");
                 axum::serve(listener, app::router(state)).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| WebError::Setup(format!("server failed: {e}")))
             })?;
+            if let Some(c) = &cosigning {
+                c.stop();
+            }
             ledger.shutdown();
             Ok(())
         }
@@ -237,23 +270,41 @@ fn run(command: Command) -> Result<(), WebError> {
             let (filter, format) =
                 export_http::filter_from(Some(&format), from.as_deref(), to.as_deref(), advertiser, campaign, include_personal)?;
             let ledger = setup::open_existing_ledger(&DataDir::new(&data.data), &data.origin)?;
+            let witnessed = match format {
+                sightline_ledger::export::ExportFormat::Bundle => sightline_web::cosigning::stored_witnessed(&ledger, &data.data),
+                _ => None,
+            };
             let pb = progress(ledger.size(), quiet || out.as_os_str() == "-", "exporting");
             let summary = if out.as_os_str() == "-" {
                 let stdout = std::io::stdout();
                 let mut lock = stdout.lock();
-                sightline_ledger::export::export(&ledger, &filter, format, &mut lock, &|done, _| pb.set_position(done))?
+                sightline_ledger::export::export_at(
+                    &ledger,
+                    &filter,
+                    format,
+                    &mut lock,
+                    &|done, _| pb.set_position(done),
+                    witnessed.as_deref(),
+                )?
             } else {
                 let tmp = out.with_extension("partial");
                 let file = std::fs::File::create(&tmp).map_err(|e| WebError::Setup(format!("cannot create {}: {e}", tmp.display())))?;
                 let mut w = std::io::BufWriter::new(file);
-                let written = sightline_ledger::export::export(&ledger, &filter, format, &mut w, &|done, _| pb.set_position(done))
-                    .and_then(|s| {
-                        // Flush and fsync before the rename: a full disk must not leave a truncated
-                        // export under the final name.
-                        let file = w.into_inner().map_err(|e| sightline_ledger::Error::Storage(e.error().to_string()))?;
-                        file.sync_all().map_err(|e| sightline_ledger::Error::Storage(e.to_string()))?;
-                        Ok(s)
-                    });
+                let written = sightline_ledger::export::export_at(
+                    &ledger,
+                    &filter,
+                    format,
+                    &mut w,
+                    &|done, _| pb.set_position(done),
+                    witnessed.as_deref(),
+                )
+                .and_then(|s| {
+                    // Flush and fsync before the rename: a full disk must not leave a truncated
+                    // export under the final name.
+                    let file = w.into_inner().map_err(|e| sightline_ledger::Error::Storage(e.error().to_string()))?;
+                    file.sync_all().map_err(|e| sightline_ledger::Error::Storage(e.to_string()))?;
+                    Ok(s)
+                });
                 let s = match written {
                     Ok(s) => s,
                     Err(e) => {
@@ -321,6 +372,7 @@ fn run(command: Command) -> Result<(), WebError> {
             }
             Ok(())
         }
+        Command::Witness { command } => sightline_web::witness::cli::run(command),
         Command::Fsck { data, json, quiet } => {
             let ledger = setup::open_existing_ledger(&DataDir::new(&data.data), &data.origin)?;
             let pb = progress(ledger.size(), quiet, "checking");

@@ -106,5 +106,8 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let _ = writeln!(out, "sightline_submit_seconds_sum {}", h.submit_latency_micros.load(Relaxed) as f64 / 1e6);
     let _ = writeln!(out, "sightline_submit_seconds_count {n}");
     let _ = writeln!(out, "# HELP sightline_submitted_records_total Records in accepted ingestion requests.\n# TYPE sightline_submitted_records_total counter\nsightline_submitted_records_total {}", h.submit_records.load(Relaxed));
+    if let Some(c) = &state.cosigning {
+        out.push_str(&c.status().metrics());
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

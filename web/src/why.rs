@@ -36,6 +36,8 @@ struct WhyPage {
     origin: String,
     token: String,
     v: WhyView,
+    /// What the log's witnesses vouch for, when witnesses are configured.
+    witnesses: Option<String>,
 }
 
 #[derive(Template)]
@@ -165,7 +167,8 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> W
     let vkey = ledger.vkey();
     let proof = ProofInput { size: ledger.size(), vkey: &vkey, token: &token };
     let v = explain::explain(index, (&stamp.logged_at, &stamp.flags), &m, &registry, personal_ref(&personal), &proof);
-    let page = WhyPage { origin: ledger.origin().to_string(), token, v };
+    let witnesses = state.cosigning.as_ref().map(|c| crate::cosigning::report::words(c.witnessed().as_ref(), index, c.policy_words()));
+    let page = WhyPage { origin: ledger.origin().to_string(), token, v, witnesses };
     state.http.why_pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     html(StatusCode::OK, &page)
 }
@@ -204,12 +207,11 @@ pub async fn messages(State(state): State<AppState>, Path(token): Path<String>, 
     html(StatusCode::OK, &page)
 }
 
-/// `GET /why/<token>/receipt`: the receipt file (SPEC.md §10).
+/// `GET /why/<token>/receipt`: the receipt file (SPEC.md §10), at the witnessed checkpoint.
 pub async fn receipt(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
-    let ledger = state.ledger.clone();
     let (index, r) = blocking(move || {
-        let (index, _, _) = lookup(&ledger, &token)?;
-        Ok((index, ledger.receipt(index)?))
+        let (index, _, _) = lookup(&state.ledger, &token)?;
+        Ok((index, crate::regulator::witnessed_receipt(&state, index)?))
     })
     .await?;
     let mut resp = crate::regulator::receipt_response(&r, index);
