@@ -193,6 +193,9 @@ impl Cosigning {
         let _one_writer = self.persist.lock().unwrap_or_else(|p| p.into_inner());
         let record = {
             let g = self.lock();
+            if g.stop {
+                return;
+            }
             let witnesses = self
                 .config
                 .witnesses
