@@ -10,6 +10,7 @@
 //!   (or given) data folder, waits for `/healthz`, and kills the process on drop.
 //! - [`Submitter`] holds an Ed25519 key and signs message bodies with their
 //!   personal parts; [`political_message`] and [`plain_message`] build bodies.
+//! - [`witness::WitnessProcess`] runs `sightline witness` (init, serve, kill, restart).
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -177,9 +178,16 @@ pub fn http_post(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
     finish(req.send_bytes(body), url)
 }
 
+pub mod witness;
+
 /// A running server with submitter `acme-ads` and the standard parties registered.
 pub fn operator_setup() -> (Server, Submitter) {
-    let server = Server::start();
+    operator_setup_with(ServerOptions::default())
+}
+
+/// [`operator_setup`] with server options (a prepared data folder, e.g. with a witness list).
+pub fn operator_setup_with(opts: ServerOptions) -> (Server, Submitter) {
+    let server = Server::start_with(opts);
     let acme = Submitter::new("acme-ads");
     server.register_submitter(&acme);
     server.register_standard_parties();
