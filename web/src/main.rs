@@ -143,17 +143,7 @@ enum Command {
         quiet: bool,
     },
     /// Run a witness for this or any other log with Ed25519 checkpoints (C2SP tlog-witness).
-    ///
-    /// A witness cosigns a log's checkpoint only if it extends the last checkpoint of that log it
-    /// cosigned, so a log cannot show two histories without an honest witness refusing one.
-    /// Log operators list witnesses in their witnesses.txt; verifiers require their cosignatures
-    /// with `sightline-verifier --witness`.
-    ///
-    /// Example:
-    ///   sightline witness init --data ./witness --name witness.example.org/w1
-    ///   printf 'logs/v0\nvkey %s\n' "$LOG_VKEY" > ./witness/logs.txt
-    ///   sightline witness serve --data ./witness --listen 0.0.0.0:7380
-    #[command(verbatim_doc_comment)]
+    #[command(long_about = sightline_web::witness::cli::ABOUT)]
     Witness {
         #[command(subcommand)]
         command: sightline_web::witness::cli::WitnessCommand,
@@ -270,10 +260,7 @@ fn run(command: Command) -> Result<(), WebError> {
             let (filter, format) =
                 export_http::filter_from(Some(&format), from.as_deref(), to.as_deref(), advertiser, campaign, include_personal)?;
             let ledger = setup::open_existing_ledger(&DataDir::new(&data.data), &data.origin)?;
-            let witnessed = match format {
-                sightline_ledger::export::ExportFormat::Bundle => sightline_web::cosigning::stored_witnessed(&ledger, &data.data),
-                _ => None,
-            };
+            let witnessed = sightline_web::cosigning::stored_witnessed(&ledger, &data.data, format);
             let pb = progress(ledger.size(), quiet || out.as_os_str() == "-", "exporting");
             let summary = if out.as_os_str() == "-" {
                 let stdout = std::io::stdout();

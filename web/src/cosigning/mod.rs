@@ -245,9 +245,12 @@ impl WitnessArgs {
     }
 }
 
-/// The witnessed checkpoint the server last recorded in a (stopped server's) data folder, if it
-/// is a checkpoint of this ledger: what an offline bundle export is made at.
-pub fn stored_witnessed(ledger: &Ledger, data: &Path) -> Option<String> {
+/// For a bundle export: the witnessed checkpoint the server last recorded in a (stopped
+/// server's) data folder, if it is a checkpoint of this ledger. Other formats: `None`.
+pub fn stored_witnessed(ledger: &Ledger, data: &Path, format: sightline_ledger::export::ExportFormat) -> Option<String> {
+    if format != sightline_ledger::export::ExportFormat::Bundle {
+        return None;
+    }
     let note = store::read(&data.join("witnessing.json")).witnessed?;
     ledger.check_checkpoint(&note).ok().map(|_| note)
 }

@@ -14,6 +14,19 @@ use sightline_ledger::cosignature::Cosigner;
 use super::{log_list, state::WitnessState, Witness};
 use crate::error::{WebError, WebResult};
 
+/// `sightline witness --help`.
+pub const ABOUT: &str = "Run a witness for this or any other log with Ed25519 checkpoints (C2SP tlog-witness).
+
+A witness cosigns a log's checkpoint only if it extends the last checkpoint of that log it
+cosigned, so a log cannot show two histories without an honest witness refusing one. Log
+operators list witnesses in their witnesses.txt; verifiers require their cosignatures with
+`sightline-verifier --witness`.
+
+Example:
+  sightline witness init --data ./witness --name witness.example.org/w1
+  printf 'logs/v0\\nvkey %s\\n' \"$LOG_VKEY\" > ./witness/logs.txt
+  sightline witness serve --data ./witness --listen 0.0.0.0:7380";
+
 /// The witness's data folder.
 #[derive(Args, Clone, Debug)]
 pub struct WitnessData {
