@@ -133,6 +133,33 @@ fn two_of_three_witnesses_cosign_and_the_policy_is_enforced() {
     });
     let (code, out, err) = verify_live(&server, &vkeys);
     assert_eq!(code, 0, "{out}{err}");
+
+    // A bundle exported from the stopped server's data folder carries the witnessed checkpoint.
+    let mut server = server;
+    assert!(server.stop().is_some_and(|s| s.success()));
+    let bundle = dir.path().join("all.sightline-bundle.jsonl");
+    let (data, out_file) = (server.data.to_str().unwrap().to_string(), bundle.to_str().unwrap());
+    let (code, _, err) =
+        run(&binaries().sightline, &["export", "--data", &data, "--origin", ORIGIN, "--format", "bundle", "--out", out_file, "--quiet"]);
+    assert_eq!(code, 0, "{err}");
+    let (v1, v2, v3) = (&vkeys[0], &vkeys[1], &vkeys[2]);
+    let (code, out, err) = verifier(&[
+        "verify",
+        out_file,
+        "--vkey",
+        &server.vkey,
+        "--witness",
+        v1,
+        "--witness",
+        v2,
+        "--witness",
+        v3,
+        "--witness-threshold",
+        "2",
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("cosigned by w1.e2e") && out.contains("cosigned by w3.e2e"), "{out}");
 }
 
 fn copy_dir(from: &Path, to: &Path) {

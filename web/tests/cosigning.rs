@@ -63,8 +63,10 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+const COMPLIANCE: &str = "compliance-credential-for-the-cosigning-tests";
+
 fn app_with(fx: &Fixture, cosigning: &Arc<Cosigning>) -> axum::Router {
-    let credentials = Credentials { admin: random_token(), compliance: random_token() };
+    let credentials = Credentials { admin: random_token(), compliance: COMPLIANCE.into() };
     let mut state = AppState::new(Arc::clone(&fx.ledger), "https://sightline.test".into(), credentials, Limits::default()).unwrap();
     state.cosigning = Some(Arc::clone(cosigning));
     router(state)
@@ -103,6 +105,14 @@ async fn checkpoints_are_cosigned_served_and_carried_by_receipts() {
         .unwrap();
     assert_eq!(cp.size, size);
     assert_eq!(receipt.tlog_proof.matches("\n— w.test/").count(), 3, "{}", receipt.tlog_proof);
+
+    // So does a bundle's manifest.
+    let req =
+        Request::get("/api/v1/export?format=bundle").header("authorization", format!("Bearer {COMPLIANCE}")).body(Body::empty()).unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let bundle = String::from_utf8(axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap().to_vec()).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(bundle.lines().next().unwrap()).unwrap();
+    assert_eq!(manifest["checkpoint"].as_str().unwrap().matches("\n— w.test/").count(), 3, "{manifest}");
 
     // The why page says which witnesses vouch for the proof.
     let (_, page) = get(&app, &format!("/why/{}", ack.why_token.clone().unwrap())).await;
