@@ -96,8 +96,8 @@ pub enum Error {
         "the log is not consistent with the older checkpoint (size {old} -> {new}): {source}. Keep both checkpoint files as evidence."
     )]
     Inconsistent { old: u64, new: u64, source: ProofError, evidence: Box<Evidence> },
-    #[error("{what} is cosigned by {got} of the {need} witnesses the policy requires, of {trusted} trusted (cosigned: {cosigned}; not cosigned: {missing}{detail}). Without them nothing shows that this is the one history everyone else sees; keep the checkpoint and ask the log operator why its witnesses did not cosign it.")]
-    WitnessPolicyUnmet { what: String, got: usize, need: usize, trusted: usize, cosigned: String, missing: String, detail: String },
+    #[error("{} is cosigned by {} of the {} witnesses the policy requires, of {} trusted (cosigned: {}; not cosigned: {}{}). Without them nothing shows that this is the one history everyone else sees; keep the checkpoint and ask the log operator why its witnesses did not cosign it.", .0.what, .0.got, .0.need, .0.trusted, .0.cosigned, .0.missing, .0.detail)]
+    WitnessPolicyUnmet(Box<crate::witness_policy::PolicyUnmet>),
     #[error("{what}: the cosignature by witness {witness} does not verify. The checkpoint was altered after the witness cosigned it, or the cosignature was forged.")]
     BadCosignature { what: String, witness: String },
     #[error("entry {index}: {detail}")]
@@ -176,7 +176,7 @@ impl Error {
             Error::SplitView { .. } => "split_view",
             Error::Rollback { .. } => "rollback",
             Error::Inconsistent { .. } => "inconsistent",
-            Error::WitnessPolicyUnmet { .. } => "witness_policy_unmet",
+            Error::WitnessPolicyUnmet(_) => "witness_policy_unmet",
             Error::BadCosignature { .. } => "bad_cosignature",
             Error::Entry { .. } => "bad_entry",
             Error::Missing { .. } => "missing_entry",
@@ -191,6 +191,14 @@ impl Error {
             Error::TrustedKeyNotInLog { .. } => "trusted_key_not_in_log",
             Error::TileMismatch { .. } => "tile_mismatch",
             Error::Integrity { .. } => "integrity",
+        }
+    }
+
+    /// What the witnesses said, when the witness policy was not met.
+    pub fn witness_report(&self) -> Option<&crate::witness_policy::WitnessReport> {
+        match self {
+            Error::WitnessPolicyUnmet(unmet) => Some(&unmet.report),
+            _ => None,
         }
     }
 

@@ -89,6 +89,9 @@ pub fn print_err(e: &Error, json: bool) -> i32 {
         if let Some(evidence) = e.evidence() {
             v["error"]["evidence"] = serde_json::json!(evidence);
         }
+        if let Some(report) = e.witness_report() {
+            v["error"]["witnesses"] = serde_json::json!(report);
+        }
         println!("{v}");
     } else if code == 1 {
         eprintln!("FAILED: {e}");

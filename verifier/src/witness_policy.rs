@@ -58,6 +58,19 @@ pub fn load(keys: &[String], files: &[PathBuf], threshold: Option<usize>) -> Res
     Ok(Some(WitnessPolicy { keys: out, threshold: k }))
 }
 
+/// Why a checkpoint did not meet the witness policy (the error's words and the full report).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyUnmet {
+    pub what: String,
+    pub got: usize,
+    pub need: usize,
+    pub trusted: usize,
+    pub cosigned: String,
+    pub missing: String,
+    pub detail: String,
+    pub report: WitnessReport,
+}
+
 /// A trusted witness's valid cosignature.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Cosigned {
@@ -157,7 +170,7 @@ impl WitnessPolicy {
         if !r.untrusted.is_empty() {
             detail.push_str(&format!("; ignored, not trusted: {}", r.untrusted.join(", ")));
         }
-        Err(Error::WitnessPolicyUnmet {
+        Err(Error::WitnessPolicyUnmet(Box::new(PolicyUnmet {
             what: what.to_string(),
             got: r.cosigned.len(),
             need: self.threshold,
@@ -165,7 +178,8 @@ impl WitnessPolicy {
             cosigned: list(r.cosigned.iter().map(|c| c.witness.clone()).collect()),
             missing: list(r.not_cosigned.clone()),
             detail,
-        })
+            report: r,
+        })))
     }
 }
 

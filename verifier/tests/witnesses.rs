@@ -98,6 +98,11 @@ fn the_cli_names_who_cosigned_and_fails_in_words_when_the_policy_is_unmet() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("is cosigned by 2 of the 3 witnesses the policy requires, of 4 trusted"), "{err}");
     assert!(err.contains("not cosigned: ArmoredWitness-small-breeze, ArmoredWitness-autumn-wood"), "{err}");
+    let (code, out, _) = run(&[&base[..], &["--witness-threshold", "3", "--json"]].concat());
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["error"]["code"], "witness_policy_unmet");
+    assert_eq!(v["error"]["witnesses"]["not_cosigned"], serde_json::json!(["ArmoredWitness-small-breeze", "ArmoredWitness-autumn-wood"]));
     let (code, _, err) = run(&[&base[..], &["--witness-threshold", "5"]].concat());
     assert_eq!(code, 2, "an impossible policy is unusable input: {err}");
 }
