@@ -89,7 +89,7 @@ pub fn build(file: Option<(&str, &str)>, flags: &[String], quorum: Option<usize>
     };
     if let Some((text, source)) = file {
         for (i, raw) in text.lines().enumerate() {
-            let bad = |why: String| WebError::Setup(format!("{source} line {}: {why}", i + 1));
+            let bad = |why: String| WebError::BadRequest(format!("{source} line {}: {why}", i + 1));
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;

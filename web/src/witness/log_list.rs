@@ -22,7 +22,7 @@ use crate::error::{WebError, WebResult};
 
 /// Parses a log list; `source` names it in errors.
 pub fn parse(text: &str, source: &str) -> WebResult<Vec<KnownLog>> {
-    let bad = |n: usize, why: String| WebError::Setup(format!("{source} line {n}: {why}"));
+    let bad = |n: usize, why: String| WebError::BadRequest(format!("{source} line {n}: {why}"));
     let mut logs: Vec<KnownLog> = Vec::new();
     let mut header = false;
     let mut current: Option<KnownLog> = None;
@@ -52,7 +52,7 @@ pub fn parse(text: &str, source: &str) -> WebResult<Vec<KnownLog>> {
     }
     logs.extend(current.take());
     if !header {
-        return Err(WebError::Setup(format!("{source} is empty; it must start with the line `logs/v0`")));
+        return Err(WebError::BadRequest(format!("{source} is empty; it must start with the line `logs/v0`")));
     }
     Ok(merge(logs))
 }
