@@ -106,7 +106,24 @@ pub fn export(
     out: &mut dyn Write,
     progress: &dyn Fn(u64, u64),
 ) -> Result<ExportSummary> {
-    let (size, checkpoint) = ledger.head()?;
+    export_at(ledger, filter, format, out, progress, None)
+}
+
+/// Like [`export`], at the checkpoint `at` instead of the current one when given: a checkpoint
+/// of this log (checked with [`Ledger::check_checkpoint`]) that witnesses cosigned, so that a
+/// bundle carries their cosignatures (SPEC.md §11).
+pub fn export_at(
+    ledger: &Ledger,
+    filter: &ExportFilter,
+    format: ExportFormat,
+    out: &mut dyn Write,
+    progress: &dyn Fn(u64, u64),
+    at: Option<&str>,
+) -> Result<ExportSummary> {
+    let (size, checkpoint) = match at {
+        Some(note) => (ledger.check_checkpoint(note)?.size, note.to_string()),
+        None => ledger.head()?,
+    };
     let complete = filter.selects_everything();
     let mut sink = Sink::new(format, out);
     match format {

@@ -42,6 +42,9 @@
 //! | [`canonical`] | RFC 8785 bytes, the entry envelope, the signed message |
 //! | [`merkle`] | RFC 6962/9162 hashing, tree, inclusion and consistency proofs |
 //! | [`note`] | C2SP signed-note and tlog-checkpoint |
+//! | [`cosignature`] | C2SP tlog-cosignature: witnesses' Ed25519 cosignatures (type 0x04) |
+//! | [`tlog_witness`] | C2SP tlog-witness: the `add-checkpoint` request and the witness's rules |
+//! | `witnessed` | receipts and exports at an older checkpoint that witnesses cosigned |
 //! | [`tiles`] | C2SP tlog-tiles paths, tiles and entry bundles |
 //! | [`receipt`] | offline receipts (C2SP tlog-proof) |
 //! | `signatures` | how a record signature is checked (ZIP 215), alone and in batches |
@@ -61,9 +64,11 @@
 //! | [`export`] | compliance exports: bundles, JSONL, CSV |
 //! | [`submitter`] | the submitter's side: commitments and signatures |
 //! | `fuzzing` | fuzz bodies for `fuzz/` and `tests/no_panic.rs` (hidden) |
+//! | `witness_fuzzing` | the fuzz body of a witness's request handling (hidden) |
 
 pub mod canonical;
 pub mod codes;
+pub mod cosignature;
 pub mod error;
 pub mod export;
 #[doc(hidden)]
@@ -80,6 +85,9 @@ pub mod store;
 pub mod submitter;
 pub mod text;
 pub mod tiles;
+pub mod tlog_witness;
+#[doc(hidden)]
+pub mod witness_fuzzing;
 
 mod append;
 mod batch_text;
@@ -95,6 +103,7 @@ mod record_rules;
 mod rescope;
 mod rights;
 mod signatures;
+mod witnessed;
 mod writes;
 
 pub use append::{Ack, BatchAck, Submission};

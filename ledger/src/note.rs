@@ -6,6 +6,10 @@
 //! `— <key name> base64(key id || signature)`. Signatures by unknown keys
 //! (name or id not trusted) are ignored; a signature by a trusted key that fails
 //! is an error, and so is a note with no valid trusted signature.
+//!
+//! The file is over 400 lines because key strings, signature lines and checkpoints are one
+//! format: split, the key-string and signature-line syntax would be spelled in two places
+//! (`cosignature.rs` reuses both for witnesses' keys).
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -32,7 +36,7 @@ pub fn key_id(name: &str, sig_type_and_pubkey: &[u8]) -> [u8; 4] {
     [d[0], d[1], d[2], d[3]]
 }
 
-fn check_name(what: &'static str, name: &str) -> Result<()> {
+pub(crate) fn check_name(what: &'static str, name: &str) -> Result<()> {
     if name.is_empty() || name.chars().any(char::is_whitespace) || name.contains('+') {
         let why = format!("key name `{name}` must be non-empty, with no spaces and no '+'");
         return Err(Error::malformed(what, why));
@@ -41,7 +45,7 @@ fn check_name(what: &'static str, name: &str) -> Result<()> {
 }
 
 /// No ASCII control characters except newline (C2SP signed-note §Format).
-fn check_text(what: &'static str, text: &str) -> Result<()> {
+pub(crate) fn check_text(what: &'static str, text: &str) -> Result<()> {
     match text.chars().find(|c| *c < ' ' && *c != '\n') {
         Some(c) => Err(Error::malformed(what, format!("control character U+{:04X}; only newlines are allowed", c as u32))),
         None => Ok(()),
@@ -53,12 +57,13 @@ fn typed(key: &[u8; 32]) -> Vec<u8> {
     [&[ED25519][..], key].concat()
 }
 
-fn hex_id(name: &str, id: [u8; 4]) -> String {
+pub(crate) fn hex_id(name: &str, id: [u8; 4]) -> String {
     format!("{name}+{}", hex::encode(id))
 }
 
-/// Splits `<name>+<hex8>+<base64(0x01 || 32 bytes)>`, checking the name and syntax.
-fn split_key<'a>(what: &'static str, s: &'a str) -> Result<(&'a str, [u8; 4], [u8; 32])> {
+/// Splits `<name>+<hex8>+<base64(type || key)>`, checking the name and syntax; returns the
+/// name, the key id, the signature type byte and the key bytes.
+pub(crate) fn split_typed_key<'a>(what: &'static str, s: &'a str) -> Result<(&'a str, [u8; 4], u8, Vec<u8>)> {
     let mut parts = s.splitn(3, '+');
     let (Some(name), Some(id_hex), Some(key64)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(Error::malformed(what, "expected `<name>+<key id>+<base64 key>`"));
@@ -72,10 +77,21 @@ fn split_key<'a>(what: &'static str, s: &'a str) -> Result<(&'a str, [u8; 4], [u
     }
     let raw = B64.decode(key64).map_err(|_| Error::malformed(what, "key is not base64"))?;
     match raw.split_first() {
-        Some((&ED25519, key)) => match <[u8; 32]>::try_from(key) {
+        Some((&alg, key)) => Ok((name, id, alg, key.to_vec())),
+        None => Err(Error::malformed(what, "the key is empty")),
+    }
+}
+
+/// Splits `<name>+<hex8>+<base64(0x01 || 32 bytes)>`, checking the name and syntax.
+fn split_key<'a>(what: &'static str, s: &'a str) -> Result<(&'a str, [u8; 4], [u8; 32])> {
+    match split_typed_key(what, s)? {
+        (name, id, ED25519, key) => match <[u8; 32]>::try_from(key.as_slice()) {
             Ok(key) => Ok((name, id, key)),
             Err(_) => Err(Error::malformed(what, "an Ed25519 key must be 32 bytes")),
         },
+        (_, _, 0x04, _) => {
+            Err(Error::malformed(what, "this is a witness cosignature key (type 0x04, C2SP tlog-cosignature), not a log key (type 0x01)"))
+        }
         _ => Err(Error::malformed(what, "only Ed25519 keys (type 0x01) are supported")),
     }
 }
@@ -241,6 +257,43 @@ pub struct NoteSignature {
     pub signature: Vec<u8>,
 }
 
+impl NoteSignature {
+    /// The signature line `— <name> base64(key id || signature)`, with its newline.
+    pub fn to_line(&self) -> String {
+        let raw = [&self.key_id[..], &self.signature].concat();
+        format!("{SIG_PREFIX}{} {}\n", self.name, B64.encode(raw))
+    }
+}
+
+/// Parses a block of 1 to 100 signature lines, each `— <name> base64(key id || signature)` and
+/// ending in a newline: a note's signatures, or a witness's answer (C2SP tlog-witness).
+pub fn parse_signature_lines(block: &str) -> Result<Vec<NoteSignature>> {
+    let m = |why: String| Error::malformed("signed note", why);
+    check_text("signed note", block)?;
+    let Some(body) = block.strip_suffix('\n') else {
+        return Err(m("no signature lines, or the last one lacks its newline".into()));
+    };
+    let lines: Vec<&str> = body.split('\n').collect();
+    if lines.len() > MAX_SIGNATURES {
+        return Err(m(format!("{} signatures, more than {MAX_SIGNATURES}", lines.len())));
+    }
+    let mut signatures = Vec::with_capacity(lines.len());
+    for line in lines {
+        let (name, b64) = line
+            .strip_prefix(SIG_PREFIX)
+            .and_then(|l| l.split_once(' '))
+            .ok_or_else(|| m(format!("`{line}` is not a line `— <key name> <signature>`")))?;
+        check_name("signed note", name)?;
+        let raw = B64.decode(b64).unwrap_or_default();
+        let Some((id, sig)) = raw.split_first_chunk::<4>().filter(|(_, s)| !s.is_empty()) else {
+            return Err(m(format!("the signature by `{name}` is not base64 of key id || signature")));
+        };
+        let (name, key_id, signature) = (name.to_string(), *id, sig.to_vec());
+        signatures.push(NoteSignature { name, key_id, signature });
+    }
+    Ok(signatures)
+}
+
 /// A parsed signed note (signatures not yet verified).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedNote {
@@ -256,27 +309,7 @@ impl SignedNote {
         check_text("signed note", note)?;
         let split = note.rfind("\n\n").ok_or_else(|| m("no blank line before the signatures".into()))?;
         let (text, sigs) = (&note[..split + 1], &note[split + 2..]);
-        let Some(sigs) = sigs.strip_suffix('\n') else {
-            return Err(m("no signature lines, or the last one lacks its newline".into()));
-        };
-        let lines: Vec<&str> = sigs.split('\n').collect();
-        if lines.len() > MAX_SIGNATURES {
-            return Err(m(format!("{} signatures, more than {MAX_SIGNATURES}", lines.len())));
-        }
-        let mut signatures = Vec::with_capacity(lines.len());
-        for line in lines {
-            let (name, b64) = line
-                .strip_prefix(SIG_PREFIX)
-                .and_then(|l| l.split_once(' '))
-                .ok_or_else(|| m(format!("`{line}` is not a line `— <key name> <signature>`")))?;
-            check_name("signed note", name)?;
-            let raw = B64.decode(b64).unwrap_or_default();
-            let Some((id, sig)) = raw.split_first_chunk::<4>().filter(|(_, s)| !s.is_empty()) else {
-                return Err(m(format!("the signature by `{name}` is not base64 of key id || signature")));
-            };
-            let (name, key_id, signature) = (name.to_string(), *id, sig.to_vec());
-            signatures.push(NoteSignature { name, key_id, signature });
-        }
+        let signatures = parse_signature_lines(sigs)?;
         Ok(SignedNote { text: text.to_string(), signatures })
     }
 
@@ -284,8 +317,7 @@ impl SignedNote {
     pub fn to_text(&self) -> String {
         let mut out = format!("{}\n", self.text);
         for s in &self.signatures {
-            let raw = [&s.key_id[..], &s.signature].concat();
-            out.push_str(&format!("{SIG_PREFIX}{} {}\n", s.name, B64.encode(raw)));
+            out.push_str(&s.to_line());
         }
         out
     }

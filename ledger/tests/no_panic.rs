@@ -19,7 +19,7 @@ type Body = fn(&[u8]);
 
 /// Every fuzz body by its cargo-fuzz target name, with the inputs each gets here: fewer where
 /// an input costs Ed25519 operations (milliseconds each in a debug build).
-const FAMILIES: [(&str, Body, u32); 10] = [
+const FAMILIES: [(&str, Body, u32); 11] = [
     ("json", fuzzing::json, 3000),
     ("entry", fuzzing::entry, 3000),
     ("record", fuzzing::record, 3000),
@@ -30,6 +30,7 @@ const FAMILIES: [(&str, Body, u32); 10] = [
     ("tiles", fuzzing::tiles, 3000),
     ("url", fuzzing::url, 3000),
     ("store", fuzzing::store, 300),
+    ("witness", sightline_ledger::witness_fuzzing::add_checkpoint, 1500),
 ];
 
 fn submission_json(s: &Submission) -> serde_json::Value {
@@ -130,6 +131,7 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         ("tiles", tiles),
         ("url", urls),
         ("store", store),
+        ("witness", sightline_ledger::witness_fuzzing::seeds()),
     ]
 }
 

@@ -17,6 +17,7 @@
 //! - `raw_http.rs`: requests written byte by byte on a socket, for floods and slow clients.
 //! - [`Server::post_rights`] sends a recipient form (list, object, erase) as a
 //!   message's page does: its form token, the fields, this server's origin.
+//! - [`witness::WitnessProcess`] runs `sightline witness` (init, serve, kill, restart).
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -189,9 +190,16 @@ pub fn http_post(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
     finish(req.send_bytes(body), url)
 }
 
+pub mod witness;
+
 /// A running server with submitter `acme-ads` and the standard parties registered.
 pub fn operator_setup() -> (Server, Submitter) {
-    let server = Server::start();
+    operator_setup_with(ServerOptions::default())
+}
+
+/// [`operator_setup`] with server options (a prepared data folder, e.g. with a witness list).
+pub fn operator_setup_with(opts: ServerOptions) -> (Server, Submitter) {
+    let server = Server::start_with(opts);
     let acme = Submitter::new("acme-ads");
     server.register_submitter(&acme);
     server.register_standard_parties();

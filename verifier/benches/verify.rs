@@ -127,7 +127,7 @@ fn time(path: &std::path::Path, records: usize, runs: usize) {
         if !only.is_empty() && !name.starts_with(only.as_str()) {
             continue;
         }
-        let opts = Options { trusted: vec![skey(1).vkey()], signatures, quiet: true };
+        let opts = Options { trusted: vec![skey(1).vkey()], signatures, quiet: true, ..Options::default() };
         let mut rates = Vec::new();
         for _ in 0..runs {
             let t = Instant::now();

@@ -128,6 +128,8 @@ pub fn verify_bundle_from(input: impl Read + Send, name: &str, opts: &Options) -
         return Err(Error::malformed("the checkpoint", "it has extension lines, which sightline/v1 does not define"));
     }
     trust::precheck(&cp, opts)?;
+    let mut report = Summary::default();
+    trust::witnesses(&cp, opts, &mut report)?;
     let mode = if m.complete { Mode::Complete } else { Mode::Filtered };
     let mut walker = Walker::new(mode, opts.signatures, &c.origin, c.size);
     let pb = progress(if m.complete { c.size } else { 0 }, opts.quiet, "verifying");
@@ -183,6 +185,7 @@ pub fn verify_bundle_from(input: impl Read + Send, name: &str, opts: &Options) -
         personal_parts_checked: personal,
         personal_parts_erased: erased,
         warnings: std::mem::take(&mut walker.warnings),
+        witnesses: report.witnesses,
         ..Summary::default()
     };
     for (name, n) in ["log_key", "submitter", "party", "message", "objection", "erasure"].iter().zip(walker.kinds) {

@@ -7,13 +7,13 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, HexHash, Result};
+use crate::error::{Error, Evidence, HexHash, Result};
 use crate::merkle::{self, Hash, ZeroRule};
 use crate::note::SignedCheckpoint;
 use crate::report::Summary;
 use crate::tilehash::TileHashes;
 use crate::tiles::Source;
-use crate::trust::Options;
+use crate::trust::{self, Options};
 
 /// The state file format.
 pub const STATE_FORMAT: &str = "sightline-verifier-state/v1";
@@ -110,11 +110,12 @@ pub fn check(old: &SignedCheckpoint, new: &SignedCheckpoint, log: Option<&Source
     if a.origin != b.origin {
         return Err(Error::unusable("the two checkpoints", format!("they are from different logs ({:?} and {:?})", a.origin, b.origin)));
     }
+    let evidence = || Box::new(evidence(old, new, opts));
     if b.size < a.size {
-        return Err(Error::Rollback { old: a.size, new: b.size });
+        return Err(Error::Rollback { old: a.size, new: b.size, evidence: evidence() });
     }
     if a.size == b.size && a.root != b.root {
-        return Err(Error::SplitView { size: a.size, old: HexHash(a.root), new: HexHash(b.root) });
+        return Err(Error::SplitView { size: a.size, old: HexHash(a.root), new: HexHash(b.root), evidence: evidence() });
     }
     let mut notes = Vec::new();
     if a.size < b.size {
@@ -123,7 +124,7 @@ pub fn check(old: &SignedCheckpoint, new: &SignedCheckpoint, log: Option<&Source
         })?;
         let proof = fetch_proof(src, a.size, b.size)?;
         merkle::verify_consistency(a.size, b.size, &a.root, &b.root, &proof, ZeroRule::AcceptEmptyProof)
-            .map_err(|e| Error::Inconsistent { old: a.size, new: b.size, source: e })?;
+            .map_err(|e| Error::Inconsistent { old: a.size, new: b.size, source: e, evidence: evidence() })?;
         notes.push(format!(
             "consistency proof of {} hashes verified: the log of size {} is a prefix of the log of size {}",
             proof.len(),
@@ -135,7 +136,7 @@ pub fn check(old: &SignedCheckpoint, new: &SignedCheckpoint, log: Option<&Source
     }
     let mut signed: Vec<String> = old_keys.iter().chain(&new_keys).map(|k| format!("{}+{:08x}", k.name, k.id)).collect();
     signed.dedup();
-    Ok(Summary {
+    let mut summary = Summary {
         checked: "consistency".into(),
         source: format!("size {} -> {}", a.size, b.size),
         origin: b.origin.clone(),
@@ -144,5 +145,18 @@ pub fn check(old: &SignedCheckpoint, new: &SignedCheckpoint, log: Option<&Source
         checkpoint_signed_by: signed,
         notes,
         ..Summary::default()
-    })
+    };
+    trust::witnesses(new, opts, &mut summary)?;
+    Ok(summary)
+}
+
+/// Both checkpoints as evidence, with the trusted witnesses whose valid cosignature each carries
+/// (a witness on both sides of a split cosigned two histories: it is dishonest or its key leaked).
+fn evidence(old: &SignedCheckpoint, new: &SignedCheckpoint, opts: &Options) -> Evidence {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let by = |cp: &SignedCheckpoint| -> Vec<String> {
+        let report = opts.witnesses.as_ref().and_then(|p| p.evaluate("the checkpoint", cp, &opts.trusted, now).ok());
+        report.map(|r| r.cosigned.into_iter().map(|c| c.witness).collect()).unwrap_or_default()
+    };
+    Evidence { older: old.raw.clone(), newer: new.raw.clone(), older_cosigned_by: by(old), newer_cosigned_by: by(new) }
 }

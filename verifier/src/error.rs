@@ -48,6 +48,16 @@ pub enum ProofError {
     OldRootMismatch { computed: HexHash, expected: HexHash },
 }
 
+/// Two checkpoints that cannot both be true of one log: the notes exactly as read, and the
+/// witnesses (of the policy given) whose cosignature each carries.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Evidence {
+    pub older: String,
+    pub newer: String,
+    pub older_cosigned_by: Vec<String>,
+    pub newer_cosigned_by: Vec<String>,
+}
+
 /// Every way verification can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -79,11 +89,17 @@ pub enum Error {
     #[error("the entries rebuild the root {computed} for size {size}, but the checkpoint says {expected}: entries were altered, added or removed")]
     RootMismatch { size: u64, computed: HexHash, expected: HexHash },
     #[error("split view: two validly signed checkpoints of size {size} have different roots ({old} and {new}). Keep both checkpoint files as evidence.")]
-    SplitView { size: u64, old: HexHash, new: HexHash },
+    SplitView { size: u64, old: HexHash, new: HexHash, evidence: Box<Evidence> },
     #[error("rollback: the newer checkpoint has size {new}, smaller than the older size {old}. Keep both checkpoint files as evidence.")]
-    Rollback { old: u64, new: u64 },
-    #[error("the log is not consistent with the older checkpoint (size {old} -> {new}): {source}")]
-    Inconsistent { old: u64, new: u64, source: ProofError },
+    Rollback { old: u64, new: u64, evidence: Box<Evidence> },
+    #[error(
+        "the log is not consistent with the older checkpoint (size {old} -> {new}): {source}. Keep both checkpoint files as evidence."
+    )]
+    Inconsistent { old: u64, new: u64, source: ProofError, evidence: Box<Evidence> },
+    #[error("{} is cosigned by {} of the {} witnesses the policy requires, of {} trusted (cosigned: {}; not cosigned: {}{}). Without them nothing shows that this is the one history everyone else sees; keep the checkpoint and ask the log operator why its witnesses did not cosign it.", .0.what, .0.got, .0.need, .0.trusted, .0.cosigned, .0.missing, .0.detail)]
+    WitnessPolicyUnmet(Box<crate::witness_policy::PolicyUnmet>),
+    #[error("{what}: the cosignature by witness {witness} does not verify. The checkpoint was altered after the witness cosigned it, or the cosignature was forged.")]
+    BadCosignature { what: String, witness: String },
     #[error("entry {index}: {detail}")]
     Entry { index: u64, detail: String },
     #[error("entry {index} is missing: the records jump from {before} to {found}")]
@@ -160,6 +176,8 @@ impl Error {
             Error::SplitView { .. } => "split_view",
             Error::Rollback { .. } => "rollback",
             Error::Inconsistent { .. } => "inconsistent",
+            Error::WitnessPolicyUnmet(_) => "witness_policy_unmet",
+            Error::BadCosignature { .. } => "bad_cosignature",
             Error::Entry { .. } => "bad_entry",
             Error::Missing { .. } => "missing_entry",
             Error::OutOfOrder { .. } => "out_of_order",
@@ -173,6 +191,22 @@ impl Error {
             Error::TrustedKeyNotInLog { .. } => "trusted_key_not_in_log",
             Error::TileMismatch { .. } => "tile_mismatch",
             Error::Integrity { .. } => "integrity",
+        }
+    }
+
+    /// What the witnesses said, when the witness policy was not met.
+    pub fn witness_report(&self) -> Option<&crate::witness_policy::WitnessReport> {
+        match self {
+            Error::WitnessPolicyUnmet(unmet) => Some(&unmet.report),
+            _ => None,
+        }
+    }
+
+    /// The two checkpoints a split view, rollback or inconsistency was found between.
+    pub fn evidence(&self) -> Option<&Evidence> {
+        match self {
+            Error::SplitView { evidence, .. } | Error::Rollback { evidence, .. } | Error::Inconsistent { evidence, .. } => Some(evidence),
+            _ => None,
         }
     }
 

@@ -35,7 +35,7 @@ fn unreachable_checkpoint() -> SignedCheckpoint {
 }
 
 fn opts(signatures: bool) -> Options {
-    Options { trusted: vec![skey().vkey()], signatures, quiet: true }
+    Options { trusted: vec![skey().vkey()], signatures, quiet: true, ..Options::default() }
 }
 
 /// Signed notes, checkpoints and vkeys.

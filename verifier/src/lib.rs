@@ -32,7 +32,9 @@
 //!   characters warned about): not URL shapes or text lengths.
 //! - It cannot tell whether what a submitter declared is true, nor open erased commitments.
 //! - One checkpoint cannot show a split view; compare checkpoints over time (`watch`) or with
-//!   other parties (`consistency`).
+//!   other parties (`consistency`), or require cosignatures of witnesses you trust
+//!   (`--witness`): a witness cosigns only checkpoints consistent with all it cosigned before.
+//! - ML-DSA-44 cosignatures are recognised but not checked (and never counted).
 //! - `--structural` skips record and `log_key` signatures: it proves structure, not authorship.
 //!
 //! ## Module map
@@ -48,6 +50,8 @@
 //! - [`chain`]: walking entries in order: chain, log keys, registries, batched signatures.
 //! - [`sig`]: record signatures by the ZIP 215 rules, alone or in batches.
 //! - [`trust`]: trusted keys and checkpoint signature rules.
+//! - [`cosignature`]: witness keys and cosignatures (C2SP tlog-cosignature);
+//!   [`witness_policy`]: k-of-n witness policies and what the witnesses say about a checkpoint.
 //! - [`bundle`]: export bundles; [`live`]: live logs; [`receipt`]: receipts.
 //! - [`consistency`]: append-only proofs and the state file; [`watch`]: polling monitor.
 //! - [`report`]: human and JSON output, progress bar; [`fuzzing`]: fuzz bodies.
@@ -56,6 +60,7 @@ pub mod bundle;
 pub mod chain;
 pub mod consistency;
 pub mod content;
+pub mod cosignature;
 pub mod error;
 pub mod fuzzing;
 pub mod json;
@@ -71,6 +76,7 @@ pub mod tilehash;
 pub mod tiles;
 pub mod trust;
 pub mod watch;
+pub mod witness_policy;
 
 pub use error::{Error, Result};
 pub use report::Summary;

@@ -52,6 +52,7 @@ pub fn verify_live(location: &str, generic: bool, opts: &Options) -> Result<Summ
     } else {
         trust::precheck(&cp, opts)?;
     }
+    trust::witnesses(&cp, opts, &mut summary)?;
     let mut walker = Walker::new(Mode::Complete, opts.signatures, &c.origin, c.size);
     let mut range = CompactRange::new();
     let pb = progress(c.size, opts.quiet, "verifying");

@@ -6,12 +6,19 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use sightline_verifier::{bundle, consistency, live, receipt, report, tiles, trust, watch, Error, Summary};
+use sightline_verifier::{bundle, consistency, live, receipt, report, tiles, trust, watch, witness_policy, Error, Summary};
 
 /// Independent verifier for Sightline ad-transparency logs and any C2SP tlog-tiles log.
 ///
+/// With --witness keys (and --witness-threshold K), every command also requires the checkpoint
+/// it checks to be cosigned by at least K of those witnesses: independent parties that cosign a
+/// log's checkpoint only if it extends every checkpoint of that log they saw before, so that the
+/// log cannot show you a history different from everyone else's. Cosignatures by keys you did
+/// not trust are listed and ignored.
+///
 /// Exit codes: 0 = every check holds; 1 = an integrity check failed (the message names the
-/// first bad entry and what is wrong); 2 = unusable input (missing file, unparsable, network).
+/// first bad entry and what is wrong), a split view or rollback was found, or the witness policy
+/// is not met; 2 = unusable input (missing file, unparsable, network).
 #[derive(Parser)]
 #[command(name = "sightline-verifier", version, about, long_about)]
 struct Cli {
@@ -33,6 +40,17 @@ struct Keys {
     /// A file of trusted log keys, one a line (repeatable).
     #[arg(long = "vkey-file", value_name = "FILE")]
     vkey_file: Vec<PathBuf>,
+    /// A trusted witness's key (C2SP tlog-cosignature: type 0x04, or 0x06 ML-DSA-44, which is
+    /// reported but not yet checked), `<name>+<8 hex>+<base64>` (repeatable). With witnesses,
+    /// the checkpoint must carry enough of their valid cosignatures, or the check fails (exit 1).
+    #[arg(long = "witness", value_name = "VKEY", env = "SIGHTLINE_WITNESS", value_delimiter = ' ')]
+    witness: Vec<String>,
+    /// A file of trusted witness keys, one a line (repeatable).
+    #[arg(long = "witness-file", value_name = "FILE")]
+    witness_file: Vec<PathBuf>,
+    /// How many trusted witnesses must have cosigned (default: all of them).
+    #[arg(long = "witness-threshold", value_name = "K")]
+    witness_threshold: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -118,7 +136,12 @@ enum Cmd {
 }
 
 fn opts(keys: &Keys, signatures: bool, quiet: bool) -> Result<trust::Options, Error> {
-    Ok(trust::Options { trusted: trust::load_vkeys(&keys.vkey, &keys.vkey_file)?, signatures, quiet })
+    Ok(trust::Options {
+        trusted: trust::load_vkeys(&keys.vkey, &keys.vkey_file)?,
+        witnesses: witness_policy::load(&keys.witness, &keys.witness_file, keys.witness_threshold)?,
+        signatures,
+        quiet,
+    })
 }
 
 fn run(cli: &Cli) -> Result<Summary, Error> {

@@ -29,11 +29,16 @@ pub struct Vkey {
 
 /// C2SP key id: the first 4 bytes of `SHA-256(name || "\n" || 0x01 || public key)`.
 pub fn key_id(name: &str, public_key: &[u8; 32]) -> u32 {
+    typed_key_id(name, ALG_ED25519, public_key)
+}
+
+/// C2SP key id of a key of any signature type: `SHA-256(name || "\n" || type || key)[:4]`.
+pub fn typed_key_id(name: &str, alg: u8, key: &[u8]) -> u32 {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update(b"\n");
-    h.update([ALG_ED25519]);
-    h.update(public_key);
+    h.update([alg]);
+    h.update(key);
     let d = h.finalize();
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
@@ -66,6 +71,9 @@ impl Vkey {
         let Some((&alg, key)) = raw.split_first() else {
             return Err(bad("the key is empty"));
         };
+        if alg == 0x04 || alg == 0x06 {
+            return Err(bad(&format!("signature type 0x{alg:02x} is a witness's cosignature key, not a log key; pass it with --witness")));
+        }
         if alg != ALG_ED25519 {
             return Err(bad(&format!("signature type 0x{alg:02x} is not supported (only Ed25519 notes, type 0x01)")));
         }

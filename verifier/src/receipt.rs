@@ -85,6 +85,8 @@ pub fn verify_receipt_bytes(bytes: &[u8], opts: &Options) -> Result<Summary> {
         return Err(Error::NoTrustedKey);
     }
     let keys = tp.checkpoint.verify(&opts.trusted)?;
+    let mut witnessed = Summary::default();
+    crate::trust::witnesses(&tp.checkpoint, opts, &mut witnessed)?;
     let what = match &rec.entry.detail {
         Detail::Message { message_id, .. } => {
             format!("message {message_id:?} by {:?}", rec.entry.signer)
@@ -98,6 +100,7 @@ pub fn verify_receipt_bytes(bytes: &[u8], opts: &Options) -> Result<Summary> {
         size: c.size,
         root: hex::encode(c.root),
         checkpoint_signed_by: keys.iter().map(|k| format!("{}+{:08x}", k.name, k.id)).collect(),
+        witnesses: witnessed.witnesses,
         notes: vec![
             format!("entry {} is included in the log at size {}", tp.index, c.size),
             "a receipt proves inclusion only; the submitter's signature is checked by `verify` on the whole log".into(),

@@ -27,6 +27,8 @@ pub struct Summary {
     pub kinds: BTreeMap<String, u64>,
     pub personal_parts_checked: u64,
     pub personal_parts_erased: u64,
+    /// What the trusted witnesses say about the checkpoint (with a witness policy).
+    pub witnesses: Option<crate::witness_policy::WitnessReport>,
     /// Facts a reader should know (what was not checked, and why).
     pub notes: Vec<String>,
     /// What older entries hold that SPEC revision 3 refuses, each naming entry and field: the
@@ -63,6 +65,11 @@ pub fn print_ok(s: &Summary, json: bool) {
     if !s.log_keys.is_empty() {
         println!("  log keys:   {}", s.log_keys.join(" -> "));
     }
+    if let Some(w) = &s.witnesses {
+        for (i, line) in crate::witness_policy::lines(w).iter().enumerate() {
+            println!("  {:<12}{line}", if i == 0 { "witnesses:" } else { "" });
+        }
+    }
     if s.personal_parts_checked + s.personal_parts_erased > 0 {
         println!(
             "  personal:   {} parts match their commitments, {} erased (crypto-shredded; not tampering)",
@@ -81,14 +88,25 @@ pub fn print_ok(s: &Summary, json: bool) {
 pub fn print_err(e: &Error, json: bool) -> i32 {
     let code = e.exit_code();
     if json {
-        let v = serde_json::json!({
+        let mut v = serde_json::json!({
             "ok": false,
             "exit_code": code,
             "error": { "code": e.code(), "index": e.index(), "message": neutralise(&e.to_string()) },
         });
+        if let Some(evidence) = e.evidence() {
+            v["error"]["evidence"] = serde_json::json!(evidence);
+        }
+        if let Some(report) = e.witness_report() {
+            v["error"]["witnesses"] = serde_json::json!(report);
+        }
         println!("{v}");
     } else if code == 1 {
         eprintln!("FAILED: {}", neutralise(&e.to_string()));
+        if let Some(ev) = e.evidence() {
+            let by = |w: &[String]| if w.is_empty() { String::new() } else { format!(" (cosigned by {})", w.join(", ")) };
+            eprintln!("evidence, the older checkpoint{}:\n{}", by(&ev.older_cosigned_by), neutralise(&ev.older));
+            eprintln!("evidence, the newer checkpoint{}:\n{}", by(&ev.newer_cosigned_by), neutralise(&ev.newer));
+        }
     } else {
         eprintln!("ERROR: {}", neutralise(&e.to_string()));
     }

@@ -5,12 +5,15 @@ use crate::chain::Walker;
 use crate::error::{Error, Result};
 use crate::note::{SignedCheckpoint, Vkey};
 use crate::report::Summary;
+use crate::witness_policy::WitnessPolicy;
 
 /// How a run checks signatures.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Trusted log keys (`--vkey`, `--vkey-file`).
     pub trusted: Vec<Vkey>,
+    /// The witness policy (`--witness`, `--witness-file`, `--witness-threshold`), if any.
+    pub witnesses: Option<WitnessPolicy>,
     /// `false` with `--structural`: record signatures are skipped.
     pub signatures: bool,
     /// No progress bar.
@@ -93,5 +96,15 @@ pub fn generic_check(cp: &SignedCheckpoint, opts: &Options, summary: &mut Summar
     }
     let keys = cp.verify(&opts.trusted)?;
     summary.checkpoint_signed_by = keys.iter().map(|k| format!("{}+{:08x}", k.name, k.id)).collect();
+    Ok(())
+}
+
+/// With a witness policy: the checkpoint must carry enough valid cosignatures by trusted
+/// witnesses (SPEC.md §8.1); the report goes into the summary.
+pub fn witnesses(cp: &SignedCheckpoint, opts: &Options, summary: &mut Summary) -> Result<()> {
+    if let Some(policy) = &opts.witnesses {
+        let what = format!("the checkpoint of size {}", cp.checkpoint.size);
+        summary.witnesses = Some(policy.enforce(&what, cp, &opts.trusted)?);
+    }
     Ok(())
 }

@@ -30,7 +30,7 @@ pub fn poll_once(url: &str, state: &Path, opts: &Options) -> Result<Summary> {
                 return Err(Error::NoTrustedKey);
             }
             let keys = new.verify(&opts.trusted)?;
-            Summary {
+            let mut first = Summary {
                 checked: "first checkpoint".into(),
                 source: url.to_string(),
                 origin: new.checkpoint.origin.clone(),
@@ -39,7 +39,9 @@ pub fn poll_once(url: &str, state: &Path, opts: &Options) -> Result<Summary> {
                 checkpoint_signed_by: keys.iter().map(|k| format!("{}+{:08x}", k.name, k.id)).collect(),
                 notes: vec![format!("no earlier state: remembered in {}", state.display())],
                 ..Summary::default()
-            }
+            };
+            crate::trust::witnesses(&new, opts, &mut first)?;
+            first
         }
     };
     consistency::save_state(state, &new)?;

@@ -13,7 +13,7 @@ use sightline_verifier::{consistency, live, receipt, tiles, watch};
 const BIN: &str = env!("CARGO_BIN_EXE_sightline-verifier");
 
 fn opts(_log: &Log) -> Options {
-    Options { trusted: vec![skey(1).vkey()], signatures: true, quiet: true }
+    Options { trusted: vec![skey(1).vkey()], signatures: true, quiet: true, ..Options::default() }
 }
 
 fn run_bin(args: &[&str]) -> (i32, String, String) {

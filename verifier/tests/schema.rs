@@ -29,7 +29,7 @@ fn bundle_with(change: impl Fn(&mut Value)) -> (tempfile::TempDir, std::path::Pa
 }
 
 fn verify(path: &std::path::Path) -> Result<Summary, Error> {
-    bundle::verify_bundle(path, &Options { trusted: vec![skey(1).vkey()], signatures: true, quiet: true })
+    bundle::verify_bundle(path, &Options { trusted: vec![skey(1).vkey()], signatures: true, quiet: true, ..Options::default() })
 }
 
 fn fails_at(change: impl Fn(&mut Value), field: &str) {

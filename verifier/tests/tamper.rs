@@ -14,7 +14,7 @@ use sightline_verifier::{bundle, consistency, Error};
 const BIN: &str = env!("CARGO_BIN_EXE_sightline-verifier");
 
 fn opts(_log: &Log) -> Options {
-    Options { trusted: vec![skey(1).vkey()], signatures: true, quiet: true }
+    Options { trusted: vec![skey(1).vkey()], signatures: true, quiet: true, ..Options::default() }
 }
 
 fn write(dir: &Path, name: &str, lines: &[String]) -> PathBuf {

@@ -66,6 +66,8 @@ pub struct AppState {
     pub admission: Arc<Admission>,
     /// The data folder, where a rotated log key is kept.
     pub data_dir: Option<std::sync::Arc<crate::setup::DataDir>>,
+    /// Gathering witnesses' cosignatures, when witnesses are configured (SPEC.md §8.1).
+    pub cosigning: Option<Arc<crate::cosigning::Cosigning>>,
 }
 
 impl AppState {
@@ -107,6 +109,7 @@ impl AppState {
             http: Arc::new(HttpMetrics::default()),
             admission: Arc::new(Admission::new(&limits)),
             data_dir: None,
+            cosigning: None,
         })
     }
 
@@ -148,7 +151,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.limits.max_body_bytes;
     Router::new()
         .route("/", get(why::home))
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(crate::cosigning::report::healthz))
         .route("/static/sightline.css", get(stylesheet))
         .route("/metrics", get(metrics::metrics))
         .route("/openapi.yaml", get(regulator::openapi))

@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use sightline_ledger::export::{export as run_export, ExportFilter, ExportFormat};
+use sightline_ledger::export::{export_at, ExportFilter, ExportFormat};
 use sightline_ledger::record::parse_time;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -105,9 +105,15 @@ pub async fn export(
         filter_from(q.format.as_deref(), q.from.as_deref(), q.to.as_deref(), q.advertiser, q.campaign, include_personal)?;
     let (tx, rx) = mpsc::channel(8);
     let ledger = state.ledger.clone();
+    // A bundle is made at the newest checkpoint witnesses cosigned, so that it carries their
+    // cosignatures (SPEC.md §11); entries appended since are in the next witnessed bundle.
+    let witnessed = match format {
+        ExportFormat::Bundle => state.cosigning.as_ref().and_then(|c| c.witnessed()).map(|w| w.note),
+        ExportFormat::Jsonl | ExportFormat::Csv => None,
+    };
     tokio::task::spawn_blocking(move || {
         let mut w = ChannelWriter { tx: tx.clone(), buf: Vec::new() };
-        match run_export(&ledger, &filter, format, &mut w, &|_, _| {}) {
+        match export_at(&ledger, &filter, format, &mut w, &|_, _| {}, witnessed.as_deref()) {
             Ok(s) => tracing::info!(records = s.records, size = s.size, "export streamed"),
             Err(e) => {
                 tracing::error!(error = %e, "export failed mid-stream");

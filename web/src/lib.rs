@@ -14,6 +14,8 @@
 //! | [`admin`] | the operator | submitters, parties, key rotation, erasure |
 //! | [`metrics`] | operations | `/metrics` |
 //! | [`import`] | platforms backfilling | `sightline import` (CLI, server stopped) |
+//! | [`cosigning`] | the log's witnesses | gathers cosignatures; `/checkpoint` serves them |
+//! | [`witness`] | anyone who witnesses a log | `sightline witness` (its own server, `POST /add-checkpoint`) |
 //!
 //! Before any handler, [`admission`] refuses what the server should not do: a client over its
 //! rate ([`rate_limit`]), a submission whose signed header does not authenticate
@@ -39,7 +41,9 @@
 pub mod admin;
 pub mod admission;
 pub mod app;
+pub mod cosigning;
 pub mod demo;
+pub mod durable;
 pub mod error;
 pub mod explain;
 pub mod export_http;
@@ -58,5 +62,6 @@ pub mod serve_flags;
 pub mod setup;
 pub mod submitter_auth;
 pub mod why;
+pub mod witness;
 
 pub use error::{WebError, WebResult};

@@ -70,6 +70,8 @@ enum Command {
         /// Compliance credential (default: read or create DATA/compliance.token).
         #[arg(long, env = "SIGHTLINE_COMPLIANCE_TOKEN", hide_env_values = true)]
         compliance_token: Option<String>,
+        #[command(flatten)]
+        witnesses: sightline_web::cosigning::WitnessArgs,
     },
     /// Export the log (the server must be stopped; over HTTP use /api/v1/export).
     ///
@@ -139,6 +141,12 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Run a witness for this or any other log with Ed25519 checkpoints (C2SP tlog-witness).
+    #[command(long_about = sightline_web::witness::cli::ABOUT)]
+    Witness {
+        #[command(subcommand)]
+        command: sightline_web::witness::cli::WitnessCommand,
+    },
     /// Check the whole stored log: every entry, the chain and the tree, and the private recipient index.
     Fsck {
         #[command(flatten)]
@@ -198,7 +206,7 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<(), WebError> {
     match command {
-        Command::Serve { data, listen, public_url, demo: with_demo, limits, admin_token, compliance_token } => {
+        Command::Serve { data, listen, public_url, demo: with_demo, limits, admin_token, compliance_token, witnesses } => {
             let (limits, connection_limits) = limits.limits()?;
             let dir = DataDir::new(&data.data);
             let ledger = setup::open_ledger(&dir, &data.origin)?;
@@ -212,12 +220,14 @@ fn run(command: Command) -> Result<(), WebError> {
                 }
             }
             let mut state = AppState::new(ledger.clone(), public_url.clone(), credentials, limits)?;
+            state.cosigning = witnesses.start(&ledger, &dir.root)?;
             state.data_dir = Some(std::sync::Arc::new(dir));
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| WebError::Setup(format!("cannot start the runtime: {e}")))?;
             let serving = ledger.clone();
+            let cosigning = state.cosigning.clone();
             rt.block_on(async move {
                 let ledger = serving;
                 let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| WebError::Setup(format!("cannot listen on {listen}: {e}; is another server running there?")))?;
@@ -229,6 +239,9 @@ fn run(command: Command) -> Result<(), WebError> {
                 serve::serve(listener, app::router(state), connection_limits, metrics, admission, shutdown_signal()).await;
                 Ok::<(), WebError>(())
             })?;
+            if let Some(c) = &cosigning {
+                c.stop();
+            }
             ledger.shutdown();
             Ok(())
         }
@@ -239,23 +252,38 @@ fn run(command: Command) -> Result<(), WebError> {
             let (filter, format) =
                 export_http::filter_from(Some(&format), from.as_deref(), to.as_deref(), advertiser, campaign, include_personal)?;
             let ledger = setup::open_existing_ledger(&DataDir::new(&data.data), &data.origin)?;
+            let witnessed = sightline_web::cosigning::stored_witnessed(&ledger, &data.data, format);
             let pb = progress(ledger.size(), quiet || out.as_os_str() == "-", "exporting");
             let summary = if out.as_os_str() == "-" {
                 let stdout = std::io::stdout();
                 let mut lock = stdout.lock();
-                sightline_ledger::export::export(&ledger, &filter, format, &mut lock, &|done, _| pb.set_position(done))?
+                sightline_ledger::export::export_at(
+                    &ledger,
+                    &filter,
+                    format,
+                    &mut lock,
+                    &|done, _| pb.set_position(done),
+                    witnessed.as_deref(),
+                )?
             } else {
                 let tmp = out.with_extension("partial");
                 let file = std::fs::File::create(&tmp).map_err(|e| WebError::Setup(format!("cannot create {}: {e}", tmp.display())))?;
                 let mut w = std::io::BufWriter::new(file);
-                let written = sightline_ledger::export::export(&ledger, &filter, format, &mut w, &|done, _| pb.set_position(done))
-                    .and_then(|s| {
-                        // Flush and fsync before the rename: a full disk must not leave a truncated
-                        // export under the final name.
-                        let file = w.into_inner().map_err(|e| sightline_ledger::Error::Storage(e.error().to_string()))?;
-                        file.sync_all().map_err(|e| sightline_ledger::Error::Storage(e.to_string()))?;
-                        Ok(s)
-                    });
+                let written = sightline_ledger::export::export_at(
+                    &ledger,
+                    &filter,
+                    format,
+                    &mut w,
+                    &|done, _| pb.set_position(done),
+                    witnessed.as_deref(),
+                )
+                .and_then(|s| {
+                    // Flush and fsync before the rename: a full disk must not leave a truncated
+                    // export under the final name.
+                    let file = w.into_inner().map_err(|e| sightline_ledger::Error::Storage(e.error().to_string()))?;
+                    file.sync_all().map_err(|e| sightline_ledger::Error::Storage(e.to_string()))?;
+                    Ok(s)
+                });
                 let s = match written {
                     Ok(s) => s,
                     Err(e) => {
@@ -323,6 +351,7 @@ fn run(command: Command) -> Result<(), WebError> {
             }
             Ok(())
         }
+        Command::Witness { command } => sightline_web::witness::cli::run(command),
         Command::Fsck { data, json, quiet } => {
             let ledger = setup::open_existing_ledger(&DataDir::new(&data.data), &data.origin)?;
             let pb = progress(ledger.size(), quiet, "checking");

@@ -157,5 +157,8 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         "# HELP sightline_in_flight_body_bytes Request body bytes reserved in memory now (of the --max-in-flight-bytes budget).\n# TYPE sightline_in_flight_body_bytes gauge\nsightline_in_flight_body_bytes {}",
         state.admission.in_flight_bytes()
     );
+    if let Some(c) = &state.cosigning {
+        out.push_str(&c.status().metrics());
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

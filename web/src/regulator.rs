@@ -23,7 +23,10 @@ pub async fn openapi() -> impl IntoResponse {
 
 /// `GET /checkpoint`
 pub async fn checkpoint(State(state): State<AppState>) -> WebResult<Response> {
-    let cp = state.ledger.checkpoint()?;
+    let mut cp = state.ledger.checkpoint()?;
+    if let Some(c) = &state.cosigning {
+        cp = c.served_checkpoint(&cp);
+    }
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], cp).into_response())
 }
 
@@ -141,8 +144,20 @@ fn by_index<'a, T: 'a>(items: impl Iterator<Item = &'a T>, item: impl Fn(&T) -> 
 /// `GET /api/v1/receipt/<index>`
 pub async fn receipt(State(state): State<AppState>, Path(index): Path<String>) -> WebResult<Response> {
     let index: u64 = index.parse().map_err(|_| WebError::NotFound)?;
-    let r = state.ledger.receipt(index)?;
+    let r = witnessed_receipt(&state, index)?;
     Ok(receipt_response(&r, index))
+}
+
+/// The receipt of entry `index` at the newest checkpoint whose cosignatures met the witness
+/// policy, when that checkpoint includes the entry; else at the current checkpoint (SPEC.md §10).
+pub fn witnessed_receipt(state: &AppState, index: u64) -> WebResult<sightline_ledger::receipt::Receipt> {
+    if let Some(w) = state.cosigning.as_ref().and_then(|c| c.witnessed()).filter(|w| w.size > index) {
+        match state.ledger.receipt_at(index, &w.note) {
+            Ok(r) => return Ok(r),
+            Err(e) => tracing::warn!(error = %e, "the witnessed checkpoint is not usable for a receipt; using the current one"),
+        }
+    }
+    Ok(state.ledger.receipt(index)?)
 }
 
 /// A receipt as a downloadable file.

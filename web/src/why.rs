@@ -37,6 +37,8 @@ struct WhyPage {
     /// The form token the recipient forms carry.
     csrf: String,
     v: WhyView,
+    /// What the log's witnesses vouch for, when witnesses are configured.
+    witnesses: Option<String>,
 }
 
 /// A link on a notice page; `href` is one of our own paths or passed [`explain::safe_link`].
@@ -139,17 +141,17 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> W
     let proof = ProofInput { size: ledger.size(), vkey: &vkey, token: &token };
     let mut v = explain::explain(index, (&stamp.logged_at, &stamp.flags), &m, &registry, personal_ref(&personal), &proof);
     v.unstated = stamp.omitted.iter().map(|f| explain::unstated_words(f)).collect();
-    let page = WhyPage { origin: ledger.origin().to_string(), csrf: ledger.form_token(&token), token, v };
+    let witnesses = state.cosigning.as_ref().map(|c| crate::cosigning::report::words(c.witnessed().as_ref(), index, c.policy_words()));
+    let page = WhyPage { origin: ledger.origin().to_string(), csrf: ledger.form_token(&token), token, v, witnesses };
     state.http.why_pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     html(StatusCode::OK, &page)
 }
 
-/// `GET /why/<token>/receipt`: the receipt file (SPEC.md §10).
+/// `GET /why/<token>/receipt`: the receipt file (SPEC.md §10), at the witnessed checkpoint.
 pub async fn receipt(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
-    let ledger = state.ledger.clone();
     let (index, r) = blocking(move || {
-        let (index, _, _) = lookup(&ledger, &token)?;
-        Ok((index, ledger.receipt(index)?))
+        let (index, _, _) = lookup(&state.ledger, &token)?;
+        Ok((index, crate::regulator::witnessed_receipt(&state, index)?))
     })
     .await?;
     let mut resp = crate::regulator::receipt_response(&r, index);
