@@ -31,6 +31,8 @@
 //! | module | concern |
 //! |---|---|
 //! | [`record`], `record_rules` | the record model of SPEC.md §3 and its validation |
+//! | [`tally`], `tally_append` | the `tally` record of SPEC.md §3.8 and how a batch of them is appended |
+//! | [`reference`] | entry references a served message carries (SPEC.md §10.2) |
 //! | [`canonical`] | RFC 8785 bytes, the entry envelope, the signed message |
 //! | [`merkle`] | RFC 6962/9162 hashing, tree, inclusion and consistency proofs |
 //! | [`note`] | C2SP signed-note and tlog-checkpoint |
@@ -61,9 +63,11 @@ pub mod note;
 pub mod privacy;
 pub mod receipt;
 pub mod record;
+pub mod reference;
 pub mod registry;
 pub mod store;
 pub mod submitter;
+pub mod tally;
 pub mod tiles;
 
 mod append;
@@ -75,6 +79,7 @@ mod lookup;
 mod recipients;
 mod record_rules;
 mod signatures;
+mod tally_append;
 mod writes;
 
 pub use append::{Ack, BatchAck, Submission};

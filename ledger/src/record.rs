@@ -12,6 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
+pub use crate::tally::TallyBody;
 
 /// The literal that stands for a field the submitter chose not to disclose.
 pub const NOT_DISCLOSED: &str = "not_disclosed";
@@ -97,6 +98,7 @@ pub enum Kind {
     Message,
     Objection,
     Erasure,
+    Tally,
 }
 
 impl Kind {
@@ -108,6 +110,7 @@ impl Kind {
             Kind::Message => "message",
             Kind::Objection => "objection",
             Kind::Erasure => "erasure",
+            Kind::Tally => "tally",
         }
     }
 }
@@ -398,16 +401,17 @@ pub enum Body {
     Message(Box<MessageBody>),
     Objection(ObjectionBody),
     Erasure(ErasureBody),
+    /// §3.8, in `tally.rs`.
+    Tally(TallyBody),
 }
 
 impl Body {
     /// Parses and validates a body (SPEC.md §3). `record` is the position in the
     /// submitted batch, used only in error messages.
     pub fn parse(value: &Value, record: usize) -> Result<Body> {
-        let kind = value
-            .get("kind")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid(record, "kind", "missing; expected one of log_key, submitter, party, message, objection, erasure"))?;
+        let kind = value.get("kind").and_then(Value::as_str).ok_or_else(|| {
+            invalid(record, "kind", "missing; expected one of log_key, submitter, party, message, objection, erasure, tally")
+        })?;
         let body = match kind {
             "log_key" => Body::LogKey(typed(value, record)?),
             "submitter" => Body::Submitter(typed(value, record)?),
@@ -415,11 +419,12 @@ impl Body {
             "message" => Body::Message(Box::new(typed(value, record)?)),
             "objection" => Body::Objection(typed(value, record)?),
             "erasure" => Body::Erasure(typed(value, record)?),
+            "tally" => Body::Tally(typed(value, record)?),
             other => {
                 return Err(invalid(
                     record,
                     "kind",
-                    format!("unknown kind `{other}`; expected one of log_key, submitter, party, message, objection, erasure"),
+                    format!("unknown kind `{other}`; expected one of log_key, submitter, party, message, objection, erasure, tally"),
                 ))
             }
         };
@@ -443,6 +448,7 @@ impl Body {
             Kind::Message => Body::Message(Box::new(serde_json::from_str(json).map_err(typed)?)),
             Kind::Objection => Body::Objection(serde_json::from_str(json).map_err(typed)?),
             Kind::Erasure => Body::Erasure(serde_json::from_str(json).map_err(typed)?),
+            Kind::Tally => Body::Tally(serde_json::from_str(json).map_err(typed)?),
         })
     }
 
@@ -454,6 +460,7 @@ impl Body {
             Body::Message(_) => Kind::Message,
             Body::Objection(_) => Kind::Objection,
             Body::Erasure(_) => Kind::Erasure,
+            Body::Tally(_) => Kind::Tally,
         }
     }
 
@@ -465,6 +472,7 @@ impl Body {
             Body::Message(b) => &b.signer,
             Body::Objection(b) => &b.signer,
             Body::Erasure(b) => &b.signer,
+            Body::Tally(b) => &b.signer,
         }
     }
 
@@ -530,6 +538,7 @@ impl Body {
                 check_time(r, "requested_at", &b.requested_at)?;
             }
             Body::Message(m) => crate::record_rules::validate_message(m, r)?,
+            Body::Tally(t) => t.validate(r)?,
         }
         Ok(())
     }
