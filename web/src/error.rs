@@ -45,6 +45,7 @@ impl WebError {
             WebError::Ledger(L::UnknownSubmitter(_)) => (StatusCode::FORBIDDEN, "unknown-submitter"),
             WebError::Ledger(L::BadSignature(_)) => (StatusCode::FORBIDDEN, "bad-signature"),
             WebError::Ledger(L::MessageIdReused { .. }) => (StatusCode::CONFLICT, "message-id-reused"),
+            WebError::Ledger(L::TallyRepeated { .. }) => (StatusCode::CONFLICT, "tally-repeated"),
             WebError::Ledger(L::OutOfRange(_)) => (StatusCode::NOT_FOUND, "not-found"),
             WebError::Ledger(L::Malformed { .. }) => (StatusCode::BAD_REQUEST, "malformed"),
             WebError::Ledger(L::BadProof(_)) => (StatusCode::BAD_REQUEST, "bad-proof"),
@@ -77,7 +78,9 @@ impl IntoResponse for WebError {
                 body["record"] = json!(record);
                 body["field"] = json!(field);
             }
-            WebError::Ledger(LedgerError::MessageIdReused { record, .. }) => body["record"] = json!(record),
+            WebError::Ledger(LedgerError::MessageIdReused { record, .. } | LedgerError::TallyRepeated { record, .. }) => {
+                body["record"] = json!(record)
+            }
             _ => {}
         }
         if status.is_server_error() {

@@ -15,7 +15,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sightline_ledger::canonical::LoggedEntry;
-use sightline_ledger::record::{Body, MessageBody};
+use sightline_ledger::merkle::leaf_hash;
+use sightline_ledger::record::{Body, Channel, MessageBody};
+use sightline_ledger::reference::EntryRef;
 use sightline_ledger::{Error as LedgerError, Ledger, PersonalState};
 
 use crate::app::AppState;
@@ -36,6 +38,9 @@ struct WhyPage {
     origin: String,
     token: String,
     v: WhyView,
+    /// The reference this message should carry to its entry (SPEC.md §10.2), and where.
+    reference: String,
+    reference_where: &'static str,
 }
 
 #[derive(Template)]
@@ -115,6 +120,8 @@ fn lookup(ledger: &Ledger, token: &str) -> WebResult<(u64, Stamp, MessageBody)> 
 struct Stamp {
     logged_at: String,
     flags: Vec<String>,
+    /// The entry's leaf hash, which its reference names.
+    leaf: [u8; 32],
 }
 
 /// The message entry at `index`; [`WebError::NotFound`] if it is not a message.
@@ -124,8 +131,17 @@ fn message_at(ledger: &Ledger, index: u64) -> WebResult<(Stamp, MessageBody)> {
     let bytes = ledger.entry(index)?.ok_or(WebError::NotFound)?;
     let entry = LoggedEntry::parse(&bytes).map_err(corrupt)?;
     match entry.body {
-        Body::Message(m) => Ok((Stamp { logged_at: entry.logged_at, flags: entry.flags }, *m)),
+        Body::Message(m) => Ok((Stamp { logged_at: entry.logged_at, flags: entry.flags, leaf: leaf_hash(&bytes) }, *m)),
         _ => Err(WebError::NotFound),
+    }
+}
+
+/// Where in a message of `channel` its reference is found, in words.
+fn reference_where(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => "among the e-mail's headers (your mail program can show the original message)",
+        Channel::Sms | Channel::Push => "at the end of the link in the message",
+        _ => "in the ad's markup, as an attribute (your browser's developer tools show it)",
     }
 }
 
@@ -165,7 +181,9 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> W
     let vkey = ledger.vkey();
     let proof = ProofInput { size: ledger.size(), vkey: &vkey, token: &token };
     let v = explain::explain(index, (&stamp.logged_at, &stamp.flags), &m, &registry, personal_ref(&personal), &proof);
-    let page = WhyPage { origin: ledger.origin().to_string(), token, v };
+    let entry_ref = EntryRef { origin: ledger.origin().to_string(), index, leaf: stamp.leaf };
+    let reference = entry_ref.carrier(m.delivery.channel, Some(&format!("{}/why/{token}", state.public_url)));
+    let page = WhyPage { origin: ledger.origin().to_string(), token, v, reference, reference_where: reference_where(m.delivery.channel) };
     state.http.why_pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     html(StatusCode::OK, &page)
 }
