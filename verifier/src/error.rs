@@ -112,6 +112,8 @@ pub enum Error {
     TileMismatch { path: String, position: u64, index: u64, expected: HexHash, found: HexHash },
     #[error("{what}: {detail}")]
     Integrity { what: String, detail: String },
+    #[error("{detail}")]
+    Tally { index: Option<u64>, detail: String },
 }
 
 /// Shorthand for results in this crate.
@@ -140,6 +142,7 @@ impl Error {
             | Error::TileMismatch { index, .. } => Some(*index),
             Error::OutOfOrder { expected, .. } => Some(*expected),
             Error::Truncated { have, .. } => Some(*have),
+            Error::Tally { index, .. } => *index,
             _ => None,
         }
     }
@@ -173,10 +176,12 @@ impl Error {
             Error::TrustedKeyNotInLog { .. } => "trusted_key_not_in_log",
             Error::TileMismatch { .. } => "tile_mismatch",
             Error::Integrity { .. } => "integrity",
+            Error::Tally { .. } => "tally_mismatch",
         }
     }
 
-    pub(crate) fn unusable(what: impl Into<String>, detail: impl Into<String>) -> Self {
+    /// Unusable input (exit 2): `what` could not be used, because `detail`.
+    pub fn unusable(what: impl Into<String>, detail: impl Into<String>) -> Self {
         Error::Unusable { what: what.into(), detail: detail.into() }
     }
 
