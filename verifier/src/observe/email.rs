@@ -58,21 +58,6 @@ pub fn parse_email(raw: &[u8], what: &str) -> Result<Email> {
     if headers.len() > MAX_HEADERS {
         return Err(bad(format!("it has more than {MAX_HEADERS} header fields")));
     }
-    if message.from().is_none() && message.date().is_none() {
-        return Err(bad("it has neither a From: nor a Date: header field, so it is not an e-mail message as sent".into()));
-    }
-    // Where the body starts, as the DKIM implementation splits the message.
-    let auth = AuthenticatedMessage::parse(raw)
-        .ok_or_else(|| bad("it is not an RFC 5322 e-mail message (its header section cannot be read)".into()))?;
-    let body_offset = auth.body_offset as usize;
-    if body_offset > raw.len() {
-        return Err(bad("its header section is cut off".into()));
-    }
-    if body_offset == raw.len() && !raw.ends_with(b"\n") {
-        return Err(bad("its header section is cut off (no empty line ends it)".into()));
-    }
-    let body = raw.get(body_offset..).unwrap_or_default();
-
     let mut references = Vec::new();
     for h in headers {
         if h.name().eq_ignore_ascii_case(HEADER) {
@@ -88,6 +73,21 @@ pub fn parse_email(raw: &[u8], what: &str) -> Result<Email> {
             references.len()
         )));
     }
+
+    if message.from().is_none() && message.date().is_none() {
+        return Err(bad("it has neither a From: nor a Date: header field, so it is not an e-mail message as sent".into()));
+    }
+    // Where the body starts, as the DKIM implementation splits the message.
+    let auth = AuthenticatedMessage::parse(raw)
+        .ok_or_else(|| bad("it is not an RFC 5322 e-mail message (its header section cannot be read)".into()))?;
+    let body_offset = auth.body_offset as usize;
+    if body_offset > raw.len() {
+        return Err(bad("its header section is cut off".into()));
+    }
+    if body_offset == raw.len() && !raw.ends_with(b"\n") {
+        return Err(bad("its header section is cut off (no empty line ends it)".into()));
+    }
+    let body = raw.get(body_offset..).unwrap_or_default();
 
     let body_sha256 = relaxed_body_sha256(body);
     let dkim_body_hashes = auth
