@@ -122,6 +122,7 @@ pub fn audit(path: &Path, log: &LogIndex, rules: &Rules, quiet: bool) -> Result<
     };
     let (mut line_no, mut read) = (0u64, 0u64);
     let created = super::evidence::now();
+    let mut found: Vec<(u64, Judgement, String, String)> = Vec::new();
     loop {
         let mut lines: Vec<(u64, Vec<u8>)> = Vec::with_capacity(STEP);
         while lines.len() < STEP {
@@ -152,8 +153,6 @@ pub fn audit(path: &Path, log: &LogIndex, rules: &Rules, quiet: bool) -> Result<
                 (*n, read_observation(l, &what, &base).and_then(|o| judge(o, log, rules)))
             })
             .collect();
-        let found: Vec<&Judgement> = judged.iter().filter_map(|(_, j)| j.as_ref().ok()).filter(|j| j.verdict != Verdict::Logged).collect();
-        let material = super::evidence::material(&found, log)?;
         for (n, j) in judged {
             match j {
                 Err(e) => audit.unusable.push(Unusable { line: n, error: e.to_string() }),
@@ -163,8 +162,7 @@ pub fn audit(path: &Path, log: &LogIndex, rules: &Rules, quiet: bool) -> Result<
                     audit.by_advertiser.entry(advertiser.clone()).or_default().add(j.verdict);
                     audit.by_submitter.entry(submitter.clone()).or_default().add(j.verdict);
                     if j.verdict != Verdict::Logged {
-                        let evidence = super::evidence::evidence(&j, log, &material, &created);
-                        audit.cases.push(Case { line: n, verdict: j.verdict, reason: j.reason, advertiser, submitter, evidence });
+                        found.push((n, j, advertiser, submitter));
                     }
                 }
             }
@@ -172,6 +170,12 @@ pub fn audit(path: &Path, log: &LogIndex, rules: &Rules, quiet: bool) -> Result<
         pb.set_position(read);
     }
     pb.finish_and_clear();
+    // The entries the cases name are read again once, for all of them.
+    let material = super::evidence::material(&found.iter().map(|(_, j, ..)| j).collect::<Vec<_>>(), log)?;
+    for (line, j, advertiser, submitter) in found {
+        let evidence = super::evidence::evidence(&j, log, &material, &created);
+        audit.cases.push(Case { line, verdict: j.verdict, reason: j.reason, advertiser, submitter, evidence });
+    }
     Ok(audit)
 }
 

@@ -217,6 +217,10 @@ impl LogIndex {
     /// Reads the given entries again (for evidence): their canonical bytes, and for a filtered
     /// bundle the inclusion proof its line carries.
     pub fn entries(&self, indexes: &[u64]) -> Result<HashMap<u64, (Vec<u8>, Vec<Hash>)>> {
+        let mut sorted = indexes.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let indexes = sorted.as_slice();
         let mut out = HashMap::new();
         match &self.from {
             Origin::Tiles(location) => {
@@ -238,9 +242,14 @@ impl LogIndex {
             Origin::Bundle(path) => {
                 use std::io::BufRead;
                 let file = std::fs::File::open(path).map_err(|e| Error::Io { path: path.clone(), source: e })?;
+                let wanted: std::collections::HashSet<u64> = indexes.iter().copied().collect();
                 for line in std::io::BufReader::new(file).split(b'\n').skip(1) {
                     let line = line.map_err(|e| Error::Io { path: path.clone(), source: e })?;
-                    if let Some((i, bytes, proof)) = bundle_line(&line).filter(|(i, ..)| indexes.contains(i)) {
+                    // Lines the exporter wrote start with their index: skip the others unparsed.
+                    if leading_index(&line).is_some_and(|i| !wanted.contains(&i)) {
+                        continue;
+                    }
+                    if let Some((i, bytes, proof)) = bundle_line(&line).filter(|(i, ..)| wanted.contains(i)) {
                         let proof = if self.complete { self.inclusion_proof(i).unwrap_or_default() } else { proof };
                         out.insert(i, (bytes, proof));
                     }
@@ -249,6 +258,13 @@ impl LogIndex {
         }
         Ok(out)
     }
+}
+
+/// The index of a line that starts `{"index":<n>,`.
+fn leading_index(line: &[u8]) -> Option<u64> {
+    let rest = line.strip_prefix(b"{\"index\":")?;
+    let end = rest.iter().position(|b| !b.is_ascii_digit())?;
+    (rest.get(end) == Some(&b',')).then(|| std::str::from_utf8(rest.get(..end)?).ok()?.parse().ok())?
 }
 
 /// A bundle line's index, canonical entry bytes and proof (already verified by the walk).
@@ -328,6 +344,14 @@ mod tests {
                 verify_inclusion(i, n, &leaves[i as usize], &p, &r).unwrap_or_else(|e| panic!("n={n} i={i}: {e}"));
             }
         }
+    }
+
+    #[test]
+    fn a_bundle_lines_leading_index_is_read_without_parsing_the_line() {
+        assert_eq!(leading_index(br#"{"index":41,"entry":{}}"#), Some(41));
+        assert_eq!(leading_index(br#"{"entry":{},"index":41}"#), None);
+        assert_eq!(leading_index(br#"{"index":41}"#), None);
+        assert_eq!(leading_index(br#"{"index":99999999999999999999999,"entry":{}}"#), None);
     }
 
     #[test]
