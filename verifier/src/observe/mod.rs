@@ -152,7 +152,7 @@ pub fn judge(obs: Observation, log: &LogIndex, rules: &Rules) -> Result<Judgemen
                 ));
             }
         }
-        let what = if obs.channel == "email" { "a Sightline-Entry header" } else { "a Sightline entry reference" };
+        let what = if obs.channel == "email" { "Sightline-Entry header" } else { "entry reference in its markup or link" };
         return Ok(not_logged(format!("the message carries no reference to a log entry (it has no {what})"), None, notes, obs));
     };
     if let Some(origin) = &r.origin {
