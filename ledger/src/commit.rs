@@ -67,9 +67,13 @@ pub(crate) enum Slot {
     Existing(u64),
 }
 
-/// A caller's records, each with its slot, message id and warnings.
+/// One acknowledged record of a caller: its slot, message id, warnings and channel (for its
+/// reference, SPEC.md §10.2).
+pub(crate) type Acked = (Slot, Option<String>, Vec<String>, Option<Channel>);
+
+/// A caller's records, each with its slot, message id, warnings and channel.
 pub(crate) struct Planned {
-    pub(crate) slots: Vec<(Slot, Option<String>, Vec<String>, Option<Channel>)>,
+    pub(crate) slots: Vec<Acked>,
     pub(crate) reply: mpsc::SyncSender<Result<Durable>>,
 }
 

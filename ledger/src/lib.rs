@@ -21,8 +21,11 @@
 //!
 //! ## Non-goals
 //! - Hiding *that* a message was served: the log is public by design.
-//! - Proving that a submitter reported every message it served; the log proves
-//!   what was reported was not changed, removed or reordered.
+//! - Proving by itself that a submitter reported every message it served; the log
+//!   proves what was reported was not changed, removed or reordered. What it adds
+//!   for completeness is outside evidence: every acknowledged message gets the
+//!   reference it must carry ([`reference`](mod@reference)), and submitters log signed daily
+//!   counts ([`tally`]) that the verifier holds to the logged messages.
 //! - Physical erasure below the file system: erasure overwrites the recipient's
 //!   keys, their link to their entries and the ciphertexts in place with zeros;
 //!   the file system or the disk may keep old blocks.
@@ -32,7 +35,7 @@
 //! |---|---|
 //! | [`record`], `record_rules` | the record model of SPEC.md §3 and its validation |
 //! | [`tally`], `tally_append` | the `tally` record of SPEC.md §3.8 and how a batch of them is appended |
-//! | [`reference`] | entry references a served message carries (SPEC.md §10.2) |
+//! | [`reference`](mod@reference) | entry references a served message carries (SPEC.md §10.2) |
 //! | [`canonical`] | RFC 8785 bytes, the entry envelope, the signed message |
 //! | [`merkle`] | RFC 6962/9162 hashing, tree, inclusion and consistency proofs |
 //! | [`note`] | C2SP signed-note and tlog-checkpoint |

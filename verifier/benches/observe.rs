@@ -35,17 +35,7 @@ fn main() {
     let cp = log.checkpoint();
     let dir = tempfile::tempdir().expect("temp dir");
     let bundle = dir.path().join("bench.sightline-bundle.jsonl");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&bundle).expect("create"));
-    let manifest = serde_json::json!({"format":"sightline-bundle/v1","origin":ORIGIN,"checkpoint":cp,"complete":true,
-        "filter":{"from":null,"to":null,"advertiser":null,"campaign":null},"created_at":"2026-11-24T10:10:00Z"});
-    writeln!(f, "{manifest}").expect("write");
-    for (i, e) in log.entries.iter().enumerate() {
-        write!(f, "{{\"index\":{i},\"entry\":").expect("write");
-        f.write_all(e).expect("write");
-        f.write_all(b"}\n").expect("write");
-    }
-    f.flush().expect("flush");
-    drop(f);
+    write_complete_bundle(&log, &cp, &bundle);
 
     // 90% logged as seen, 5% never logged (no reference, unknown content), 5% misreported
     // (the right entry, other content): what a panel's week might bring.

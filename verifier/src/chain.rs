@@ -270,16 +270,14 @@ impl Walker {
             Detail::Party { controlled_by, .. } if !matches!(controlled_by.as_str(), "self" | "not_disclosed") => {
                 need_party(controlled_by, "body.ultimately_controlled_by")?;
             }
-            Detail::Tally { campaign, day, .. } => {
-                if self.tally_ids.contains(&(e.signer.clone(), campaign.clone(), day.clone())) {
-                    return Err(Error::entry(
-                        i,
-                        format!(
-                            "a second tally by {:?} for campaign {campaign:?} on {day}: a day's tally is logged once (SPEC §3.8)",
-                            e.signer
-                        ),
-                    ));
-                }
+            Detail::Tally { campaign, day, .. } if self.tally_ids.contains(&(e.signer.clone(), campaign.clone(), day.clone())) => {
+                return Err(Error::entry(
+                    i,
+                    format!(
+                        "a second tally by {:?} for campaign {campaign:?} on {day}: a day's tally is logged once (SPEC §3.8)",
+                        e.signer
+                    ),
+                ));
             }
             Detail::Message { message_id, on_behalf_of, payer, id_key, .. } => {
                 need_party(on_behalf_of, "body.sponsor.on_behalf_of")?;

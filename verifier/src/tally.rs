@@ -8,9 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::error::Error;
 
+/// Messages per Member State, per day.
+type Days = HashMap<String, BTreeMap<String, u64>>;
+
 /// Messages per submitter, campaign, day and Member State.
 #[derive(Debug, Default, Clone)]
-pub struct Counts(HashMap<String, HashMap<String, HashMap<String, BTreeMap<String, u64>>>>);
+pub struct Counts(HashMap<String, HashMap<String, Days>>);
 
 impl Counts {
     /// Counts one message entry.

@@ -4,33 +4,30 @@
 //! names) the entry's bytes with its inclusion proof, so anyone can check it offline with the
 //! log's public key.
 
-use std::collections::HashMap;
-
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::index::LogIndex;
+use super::index::{LogIndex, Material};
 use super::Judgement;
 use crate::error::Result;
-use crate::merkle::Hash;
 
 /// The format string.
 pub const FORMAT: &str = "sightline-evidence/v1";
 
 /// The entries (bytes and inclusion proof) the judgements name, read again from the log.
-pub fn material(judgements: &[&Judgement], log: &LogIndex) -> Result<HashMap<u64, (Vec<u8>, Vec<Hash>)>> {
+pub fn material(judgements: &[&Judgement], log: &LogIndex) -> Result<Material> {
     let mut wanted: Vec<u64> = judgements.iter().filter_map(|j| j.index).collect();
     wanted.sort_unstable();
     wanted.dedup();
     if wanted.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(Material::new());
     }
     log.entries(&wanted)
 }
 
 /// The evidence object of one judgement. `created_at` is when it was written.
-pub fn evidence(j: &Judgement, log: &LogIndex, material: &HashMap<u64, (Vec<u8>, Vec<Hash>)>, created_at: &str) -> Value {
+pub fn evidence(j: &Judgement, log: &LogIndex, material: &Material, created_at: &str) -> Value {
     let entry = j.index.and_then(|i| material.get(&i).map(|m| (i, m))).map(|(i, (bytes, proof))| {
         json!({
             "index": i,

@@ -109,6 +109,9 @@ impl Collector {
     }
 }
 
+/// Entries read again for evidence, by index: their canonical bytes and inclusion proof.
+pub type Material = HashMap<u64, (Vec<u8>, Vec<Hash>)>;
+
 /// Where the log was read from, to read single entries again for evidence.
 #[derive(Debug, Clone)]
 enum Origin {
@@ -216,7 +219,7 @@ impl LogIndex {
 
     /// Reads the given entries again (for evidence): their canonical bytes, and for a filtered
     /// bundle the inclusion proof its line carries.
-    pub fn entries(&self, indexes: &[u64]) -> Result<HashMap<u64, (Vec<u8>, Vec<Hash>)>> {
+    pub fn entries(&self, indexes: &[u64]) -> Result<Material> {
         let mut sorted = indexes.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
