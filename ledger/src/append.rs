@@ -17,10 +17,12 @@ use crate::canonical::{decode_signature, is_jcs, jcs_value, signed_message, MAX_
 use crate::error::{Error, Result};
 use crate::ledger::{lock_poisoned, Shared};
 use crate::lookup;
+use crate::merkle::Hash;
 use crate::note::NoteSigner;
 use crate::privacy::Personal;
 use crate::receipt::Receipt;
-use crate::record::{invalid, Body, Kind, MessageBody};
+use crate::record::{invalid, Body, Channel, Kind, MessageBody};
+use crate::reference::{EntryRef, MessageRef};
 use crate::signatures::{all_verify, Check, VERIFY_BATCH};
 
 /// One submitted record: a signed body and its personal part (SPEC.md §12).
@@ -35,17 +37,11 @@ use crate::signatures::{all_verify, Check, VERIFY_BATCH};
 pub struct Submission {
     pub body: Box<RawValue>,
     pub sig: String,
-    /// The personal part as the JSON text it arrived in (SPEC.md §7), like `body`. The member
-    /// must be present (a missing one is an envelope error); `null` decodes as `None` and is
-    /// refused as a record without its personal part.
-    #[serde(deserialize_with = "present")]
+    /// The personal part as the JSON text it arrived in (SPEC.md §7), like `body`. A message
+    /// without one (the member missing, or `null`) is refused as an envelope error naming the
+    /// record and `personal`; a `tally` (SPEC.md §3.8) has none.
+    #[serde(default)]
     pub personal: Option<Box<RawValue>>,
-}
-
-/// Decodes a member that may be `null` but must be present (derived decoders read a missing
-/// `Option` as `None`).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Box<RawValue>>, D::Error> {
-    serde::Deserialize::deserialize(d)
 }
 
 /// One record's text as [`prepare`] reads it: borrowed from a [`Submission`], or from a batch
@@ -73,6 +69,8 @@ pub struct Ack {
     pub why_token: Option<String>,
     pub warnings: Vec<String>,
     pub receipt: Receipt,
+    /// For a message: the reference it carries to its entry (SPEC.md §10.2).
+    pub reference: Option<MessageRef>,
 }
 
 /// The acknowledgement of a whole batch, with the checkpoint its receipts use.
@@ -92,6 +90,8 @@ pub(crate) struct Settled {
     pub(crate) warnings: Vec<String>,
     pub(crate) bytes: Vec<u8>,
     pub(crate) why_link: bool,
+    /// A message's channel, for its reference (SPEC.md §10.2).
+    pub(crate) channel: Option<Channel>,
 }
 
 /// The batcher's answer to one job: its records and the checkpoint that covers them.
@@ -106,12 +106,22 @@ impl Durable {
     /// (the tree only grows, so later commits do not disturb them).
     pub(crate) fn into_ack(self, shared: &Shared) -> Result<BatchAck> {
         let indexes: Vec<u64> = self.records.iter().map(|r| r.index).collect();
-        let proofs = shared.state.read().map_err(|_| lock_poisoned())?.tree.inclusion_proofs(&indexes, self.size)?;
+        let (proofs, leaves) = {
+            let st = shared.state.read().map_err(|_| lock_poisoned())?;
+            let leaves: Vec<Option<Hash>> = self.records.iter().map(|r| r.channel.and_then(|_| st.tree.leaf(r.index))).collect();
+            (st.tree.inclusion_proofs(&indexes, self.size)?, leaves)
+        };
+        let origin = &shared.options.origin;
         let acks = self
             .records
             .into_iter()
             .zip(proofs)
-            .map(|(r, proof)| Ack {
+            .zip(leaves)
+            .map(|((r, proof), leaf)| Ack {
+                reference: r
+                    .channel
+                    .zip(leaf)
+                    .map(|(channel, leaf)| MessageRef { channel, entry: EntryRef { origin: origin.clone(), index: r.index, leaf } }),
                 index: r.index,
                 message_id: r.message_id,
                 duplicate: r.duplicate,
@@ -143,11 +153,13 @@ pub(crate) struct MessageFields {
     pub(crate) message_id: String,
     /// `sponsor.on_behalf_of`: whom an objection is against.
     pub(crate) advertiser: String,
+    /// `delivery.channel`: which carrier its reference takes.
+    pub(crate) channel: Channel,
 }
 
 impl MessageFields {
     fn of(m: MessageBody) -> Self {
-        MessageFields { signer: m.signer, message_id: m.message_id, advertiser: m.sponsor.on_behalf_of }
+        MessageFields { channel: m.delivery.channel, signer: m.signer, message_id: m.message_id, advertiser: m.sponsor.on_behalf_of }
     }
 }
 
@@ -169,8 +181,20 @@ pub(crate) enum Effect {
 }
 
 pub(crate) enum Job {
-    Messages { records: Vec<Prepared>, reply: mpsc::SyncSender<Result<Durable>> },
-    Log { body: Value, effect: Effect, reply: mpsc::SyncSender<Result<Durable>> },
+    Messages {
+        records: Vec<Prepared>,
+        reply: mpsc::SyncSender<Result<Durable>>,
+    },
+    Log {
+        body: Value,
+        effect: Effect,
+        reply: mpsc::SyncSender<Result<Durable>>,
+    },
+    /// Submitter-signed tallies (SPEC.md §3.8), committed like log records (`tally_append.rs`).
+    Tallies {
+        records: Vec<crate::tally_append::PreparedTally>,
+        reply: mpsc::SyncSender<Result<Durable>>,
+    },
 }
 
 /// Stateless checks and signature verification, run in the caller's thread. With `only_signer`,
@@ -207,7 +231,11 @@ pub(crate) fn prepare(shared: &Shared, subs: &[RecordText<'_>], only_signer: Opt
                     ));
                 }
             }
-            let pv = s.personal.ok_or_else(|| invalid(r, "personal", "every message needs its personal part (SPEC.md §7)"))?;
+            let pv = s.personal.ok_or_else(|| Error::BadBatch {
+                record: Some(r),
+                field: Some("personal".into()),
+                why: "is missing: every message needs its personal part (SPEC.md §7, §12); only a tally has none".into(),
+            })?;
             let (personal, personal_jcs) = Personal::parse_for(pv, &message, r)?;
             if body_jcs.len() > MAX_BODY_BYTES {
                 return Err(invalid(

@@ -145,8 +145,9 @@ impl<'a> Cursor<'a> {
             }
             self.eat(",").then_some(())?;
         }
-        // A record without a `personal` member is the general parse's to refuse (SPEC.md §12).
-        Some(RecordText { body: body?, body_canonical: true, sig: sig?, personal: personal? })
+        // A missing `personal` member reads as `null`, as the general parse reads it: a message
+        // without one is refused when it is prepared, a tally has none (SPEC.md §12).
+        Some(RecordText { body: body?, body_canonical: true, sig: sig?, personal: personal.flatten() })
     }
 }
 
@@ -223,7 +224,9 @@ mod tests {
             r#"{{"records":[{{"body":{BODY},"personal":{{"v":1}},"sig":"c2ln"}},{{"sig":"AA==","body":{BODY},"personal":null}}]}}"#
         );
         let spaced = format!("\n{{ \"records\" : [ {{ \"body\" : {BODY} , \"personal\" : null, \"sig\" : \"c2ln\" }} ] }}\n");
-        for text in [compact.as_str(), spaced.as_str(), r#"{"records":[]}"#] {
+        // A record without `personal` (a tally has none) reads as one whose `personal` is null.
+        let without = format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln"}}]}}"#);
+        for text in [compact.as_str(), spaced.as_str(), without.as_str(), r#"{"records":[]}"#] {
             let records = split(text).unwrap_or_else(|| panic!("not split: {text}"));
             assert_eq!(Some(records), general(text), "{text}");
         }
@@ -238,8 +241,7 @@ mod tests {
             r#"{"records":[{"body":{"k": 1},"sig":"c2ln","personal":null}]}"#.to_string(),
             r#"{"records":[{"body":{"z":1,"a":2},"sig":"c2ln","personal":null}]}"#.to_string(),
             format!(r#"{{"records":[{{"body":{BODY},"personal":{{"v":1.5}},"sig":"c2ln"}}]}}"#),
-            // Members the general parse refuses or reads otherwise; a record without `personal`.
-            format!(r#"{{"records":[{{"body":{BODY},"sig":"c2ln"}}]}}"#),
+            // Members the general parse refuses or reads otherwise.
             format!(r#"{{"records":[{{"body":{BODY},"body":{BODY},"sig":"c2ln","personal":null}}]}}"#),
             // A repeated key with nothing after it (found by the fuzzer: the key was consumed and
             // the next one read as if it were the first).

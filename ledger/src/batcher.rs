@@ -61,6 +61,14 @@ pub(crate) fn run(shared: &Shared, jobs: mpsc::Receiver<Job>, committer: mpsc::S
                     drain(&committer);
                     let _ = reply.send(commit::log_record(shared, body, effect));
                 }
+                Job::Tallies { records: tallies, reply } => {
+                    if !group.is_empty() {
+                        stage(shared, &mut flight, std::mem::take(&mut group), &committer);
+                        records = 0;
+                    }
+                    drain(&committer);
+                    let _ = reply.send(crate::tally_append::append(shared, tallies));
+                }
             }
             if records < shared.options.max_batch_records {
                 next = jobs.try_recv().ok();
@@ -217,7 +225,7 @@ fn plan(shared: &Shared, flight: &mut InFlight, jobs: Vec<commit::Waiting>) -> s
             let id = Some(p.message.message_id.clone());
             let (flags, bytes, leaf) = match decision {
                 Decision::Duplicate(slot) => {
-                    slots.push((slot, id, Vec::new()));
+                    slots.push((slot, id, Vec::new(), Some(p.message.channel)));
                     continue;
                 }
                 Decision::New { flags, bytes, leaf } => (flags, bytes, leaf),
@@ -237,7 +245,7 @@ fn plan(shared: &Shared, flight: &mut InFlight, jobs: Vec<commit::Waiting>) -> s
                 .iter()
                 .map(|f| format!("the recipient objected to targeting by `{}` ({f}); the entry is flagged", p.message.advertiser))
                 .collect();
-            slots.push((Slot::New(group.entries.len()), id, warnings));
+            slots.push((Slot::New(group.entries.len()), id, warnings, Some(p.message.channel)));
             group.leaves.push(leaf);
             group.entries.push(bytes);
         }

@@ -23,7 +23,7 @@ use crate::ledger::{check_leaf, lock_poisoned, sign_checkpoint, Shared};
 use crate::lookup::Change;
 use crate::merkle::{leaf_hash, Hash, Tree};
 use crate::note::NoteSigner;
-use crate::record::{format_time, Body};
+use crate::record::{format_time, Body, Channel};
 use crate::store::{Commit, LookupRecord, Space, Store};
 
 // ---- key names of the Index and Private spaces (the only place they are spelled) ----
@@ -74,9 +74,13 @@ pub(crate) enum Slot {
     Existing(u64),
 }
 
-/// A caller's records, each with its slot, message id and warnings.
+/// One acknowledged record of a caller: its slot, message id, warnings and channel (for its
+/// reference, SPEC.md §10.2).
+pub(crate) type Acked = (Slot, Option<String>, Vec<String>, Option<Channel>);
+
+/// A caller's records, each with its slot, message id, warnings and channel.
 pub(crate) struct Planned {
-    pub(crate) slots: Vec<(Slot, Option<String>, Vec<String>)>,
+    pub(crate) slots: Vec<Acked>,
     pub(crate) reply: mpsc::SyncSender<Result<Durable>>,
 }
 
@@ -200,7 +204,7 @@ fn commit_group(shared: &Shared, group: Group) {
 /// Extends the tree at `base` (which must be its size, in `epoch`) and signs the checkpoint
 /// of the new size; returns it with the hash tiles that changed.
 #[allow(clippy::type_complexity)]
-fn extend_and_sign(
+pub(crate) fn extend_and_sign(
     shared: &Shared,
     epoch: u64,
     base: u64,
@@ -228,7 +232,7 @@ fn extend_and_sign(
 
 /// Writes a commit durably and publishes it; on failure rolls the tree back to the
 /// published size and moves the epoch on, so that nothing staged on top of it survives.
-fn store_and_publish(shared: &Shared, commit: Commit, change: Change, micros_so_far: u64) -> Result<Vec<Vec<u8>>> {
+pub(crate) fn store_and_publish(shared: &Shared, commit: Commit, change: Change, micros_so_far: u64) -> Result<Vec<Vec<u8>>> {
     let started = Instant::now();
     let base = commit.entries.first().map_or(commit.size, |(i, _)| *i);
     let stored = shared.store.commit(&commit);
@@ -284,7 +288,7 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: Vec<Vec<u8>>, base: 
     let Ok(st) = shared.state.read() else { return };
     let (checkpoint, size) = (st.checkpoint.clone(), st.size);
     let mut uses = vec![0usize; entries.len()];
-    for (slot, _, _) in planned.iter().flat_map(|p| &p.slots) {
+    for (slot, ..) in planned.iter().flat_map(|p| &p.slots) {
         if let Slot::New(i) | Slot::Repeat(i) = slot {
             if let Some(u) = uses.get_mut(*i) {
                 *u += 1;
@@ -306,7 +310,7 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: Vec<Vec<u8>>, base: 
         let records: Result<Vec<Settled>> = job
             .slots
             .into_iter()
-            .map(|(slot, message_id, warnings)| {
+            .map(|(slot, message_id, warnings, channel)| {
                 let (index, duplicate) = match slot {
                     Slot::New(i) => (base + i as u64, false),
                     Slot::Repeat(i) => (base + i as u64, true),
@@ -321,7 +325,7 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: Vec<Vec<u8>>, base: 
                         stored
                     }
                 };
-                Ok(Settled { index, message_id, duplicate, warnings, bytes, why_link: true })
+                Ok(Settled { index, message_id, duplicate, warnings, bytes, why_link: true, channel })
             })
             .collect();
         let _ = job.reply.send(records.map(|records| Durable { checkpoint: checkpoint.clone(), size, records }));
@@ -391,6 +395,6 @@ pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect) -> 
         *shared.signer.write().map_err(|_| lock_poisoned())? = *s;
     }
     let st = shared.state.read().map_err(|_| lock_poisoned())?;
-    let record = Settled { index: base, message_id: None, duplicate: false, warnings: Vec::new(), bytes, why_link: false };
+    let record = Settled { index: base, message_id: None, duplicate: false, warnings: Vec::new(), bytes, why_link: false, channel: None };
     Ok(Durable { checkpoint: st.checkpoint.clone(), size: base + 1, records: vec![record] })
 }

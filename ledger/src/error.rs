@@ -48,6 +48,9 @@ pub enum Error {
     /// A message id was already used by this submitter for a different record.
     #[error("record {record}: message id `{message_id}` was already used by submitter `{submitter}` for a different record (entry {index}); message ids are never reused")]
     MessageIdReused { record: usize, submitter: String, message_id: String, index: u64 },
+    /// A different tally for the same campaign and day was already logged (SPEC.md §3.8).
+    #[error("record {record}: submitter `{submitter}` already logged a different tally for campaign `{campaign}` on {day} (entry {index}); a day's tally is logged once and never replaced")]
+    TallyRepeated { record: usize, submitter: String, campaign: String, day: String, index: u64 },
 
     // ---- Storage and integrity ---------------------------------------------------------
     /// The storage backend failed (disk full, I/O error...). Nothing was acknowledged.

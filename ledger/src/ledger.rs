@@ -412,6 +412,12 @@ impl Ledger {
                             (Some(k), Some(serde_json::Value::String(s)), Some(serde_json::Value::String(m))) if k == "message" => {
                                 Some(secret.message_key(s, m))
                             }
+                            // A tally is indexed under its campaign and day (`tally.rs`).
+                            (Some(k), Some(serde_json::Value::String(s)), None) if k == "tally" => {
+                                serde_json::from_value::<crate::tally::TallyBody>(e.body.clone())
+                                    .ok()
+                                    .map(|t| secret.message_key(s, &t.unique_id()))
+                            }
                             _ => None,
                         };
                         (e.index, e.prev, key)

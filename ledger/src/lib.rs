@@ -25,8 +25,11 @@
 //!
 //! ## Non-goals
 //! - Hiding *that* a message was served: the log is public by design.
-//! - Proving that a submitter reported every message it served; the log proves
-//!   what was reported was not changed, removed or reordered.
+//! - Proving by itself that a submitter reported every message it served; the log
+//!   proves what was reported was not changed, removed or reordered. What it adds
+//!   for completeness is outside evidence: every acknowledged message gets the
+//!   reference it must carry ([`reference`](mod@reference)), and submitters log signed daily
+//!   counts ([`tally`]) that the verifier holds to the logged messages.
 //! - Physical erasure below the file system: erasure overwrites the recipient's
 //!   keys, their link to their entries and the ciphertexts in place with zeros;
 //!   the file system or the disk may keep old blocks.
@@ -39,6 +42,8 @@
 //! | [`text`] | free text: the formatting characters refused, and their visible markers |
 //! | `json_keys` | finding a repeated JSON key (SPEC.md §1) in text not in canonical form |
 //! | [`serde_words`] | a JSON decoding error in plain words, naming its own field |
+//! | [`tally`], `tally_append` | the `tally` record of SPEC.md §3.8 and how a batch of them is appended |
+//! | [`reference`](mod@reference) | entry references a served message carries (SPEC.md §10.2) |
 //! | [`canonical`] | RFC 8785 bytes, the entry envelope, the signed message |
 //! | [`merkle`] | RFC 6962/9162 hashing, tree, inclusion and consistency proofs |
 //! | [`note`] | C2SP signed-note and tlog-checkpoint |
@@ -78,11 +83,13 @@ pub mod note;
 pub mod privacy;
 pub mod receipt;
 pub mod record;
+pub mod reference;
 pub mod registry;
 pub mod request_auth;
 pub mod serde_words;
 pub mod store;
 pub mod submitter;
+pub mod tally;
 pub mod text;
 pub mod tiles;
 pub mod tlog_witness;
@@ -103,6 +110,7 @@ mod record_rules;
 mod rescope;
 mod rights;
 mod signatures;
+mod tally_append;
 mod witnessed;
 mod writes;
 

@@ -12,6 +12,7 @@ use serde_json::Value;
 pub use crate::disclosed::{Disclosed, NOT_DISCLOSED};
 use crate::error::{Error, Result};
 pub use crate::record_fields::{check_country, check_hex32, check_id, check_text, check_time, format_time, invalid, parse_time, FieldPath};
+pub use crate::tally::TallyBody;
 
 /// A field that may be `null` but never left out (SPEC.md §1: nothing is silent). Derived
 /// decoders read a missing `Option` as `None`, which would log an omitted `sponsor.political`
@@ -36,6 +37,7 @@ pub enum Kind {
     Message,
     Objection,
     Erasure,
+    Tally,
 }
 
 impl Kind {
@@ -47,6 +49,7 @@ impl Kind {
             Kind::Message => "message",
             Kind::Objection => "objection",
             Kind::Erasure => "erasure",
+            Kind::Tally => "tally",
         }
     }
 }
@@ -349,16 +352,17 @@ pub enum Body {
     Message(Box<MessageBody>),
     Objection(ObjectionBody),
     Erasure(ErasureBody),
+    /// §3.8, in `tally.rs`.
+    Tally(TallyBody),
 }
 
 impl Body {
     /// Parses and validates a body (SPEC.md §3). `record` is the position in the
     /// submitted batch, used only in error messages.
     pub fn parse(value: &Value, record: usize) -> Result<Body> {
-        let kind = value
-            .get("kind")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid(record, "kind", "missing; expected one of log_key, submitter, party, message, objection, erasure"))?;
+        let kind = value.get("kind").and_then(Value::as_str).ok_or_else(|| {
+            invalid(record, "kind", "missing; expected one of log_key, submitter, party, message, objection, erasure, tally")
+        })?;
         let body = match kind {
             "log_key" => Body::LogKey(typed(value, record)?),
             "submitter" => Body::Submitter(typed(value, record)?),
@@ -366,11 +370,12 @@ impl Body {
             "message" => Body::Message(Box::new(typed(value, record)?)),
             "objection" => Body::Objection(typed(value, record)?),
             "erasure" => Body::Erasure(typed(value, record)?),
+            "tally" => Body::Tally(typed(value, record)?),
             other => {
                 return Err(invalid(
                     record,
                     "kind",
-                    format!("unknown kind `{other}`; expected one of log_key, submitter, party, message, objection, erasure"),
+                    format!("unknown kind `{other}`; expected one of log_key, submitter, party, message, objection, erasure, tally"),
                 ))
             }
         };
@@ -412,6 +417,7 @@ impl Body {
             },
             Kind::Objection => (Body::Objection(serde_json::from_str(json).map_err(typed)?), Vec::new()),
             Kind::Erasure => (Body::Erasure(serde_json::from_str(json).map_err(typed)?), Vec::new()),
+            Kind::Tally => (Body::Tally(serde_json::from_str(json).map_err(typed)?), Vec::new()),
         })
     }
 
@@ -423,6 +429,7 @@ impl Body {
             Body::Message(_) => Kind::Message,
             Body::Objection(_) => Kind::Objection,
             Body::Erasure(_) => Kind::Erasure,
+            Body::Tally(_) => Kind::Tally,
         }
     }
 
@@ -434,6 +441,7 @@ impl Body {
             Body::Message(b) => &b.signer,
             Body::Objection(b) => &b.signer,
             Body::Erasure(b) => &b.signer,
+            Body::Tally(b) => &b.signer,
         }
     }
 
@@ -503,6 +511,7 @@ impl Body {
                 check_time(r, "requested_at", &b.requested_at)?;
             }
             Body::Message(m) => crate::record_rules::validate_message(m, r)?,
+            Body::Tally(t) => t.validate(r)?,
         }
         Ok(())
     }

@@ -158,6 +158,6 @@ pub(crate) fn objection_on_file(shared: &Shared, handle: &[u8; 32], advertiser: 
         st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("the objection row names entry {index}, which the log does not hold")))?;
     let bytes = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("objection entry {index} is missing")))?;
     check_leaf(index, &bytes, &leaf)?;
-    let record = Settled { index, message_id: None, duplicate: true, warnings: Vec::new(), bytes, why_link: false };
+    let record = Settled { index, message_id: None, duplicate: true, warnings: Vec::new(), bytes, why_link: false, channel: None };
     Ok(Some(Durable { checkpoint: st.checkpoint.clone(), size: st.size, records: vec![record] }))
 }

@@ -32,6 +32,15 @@ pub fn sign_message(key: &SigningKey, mut body: Value, personal: &Personal) -> R
     Ok(Submission { body, sig, personal: Some(personal) })
 }
 
+/// Signs a `tally` body (SPEC.md §3.8), which has no personal part, and returns the submission.
+pub fn sign_tally(key: &SigningKey, body: &Value) -> Result<Submission> {
+    let canonical = jcs_value(body)?;
+    let sig = sign_canonical(key, &canonical);
+    let text = String::from_utf8(canonical).map_err(|e| Error::malformed("tally body", e.to_string()))?;
+    let body = RawValue::from_string(text).map_err(|e| Error::malformed("tally body", e.to_string()))?;
+    Ok(Submission { body, sig, personal: None })
+}
+
 /// The base64 signature of a body (SPEC.md §4).
 pub fn sign_body(key: &SigningKey, body: &Value) -> Result<String> {
     Ok(sign_canonical(key, &jcs_value(body)?))

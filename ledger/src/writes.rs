@@ -57,6 +57,22 @@ impl Ledger {
     }
 
     fn submit_texts(&self, texts: &[RecordText<'_>], only_signer: Option<&str>) -> Result<BatchAck> {
+        // Tallies (SPEC.md §3.8) take their own path; a batch holds one kind or the other.
+        if texts.iter().any(|t| crate::tally::may_be_tally(t.body)) {
+            let tallies: Vec<bool> = texts.iter().map(|t| crate::tally::is_tally(t.body)).collect();
+            if tallies.iter().all(|&t| t) {
+                let records = crate::tally_append::prepare(&self.shared, texts, only_signer)?;
+                let (reply, rx) = mpsc::sync_channel(1);
+                return self.send(Job::Tallies { records, reply }, rx);
+            }
+            if let Some(r) = tallies.iter().position(|&t| t) {
+                return Err(crate::record::invalid(
+                    r,
+                    "kind",
+                    "a batch holds either messages or tallies; send the tallies in a batch of their own",
+                ));
+            }
+        }
         let records = append::prepare(&self.shared, texts, only_signer)?;
         let (reply, rx) = mpsc::sync_channel(1);
         self.send(Job::Messages { records, reply }, rx)

@@ -194,14 +194,17 @@ fn the_personal_part_keeps_every_member_and_hashes_the_raw_salt() {
         let (field, _) = refused_at(&ledger, raw_submission(&keys, canonical.clone(), &b, v.to_string()));
         assert_eq!(field, format!("personal.{member}"));
     }
-    // `personal: null` is a record without its personal part; a missing member is the envelope's.
-    let mut sub = raw_submission(&keys, canonical.clone(), &b, "null".into());
-    sub.personal = None;
-    assert_eq!(refused_at(&ledger, sub).0, "personal");
+    // A message whose `personal` member is missing or `null` is refused as an envelope error
+    // naming the record and `personal` (a tally, SPEC.md §3.8, is the one record without one).
     let sig = sign_body(&keys.submitter, &b).unwrap();
-    match Submissions::parse(&format!(r#"{{"records":[{{"body":{canonical},"sig":"{sig}"}}]}}"#)) {
-        Err(Error::BadBatch { record: Some(0), field: Some(f), why }) => assert!(f == "personal" && why.starts_with("is missing"), "{why}"),
-        other => panic!("{other:?}"),
+    for personal in ["", r#","personal":null"#] {
+        let batch = Submissions::parse(&format!(r#"{{"records":[{{"body":{canonical},"sig":"{sig}"{personal}}}]}}"#)).unwrap();
+        match ledger.submit(batch.records) {
+            Err(Error::BadBatch { record: Some(0), field: Some(f), why }) => {
+                assert!(f == "personal" && why.starts_with("is missing"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
 

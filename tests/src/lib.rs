@@ -9,7 +9,8 @@
 //! - [`Server`] runs `sightline serve` on a free loopback port with a temporary
 //!   (or given) data folder, waits for `/healthz`, and kills the process on drop.
 //! - [`Submitter`] holds an Ed25519 key and signs message bodies with their
-//!   personal parts; [`political_message`] and [`plain_message`] build bodies.
+//!   personal parts (and tallies, which have none); [`political_message`] and
+//!   [`plain_message`] build bodies.
 //! - `submitting.rs`: [`Submitter::auth_header`], the signed `Authorization` header of a
 //!   submission (SPEC.md §12), and [`Server::submit`] / [`Server::post_submission`], which send
 //!   a batch authenticated as the submitter that signed it, as long as the server registered it
@@ -18,6 +19,9 @@
 //! - [`Server::post_rights`] sends a recipient form (list, object, erase) as a
 //!   message's page does: its form token, the fields, this server's origin.
 //! - [`witness::WitnessProcess`] runs `sightline witness` (init, serve, kill, restart).
+//! - [`mail`] is a platform's e-mail side: DKIM-signed messages, logged by their body hash.
+
+pub mod mail;
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -489,6 +493,12 @@ impl Submitter {
         body["personal_commitment"] = json!(personal_commitment(personal));
         let sig = self.sign(&body);
         json!({ "body": body, "sig": sig, "personal": personal })
+    }
+
+    /// A record with no personal part (a `tally`, SPEC.md §3.8), signed: `{body, sig}`.
+    pub fn signed(&self, body: Value) -> Value {
+        let sig = self.sign(&body);
+        json!({ "body": body, "sig": sig })
     }
 
     /// The base64 signature of a body: Ed25519 over `"sightline/record/v1\n" || JCS(body)`.

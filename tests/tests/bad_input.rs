@@ -154,7 +154,7 @@ fn rejected_submissions_write_nothing() {
     assert_eq!(p["field"], json!("targeting.criteria[0].minor"), "{p}");
     let mut no_personal = good();
     no_personal["personal"] = Value::Null;
-    assert_eq!(submit_raw(&server, vec![no_personal]).problem(422)["field"], json!("personal"));
+    assert_eq!(submit_raw(&server, vec![no_personal]).problem(400)["field"], json!("personal"));
     let mut unregistered = political_message("acme-ads", "bad/party", "Party");
     unregistered["sponsor"]["payer"] = json!("p-nobody");
     let p = submit_raw(&server, vec![acme.record(unregistered, &political_personal("p@example.org"))]).problem(422);

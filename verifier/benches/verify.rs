@@ -6,7 +6,6 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::io::Write;
 use std::time::Instant;
 
 use common::*;
@@ -28,17 +27,7 @@ fn main() {
     let cp = log.checkpoint();
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("bench.sightline-bundle.jsonl");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
-    let manifest = serde_json::json!({"format":"sightline-bundle/v1","origin":ORIGIN,"checkpoint":cp,"complete":true,
-        "filter":{"from":null,"to":null,"advertiser":null,"campaign":null},"created_at":"2026-11-24T10:10:00Z"});
-    writeln!(f, "{manifest}").expect("write");
-    for (i, e) in log.entries.iter().enumerate() {
-        write!(f, "{{\"index\":{i},\"entry\":").expect("write");
-        f.write_all(e).expect("write");
-        f.write_all(b"}\n").expect("write");
-    }
-    f.flush().expect("flush");
-    drop(f);
+    write_complete_bundle(&log, &cp, &path);
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let records = log.entries.len();
     println!(

@@ -107,6 +107,14 @@ pub fn verify_bundle(path: &Path, opts: &Options) -> Result<Summary> {
 
 /// Verify a bundle read from `input`; `name` names it in messages.
 pub fn verify_bundle_from(input: impl Read + Send, name: &str, opts: &Options) -> Result<Summary> {
+    let (mut s, walker, _) = read_bundle(input, name, opts, false)?;
+    crate::tally::reconcile_walk(&walker, &mut s)?;
+    Ok(s)
+}
+
+/// Reads and checks a bundle as [`verify_bundle_from`] does, apart from tallies; returns the
+/// walk (with what `observe` keeps when `collect`) and the checkpoint.
+pub fn read_bundle(input: impl Read + Send, name: &str, opts: &Options, collect: bool) -> Result<(Summary, Walker, SignedCheckpoint)> {
     let io = |e: std::io::Error| Error::Io { path: name.to_string(), source: e };
     let mut r = BufReader::new(input);
     let mut first = Vec::new();
@@ -132,6 +140,9 @@ pub fn verify_bundle_from(input: impl Read + Send, name: &str, opts: &Options) -
     trust::witnesses(&cp, opts, &mut report)?;
     let mode = if m.complete { Mode::Complete } else { Mode::Filtered };
     let mut walker = Walker::new(mode, opts.signatures, &c.origin, c.size);
+    if collect {
+        walker.collect = Some(Box::new(crate::observe::index::Collector::new(m.complete)));
+    }
     let pb = progress(if m.complete { c.size } else { 0 }, opts.quiet, "verifying");
     let mut lines = Lines { r, carry: Vec::new(), done: false };
     let (mut position, mut personal, mut erased) = (0u64, 0u64, 0u64);
@@ -188,7 +199,7 @@ pub fn verify_bundle_from(input: impl Read + Send, name: &str, opts: &Options) -
         witnesses: report.witnesses,
         ..Summary::default()
     };
-    for (name, n) in ["log_key", "submitter", "party", "message", "objection", "erasure"].iter().zip(walker.kinds) {
+    for (name, n) in crate::record::KINDS.iter().zip(walker.kinds) {
         if n > 0 {
             s.kinds.insert((*name).to_string(), n);
         }
@@ -197,7 +208,7 @@ pub fn verify_bundle_from(input: impl Read + Send, name: &str, opts: &Options) -
         s.notes.push("filtered bundle: it proves its entries are in the log, not that the filter selected all of them".into());
     }
     trust::postcheck(&cp, &walker, opts, &mut s)?;
-    Ok(s)
+    Ok((s, walker, cp))
 }
 
 /// One record line: `{index, entry, proof?, personal?}`. Returns the record and 0 (no personal

@@ -10,8 +10,10 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::merkle::{CompactRange, Hash};
 use crate::note::Vkey;
+use crate::observe::index::Collector;
 use crate::record::{Detail, Entry};
 use crate::sig::{all_verify, is_weak, SigCheck};
+use crate::tally::{Claim, Counts};
 
 pub use crate::prepare::prepare;
 
@@ -81,10 +83,18 @@ pub struct Walker {
     message_ids: HashSet<[u8; 16], BuildDigestHasher>,
     pub range: CompactRange,
     pub count: u64,
-    pub kinds: [u64; 6],
+    /// Entries per kind, in [`crate::record::KINDS`] order.
+    pub kinds: [u64; 7],
     pub signatures_checked: u64,
     /// Revision-3 rules an older entry breaks, each naming entry and field (not failures).
     pub warnings: Vec<String>,
+    /// Message entries per submitter, campaign, day and Member State, for tallies (SPEC §3.8).
+    pub counts: Counts,
+    /// The tallies walked, in log order.
+    pub tallies: Vec<Claim>,
+    tally_ids: HashSet<(String, String, String)>,
+    /// What `observe` and `reconcile` keep of each entry, when asked for.
+    pub collect: Option<Box<Collector>>,
 }
 
 struct Job {
@@ -110,10 +120,19 @@ impl Walker {
             message_ids: HashSet::with_hasher(BuildDigestHasher),
             range: CompactRange::new(),
             count: 0,
-            kinds: [0; 6],
+            kinds: [0; 7],
             signatures_checked: 0,
             warnings: Vec::new(),
+            counts: Counts::default(),
+            tallies: Vec::new(),
+            tally_ids: HashSet::new(),
+            collect: None,
         }
+    }
+
+    /// Whether the walk reads every entry or a filtered selection.
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
 
     /// The next index a complete walk expects (= how many entries were walked).
@@ -254,6 +273,15 @@ impl Walker {
             Detail::Party { controlled_by, .. } if !matches!(controlled_by.as_str(), "self" | "not_disclosed") => {
                 need_party(controlled_by, "body.ultimately_controlled_by")?;
             }
+            Detail::Tally { campaign, day, .. } if self.tally_ids.contains(&(e.signer.clone(), campaign.clone(), day.clone())) => {
+                return Err(Error::entry(
+                    i,
+                    format!(
+                        "a second tally by {:?} for campaign {campaign:?} on {day}: a day's tally is logged once (SPEC §3.8)",
+                        e.signer
+                    ),
+                ));
+            }
             Detail::Message { message_id, on_behalf_of, payer, id_key, .. } => {
                 need_party(on_behalf_of, "body.sponsor.on_behalf_of")?;
                 need_party(payer, "body.sponsor.payer")?;
@@ -296,16 +324,27 @@ impl Walker {
             Detail::Objection => {
                 self.objections.insert(e.index);
             }
+            Detail::Message { delivery, .. } => {
+                let day = delivery.served_at.get(..10).unwrap_or_default();
+                self.counts.add(&e.signer, &delivery.campaign, day, &delivery.member_state);
+            }
+            Detail::Tally { campaign, day, delivered } => {
+                self.tally_ids.insert((e.signer.clone(), campaign.clone(), day.clone()));
+                let claim = Claim {
+                    index: e.index,
+                    signer: e.signer.clone(),
+                    campaign: campaign.clone(),
+                    day: day.clone(),
+                    delivered: delivered.clone(),
+                };
+                self.tallies.push(claim);
+            }
             _ => {}
         }
-        let k = match e.detail {
-            Detail::LogKey { .. } => 0,
-            Detail::Submitter { .. } => 1,
-            Detail::Party { .. } => 2,
-            Detail::Message { .. } => 3,
-            Detail::Objection => 4,
-            Detail::Erasure => 5,
-        };
+        if let Some(c) = self.collect.as_mut() {
+            c.add(r);
+        }
+        let k = crate::record::KINDS.iter().position(|k| *k == e.detail.kind()).unwrap_or(0);
         if let Some(c) = self.kinds.get_mut(k) {
             *c += 1;
         }

@@ -128,6 +128,8 @@ pub enum Error {
     TileMismatch { path: String, position: u64, index: u64, expected: HexHash, found: HexHash },
     #[error("{what}: {detail}")]
     Integrity { what: String, detail: String },
+    #[error("{detail}")]
+    Tally { index: Option<u64>, detail: String },
 }
 
 /// Shorthand for results in this crate.
@@ -156,6 +158,7 @@ impl Error {
             | Error::TileMismatch { index, .. } => Some(*index),
             Error::OutOfOrder { expected, .. } => Some(*expected),
             Error::Truncated { have, .. } => Some(*have),
+            Error::Tally { index, .. } => *index,
             _ => None,
         }
     }
@@ -191,6 +194,7 @@ impl Error {
             Error::TrustedKeyNotInLog { .. } => "trusted_key_not_in_log",
             Error::TileMismatch { .. } => "tile_mismatch",
             Error::Integrity { .. } => "integrity",
+            Error::Tally { .. } => "tally_mismatch",
         }
     }
 
@@ -210,7 +214,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn unusable(what: impl Into<String>, detail: impl Into<String>) -> Self {
+    /// Unusable input (exit 2): `what` could not be used, because `detail`.
+    pub fn unusable(what: impl Into<String>, detail: impl Into<String>) -> Self {
         Error::Unusable { what: what.into(), detail: detail.into() }
     }
 

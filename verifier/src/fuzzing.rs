@@ -98,3 +98,17 @@ pub fn bundle(data: &[u8]) {
         let _ = tiles::parse_tile_path(s);
     }
 }
+
+/// Observations (`observe`): e-mail messages, JSON observations of ads, entry references and
+/// why links. Inputs that name a file to read are skipped (a fuzzer must not read files).
+pub fn observe(data: &[u8]) {
+    use crate::observe::{email, input, reference};
+    let _ = email::parse_email(data, "fuzz");
+    if memchr::memmem::find(data, b"eml_file").is_none() {
+        let _ = input::read_observation(data, "fuzz", std::path::Path::new("/nonexistent-fuzz-base"));
+    }
+    if let Ok(s) = std::str::from_utf8(data) {
+        let _ = reference::parse_reference(s, "fuzz");
+        let _ = reference::from_why_url(s, "fuzz");
+    }
+}

@@ -19,7 +19,13 @@
 //! - sponsors, payers, controlling parties and objection flags name entries that exist earlier;
 //!   `message_id`s are unique per submitter;
 //! - personal parts shipped in a bundle match both commitments; an erased one is reported,
-//!   not treated as tampering.
+//!   not treated as tampering;
+//! - every `tally` (SPEC §3.8) equals the number of message entries of its submitter, campaign,
+//!   day and Member State, and no day is tallied twice.
+//!
+//! `observe` adds what the log alone cannot show: a message seen in the wild either names an
+//! entry the log holds, with the content, time, channel and sponsor it shows, or is itself
+//! evidence that it was not logged (or was logged as something else).
 //!
 //! For a **filtered** bundle it guarantees that each entry it holds is in the log at the
 //! checkpoint (inclusion proofs) with the same signature and registry checks; `consistency`
@@ -27,6 +33,8 @@
 //!
 //! ## Non-goals
 //! - It does not prove a filtered export selected *every* matching entry.
+//! - It cannot find a message nobody observed and no tally counts: completeness is checked
+//!   against what recipients, panels and advertisers bring.
 //! - It re-applies the content rules of SPEC §3 only as far as [`content`] says (nullable fields
 //!   present, Member State, language, currency and country codes on their lists; formatting
 //!   characters warned about): not URL shapes or text lengths.
@@ -54,6 +62,9 @@
 //!   [`witness_policy`]: k-of-n witness policies and what the witnesses say about a checkpoint.
 //! - [`bundle`]: export bundles; [`live`]: live logs; [`receipt`]: receipts.
 //! - [`consistency`]: append-only proofs and the state file; [`watch`]: polling monitor.
+//! - [`tally`]: tallies (SPEC §3.8) reconciled with the messages of their campaign and day.
+//! - [`observe`]: messages seen in the wild judged against the log (logged, not logged,
+//!   misreported), evidence files and batch audits; [`reconcile`]: billed counts against the log.
 //! - [`report`]: human and JSON output, progress bar; [`fuzzing`]: fuzz bodies.
 
 pub mod bundle;
@@ -67,11 +78,14 @@ pub mod json;
 pub mod live;
 pub mod merkle;
 pub mod note;
+pub mod observe;
 pub mod prepare;
 pub mod receipt;
+pub mod reconcile;
 pub mod record;
 pub mod report;
 pub mod sig;
+pub mod tally;
 pub mod tilehash;
 pub mod tiles;
 pub mod trust;

@@ -35,6 +35,16 @@ fn fetch(src: &Source, n: u64, size: u64) -> Result<Fetched> {
 /// Verify the log at `location` (URL or folder). `generic` skips the Sightline record checks so
 /// that any tlog-tiles log can be checked.
 pub fn verify_live(location: &str, generic: bool, opts: &Options) -> Result<Summary> {
+    let (mut summary, walker, _) = read_live(location, generic, opts, false)?;
+    if !generic {
+        crate::tally::reconcile_walk(&walker, &mut summary)?;
+    }
+    Ok(summary)
+}
+
+/// Reads and checks the log at `location` as [`verify_live`] does, apart from tallies; returns
+/// the walk (with what `observe` keeps when `collect`) and the checkpoint.
+pub fn read_live(location: &str, generic: bool, opts: &Options, collect: bool) -> Result<(Summary, Walker, SignedCheckpoint)> {
     let src = Source::open(location)?;
     let cp = fetch_checkpoint(&src)?;
     let c = cp.checkpoint.clone();
@@ -54,6 +64,9 @@ pub fn verify_live(location: &str, generic: bool, opts: &Options) -> Result<Summ
     }
     trust::witnesses(&cp, opts, &mut summary)?;
     let mut walker = Walker::new(Mode::Complete, opts.signatures, &c.origin, c.size);
+    if collect {
+        walker.collect = Some(Box::new(crate::observe::index::Collector::new(true)));
+    }
     let mut range = CompactRange::new();
     let pb = progress(c.size, opts.quiet, "verifying");
     let bundles = c.size.div_ceil(TILE_WIDTH);
@@ -105,12 +118,12 @@ pub fn verify_live(location: &str, generic: bool, opts: &Options) -> Result<Summ
         summary.entries_checked = walker.count;
         summary.signatures_checked = walker.signatures_checked;
         summary.warnings = std::mem::take(&mut walker.warnings);
-        for (name, k) in ["log_key", "submitter", "party", "message", "objection", "erasure"].iter().zip(walker.kinds) {
+        for (name, k) in crate::record::KINDS.iter().zip(walker.kinds) {
             if k > 0 {
                 summary.kinds.insert((*name).to_string(), k);
             }
         }
         trust::postcheck(&cp, &walker, opts, &mut summary)?;
     }
-    Ok(summary)
+    Ok((summary, walker, cp))
 }

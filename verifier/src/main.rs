@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use sightline_verifier::{bundle, consistency, live, receipt, report, tiles, trust, watch, witness_policy, Error, Summary};
+use sightline_verifier::{
+    bundle, consistency, live, observe, receipt, reconcile, report, tiles, trust, watch, witness_policy, Error, Summary,
+};
 
 /// Independent verifier for Sightline ad-transparency logs and any C2SP tlog-tiles log.
 ///
@@ -17,8 +19,9 @@ use sightline_verifier::{bundle, consistency, live, receipt, report, tiles, trus
 /// not trust are listed and ignored.
 ///
 /// Exit codes: 0 = every check holds; 1 = an integrity check failed (the message names the
-/// first bad entry and what is wrong), a split view or rollback was found, or the witness policy
-/// is not met; 2 = unusable input (missing file, unparsable, network).
+/// first bad entry and what is wrong), a split view or rollback was found, the witness policy is
+/// not met, or `observe`/`reconcile` found a message not logged as seen or a count that differs;
+/// 2 = unusable input (missing file, unparsable, network).
 #[derive(Parser)]
 #[command(name = "sightline-verifier", version, about, long_about)]
 struct Cli {
@@ -113,6 +116,60 @@ enum Cmd {
         #[command(flatten)]
         keys: Keys,
     },
+    /// Is a message seen in the wild in the log? Answers LOGGED, NOT LOGGED or MISREPORTED.
+    ///
+    /// MESSAGE is an .eml file, or a JSON observation of an ad: {"channel", "asset_sha256" or
+    /// "asset_base64", "seen_at", "seen_where", "member_state", "advertiser", "why_url",
+    /// "reference", "platform"}. The log (URL, tiles folder or bundle) is read and verified as
+    /// `verify` does. LOGGED: the message names its entry (Sightline-Entry header or
+    /// data-sightline-entry reference), the entry is in the log under the signed checkpoint and
+    /// records the content hash, channel, time and sponsor the message shows. NOT LOGGED: it
+    /// names no entry, or one the log does not hold. MISREPORTED: the entry records something
+    /// else. Exit 0 LOGGED, 1 otherwise, 2 unusable input.
+    ///
+    /// Examples:
+    ///   sightline-verifier observe mail.eml --log https://sightline.example/ --vkey-file log.vkey --evidence mail.evidence.json
+    ///   sightline-verifier observe --batch panel.jsonl --log export.sightline-bundle.jsonl --vkey-file log.vkey --json
+    #[command(verbatim_doc_comment)]
+    Observe {
+        /// An .eml file or a JSON observation (not with --batch).
+        message: Option<PathBuf>,
+        /// The log: a URL, a tiles folder or a .sightline-bundle.jsonl file.
+        #[arg(long)]
+        log: String,
+        /// Observations, one JSON object a line (e-mails as {"eml_file": "…"}).
+        #[arg(long, value_name = "FILE.jsonl")]
+        batch: Option<PathBuf>,
+        /// Write the evidence (one object; with --batch, one line per unlogged or misreported case).
+        #[arg(long, value_name = "FILE")]
+        evidence: Option<PathBuf>,
+        /// Largest accepted difference between the time seen (an e-mail's Date:) and served_at.
+        #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+        tolerance_minutes: u32,
+        #[command(flatten)]
+        keys: Keys,
+        /// Skip record signature checks while reading the log.
+        #[arg(long)]
+        structural: bool,
+    },
+    /// Compare an advertiser's billed delivery counts, and the log's tallies, with the log.
+    ///
+    /// COUNTS is CSV (campaign_id,day,member_state,delivered[,submitter]) or JSON (a list of such
+    /// objects). Each campaign, day and Member State is compared with the message entries the
+    /// log holds and the submitter's signed tally; every tally of the log that differs from its
+    /// messages is reported too. Exit 0 when all agree, 1 on a difference, 2 unusable input.
+    ///
+    /// Example:
+    ///   sightline-verifier reconcile https://sightline.example/ --counts billed.csv --vkey-file log.vkey
+    #[command(verbatim_doc_comment)]
+    Reconcile {
+        /// The log: a URL, a tiles folder or a complete .sightline-bundle.jsonl file.
+        log: String,
+        #[arg(long, value_name = "FILE")]
+        counts: PathBuf,
+        #[command(flatten)]
+        keys: Keys,
+    },
     /// Poll a log's checkpoint and alert (stderr, exit 1) on any inconsistency.
     ///
     /// Examples:
@@ -146,6 +203,7 @@ fn opts(keys: &Keys, signatures: bool, quiet: bool) -> Result<trust::Options, Er
 
 fn run(cli: &Cli) -> Result<Summary, Error> {
     match &cli.cmd {
+        Cmd::Observe { .. } | Cmd::Reconcile { .. } => Err(Error::unusable("the command", "handled by its own report")),
         Cmd::Verify { source, keys, structural, generic } => {
             let o = opts(keys, !structural, cli.quiet)?;
             let path = std::path::Path::new(source);
@@ -184,8 +242,79 @@ fn run(cli: &Cli) -> Result<Summary, Error> {
     }
 }
 
+/// Writes a file, naming it on failure.
+fn write_file(path: &std::path::Path, text: &str) -> Result<(), Error> {
+    std::fs::write(path, text).map_err(|e| Error::Io { path: path.display().to_string(), source: e })
+}
+
+/// `observe` and `reconcile`: they print their own reports; returns the exit code.
+fn run_report(cli: &Cli) -> Option<Result<i32, Error>> {
+    match &cli.cmd {
+        Cmd::Observe { message, log, batch, evidence, tolerance_minutes, keys, structural } => Some((|| {
+            let o = opts(keys, !structural, cli.quiet)?;
+            let rules = observe::Rules { tolerance_secs: i64::from(*tolerance_minutes) * 60 };
+            match (message, batch) {
+                (Some(_), Some(_)) | (None, None) => {
+                    Err(Error::unusable("the command line", "give one MESSAGE file, or --batch FILE.jsonl, not both"))
+                }
+                (Some(m), None) => {
+                    let bytes = observe::input::read_capped(m)?;
+                    let obs = observe::input::read_observation(
+                        &bytes,
+                        &m.display().to_string(),
+                        m.parent().unwrap_or(std::path::Path::new(".")),
+                    )?;
+                    let index = observe::index::LogIndex::load(log, &o)?;
+                    let j = observe::judge(obs, &index, &rules)?;
+                    let material = observe::evidence::material(&[&j], &index)?;
+                    let ev = observe::evidence::evidence(&j, &index, &material, &observe::evidence::now());
+                    if let Some(p) = evidence {
+                        write_file(p, &serde_json::to_string_pretty(&ev).unwrap_or_default())?;
+                    }
+                    report::print_judgement(&j, &index, cli.json);
+                    Ok(i32::from(j.verdict != observe::Verdict::Logged))
+                }
+                (None, Some(b)) => {
+                    let index = observe::index::LogIndex::load(log, &o)?;
+                    let audit = observe::batch::audit(b, &index, &rules, cli.quiet)?;
+                    if let Some(p) = evidence {
+                        let lines: Vec<String> = audit.cases.iter().map(|c| c.evidence.to_string()).collect();
+                        write_file(p, &(lines.join("\n") + if lines.is_empty() { "" } else { "\n" }))?;
+                    }
+                    if cli.json {
+                        println!("{}", serde_json::json!({ "ok": audit.exit_code() == 0, "exit_code": audit.exit_code(), "audit": audit }));
+                    } else {
+                        observe::batch::print(&audit);
+                    }
+                    Ok(audit.exit_code())
+                }
+            }
+        })()),
+        Cmd::Reconcile { log, counts, keys } => Some((|| {
+            let o = opts(keys, true, cli.quiet)?;
+            let billed = reconcile::read_counts(counts)?;
+            let index = observe::index::LogIndex::load(log, &o)?;
+            let r = reconcile::reconcile(&billed, &index)?;
+            if cli.json {
+                println!("{}", serde_json::json!({ "ok": r.exit_code() == 0, "exit_code": r.exit_code(), "reconciliation": r }));
+            } else {
+                reconcile::print(&r);
+            }
+            Ok(r.exit_code())
+        })()),
+        _ => None,
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(result) = run_report(&cli) {
+        let code = match result {
+            Ok(code) => code,
+            Err(e) => report::print_err(&e, cli.json),
+        };
+        return ExitCode::from(u8::try_from(code).unwrap_or(2));
+    }
     match run(&cli) {
         Ok(s) => {
             report::print_ok(&s, cli.json);

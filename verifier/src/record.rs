@@ -34,6 +34,7 @@ pub enum Detail {
     },
     Party {
         id: String,
+        name: String,
         controlled_by: String,
     },
     Message {
@@ -44,9 +45,30 @@ pub enum Detail {
         personal: Hash,
         /// A 128-bit keyed hash of (signer, message_id), for the uniqueness check.
         id_key: [u8; 16],
+        /// What an observer of the message can compare (SPEC §3.9, §10.2), and what a tally counts.
+        delivery: Box<Delivery>,
     },
     Objection,
     Erasure,
+    /// SPEC §3.8: a submitter's count of one campaign's messages on one day.
+    Tally {
+        campaign: String,
+        day: String,
+        /// Member State and count, in key order.
+        delivered: Vec<(String, u64)>,
+    },
+}
+
+/// The `delivery` fields of a message that completeness checks read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub channel: String,
+    pub served_at: String,
+    pub member_state: String,
+    /// `delivery.creative.sha256`: the content hash of SPEC §3.9.
+    pub creative: Hash,
+    pub brand: String,
+    pub campaign: String,
 }
 
 impl Detail {
@@ -59,9 +81,18 @@ impl Detail {
             Detail::Message { .. } => "message",
             Detail::Objection => "objection",
             Detail::Erasure => "erasure",
+            Detail::Tally { .. } => "tally",
         }
     }
+
+    /// Whether a submitter (not the log) signs records of this kind.
+    pub fn submitter_signed(&self) -> bool {
+        matches!(self, Detail::Message { .. } | Detail::Tally { .. })
+    }
 }
+
+/// The record kinds, in the order [`crate::chain::Walker::kinds`] counts them.
+pub const KINDS: [&str; 7] = ["log_key", "submitter", "party", "message", "objection", "erasure", "tally"];
 
 fn body_keys(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
@@ -73,6 +104,7 @@ fn body_keys(kind: &str) -> Option<&'static [&'static str]> {
         }
         "objection" => &["advertiser", "kind", "received_at", "recipient", "scope", "signer"],
         "erasure" => &["by", "kind", "records", "requested_at", "signer"],
+        "tally" => &["campaign_id", "day", "delivered", "kind", "reported_at", "signer"],
         _ => return None,
     })
 }
@@ -141,6 +173,12 @@ pub fn is_time(s: &str) -> bool {
         _ => false,
     };
     head && clock && tail
+}
+
+/// A date `YYYY-MM-DD` (shape only).
+pub fn is_day(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10 && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
 }
 
 /// Read a Sightline entry from bytes that are already canonical (checked by the caller).
@@ -221,7 +259,7 @@ fn body_detail(doc: &Doc<'_>, b: usize) -> Result<(String, Detail), String> {
         return Err(format!("body ({kind}) has unknown fields {extra:?} or lacks {missing:?}"));
     }
     let signer = text("signer")?;
-    if (kind == "message") == (signer == "log") {
+    if matches!(kind.as_ref(), "message" | "tally") == (signer == "log") {
         return Err(format!("body.signer {signer:?} is wrong for a {kind} record"));
     }
     let detail = match kind.as_ref() {
@@ -236,7 +274,7 @@ fn body_detail(doc: &Doc<'_>, b: usize) -> Result<(String, Detail), String> {
         }
         "party" => {
             crate::content::check_party(doc, b)?;
-            Detail::Party { id: text("party")?, controlled_by: text("ultimately_controlled_by")? }
+            Detail::Party { id: text("party")?, name: text("name")?, controlled_by: text("ultimately_controlled_by")? }
         }
         "message" => {
             crate::content::check_message(doc, b)?;
@@ -248,9 +286,23 @@ fn body_detail(doc: &Doc<'_>, b: usize) -> Result<(String, Detail), String> {
             let hash = |s: String, name: &str| hex32(&s).ok_or_else(|| format!("{name} is not 64 lowercase hex digits"));
             let message_id = text("message_id")?;
             let id_key = id_key(&signer, &message_id);
+            let dl = doc.get(b, "delivery").ok_or("body.delivery is missing")?;
+            let cr = doc.get(dl, "creative").ok_or("body.delivery.creative is missing")?;
+            let delivery = Delivery {
+                channel: sub(dl, "channel", "body.delivery.channel")?,
+                served_at: sub(dl, "served_at", "body.delivery.served_at")?,
+                member_state: sub(dl, "member_state", "body.delivery.member_state")?,
+                creative: hash(sub(cr, "sha256", "body.delivery.creative.sha256")?, "body.delivery.creative.sha256")?,
+                brand: sub(cr, "brand", "body.delivery.creative.brand")?,
+                campaign: sub(cr, "campaign_id", "body.delivery.creative.campaign_id")?,
+            };
+            if !is_time(&delivery.served_at) {
+                return Err("body.delivery.served_at is not an RFC 3339 UTC time".into());
+            }
             Detail::Message {
                 message_id,
                 id_key,
+                delivery: Box::new(delivery),
                 on_behalf_of: sub(sp, "on_behalf_of", "body.sponsor.on_behalf_of")?,
                 payer: sub(sp, "payer", "body.sponsor.payer")?,
                 recipient: hash(sub(rc, "commitment", "body.recipient.commitment")?, "body.recipient.commitment")?,
@@ -258,6 +310,22 @@ fn body_detail(doc: &Doc<'_>, b: usize) -> Result<(String, Detail), String> {
             }
         }
         "objection" => Detail::Objection,
+        "tally" => {
+            let day = text("day")?;
+            if !is_day(&day) {
+                return Err("body.day is not a date YYYY-MM-DD".into());
+            }
+            let d = doc.get(b, "delivered").filter(|&d| doc.kind(d) == Some(Kind::Obj)).ok_or("body.delivered is not an object")?;
+            let mut delivered = Vec::new();
+            for (state, v) in doc.members(d) {
+                let n = doc.u64(v).ok_or_else(|| format!("body.delivered.{state} is not a non-negative integer"))?;
+                delivered.push((state.into_owned(), n));
+            }
+            if delivered.is_empty() {
+                return Err("body.delivered names no Member State".into());
+            }
+            Detail::Tally { campaign: text("campaign_id")?, day, delivered }
+        }
         _ => Detail::Erasure,
     };
     Ok((signer, detail))

@@ -125,3 +125,37 @@ pub fn progress(total: u64, quiet: bool, what: &str) -> ProgressBar {
     pb.set_message(what.to_string());
     pb
 }
+
+/// Prints one `observe` answer: the verdict, why, and every comparison.
+pub fn print_judgement(j: &crate::observe::Judgement, log: &crate::observe::index::LogIndex, json: bool) {
+    if json {
+        let v = serde_json::json!({
+            "ok": j.verdict == crate::observe::Verdict::Logged,
+            "exit_code": i32::from(j.verdict != crate::observe::Verdict::Logged),
+            "judgement": j,
+            "log": { "origin": log.origin(), "size": log.size() },
+        });
+        println!("{v}");
+        return;
+    }
+    let o = &j.observation;
+    println!("{}: {}", j.verdict.words(), j.reason);
+    println!("  message:    {} ({})", o.source, o.channel);
+    println!("  content:    sha256 {}", hex::encode(o.content_sha256));
+    if let Some(m) = o.message_sha256 {
+        println!("  file:       sha256 {}", hex::encode(m));
+    }
+    println!("  reference:  {}", o.reference.as_deref().unwrap_or("(none)"));
+    for c in &j.comparisons {
+        let how = match c.agrees {
+            Some(true) => "agrees",
+            Some(false) => "DIFFERS",
+            None => "not shown",
+        };
+        println!("  compared:   {} — seen {:?}, logged {:?}: {how}", c.field, c.observed, c.logged);
+    }
+    for n in o.notes.iter().chain(&j.notes) {
+        println!("  note:       {n}");
+    }
+    println!("  log:        {} at checkpoint size {}", log.origin(), log.size());
+}

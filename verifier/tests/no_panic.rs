@@ -29,6 +29,7 @@ fn all(data: &[u8]) {
     fuzzing::receipt(data);
     fuzzing::record(data);
     fuzzing::bundle(data);
+    fuzzing::observe(data);
 }
 
 fn mutate(seed: &[u8], ops: &[(u8, u16, u8)]) -> Vec<u8> {
@@ -102,4 +103,36 @@ fn deep_nesting_and_huge_numbers() {
     all(format!("{}1{}", "[".repeat(70), "]".repeat(70)).as_bytes());
     all(b"{\"index\":18446744073709551616,\"entry\":{}}");
     all(b"c2sp.org/tlog-proof@v1\nindex 18446744073709551615\n\nx\n1\nAAAA\n\n\xe2\x80\x94 x AAAA\n");
+}
+
+/// Valid observations to mutate: real e-mails (test data) and JSON observations of ads.
+fn observation_seeds() -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mail");
+    let mut s: Vec<Vec<u8>> =
+        ["rfc8463-relaxed.eml", "newsletter-relaxed.eml"].iter().map(|f| std::fs::read(dir.join(f)).unwrap()).collect();
+    let leaf = "ab".repeat(32);
+    s.push(format!("Sightline-Entry: sightline.example/log 41 {leaf}\r\nFrom: A <a@b.example>\r\nDate: Fri, 20 Nov 2026 18:04:05 +0000\r\n\r\nHi.\r\n").into_bytes());
+    s.push(format!(r#"{{"channel":"display","asset_base64":"aGk=","seen_at":"2026-11-20T18:04:05Z","reference":"log 7 {leaf}","advertiser":"Shoes","member_state":"DE"}}"#).into_bytes());
+    s.push(
+        format!(r#"{{"channel":"sms","asset_sha256":"{leaf}","why_url":"https://l.example/why/T#sightline-entry=7.{leaf}"}}"#).into_bytes(),
+    );
+    s.push(format!("sightline.example/log 41 {leaf}").into_bytes());
+    s
+}
+
+/// The observation parsers (`observe`), on mutated real e-mails and observations: never a panic.
+#[test]
+fn mutated_observations_do_not_panic() {
+    let seeds = observation_seeds();
+    for s in &seeds {
+        fuzzing::observe(s);
+    }
+    let n = seeds.len();
+    let mut runner = TestRunner::new(Config { cases: 3000, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&(0..n, proptest::collection::vec((any::<u8>(), any::<u16>(), any::<u8>()), 1..8)), |(i, ops)| {
+            fuzzing::observe(&mutate(&seeds[i], &ops));
+            Ok(())
+        })
+        .unwrap();
 }

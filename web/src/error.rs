@@ -74,6 +74,7 @@ impl WebError {
             WebError::Ledger(L::PartyExists { .. }) => (StatusCode::CONFLICT, "party-exists"),
             WebError::Ledger(L::ForeignRecord { .. }) => (StatusCode::FORBIDDEN, "foreign-record"),
             WebError::Ledger(L::MessageIdReused { .. }) => (StatusCode::CONFLICT, "message-id-reused"),
+            WebError::Ledger(L::TallyRepeated { .. }) => (StatusCode::CONFLICT, "tally-repeated"),
             WebError::Ledger(L::OutOfRange(_)) => (StatusCode::NOT_FOUND, "not-found"),
             WebError::Ledger(L::Malformed { .. }) => (StatusCode::BAD_REQUEST, "malformed"),
             WebError::Ledger(L::BadProof(_)) => (StatusCode::BAD_REQUEST, "bad-proof"),
@@ -138,7 +139,7 @@ impl IntoResponse for WebError {
                 body["record"] = json!(record);
                 body["field"] = json!(field);
             }
-            WebError::Ledger(LedgerError::MessageIdReused { record, .. }) => {
+            WebError::Ledger(LedgerError::MessageIdReused { record, .. } | LedgerError::TallyRepeated { record, .. }) => {
                 body["record"] = json!(record);
                 body["field"] = json!("message_id");
             }

@@ -128,7 +128,11 @@ pub(crate) fn push_acked(out: &mut Vec<u8>, public_url: &str, a: &Ack) {
     json_text::push_str(out, &a.receipt.format);
     out.extend_from_slice(b",\"tlog_proof\":");
     json_text::push_str(out, &a.receipt.tlog_proof);
-    out.extend_from_slice(b"},\"warnings\":[");
+    // The exact header, attribute or link the platform puts into the message (SPEC.md §10.2).
+    let why_url = a.why_token.as_ref().map(|t| format!("{public_url}/why/{t}"));
+    out.extend_from_slice(b"},\"reference\":");
+    json_text::push_opt_str(out, a.reference.as_ref().map(|r| r.carrier(why_url.as_deref())).as_deref());
+    out.extend_from_slice(b",\"warnings\":[");
     for (j, w) in a.warnings.iter().enumerate() {
         if j > 0 {
             out.push(b',');
@@ -136,7 +140,6 @@ pub(crate) fn push_acked(out: &mut Vec<u8>, public_url: &str, a: &Ack) {
         json_text::push_str(out, w);
     }
     out.extend_from_slice(b"],\"why_url\":");
-    let why_url = a.why_token.as_ref().map(|t| format!("{public_url}/why/{t}"));
     json_text::push_opt_str(out, why_url.as_deref());
     out.push(b'}');
 }
@@ -145,6 +148,8 @@ pub(crate) fn push_acked(out: &mut Vec<u8>, public_url: &str, a: &Ack) {
 mod tests {
     use serde_json::json;
     use sightline_ledger::receipt::Receipt;
+    use sightline_ledger::record::Channel;
+    use sightline_ledger::reference::{EntryRef, MessageRef};
     use sightline_ledger::{Ack, BatchAck};
 
     /// The response names exactly the members of SPEC.md §12, in sorted order,
@@ -166,6 +171,10 @@ mod tests {
                     why_token: Some("TOKEN5".into()),
                     warnings: vec![],
                     receipt: receipt(5),
+                    reference: Some(MessageRef {
+                        channel: Channel::Email,
+                        entry: EntryRef { origin: "log.example/log".into(), index: 5, leaf: [7; 32] },
+                    }),
                 },
                 Ack {
                     index: 3,
@@ -174,6 +183,7 @@ mod tests {
                     why_token: None,
                     warnings: vec!["the recipient objected".into(), "control \u{1}\t<b>".into()],
                     receipt: receipt(3),
+                    reference: None,
                 },
             ],
         };
@@ -186,6 +196,7 @@ mod tests {
                 "duplicate": a.duplicate,
                 "why_url": a.why_token.as_ref().map(|t| format!("{url}/why/{t}")),
                 "receipt": a.receipt,
+                "reference": a.reference.as_ref().map(|r| r.carrier(None)),
                 "warnings": a.warnings,
             })).collect::<Vec<_>>(),
         });

@@ -14,7 +14,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sightline_ledger::canonical::LoggedEntry;
-use sightline_ledger::record::{Body, MessageBody};
+use sightline_ledger::merkle::leaf_hash;
+use sightline_ledger::record::{Body, Channel, MessageBody};
+use sightline_ledger::reference::EntryRef;
 use sightline_ledger::{Error as LedgerError, Ledger, PersonalState};
 
 use crate::app::AppState;
@@ -39,6 +41,9 @@ struct WhyPage {
     v: WhyView,
     /// What the log's witnesses vouch for, when witnesses are configured.
     witnesses: Option<String>,
+    /// The reference this message should carry to its entry (SPEC.md §10.2), and where.
+    reference: String,
+    reference_where: &'static str,
 }
 
 /// A link on a notice page; `href` is one of our own paths or passed [`explain::safe_link`].
@@ -92,6 +97,8 @@ pub(crate) struct Stamp {
     flags: Vec<String>,
     /// Nullable fields the body leaves out (an entry logged before SPEC revision 3).
     omitted: Vec<String>,
+    /// The entry's leaf hash, which its reference names.
+    leaf: [u8; 32],
 }
 
 /// The message entry at `index`; [`WebError::NotFound`] if it is not a message.
@@ -101,8 +108,19 @@ pub(crate) fn message_at(ledger: &Ledger, index: u64) -> WebResult<(Stamp, Messa
     let bytes = ledger.entry(index)?.ok_or(WebError::NotFound)?;
     let entry = LoggedEntry::parse(&bytes).map_err(corrupt)?;
     match entry.body {
-        Body::Message(m) => Ok((Stamp { logged_at: entry.logged_at, flags: entry.flags, omitted: entry.omitted }, *m)),
+        Body::Message(m) => {
+            Ok((Stamp { logged_at: entry.logged_at, flags: entry.flags, omitted: entry.omitted, leaf: leaf_hash(&bytes) }, *m))
+        }
         _ => Err(WebError::NotFound),
+    }
+}
+
+/// Where in a message of `channel` its reference is found, in words.
+fn reference_where(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => "among the e-mail's headers (your mail program can show the original message)",
+        Channel::Sms | Channel::Push => "at the end of the link in the message",
+        _ => "in the ad's markup, as an attribute (your browser's developer tools show it)",
     }
 }
 
@@ -142,7 +160,17 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> W
     let mut v = explain::explain(index, (&stamp.logged_at, &stamp.flags), &m, &registry, personal_ref(&personal), &proof);
     v.unstated = stamp.omitted.iter().map(|f| explain::unstated_words(f)).collect();
     let witnesses = state.cosigning.as_ref().map(|c| crate::cosigning::report::words(c.witnessed().as_ref(), index, c.policy_words()));
-    let page = WhyPage { origin: ledger.origin().to_string(), csrf: ledger.form_token(&token), token, v, witnesses };
+    let entry_ref = EntryRef { origin: ledger.origin().to_string(), index, leaf: stamp.leaf };
+    let reference = entry_ref.carrier(m.delivery.channel, Some(&format!("{}/why/{token}", state.public_url)));
+    let page = WhyPage {
+        origin: ledger.origin().to_string(),
+        csrf: ledger.form_token(&token),
+        token,
+        v,
+        witnesses,
+        reference,
+        reference_where: reference_where(m.delivery.channel),
+    };
     state.http.why_pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     html(StatusCode::OK, &page)
 }

@@ -25,9 +25,17 @@ fn an_old_entry_is_shown_with_markers_and_what_it_does_not_state() {
     let proof = ProofInput { size: 9, vkey: "sightline.localhost/log+01020304+AQ==", token: "TOKEN" };
     let mut v = explain::explain(3, ("2026-11-20T18:04:06.000Z", &[]), &m, &Registry::default(), PersonalRef::Absent, &proof);
     v.unstated = omitted.iter().map(|f| explain::unstated_words(f)).collect();
-    let html = WhyPage { origin: "sightline.localhost/log".into(), token: "TOKEN".into(), csrf: "CSRF".into(), v, witnesses: None }
-        .render()
-        .expect("renders");
+    let html = WhyPage {
+        origin: "sightline.localhost/log".into(),
+        token: "TOKEN".into(),
+        csrf: "CSRF".into(),
+        v,
+        witnesses: None,
+        reference: "REF".into(),
+        reference_where: "where",
+    }
+    .render()
+    .expect("renders");
     assert!(html.contains("Civic[U+202E]erutuF") && html.contains("Follows[U+200B]the page"), "no markers");
     assert!(!html.contains('\u{202E}') && !html.contains('\u{200B}'), "a raw formatting character reached the page");
     assert!(html.contains("What this record does not state"));

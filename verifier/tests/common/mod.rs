@@ -270,3 +270,18 @@ pub fn bulk_messages(log: &mut Log, k: &SigningKey, n: usize, small: bool) {
 pub fn write_lines(path: &std::path::Path, lines: &[String]) {
     std::fs::write(path, lines.join("\n") + "\n").unwrap();
 }
+
+/// Writes `log` at checkpoint `cp` as a complete export bundle (SPEC §11), for benches.
+pub fn write_complete_bundle(log: &Log, cp: &str, path: &std::path::Path) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    let manifest = json!({"format":"sightline-bundle/v1","origin":ORIGIN,"checkpoint":cp,"complete":true,
+        "filter":{"from":null,"to":null,"advertiser":null,"campaign":null},"created_at":"2026-11-24T10:10:00Z"});
+    writeln!(f, "{manifest}").expect("write");
+    for (i, e) in log.entries.iter().enumerate() {
+        write!(f, "{{\"index\":{i},\"entry\":").expect("write");
+        f.write_all(e).expect("write");
+        f.write_all(b"}\n").expect("write");
+    }
+    f.flush().expect("flush");
+}

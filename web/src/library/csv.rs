@@ -69,7 +69,11 @@ pub fn csv_columns() -> Vec<String> {
     .map(|s| (*s).to_owned())
     .collect();
     cols.extend(MEMBER_STATES.iter().map(|ms| format!("reach_{ms}")));
-    cols.extend(["objected_messages", "first_entry", "last_entry"].iter().map(|s| (*s).to_owned()));
+    cols.extend(
+        ["objected_messages", "first_entry", "last_entry", "tally_days", "tally_delivered", "tally_logged", "tally_differences"]
+            .iter()
+            .map(|s| (*s).to_owned()),
+    );
     cols
 }
 
@@ -123,6 +127,17 @@ fn csv_row(c: &CampaignView) -> Vec<String> {
         row.push(c.reach_by_member_state.iter().find(|r| r.member_state == ms).map(|r| r.reach).unwrap_or(Count::Exact(0)).to_string());
     }
     row.extend([c.objected_messages.to_string(), c.first_entry.to_string(), c.last_entry.to_string()]);
+    // The submitter's signed tallies beside the logged count (SPEC.md §3.8); empty cells without one.
+    match &c.tally {
+        Some(t) => {
+            let mut diffs = lines(&t.differences, TallyDifference::csv_line);
+            if t.differences_more > 0 {
+                diffs.push_str(&format!("\n(and {} more)", t.differences_more));
+            }
+            row.extend([t.days.to_string(), t.delivered.to_string(), t.logged.to_string(), diffs]);
+        }
+        None => row.extend([String::new(), String::new(), String::new(), String::new()]),
+    }
     row
 }
 

@@ -26,7 +26,7 @@ pub(super) struct Entry<'a> {
     pub flags: List<Text<'a>>,
 }
 
-/// The body fields of the record kinds the index reads (party, submitter, message).
+/// The body fields of the record kinds the index reads (party, submitter, message, tally).
 #[derive(Deserialize, Default)]
 #[serde(default, bound(deserialize = "'de: 'a"))]
 pub(super) struct Body<'a> {
@@ -39,6 +39,10 @@ pub(super) struct Body<'a> {
     pub sponsor: Obj<Sponsor<'a>>,
     pub targeting: Obj<Targeting<'a>>,
     pub lineage: List<Obj<Source<'a>>>,
+    /// A tally's fields (SPEC.md §3.8).
+    pub campaign_id: Text<'a>,
+    pub day: Text<'a>,
+    pub delivered: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]

@@ -1,7 +1,11 @@
 //! The library index: one aggregate per campaign, built entry by entry from the public log.
+//!
+//! Over 400 lines because one campaign's aggregate and the code that folds each entry into it
+//! read best side by side; the tally comparison lives apart, in `tallies.rs`.
 
 use rayon::prelude::*;
 
+use super::tallies::CampaignTallies;
 use super::*;
 
 fn hash_of<K: Hash + ?Sized>(k: &K) -> u64 {
@@ -122,6 +126,7 @@ struct Campaign {
     objected_messages: u64,
     first_index: u64,
     last_index: u64,
+    tallies: CampaignTallies,
 }
 
 impl Campaign {
@@ -156,6 +161,7 @@ impl Campaign {
             objected_messages: 0,
             first_index: index,
             last_index: index,
+            tallies: CampaignTallies::default(),
         }
     }
 
@@ -213,6 +219,8 @@ pub struct LibraryIndex {
     submitters: HashMap<String, String>,
     messages: u64,
     last_added: Option<u64>,
+    /// Tallies of campaigns with no message yet, by submitter and campaign.
+    pending_tallies: HashMap<String, HashMap<String, CampaignTallies>>,
 }
 
 /// The index's fields of each entry, decoded on all cores.
@@ -276,6 +284,20 @@ impl LibraryIndex {
             "message" => {
                 let _ = self.add_message(index, &entry);
             }
+            "tally" => {
+                let (signer, campaign, day) = (b.signer.as_str(), b.campaign_id.as_str(), b.day.as_str());
+                let delivered = b.delivered.map_or("", |d| d.get());
+                match self.by_key.get(signer).and_then(|m| m.get(campaign)) {
+                    Some(&i) => self.campaigns[i].tallies.record(day, delivered),
+                    None => self
+                        .pending_tallies
+                        .entry(signer.to_owned())
+                        .or_default()
+                        .entry(campaign.to_owned())
+                        .or_default()
+                        .record(day, delivered),
+                }
+            }
             _ => {}
         }
     }
@@ -295,7 +317,11 @@ impl LibraryIndex {
             Some(&i) => i,
             None => {
                 let i = self.campaigns.len();
-                self.campaigns.push(Campaign::new(signer, campaign_id, index, day));
+                let mut campaign = Campaign::new(signer, campaign_id, index, day);
+                if let Some(t) = self.pending_tallies.get_mut(signer).and_then(|m| m.remove(campaign_id)) {
+                    campaign.tallies.absorb(t);
+                }
+                self.campaigns.push(campaign);
                 self.by_key.entry(signer.to_owned()).or_default().insert(campaign_id.to_owned(), i);
                 i
             }
@@ -313,6 +339,7 @@ impl LibraryIndex {
         let member_state = delivery.member_state.as_str();
         if let Some(i) = MEMBER_STATES.iter().position(|m| *m == member_state) {
             c.by_state[i] += 1;
+            c.tallies.count_message(day, i);
         }
         c.channels.insert_str(delivery.channel.as_str());
         c.languages.insert_str(creative.language.as_str());
@@ -494,6 +521,7 @@ impl LibraryIndex {
             objected_messages: Count::of(c.objected_messages),
             first_entry: c.first_index,
             last_entry: c.last_index,
+            tally: c.tallies.view(),
         }
     }
 }

@@ -40,10 +40,12 @@ mod csv;
 mod fields;
 mod index;
 mod query;
+mod tallies;
 
 pub use csv::*;
 pub use index::*;
 pub use query::*;
+pub use tallies::{TallyDifference, TallyView};
 
 /// Distinct values kept per list (brands, subjects, creatives, ...).
 pub const MAX_LISTED: usize = 20;
@@ -286,6 +288,9 @@ pub struct CampaignView {
     /// Index of the first and last message entry in the log.
     pub first_entry: u64,
     pub last_entry: u64,
+    /// The submitter's signed tallies beside the logged count (SPEC.md §3.8); `null` when
+    /// the submitter logged none for this campaign.
+    pub tally: Option<TallyView>,
 }
 
 impl CampaignView {
