@@ -40,8 +40,16 @@ fn connections_sending_a_byte_a_second_are_closed_at_the_header_timeout_while_ot
         assert!(closed, "the slow connection was closed by the server");
         assert!(open_for < Duration::from_secs(9), "closed after {open_for:?}, not at the 5 s header timeout");
     }
-    let metrics = server.get("/metrics").text();
-    assert!(metrics.contains("sightline_refusals_total{reason=\"header_timeout\"} 5"), "{metrics}");
+    // The server counts a connection once it has closed it, so the client can see the close a
+    // moment before the count: wait for it a little.
+    let counted = "sightline_refusals_total{reason=\"header_timeout\"} 5";
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut metrics = server.get("/metrics").text();
+    while !metrics.contains(counted) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        metrics = server.get("/metrics").text();
+    }
+    assert!(metrics.contains(counted), "{metrics}");
 }
 
 #[test]
