@@ -38,6 +38,10 @@
 //! | module | concern |
 //! |---|---|
 //! | [`record`], `record_fields`, `record_rules` | the record model of SPEC.md §3 and its validation |
+//! | `disclosures` | what revision 3 adds to a message: creative content, Art. 9 conditions, match keys, data labels, the TTPA notice |
+//! | [`audience`] | the audience expression and a recipient's evaluation: what proves they were selected |
+//! | `omitted` | reading a body logged before a field was required |
+//! | `follow_up` | a source that is an earlier message of this log: same submitter, same recipient |
 //! | [`codes`] | the ISO country, language and currency lists, the EU Member States |
 //! | [`text`] | free text: the formatting characters refused, and their visible markers |
 //! | `json_keys` | finding a repeated JSON key (SPEC.md §1) in text not in canonical form |
@@ -68,13 +72,17 @@
 //! | [`Ledger`] (`ledger.rs`, `writes.rs`) | opening, reading, writing |
 //! | [`export`] | compliance exports: bundles, JSONL, CSV |
 //! | [`submitter`] | the submitter's side: commitments and signatures |
+//! | `example` | the example message of SPEC.md §3.4 from `tests/fixtures/message.json` (hidden) |
 //! | `fuzzing` | fuzz bodies for `fuzz/` and `tests/no_panic.rs` (hidden) |
 //! | `witness_fuzzing` | the fuzz body of a witness's request handling (hidden) |
 
+pub mod audience;
 pub mod canonical;
 pub mod codes;
 pub mod cosignature;
 pub mod error;
+#[doc(hidden)]
+pub mod example;
 pub mod export;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -101,9 +109,12 @@ mod batch_text;
 mod batcher;
 mod commit;
 mod disclosed;
+mod disclosures;
+mod follow_up;
 mod json_keys;
 mod ledger;
 mod lookup;
+mod omitted;
 mod recipients;
 mod record_fields;
 mod record_rules;

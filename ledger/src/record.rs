@@ -9,7 +9,12 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::audience::{Audience, Evaluation, Outcome};
 pub use crate::disclosed::{Disclosed, NOT_DISCLOSED};
+pub use crate::disclosures::{
+    Art9Condition, Asset, CreativeContent, FundingSector, FundingSource, FundingTerritory, IdType, Onboarder, Period, Precision,
+    SeedAudience, Visibility,
+};
 use crate::error::{Error, Result};
 pub use crate::record_fields::{check_country, check_hex32, check_id, check_text, check_time, format_time, invalid, parse_time, FieldPath};
 pub use crate::tally::TallyBody;
@@ -17,15 +22,11 @@ pub use crate::tally::TallyBody;
 /// A field that may be `null` but never left out (SPEC.md §1: nothing is silent). Derived
 /// decoders read a missing `Option` as `None`, which would log an omitted `sponsor.political`
 /// as "not political"; a field decoded through a function is required instead.
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<T>, D::Error> {
+pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<T>, D::Error> {
     Option::<T>::deserialize(d)
 }
 
-/// The nullable fields of a message body, as JSON paths with `[]` for "every element": what
-/// [`Body::parse_logged`] fills with `null` (and reports) for an entry logged before they were
-/// enforced.
-pub const NULLABLE_FIELDS: [&str; 4] =
-    ["delivery.email_headers", "sponsor.political", "targeting.criteria[].special_category", "lineage[].model"];
+pub use crate::omitted::{NULLABLE_FIELDS, REVISION_3_FIELDS};
 
 /// `kind` of a record body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +146,10 @@ pub struct Delivery {
     pub creative: Creative,
     #[serde(deserialize_with = "nullable")]
     pub email_headers: Option<EmailHeaders>,
+    /// For an email, the lineage ids behind the recipient's address ("how we got your
+    /// address"); `null` for every other channel (revision 3).
+    #[serde(deserialize_with = "nullable")]
+    pub address_lineage: Option<Vec<String>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +162,8 @@ pub enum Channel {
     Email,
     Sms,
     Push,
+    /// Broadcast or streamed television (revision 3).
+    Tv,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -169,6 +176,12 @@ pub struct Creative {
     pub campaign_id: String,
     pub ad_id: String,
     pub creative_id: String,
+    /// Published openly too, or shown only to the audience targeted (revision 3).
+    #[serde(deserialize_with = "nullable")]
+    pub visibility: Option<Visibility>,
+    /// The creative's text and assets (revision 3).
+    #[serde(deserialize_with = "nullable")]
+    pub content: Option<CreativeContent>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -196,6 +209,21 @@ pub struct Political {
     pub amount: Disclosed<Amount>,
     pub funding_origin: Disclosed<String>,
     pub notice_url: String,
+    /// The rest of the TTPA notice (Reg. 2024/900 Art. 12), revision 3: `None` only in an
+    /// entry logged before it.
+    #[serde(deserialize_with = "nullable")]
+    pub period: Option<Disclosed<Period>>,
+    #[serde(deserialize_with = "nullable")]
+    pub other_benefits: Option<Disclosed<String>>,
+    #[serde(deserialize_with = "nullable")]
+    pub funding_source: Option<Disclosed<FundingSource>>,
+    #[serde(deserialize_with = "nullable")]
+    pub repository_url: Option<Disclosed<String>>,
+    #[serde(deserialize_with = "nullable")]
+    pub report_url: Option<String>,
+    /// An earlier suspension or removal of this advertisement; `null`: none.
+    #[serde(deserialize_with = "nullable")]
+    pub suspension: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -224,6 +252,9 @@ pub struct RecipientRef {
 #[serde(deny_unknown_fields)]
 pub struct Targeting {
     pub criteria: Vec<Criterion>,
+    /// How the criteria combine (revision 3); `null` when there are none.
+    #[serde(deserialize_with = "nullable")]
+    pub audience: Option<Audience>,
     pub delivery_optimisation: DeliveryOptimisation,
 }
 
@@ -237,8 +268,17 @@ pub struct Criterion {
     pub description: String,
     #[serde(deserialize_with = "nullable")]
     pub special_category: Option<Disclosed<SpecialCategory>>,
+    /// The GDPR Art. 9(2) condition for a special category (revision 3); `null` without one.
+    #[serde(deserialize_with = "nullable")]
+    pub art9_condition: Option<Disclosed<Art9Condition>>,
     pub minor: bool,
     pub ai_selected: bool,
+    /// What an uploaded list or a lookalike's seed list was matched by (revision 3).
+    #[serde(deserialize_with = "nullable")]
+    pub match_keys: Option<Disclosed<Vec<IdType>>>,
+    /// The audience a lookalike was grown from (revision 3).
+    #[serde(deserialize_with = "nullable")]
+    pub seed_audience: Option<SeedAudience>,
     pub lineage: Vec<String>,
 }
 
@@ -301,6 +341,19 @@ pub struct LineageLabel {
     pub lookback_days: Disclosed<u32>,
     pub legal_basis: Disclosed<LegalBasis>,
     pub derived_from: Vec<String>,
+    /// For `kind = earlier_message`: the index of that message's entry in this log (revision 3).
+    #[serde(deserialize_with = "nullable")]
+    pub entry: Option<u64>,
+    /// The data-label fields of the IAB Data Transparency Standard (revision 3); `null` for a
+    /// source that is not an audience segment.
+    #[serde(deserialize_with = "nullable")]
+    pub audience_size: Option<Disclosed<u64>>,
+    #[serde(deserialize_with = "nullable")]
+    pub precision: Option<Disclosed<Precision>>,
+    #[serde(deserialize_with = "nullable")]
+    pub id_types: Option<Disclosed<Vec<IdType>>>,
+    #[serde(deserialize_with = "nullable")]
+    pub onboarder: Option<Disclosed<Onboarder>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -313,6 +366,8 @@ pub enum SourceKind {
     PublicRecord,
     PartnerList,
     ViaOtherPersonPermission,
+    /// The recipient's response to an earlier message of this log (revision 3).
+    EarlierMessage,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -408,7 +463,7 @@ impl Body {
                 Ok(m) => (Body::Message(Box::new(m)), Vec::new()),
                 Err(strict) => {
                     let mut value: Value = serde_json::from_str(json).map_err(typed)?;
-                    let omitted = fill_omitted(&mut value);
+                    let omitted = crate::omitted::fill_omitted(&mut value);
                     if omitted.is_empty() {
                         return Err(typed(strict));
                     }
@@ -515,33 +570,6 @@ impl Body {
         }
         Ok(())
     }
-}
-
-/// Sets each nullable field ([`NULLABLE_FIELDS`]) that a message body leaves out to `null`;
-/// returns their paths.
-fn fill_omitted(body: &mut Value) -> Vec<String> {
-    let mut omitted = Vec::new();
-    let mut fill = |object: Option<&mut Value>, key: &str, path: String| {
-        if let Some(Value::Object(o)) = object {
-            if !o.contains_key(key) {
-                o.insert(key.to_string(), Value::Null);
-                omitted.push(path);
-            }
-        }
-    };
-    fill(body.get_mut("delivery"), "email_headers", "delivery.email_headers".into());
-    fill(body.get_mut("sponsor"), "political", "sponsor.political".into());
-    if let Some(Value::Array(criteria)) = body.pointer_mut("/targeting/criteria") {
-        for (i, c) in criteria.iter_mut().enumerate() {
-            fill(Some(c), "special_category", format!("targeting.criteria[{i}].special_category"));
-        }
-    }
-    if let Some(Value::Array(lineage)) = body.get_mut("lineage") {
-        for (i, l) in lineage.iter_mut().enumerate() {
-            fill(Some(l), "model", format!("lineage[{i}].model"));
-        }
-    }
-    omitted
 }
 
 /// Deserializes directly; only a value that fails is deserialized again with

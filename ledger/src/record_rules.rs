@@ -17,6 +17,7 @@ pub(crate) fn validate_message(m: &MessageBody, r: usize) -> Result<()> {
     check_hex32(r, "personal_commitment", &m.personal_commitment)?;
     let lineage_ids = check_lineage(m, r)?;
     check_targeting(m, r, &lineage_ids)?;
+    crate::disclosures::check_delivery(m, r, &lineage_ids)?;
     check_controls(m, r)?;
     Ok(())
 }
@@ -92,6 +93,7 @@ fn check_sponsor(m: &MessageBody, r: usize) -> Result<()> {
             check_text(r, "sponsor.political.funding_origin", f)?;
         }
         check_url(r, "sponsor.political.notice_url", &p.notice_url, false)?;
+        crate::disclosures::check_notice(p, r)?;
     }
     Ok(())
 }
@@ -145,6 +147,7 @@ fn check_lineage(m: &MessageBody, r: usize) -> Result<Vec<&str>> {
         if let Disclosed::Value(t) = &l.refresh {
             check_text(r, || f("refresh"), t)?;
         }
+        crate::disclosures::check_label(l, i, r)?;
     }
     // derived_from: known ids, no cycles. `parents[i]` is the set lineage[i] is derived from
     // (an unknown id is refused below, at its own label, in record order).
@@ -191,14 +194,15 @@ fn check_targeting(m: &MessageBody, r: usize, lineage_ids: &[&str]) -> Result<()
             return Err(invalid(r, &f("id"), format!("duplicate criterion id `{}`", c.id)));
         }
         check_text(r, || f("description"), &c.description)?;
-        if c.lineage.is_empty() {
-            return Err(invalid(r, &f("lineage"), "every criterion must name where its data came from (a lineage id)"));
-        }
+        crate::disclosures::check_criterion(c, i, r, lineage_ids)?;
         for l in &c.lineage {
             if !lineage_ids.contains(&l.as_str()) {
                 return Err(invalid(r, &f("lineage"), format!("`{l}` is not a lineage id of this record")));
             }
         }
+    }
+    if let Err(fault) = crate::audience::check(t.audience.as_ref(), &t.criteria) {
+        return Err(invalid(r, "targeting.audience", fault.why));
     }
     if let Disclosed::Value(g) = &t.delivery_optimisation.goal {
         check_text(r, "targeting.delivery_optimisation.goal", g)?;
@@ -222,7 +226,7 @@ fn check_controls(m: &MessageBody, r: usize) -> Result<()> {
 }
 
 /// An `https://` URL (or `mailto:` where allowed) of plain printable characters.
-fn check_url(r: usize, field: &str, u: &str, mailto_ok: bool) -> Result<()> {
+pub(crate) fn check_url(r: usize, field: &str, u: &str, mailto_ok: bool) -> Result<()> {
     let scheme_ok = u.starts_with("https://") || (mailto_ok && u.starts_with("mailto:"));
     let chars_ok = u.len() <= 2000 && u.bytes().all(|b| b.is_ascii_graphic() && !b"<>\"'`\\".contains(&b));
     if scheme_ok && chars_ok && u.len() > 8 {

@@ -21,7 +21,7 @@ use sightline_ledger::{Error as LedgerError, Ledger, PersonalState};
 
 use crate::app::AppState;
 use crate::error::{WebError, WebResult};
-use crate::explain::{self, PersonalRef, ProofInput, WhyView};
+use crate::explain::{self, Logged, PersonalRef, ProofInput, WhyView};
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -156,9 +156,10 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> W
     let personal = ledger.personal(index)?;
     let registry = ledger.registry()?;
     let vkey = ledger.vkey();
-    let proof = ProofInput { size: ledger.size(), vkey: &vkey, token: &token };
-    let mut v = explain::explain(index, (&stamp.logged_at, &stamp.flags), &m, &registry, personal_ref(&personal), &proof);
-    v.unstated = stamp.omitted.iter().map(|f| explain::unstated_words(f)).collect();
+    let why_token = |i: u64| ledger.why_token(i);
+    let proof = ProofInput { size: ledger.size(), vkey: &vkey, token: &token, why_token: &why_token };
+    let logged = Logged { logged_at: &stamp.logged_at, flags: &stamp.flags, omitted: &stamp.omitted };
+    let v = explain::explain(index, logged, &m, &registry, personal_ref(&personal), &proof);
     let witnesses = state.cosigning.as_ref().map(|c| crate::cosigning::report::words(c.witnessed().as_ref(), index, c.policy_words()));
     let entry_ref = EntryRef { origin: ledger.origin().to_string(), index, leaf: stamp.leaf };
     let reference = entry_ref.carrier(m.delivery.channel, Some(&format!("{}/why/{token}", state.public_url)));

@@ -8,7 +8,7 @@ use sightline_ledger::record::Body;
 use sightline_ledger::registry::Registry;
 
 use super::WhyPage;
-use crate::explain::{self, PersonalRef, ProofInput};
+use crate::explain::{self, Logged, PersonalRef, ProofInput};
 
 /// An old message: a right-to-left override (`<RLO>`) in its brand and a zero-width space
 /// (`<ZWSP>`) in a criterion, no `sponsor.political` and no `model` on its one lineage label.
@@ -22,9 +22,10 @@ fn an_old_entry_is_shown_with_markers_and_what_it_does_not_state() {
     assert_eq!(omitted, ["sponsor.political", "lineage[0].model"]);
     let Body::Message(m) = body else { panic!("a message") };
     assert!(m.sponsor.political.is_none());
-    let proof = ProofInput { size: 9, vkey: "sightline.localhost/log+01020304+AQ==", token: "TOKEN" };
-    let mut v = explain::explain(3, ("2026-11-20T18:04:06.000Z", &[]), &m, &Registry::default(), PersonalRef::Absent, &proof);
-    v.unstated = omitted.iter().map(|f| explain::unstated_words(f)).collect();
+    let why_token = |i: u64| format!("TOKEN{i}");
+    let proof = ProofInput { size: 9, vkey: "sightline.localhost/log+01020304+AQ==", token: "TOKEN", why_token: &why_token };
+    let logged = Logged { logged_at: "2026-11-20T18:04:06.000Z", flags: &[], omitted: &omitted };
+    let v = explain::explain(3, logged, &m, &Registry::default(), PersonalRef::Absent, &proof);
     let html = WhyPage {
         origin: "sightline.localhost/log".into(),
         token: "TOKEN".into(),

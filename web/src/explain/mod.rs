@@ -17,23 +17,29 @@
 //! |---|---|
 //! | `views.rs` | the view structs the templates render |
 //! | `words.rs` | single values: enums, disclosable fields, times, amounts, links |
-//! | `criteria.rs` | criteria, the personal values matched, and their lineage chains |
+//! | `criteria.rs` | criteria, their flags and their lineage chains |
+//! | `selection.rs` | how the recipient was selected: what the evaluation proves, criterion by criterion |
+//! | `disclosures.rs` | creative content, Art. 9 conditions, match keys, data labels, the TTPA notice, AI use |
 //! | `mod.rs` | parties, the political notice, and whole pages |
 
 use std::collections::HashSet;
 
 use sightline_ledger::privacy::{ConsentEvidence, Personal};
 use sightline_ledger::record::{
-    parse_time, Amount, Channel, Controls, Criterion, CriterionType, DeliveryOptimisation, Disclosed, Effect, EmailHeaders, LegalBasis,
-    LineageLabel, MessageBody, ModelRef, Political, PoliticalKind, SourceKind, SpecialCategory,
+    parse_time, Amount, Art9Condition, Channel, Controls, Criterion, CriterionType, DeliveryOptimisation, Disclosed, Effect, EmailHeaders,
+    LegalBasis, LineageLabel, MessageBody, ModelRef, Political, PoliticalKind, SourceKind, SpecialCategory,
 };
 use sightline_ledger::registry::Registry;
 
 mod criteria;
+mod disclosures;
+mod selection;
 mod views;
 mod words;
 
 pub use criteria::*;
+pub use disclosures::*;
+pub use selection::*;
 pub use views::*;
 pub use words::*;
 
@@ -121,8 +127,10 @@ pub fn party_view(id: &str, registry: &Registry) -> PartyView {
     PartyView { party, controllers, control_words }
 }
 
-/// The TTPA label and transparency notice of a political message.
-pub fn political_view(p: &Political, sponsor_name: &str, payer_name: &str) -> PoliticalView {
+/// The TTPA label and transparency notice of a political message (`omitted`: the fields an
+/// older record leaves out).
+pub fn political_view(p: &Political, sponsor_name: &str, payer_name: &str, omitted: &[String]) -> PoliticalView {
+    let (period, other_benefits, funding_source, repository, report, suspension) = notice_words(p, omitted);
     PoliticalView {
         label: POLITICAL_LABEL,
         kind_words: format!("This message is linked to {}: {}.", political_kind_words(p.kind), p.linked_to),
@@ -136,6 +144,12 @@ pub fn political_view(p: &Political, sponsor_name: &str, payer_name: &str) -> Po
         notice: link(&p.notice_url),
         sponsor_name: sponsor_name.to_string(),
         payer_name: payer_name.to_string(),
+        period,
+        other_benefits,
+        funding_source,
+        repository,
+        report,
+        suspension,
     }
 }
 
@@ -146,22 +160,43 @@ pub fn political_view(p: &Political, sponsor_name: &str, payer_name: &str) -> Po
 /// The full explanation of one message entry.
 pub fn explain(
     index: u64,
-    (logged_at, flags): (&str, &[String]),
+    logged: Logged<'_>,
     m: &MessageBody,
     registry: &Registry,
     personal: PersonalRef<'_>,
     proof: &ProofInput<'_>,
 ) -> WhyView {
+    let ctx = Ctx { lineage: &m.lineage, personal, omitted: logged.omitted, why_token: proof.why_token };
     let sponsor = party_view(&m.sponsor.on_behalf_of, registry);
     let payer = party_view(&m.sponsor.payer, registry);
-    let criteria: Vec<CriterionView> =
-        m.targeting.criteria.iter().enumerate().map(|(i, c)| criterion_view(i + 1, c, &m.lineage, &m.controls, personal)).collect();
-    let reached: HashSet<&str> = criteria.iter().flat_map(|c| c.sources.iter().map(|s| s.id.as_str())).collect();
-    let other_sources =
-        m.lineage.iter().filter(|l| !reached.contains(l.id.as_str())).map(|l| source_view(l, 0, &m.lineage, personal)).collect();
+    let criteria: Vec<CriterionView> = m
+        .targeting
+        .criteria
+        .iter()
+        .zip(standings(m, personal))
+        .enumerate()
+        .map(|(i, (c, standing))| criterion_view(i + 1, c, &m.controls, standing, ctx))
+        .collect();
+    let email = email_view(&m.delivery.email_headers, address_view(m, ctx));
+    let reached: HashSet<&str> = criteria
+        .iter()
+        .flat_map(|c| c.sources.iter().chain(c.seed.iter().flat_map(|s| s.sources.iter())))
+        .chain(email.iter().flat_map(|e| e.address.sources.iter()))
+        .map(|s| s.id.as_str())
+        .collect();
+    let other_sources = m.lineage.iter().filter(|l| !reached.contains(l.id.as_str())).map(|l| source_view(l, 0, ctx)).collect();
     let reported_by = submitter_brief(&m.signer, registry);
     let channel = channel_words(m.delivery.channel);
     let erased = matches!(personal, PersonalRef::Erased);
+    let creative = creative_view(&m.delivery.creative);
+    let mut summary = summary_flags(&criteria);
+    if creative.audience_only {
+        summary.push(FlagView {
+            kind: "dark_post",
+            label: "Shown only to the people targeted (a dark post)".to_string(),
+            detail: "It was not published openly: see what it said below, and every campaign in the public ad library.".to_string(),
+        });
+    }
     WhyView {
         index,
         title: format!("Why you received {channel}"),
@@ -175,23 +210,26 @@ pub fn explain(
         creative_id: m.delivery.creative.creative_id.clone(),
         creative_sha256: m.delivery.creative.sha256.clone(),
         served_at: time_words(&m.delivery.served_at),
-        logged_at: time_words(logged_at),
+        logged_at: time_words(logged.logged_at),
         member_state: country_words(&m.delivery.member_state),
         reported_by,
         payer_is_sponsor: m.sponsor.payer == m.sponsor.on_behalf_of,
-        political: m.sponsor.political.as_ref().map(|p| political_view(p, &sponsor.party.name, &payer.party.name)),
+        political: m.sponsor.political.as_ref().map(|p| political_view(p, &sponsor.party.name, &payer.party.name, logged.omitted)),
         sponsor,
         payer,
+        creative,
         criteria_summary: criteria_summary(&m.targeting.criteria),
-        summary_flags: summary_flags(&criteria),
+        selection: selection_view(m, personal),
+        ai_use: ai_use_words(m),
+        summary_flags: summary,
         criteria,
         optimisation: optimisation_sentence(&m.targeting.delivery_optimisation),
         optimisation_ai: m.targeting.delivery_optimisation.ai_system,
         other_sources,
         controls: control_links(&m.controls),
-        email: email_view(&m.delivery.email_headers),
-        log_flags: flags.iter().map(|f| log_flag_words(f)).collect(),
-        objected: flags.iter().any(|f| f.starts_with("objected:")),
+        email,
+        log_flags: logged.flags.iter().map(|f| log_flag_words(f)).collect(),
+        objected: logged.flags.iter().any(|f| f.starts_with("objected:")),
         erased,
         personal_words: match personal {
             PersonalRef::Present(_) => "The personal values shown on this page come from the personal part of this record, which only you (through this link) and the log operator's compliance team can read. The public log holds only a salted commitment to them.".to_string(),
@@ -199,7 +237,7 @@ pub fn explain(
             PersonalRef::Absent => "This ledger holds no personal part for this message.".to_string(),
         },
         proof: proof_view(index, proof),
-        unstated: Vec::new(),
+        unstated: unstated_lines(logged.omitted),
     }
 }
 

@@ -1,0 +1,435 @@
+//! The audience of a message and one recipient's place in it (SPEC.md §3.4 `targeting.audience`
+//! and §7 `evaluation`, revision 3).
+//!
+//! The **audience** is a boolean expression over the record's criterion ids, as ad servers
+//! already write it: `all_of`, `any_of` and `none_of` groups, nested at most [`MAX_DEPTH`]
+//! deep. An include criterion stands where it lets people in (under an even number of
+//! `none_of`), an exclude criterion where it keeps them out (under an odd number).
+//!
+//! The **evaluation**, in the personal part, says for each criterion whether it held for this
+//! recipient: `matched`, `not_matched`, or `not_evaluated` (a contextual criterion concerns the
+//! page or programme, not the person, and is always `not_evaluated`). It is read with three
+//! values: a contextual criterion held as the advertiser asked (the message was placed there), and
+//! any other criterion not evaluated is unknown. The ledger refuses a record whose own evaluation
+//! does not show that the audience held for the person ([`check_selected`]), naming the criterion
+//! that decided it; a page then says only what the evaluation proves ([`selected_by`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::record::{Criterion, CriterionType, Effect};
+
+/// How deep groups may nest (the top group is depth 1).
+pub const MAX_DEPTH: usize = 4;
+/// How many members a group may hold.
+pub const MAX_MEMBERS: usize = 64;
+
+/// A boolean expression over criterion ids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// A criterion of the record, by its id.
+    Criterion(String),
+    /// Every member holds.
+    AllOf(Vec<Audience>),
+    /// At least one member holds.
+    AnyOf(Vec<Audience>),
+    /// No member holds.
+    NoneOf(Vec<Audience>),
+}
+
+impl Serialize for Audience {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (op, members) = match self {
+            Audience::Criterion(id) => return s.serialize_str(id),
+            Audience::AllOf(m) => ("all_of", m),
+            Audience::AnyOf(m) => ("any_of", m),
+            Audience::NoneOf(m) => ("none_of", m),
+        };
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry(op, members)?;
+        map.end()
+    }
+}
+
+/// A criterion id (a JSON string) or a group (an object with exactly one operator).
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Audience;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a criterion id, or an object with one of all_of, any_of, none_of holding a list")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Audience, E> {
+                Ok(Audience::Criterion(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Audience, A::Error> {
+                let Some(op) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom("is an empty object; a group holds one of all_of, any_of, none_of"));
+                };
+                let members: Vec<Audience> = match op.as_str() {
+                    "all_of" | "any_of" | "none_of" => map.next_value()?,
+                    other => {
+                        return Err(de::Error::custom(format!("`{other}` is not a group operator; expected one of all_of, any_of, none_of")))
+                    }
+                };
+                if map.next_key::<String>()?.is_some() {
+                    return Err(de::Error::custom(
+                        "a group holds exactly one operator (all_of, any_of or none_of); nest groups to combine them",
+                    ));
+                }
+                Ok(match op.as_str() {
+                    "all_of" => Audience::AllOf(members),
+                    "any_of" => Audience::AnyOf(members),
+                    _ => Audience::NoneOf(members),
+                })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Audience, A::Error> {
+                Err(de::Error::custom("is a list; write a group such as {\"all_of\": [\"c1\", \"c2\"]}"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// What the evaluation says about one criterion for one recipient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Matched,
+    NotMatched,
+    NotEvaluated,
+}
+
+/// One criterion's result for the recipient, and the personal value it used, if any.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evaluation {
+    pub result: Outcome,
+    /// The value about the person the result rests on (`null` where there is none; always
+    /// `null` for `not_evaluated`).
+    #[serde(deserialize_with = "crate::record::nullable")]
+    pub value: Option<String>,
+}
+
+impl Evaluation {
+    pub fn matched(value: &str) -> Evaluation {
+        Evaluation { result: Outcome::Matched, value: Some(value.to_string()) }
+    }
+    pub fn not_matched(value: Option<&str>) -> Evaluation {
+        Evaluation { result: Outcome::NotMatched, value: value.map(str::to_string) }
+    }
+    pub fn not_evaluated() -> Evaluation {
+        Evaluation { result: Outcome::NotEvaluated, value: None }
+    }
+}
+
+/// A three-valued truth: what the evaluation proves about part of the audience.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Truth {
+    True,
+    False,
+    Unknown,
+}
+
+/// What a rule about the audience found wrong, in words, with the criterion concerned when
+/// there is one (the caller names the field).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    pub criterion: Option<String>,
+    pub why: String,
+}
+
+fn fault(criterion: Option<&str>, why: impl Into<String>) -> Fault {
+    Fault { criterion: criterion.map(str::to_string), why: why.into() }
+}
+
+/// Checks an audience against its record's criteria (SPEC.md §3.4): the expression is `null`
+/// exactly when there are no criteria; groups nest at most [`MAX_DEPTH`] deep and hold 1 to
+/// [`MAX_MEMBERS`] members; every id is a criterion of the record and every criterion stands
+/// in it; include criteria stand where they let people in, exclude criteria where they keep
+/// people out.
+pub fn check(audience: Option<&Audience>, criteria: &[Criterion]) -> Result<(), Fault> {
+    let Some(a) = audience else {
+        return match criteria.first() {
+            None => Ok(()),
+            Some(c) => Err(fault(
+                Some(&c.id),
+                "is null, but the record has criteria: write how they combine, e.g. {\"all_of\": [\"c1\", {\"none_of\": [\"c2\"]}]}",
+            )),
+        };
+    };
+    if criteria.is_empty() {
+        return Err(fault(None, "must be null when the record has no criteria"));
+    }
+    let mut seen = vec![false; criteria.len()];
+    walk(a, 0, false, criteria, &mut seen)?;
+    match seen.iter().position(|s| !s) {
+        Some(i) => Err(fault(
+            Some(&criteria[i].id),
+            format!("does not use criterion `{}`; every criterion of the record stands in the audience", criteria[i].id),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn walk(a: &Audience, depth: usize, negated: bool, criteria: &[Criterion], seen: &mut [bool]) -> Result<(), Fault> {
+    let (members, negate) = match a {
+        Audience::Criterion(id) => {
+            let Some(i) = criteria.iter().position(|c| &c.id == id) else {
+                return Err(fault(None, format!("names `{id}`, which is not a criterion id of this record")));
+            };
+            seen[i] = true;
+            return match (criteria[i].effect, negated) {
+                (Effect::Include, true) => Err(fault(
+                    Some(id),
+                    format!("puts criterion `{id}` (effect include) under none_of, where it would keep people out; an include criterion lets people in"),
+                )),
+                (Effect::Exclude, false) => Err(fault(
+                    Some(id),
+                    format!("uses criterion `{id}` (effect exclude) where it would let people in; an exclusion stands under none_of"),
+                )),
+                _ => Ok(()),
+            };
+        }
+        Audience::AllOf(m) | Audience::AnyOf(m) => (m, false),
+        Audience::NoneOf(m) => (m, true),
+    };
+    if depth + 1 > MAX_DEPTH {
+        return Err(fault(None, format!("nests groups more than {MAX_DEPTH} deep")));
+    }
+    if members.is_empty() || members.len() > MAX_MEMBERS {
+        return Err(fault(None, format!("has a group with {} members; a group holds 1 to {MAX_MEMBERS}", members.len())));
+    }
+    members.iter().try_for_each(|m| walk(m, depth + 1, negated != negate, criteria, seen))
+}
+
+/// The truth of one criterion for one recipient: a contextual criterion held as the advertiser
+/// asked (it concerns where the message was placed), any other is what its result says.
+fn leaf_truth(c: &Criterion, e: Option<&Evaluation>) -> Truth {
+    match e.map(|e| e.result) {
+        Some(Outcome::Matched) => Truth::True,
+        Some(Outcome::NotMatched) => Truth::False,
+        _ if c.kind == CriterionType::Contextual => match c.effect {
+            Effect::Include => Truth::True,
+            Effect::Exclude => Truth::False,
+        },
+        _ => Truth::Unknown,
+    }
+}
+
+/// The criteria by id, with their results.
+pub struct Results<'a> {
+    criteria: &'a [Criterion],
+    evaluation: &'a BTreeMap<String, Evaluation>,
+}
+
+impl<'a> Results<'a> {
+    pub fn new(criteria: &'a [Criterion], evaluation: &'a BTreeMap<String, Evaluation>) -> Results<'a> {
+        Results { criteria, evaluation }
+    }
+
+    fn leaf(&self, id: &str) -> Truth {
+        match self.criteria.iter().find(|c| c.id == id) {
+            Some(c) => leaf_truth(c, self.evaluation.get(id)),
+            None => Truth::Unknown,
+        }
+    }
+
+    /// What the evaluation proves about `a`.
+    pub fn truth(&self, a: &Audience) -> Truth {
+        match a {
+            Audience::Criterion(id) => self.leaf(id),
+            Audience::AllOf(m) => fold(m.iter().map(|x| self.truth(x)), Truth::False, Truth::True),
+            Audience::AnyOf(m) => fold(m.iter().map(|x| self.truth(x)), Truth::True, Truth::False),
+            Audience::NoneOf(m) => opposite(fold(m.iter().map(|x| self.truth(x)), Truth::True, Truth::False)),
+        }
+    }
+
+    /// The criterion that keeps `a` from being proved `want`, followed down through the members:
+    /// where the group is unknown, its first unknown member; where it is the opposite of `want`,
+    /// its first member that is the opposite of what the group needs of it.
+    fn blame<'x>(&self, a: &'x Audience, want: Truth) -> Option<&'x str> {
+        let (members, member_want) = match a {
+            Audience::Criterion(id) => return Some(id),
+            Audience::AllOf(m) | Audience::AnyOf(m) => (m, want),
+            Audience::NoneOf(m) => (m, opposite(want)),
+        };
+        let wrong = if self.truth(a) == Truth::Unknown { Truth::Unknown } else { opposite(member_want) };
+        let at = members.iter().position(|x| self.truth(x) == wrong).unwrap_or(0);
+        members.get(at).and_then(|x| self.blame(x, member_want))
+    }
+}
+
+fn opposite(t: Truth) -> Truth {
+    match t {
+        Truth::True => Truth::False,
+        Truth::False => Truth::True,
+        Truth::Unknown => Truth::Unknown,
+    }
+}
+
+/// Kleene's fold: `decisive` if any member is, `otherwise` if all are that, else unknown.
+fn fold(members: impl Iterator<Item = Truth>, decisive: Truth, otherwise: Truth) -> Truth {
+    let mut out = otherwise;
+    for t in members {
+        if t == decisive {
+            return decisive;
+        }
+        if t == Truth::Unknown {
+            out = Truth::Unknown;
+        }
+    }
+    out
+}
+
+/// Checks that a recipient's evaluation proves they belonged to the audience (SPEC.md §7). The
+/// fault names the criterion that decides otherwise: an exclusion that matched, an inclusion
+/// that did not and had no alternative that held, or a criterion left unevaluated where the
+/// audience needs its answer.
+pub fn check_selected(audience: Option<&Audience>, criteria: &[Criterion], evaluation: &BTreeMap<String, Evaluation>) -> Result<(), Fault> {
+    let Some(a) = audience else { return Ok(()) };
+    let results = Results::new(criteria, evaluation);
+    if results.truth(a) == Truth::True {
+        return Ok(());
+    }
+    let id = results.blame(a, Truth::True).unwrap_or_default();
+    let exclusion = criteria.iter().find(|c| c.id == id).is_some_and(|c| c.effect == Effect::Exclude);
+    let why = match (evaluation.get(id).map(|e| e.result), exclusion) {
+        (Some(Outcome::Matched), true) => format!(
+            "says exclusion `{id}` matched this person, so by the record's own evaluation they were not in the audience; a message is logged only for someone the audience selected"
+        ),
+        (Some(Outcome::NotMatched), false) => format!(
+            "says `{id}` did not match this person and nothing else let them in where it stands, so by the record's own evaluation they were not in the audience"
+        ),
+        _ => format!(
+            "leaves `{id}` not evaluated where the audience needs its answer, so the record does not show this person was in the audience; evaluate it (not_evaluated is for contextual criteria and for ways in that another met criterion made unnecessary)"
+        ),
+    };
+    Err(fault(Some(id), why))
+}
+
+/// The include criteria that let this recipient in: every criterion that held on a way through
+/// the audience that held (all members of an `all_of`, each member of an `any_of` that held),
+/// in record order, contextual ones included. Empty unless the evaluation proves the audience.
+pub fn selected_by(audience: &Audience, criteria: &[Criterion], evaluation: &BTreeMap<String, Evaluation>) -> Vec<String> {
+    let results = Results::new(criteria, evaluation);
+    let mut ids = Vec::new();
+    if results.truth(audience) == Truth::True {
+        collect(&results, audience, &mut ids);
+    }
+    criteria.iter().filter(|c| ids.contains(&c.id.as_str())).map(|c| c.id.clone()).collect()
+}
+
+fn collect<'x>(results: &Results<'_>, a: &'x Audience, out: &mut Vec<&'x str>) {
+    match a {
+        Audience::Criterion(id) => out.push(id),
+        Audience::AllOf(m) | Audience::AnyOf(m) => {
+            for x in m.iter().filter(|x| results.truth(x) == Truth::True) {
+                collect(results, x, out);
+            }
+        }
+        Audience::NoneOf(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn criterion(id: &str, effect: Effect, kind: CriterionType) -> Criterion {
+        Criterion {
+            id: id.into(),
+            effect,
+            kind,
+            description: format!("criterion {id}"),
+            special_category: None,
+            art9_condition: None,
+            minor: false,
+            ai_selected: false,
+            match_keys: None,
+            seed_audience: None,
+            lineage: vec!["s".into()],
+        }
+    }
+
+    /// c1 or c2 lets people in, c3 is contextual, c4 keeps them out.
+    fn record() -> (Audience, Vec<Criterion>) {
+        let a: Audience = serde_json::from_str(r#"{"all_of":[{"any_of":["c1","c2"]},"c3",{"none_of":["c4"]}]}"#).unwrap();
+        let c = vec![
+            criterion("c1", Effect::Include, CriterionType::Modelled),
+            criterion("c2", Effect::Include, CriterionType::UploadedList),
+            criterion("c3", Effect::Include, CriterionType::Contextual),
+            criterion("c4", Effect::Exclude, CriterionType::Declared),
+        ];
+        (a, c)
+    }
+
+    fn eval(pairs: &[(&str, Outcome)]) -> BTreeMap<String, Evaluation> {
+        pairs.iter().map(|(id, o)| (id.to_string(), Evaluation { result: *o, value: None })).collect()
+    }
+
+    use Outcome::{Matched as M, NotEvaluated as NE, NotMatched as NM};
+
+    #[test]
+    fn json_round_trips_and_bad_shapes_are_refused_in_words() {
+        let (a, _) = record();
+        assert_eq!(serde_json::to_string(&a).unwrap(), r#"{"all_of":[{"any_of":["c1","c2"]},"c3",{"none_of":["c4"]}]}"#);
+        for (bad, words) in [
+            (r#"{"all_of":["c1"],"any_of":["c2"]}"#, "exactly one operator"),
+            (r#"{"either":["c1"]}"#, "not a group operator"),
+            (r#"["c1"]"#, "is a list"),
+            ("{}", "empty object"),
+        ] {
+            let e = serde_json::from_str::<Audience>(bad).unwrap_err().to_string();
+            assert!(e.contains(words), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_expression_must_use_every_criterion_with_its_effect_within_the_depth() {
+        let (a, c) = record();
+        assert_eq!(check(Some(&a), &c), Ok(()));
+        assert!(check(None, &[]).is_ok());
+        assert_eq!(check(None, &c).unwrap_err().criterion.as_deref(), Some("c1"));
+        let missing: Audience = serde_json::from_str(r#"{"all_of":["c1","c3",{"none_of":["c4"]}]}"#).unwrap();
+        assert_eq!(check(Some(&missing), &c).unwrap_err().criterion.as_deref(), Some("c2"));
+        let inverted: Audience = serde_json::from_str(r#"{"all_of":["c1","c2","c3","c4"]}"#).unwrap();
+        assert!(check(Some(&inverted), &c).unwrap_err().why.contains("exclusion stands under none_of"));
+        let double: Audience = serde_json::from_str(r#"{"all_of":["c2","c3",{"none_of":["c4",{"none_of":["c1"]}]}]}"#).unwrap();
+        assert_eq!(check(Some(&double), &c), Ok(()), "two none_of make an inclusion");
+        let unknown: Audience = serde_json::from_str(r#"{"all_of":["c1","c2","c3",{"none_of":["c4","c9"]}]}"#).unwrap();
+        assert!(check(Some(&unknown), &c).unwrap_err().why.contains("`c9`"));
+        let deep: Audience =
+            serde_json::from_str(r#"{"all_of":["c2","c3",{"none_of":["c4"]},{"any_of":[{"all_of":[{"any_of":[{"all_of":["c1"]}]}]}]}]}"#).unwrap();
+        assert!(check(Some(&deep), &c).unwrap_err().why.contains("more than 4 deep"));
+        let empty: Audience = serde_json::from_str(r#"{"all_of":["c1","c2","c3",{"none_of":["c4"]},{"any_of":[]}]}"#).unwrap();
+        assert!(check(Some(&empty), &c).unwrap_err().why.contains("0 members"));
+    }
+
+    #[test]
+    fn selection_is_proved_only_by_what_the_evaluation_says() {
+        let (a, c) = record();
+        let ok = |e: &[(&str, Outcome)]| check_selected(Some(&a), &c, &eval(e));
+        assert_eq!(ok(&[("c1", M), ("c2", NM), ("c3", NE), ("c4", NM)]), Ok(()));
+        assert_eq!(ok(&[("c1", NE), ("c2", M), ("c3", NE), ("c4", NM)]), Ok(()), "another way in held");
+        let blamed = |e: &[(&str, Outcome)]| ok(e).unwrap_err().criterion;
+        assert_eq!(blamed(&[("c1", M), ("c2", NM), ("c3", NE), ("c4", M)]).as_deref(), Some("c4"), "an exclusion matched");
+        assert_eq!(blamed(&[("c1", NM), ("c2", NM), ("c3", NE), ("c4", NM)]).as_deref(), Some("c1"), "no way in held");
+        assert_eq!(blamed(&[("c1", M), ("c2", NM), ("c3", NE), ("c4", NE)]).as_deref(), Some("c4"), "an exclusion not checked");
+        assert!(ok(&[("c1", M), ("c2", NM), ("c3", NE), ("c4", M)]).unwrap_err().why.contains("exclusion `c4` matched"));
+    }
+
+    #[test]
+    fn a_page_names_only_the_branch_that_held() {
+        let (a, c) = record();
+        assert_eq!(selected_by(&a, &c, &eval(&[("c1", M), ("c2", NM), ("c3", NE), ("c4", NM)])), ["c1", "c3"]);
+        assert_eq!(selected_by(&a, &c, &eval(&[("c1", NM), ("c2", M), ("c3", NE), ("c4", NM)])), ["c2", "c3"]);
+        assert_eq!(selected_by(&a, &c, &eval(&[("c1", M), ("c2", M), ("c3", NE), ("c4", NM)])), ["c1", "c2", "c3"]);
+        assert!(selected_by(&a, &c, &eval(&[("c1", NM), ("c2", NM), ("c3", NE), ("c4", NM)])).is_empty());
+    }
+}
