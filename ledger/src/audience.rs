@@ -74,7 +74,9 @@ impl<'de> Deserialize<'de> for Audience {
                 let members: Vec<Audience> = match op.as_str() {
                     "all_of" | "any_of" | "none_of" => map.next_value()?,
                     other => {
-                        return Err(de::Error::custom(format!("`{other}` is not a group operator; expected one of all_of, any_of, none_of")))
+                        return Err(de::Error::custom(format!(
+                            "`{other}` is not a group operator; expected one of all_of, any_of, none_of"
+                        )))
                     }
                 };
                 if map.next_key::<String>()?.is_some() {
@@ -405,7 +407,8 @@ mod tests {
         let unknown: Audience = serde_json::from_str(r#"{"all_of":["c1","c2","c3",{"none_of":["c4","c9"]}]}"#).unwrap();
         assert!(check(Some(&unknown), &c).unwrap_err().why.contains("`c9`"));
         let deep: Audience =
-            serde_json::from_str(r#"{"all_of":["c2","c3",{"none_of":["c4"]},{"any_of":[{"all_of":[{"any_of":[{"all_of":["c1"]}]}]}]}]}"#).unwrap();
+            serde_json::from_str(r#"{"all_of":["c2","c3",{"none_of":["c4"]},{"any_of":[{"all_of":[{"any_of":[{"all_of":["c1"]}]}]}]}]}"#)
+                .unwrap();
         assert!(check(Some(&deep), &c).unwrap_err().why.contains("more than 4 deep"));
         let empty: Audience = serde_json::from_str(r#"{"all_of":["c1","c2","c3",{"none_of":["c4"]},{"any_of":[]}]}"#).unwrap();
         assert!(check(Some(&empty), &c).unwrap_err().why.contains("0 members"));

@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::canonical::MAX_SAFE_INTEGER;
 use crate::error::Result;
-use crate::record::{check_hex32, check_text, invalid, Criterion, CriterionType, Disclosed, LineageLabel, MessageBody, Political, SourceKind};
 use crate::record::Channel;
+use crate::record::{
+    check_hex32, check_text, invalid, Criterion, CriterionType, Disclosed, LineageLabel, MessageBody, Political, SourceKind,
+};
 
 /// Whether a creative was also published openly, or shown only to the audience it targeted
 /// (a "dark post").
@@ -196,7 +198,11 @@ pub(crate) fn check_delivery(m: &MessageBody, r: usize, lineage_ids: &[&str]) ->
     }
     let c = &d.creative;
     if c.visibility.is_none() {
-        return Err(invalid(r, "delivery.creative.visibility", "must say \"public\" or \"audience_only\" (shown only to the audience targeted)"));
+        return Err(invalid(
+            r,
+            "delivery.creative.visibility",
+            "must say \"public\" or \"audience_only\" (shown only to the audience targeted)",
+        ));
     }
     let Some(content) = &c.content else {
         return Err(invalid(r, "delivery.creative.content", "must hold the creative's text and its assets (DSA Art. 39(2)(a))"));
@@ -304,7 +310,13 @@ pub(crate) fn check_notice(p: &Political, r: usize) -> Result<()> {
         Some(Disclosed::NotDisclosed) => {}
     }
     match &p.other_benefits {
-        None => return Err(invalid(r, &f("other_benefits"), "must describe other benefits received (text, e.g. \"none\") or say \"not_disclosed\"")),
+        None => {
+            return Err(invalid(
+                r,
+                &f("other_benefits"),
+                "must describe other benefits received (text, e.g. \"none\") or say \"not_disclosed\"",
+            ))
+        }
         Some(Disclosed::Value(t)) => check_text(r, || f("other_benefits"), t)?,
         Some(Disclosed::NotDisclosed) => {}
     }
@@ -312,12 +324,24 @@ pub(crate) fn check_notice(p: &Political, r: usize) -> Result<()> {
         return Err(invalid(r, &f("funding_source"), "must give {sector, territory} of the funds or say \"not_disclosed\""));
     }
     match &p.repository_url {
-        None => return Err(invalid(r, &f("repository_url"), "must link the European repository entry of this advertisement or say \"not_disclosed\"")),
+        None => {
+            return Err(invalid(
+                r,
+                &f("repository_url"),
+                "must link the European repository entry of this advertisement or say \"not_disclosed\"",
+            ))
+        }
         Some(Disclosed::Value(u)) => crate::record_rules::check_url(r, &f("repository_url"), u, false)?,
         Some(Disclosed::NotDisclosed) => {}
     }
     match &p.report_url {
-        None => return Err(invalid(r, &f("report_url"), "must say where to report this advertisement as unlawful (an https URL or a mailto: address)")),
+        None => {
+            return Err(invalid(
+                r,
+                &f("report_url"),
+                "must say where to report this advertisement as unlawful (an https URL or a mailto: address)",
+            ))
+        }
         Some(u) => crate::record_rules::check_url(r, &f("report_url"), u, true)?,
     }
     if let Some(s) = &p.suspension {

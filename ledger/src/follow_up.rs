@@ -23,13 +23,24 @@ pub(crate) fn check_earlier_entries(shared: &Shared, m: &MessageBody, handle: &H
             (st.size, st.tree.leaf(n))
         };
         let Some(leaf) = leaf.filter(|_| n < size) else {
-            return Err(invalid(r, &field, format!("entry {n} is not in this log yet (it holds {size} entries); name the entry of the message this one follows up")));
+            return Err(invalid(
+                r,
+                &field,
+                format!("entry {n} is not in this log yet (it holds {size} entries); name the entry of the message this one follows up"),
+            ));
         };
         let bytes = shared.store.entry(n)?.ok_or_else(|| crate::Error::Corrupt(format!("published entry {n} is missing")))?;
         check_leaf(n, &bytes, &leaf)?;
         let own = matches!(&LoggedEntry::parse(&bytes)?.body, Body::Message(earlier) if earlier.signer == m.signer);
         if !own {
-            return Err(invalid(r, &field, format!("entry {n} is not a message of submitter `{}`; a follow-up names an earlier message of its own submitter", m.signer)));
+            return Err(invalid(
+                r,
+                &field,
+                format!(
+                    "entry {n} is not a message of submitter `{}`; a follow-up names an earlier message of its own submitter",
+                    m.signer
+                ),
+            ));
         }
         let record = shared.store.lookups(n, n + 1)?;
         match record.first().map(lookup::parts) {

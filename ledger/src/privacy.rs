@@ -14,9 +14,9 @@ use ring::aead::{self, Aad, LessSafeKey, UnboundKey, CHACHA20_POLY1305};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::audience::{Evaluation, Outcome};
 use crate::canonical::jcs_value;
 use crate::error::{Error, Result};
-use crate::audience::{Evaluation, Outcome};
 use crate::record::{check_text, invalid, CriterionType, MessageBody};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -155,7 +155,11 @@ fn check_evaluation(p: &Personal, body: &MessageBody, r: usize) -> Result<()> {
             return Err(invalid(r, &field(), "is not a criterion id of the record"));
         };
         if c.kind == CriterionType::Contextual && e.result != Outcome::NotEvaluated {
-            return Err(invalid(r, &field(), "is a contextual criterion: it concerns the placement, not the person, so its result is not_evaluated"));
+            return Err(invalid(
+                r,
+                &field(),
+                "is a contextual criterion: it concerns the placement, not the person, so its result is not_evaluated",
+            ));
         }
         match (&e.value, e.result) {
             (Some(_), Outcome::NotEvaluated) => {

@@ -90,9 +90,11 @@ fn a_repeated_key_is_refused_naming_its_field() {
     assert_eq!(field, "delivery.creative.brand");
     assert!(why.contains("repeat"), "{why}");
     // A key repeated inside the personal part's `evaluation` (a map, where a decoder keeps the last).
-    let personal_text = String::from_utf8(p.canonical().unwrap())
-        .unwrap()
-        .replacen("\"evaluation\":{", "\"evaluation\":{\"c1\":{\"result\":\"not_matched\",\"value\":null},", 1);
+    let personal_text = String::from_utf8(p.canonical().unwrap()).unwrap().replacen(
+        "\"evaluation\":{",
+        "\"evaluation\":{\"c1\":{\"result\":\"not_matched\",\"value\":null},",
+        1,
+    );
     let sub = raw_submission(&keys, canonical.clone(), &b, personal_text);
     assert_eq!(refused_at(&ledger, sub).0, "personal.evaluation.c1");
     // In the envelope: both parse paths refuse it, naming record and member.

@@ -302,7 +302,16 @@ fn markup_in_every_free_text_field_is_escaped() {
             l["model"] = json!({ "name": x("model"), "version": x("version") });
         }
     }
-    let p = personal(&x("recipient"), &[("c1", &x("matched")), ("c2", &x("matched2"))], &[("s-broker", "other", &x("consent"))]);
+    let p = personal(
+        &x("recipient"),
+        &[
+            ("c1", "matched", Some(&x("matched"))),
+            ("c2", "not_matched", None),
+            ("c3", "not_matched", Some(&x("matched2"))),
+            ("c4", "not_evaluated", None),
+        ],
+        &[("s-broker", "other", &x("consent"))],
+    );
     let ack = server.submit(&[acme.record(m, &p)]);
     let why_url = ack["receipts"][0]["why_url"].as_str().expect("why_url").to_string();
     let token = why_token(&why_url).to_string();
@@ -456,15 +465,15 @@ fn schema_holes_are_refused_and_write_nothing() {
     assert_eq!((p["record"].clone(), p["field"].clone()), (json!(1), json!("sig")), "{p}");
     unchanged("a repeated sig");
 
-    // The personal part: missing (an envelope error, 400), and with its empty `matched` left out.
+    // The personal part: missing (an envelope error, 400), and with its empty `evaluation` left out.
     let mut no_personal = good("h/no-personal");
     no_personal.as_object_mut().map(|o| o.remove("personal"));
     refused(vec![good("h/ok"), no_personal], 400, "personal", "is missing", "personal missing");
     let mut bare = personal("m@example.org", &[], &[]);
-    let mut no_matched = acme.record(plain_message("acme-ads", "h/no-matched", "Plain"), &bare);
-    bare.as_object_mut().map(|o| o.remove("matched"));
-    no_matched["personal"] = bare;
-    refused(vec![good("h/ok"), no_matched], 422, "personal.matched", "is missing", "empty matched omitted");
+    let mut no_evaluation = acme.record(plain_message("acme-ads", "h/no-evaluation", "Plain"), &bare);
+    bare.as_object_mut().map(|o| o.remove("evaluation"));
+    no_evaluation["personal"] = bare;
+    refused(vec![good("h/ok"), no_evaluation], 422, "personal.evaluation", "is missing", "empty evaluation omitted");
 
     // An integer written with a fraction.
     let text = json!({ "records": [good("h/ok"), changed("h/fraction", &|b| b["lineage"][1]["lookback_days"] = json!(91))] }).to_string();

@@ -174,7 +174,11 @@ fn populate(ledger: &Ledger, demo: &Demo, scenarios: &[Scenario]) -> WebResult<(
 fn earlier_entry(entries: &HashMap<String, u64>, follows: Option<&str>, id: &str) -> WebResult<Option<u64>> {
     match follows {
         None => Ok(None),
-        Some(f) => entries.get(f).copied().map(Some).ok_or_else(|| WebError::Setup(format!("demo: {id} follows {f}, which is not loaded before it"))),
+        Some(f) => entries
+            .get(f)
+            .copied()
+            .map(Some)
+            .ok_or_else(|| WebError::Setup(format!("demo: {id} follows {f}, which is not loaded before it"))),
     }
 }
 
@@ -223,7 +227,10 @@ fn links(ledger: &Ledger, public_url: &str, demo: &Demo, scenarios: &[Scenario])
     }
     let objector = &demo.objection.recipient;
     if let Some(index) = entries.get(&demo.objection.message) {
-        out.push((format!("Every message one platform sent {objector} (the page asks for her address)"), format!("{}/messages", why(*index))));
+        out.push((
+            format!("Every message one platform sent {objector} (the page asks for her address)"),
+            format!("{}/messages", why(*index)),
+        ));
     }
     if let Some((index, flag)) = flagged {
         out.push((format!("A message served after its recipient objected (flag {flag})"), why(index)));

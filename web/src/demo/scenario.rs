@@ -151,7 +151,8 @@ impl Scenario {
         let span = (last - first).whole_days().max(0) as u32 + 1;
         for n in crowd.numbers[0]..=crowd.numbers[1] {
             let number = format!("{n:03}");
-            let state = crowd.states.get(n as usize % crowd.states.len().max(1)).ok_or_else(|| bad(file, "the crowd names no Member State"))?;
+            let state =
+                crowd.states.get(n as usize % crowd.states.len().max(1)).ok_or_else(|| bad(file, "the crowd names no Member State"))?;
             let day = first + time::Duration::days(i64::from(n * 7 % span));
             out.push(Planned {
                 id: format!("{}/crowd-{number}", self.campaign),

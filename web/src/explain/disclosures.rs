@@ -5,8 +5,7 @@
 //! older entry leaves out reads as not stated, never as an answer.
 
 use sightline_ledger::record::{
-    Art9Condition, Creative, FundingSector, FundingSource, FundingTerritory, IdType, Onboarder, Period, Precision, SeedAudience,
-    Visibility,
+    Art9Condition, Creative, FundingSector, FundingSource, FundingTerritory, IdType, Onboarder, Period, Precision, SeedAudience, Visibility,
 };
 
 use super::*;
@@ -133,7 +132,10 @@ pub fn data_label(l: &LineageLabel, i: usize, ctx: Ctx<'_>) -> Vec<FactView> {
         facts.push(FactView { term: "Onboarded by", value: disclosed_with(o, words) });
     }
     if facts.is_empty() {
-        facts.push(FactView { term: "Data label", value: "not an audience segment (no audience size, precision, ID types or onboarder apply)".into() });
+        facts.push(FactView {
+            term: "Data label",
+            value: "not an audience segment (no audience size, precision, ID types or onboarder apply)".into(),
+        });
     }
     facts
 }
@@ -230,13 +232,21 @@ pub fn notice_words(p: &Political, omitted: &[String]) -> (String, String, Strin
 /// The use of AI for the whole message, in one sentence: which criteria an AI system chose or
 /// optimised, and whether one decided who was shown the message.
 pub fn ai_use_words(m: &MessageBody) -> String {
-    let chosen: Vec<String> =
-        m.targeting.criteria.iter().enumerate().filter(|(_, c)| c.ai_selected).map(|(i, c)| format!("criterion {} ({})", i + 1, c.id)).collect();
+    let chosen: Vec<String> = m
+        .targeting
+        .criteria
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.ai_selected)
+        .map(|(i, c)| format!("criterion {} ({})", i + 1, c.id))
+        .collect();
     let delivery = m.targeting.delivery_optimisation.ai_system;
     match (chosen.is_empty(), delivery) {
         (true, false) => "No AI system selected the audience of this message or decided who was shown it.".into(),
         (true, true) => "An AI system decided, at least in part, who was shown this message; none chose its criteria.".into(),
-        (false, false) => format!("An AI system chose or optimised {}; none decided who was shown the message.", selection::and_list(&chosen)),
+        (false, false) => {
+            format!("An AI system chose or optimised {}; none decided who was shown the message.", selection::and_list(&chosen))
+        }
         (false, true) => format!(
             "AI systems were used: to choose or optimise {}, and to decide, at least in part, who was shown this message.",
             selection::and_list(&chosen)

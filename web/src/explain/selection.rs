@@ -14,9 +14,14 @@ use super::*;
 /// What the page can say about the recipient's criteria: a proof (an audience and an
 /// evaluation that shows it held), or why it cannot say.
 enum Proof<'a> {
-    Proved { evaluation: &'a BTreeMap<String, Evaluation>, held: Vec<String> },
+    Proved {
+        evaluation: &'a BTreeMap<String, Evaluation>,
+        held: Vec<String>,
+    },
     /// The record holds no evaluation (or no audience): logged before revision 3.
-    Unstated { matched: Option<&'a BTreeMap<String, String>> },
+    Unstated {
+        matched: Option<&'a BTreeMap<String, String>>,
+    },
     /// The evaluation does not show the audience held (the ledger refuses such a record, so
     /// only a record it did not check can get here).
     Contradicted,
@@ -89,7 +94,9 @@ fn criterion_standing(c: &Criterion, p: &Proof<'_>) -> StandingView {
         );
     }
     match (c.effect, e.result, held.contains(&c.id)) {
-        (Effect::Include, Outcome::Matched, true) => standing("selected", "This held for you, and it is part of why you were selected.", value, USED),
+        (Effect::Include, Outcome::Matched, true) => {
+            standing("selected", "This held for you, and it is part of why you were selected.", value, USED)
+        }
         (Effect::Include, Outcome::Matched, false) => standing(
             "held_not_decisive",
             "This held for you, but the part of the audience it belongs to did not, so it is not why you were selected.",
@@ -157,7 +164,9 @@ pub fn selection_view(m: &MessageBody, personal: PersonalRef<'_>) -> SelectionVi
             if !by_you.is_empty() {
                 out.push(format!("You were selected because {} held for you.", and_list(&by_you)));
             } else if !criteria.is_empty() {
-                out.push("No data about you selected you: the criteria that let this message reach you concern where it was placed.".into());
+                out.push(
+                    "No data about you selected you: the criteria that let this message reach you concern where it was placed.".into(),
+                );
             }
             if !context.is_empty() {
                 out.push(format!("It was placed where {} applied; that concerns the context, not you.", and_list(&context)));
@@ -177,7 +186,9 @@ pub fn selection_view(m: &MessageBody, personal: PersonalRef<'_>) -> SelectionVi
         }
         Proof::Contradicted => vec!["The record's own evaluation does not show that you belonged to this audience.".into()],
         Proof::Erased => vec!["Which criteria applied to you was part of your personal data, which was erased on request.".into()],
-        Proof::Absent => vec!["This ledger holds no personal part for this message, so it cannot say which criteria applied to you.".into()],
+        Proof::Absent => {
+            vec!["This ledger holds no personal part for this message, so it cannot say which criteria applied to you.".into()]
+        }
     };
     SelectionView { audience, sentences }
 }

@@ -368,7 +368,8 @@ pub fn unstated_lines(omitted: &[String]) -> Vec<String> {
             continue;
         }
         seen.push(key);
-        let shown = if general.contains("[]") && omitted.iter().filter(|o| general_path(o) == general).count() > 1 { &general } else { field };
+        let shown =
+            if general.contains("[]") && omitted.iter().filter(|o| general_path(o) == general).count() > 1 { &general } else { field };
         out.push(unstated_words(shown));
     }
     out
