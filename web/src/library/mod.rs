@@ -164,6 +164,19 @@ pub struct PoliticalLabel {
     /// Text or `not_disclosed`.
     pub funding_origin: String,
     pub notice_url: String,
+    /// The rest of the TTPA notice (revision 3), as logged; `null` where an older record leaves
+    /// it out: `{from, to}` or `"not_disclosed"`.
+    pub period: Value,
+    pub other_benefits: Value,
+    /// `{sector, territory}` or `"not_disclosed"`.
+    pub funding_source: Value,
+    pub repository_url: Value,
+    pub report_url: Value,
+    /// An earlier suspension or removal; `null`: none (or, in an older record, not stated).
+    pub suspension: Value,
+    /// Whether the label holds the fields revision 3 added (`report_url` is one of them).
+    #[serde(skip)]
+    pub stated: bool,
 }
 
 impl PoliticalLabel {
@@ -175,6 +188,59 @@ impl PoliticalLabel {
             amount: v.get("amount").cloned().unwrap_or(Value::Null),
             funding_origin: str_at(v, "funding_origin").to_owned(),
             notice_url: str_at(v, "notice_url").to_owned(),
+            period: v.get("period").cloned().unwrap_or(Value::Null),
+            other_benefits: v.get("other_benefits").cloned().unwrap_or(Value::Null),
+            funding_source: v.get("funding_source").cloned().unwrap_or(Value::Null),
+            repository_url: v.get("repository_url").cloned().unwrap_or(Value::Null),
+            report_url: v.get("report_url").cloned().unwrap_or(Value::Null),
+            suspension: v.get("suspension").cloned().unwrap_or(Value::Null),
+            stated: v.get("report_url").is_some(),
+        }
+    }
+
+    pub fn other_benefits_text(&self) -> String {
+        Self::notice_text(&self.other_benefits)
+    }
+    pub fn repository_text(&self) -> String {
+        Self::notice_text(&self.repository_url)
+    }
+    pub fn report_text(&self) -> String {
+        Self::notice_text(&self.report_url)
+    }
+
+    /// An earlier suspension in words: its text, `none`, or `not stated` (an older record).
+    pub fn suspension_text(&self) -> String {
+        match (self.suspension.as_str(), self.stated) {
+            (Some(s), _) => s.to_owned(),
+            (None, true) => "none".into(),
+            (None, false) => "not stated".into(),
+        }
+    }
+
+    /// `2026-11-01 to 2026-11-30`, `not disclosed`, or `not stated` (an older record).
+    pub fn period_text(&self) -> String {
+        match (&self.period, self.period.get("from").and_then(Value::as_str), self.period.get("to").and_then(Value::as_str)) {
+            (_, Some(from), Some(to)) => format!("{from} to {to}"),
+            (Value::String(s), _, _) => s.replace('_', " "),
+            _ => "not stated".into(),
+        }
+    }
+
+    /// `private funds from inside the EU`, `not disclosed`, or `not stated`.
+    pub fn funding_source_text(&self) -> String {
+        let field = |k: &str| self.funding_source.get(k).and_then(Value::as_str).map(|s| s.replace('_', " "));
+        match (&self.funding_source, field("sector"), field("territory")) {
+            (_, Some(sector), Some(territory)) => format!("{sector} funds, {territory}"),
+            (Value::String(s), _, _) => s.replace('_', " "),
+            _ => "not stated".into(),
+        }
+    }
+
+    /// A text field of the notice in words: its value, `not disclosed`, or `not stated`.
+    pub fn notice_text(v: &Value) -> String {
+        match v.as_str() {
+            Some(s) => s.replace("not_disclosed", "not disclosed"),
+            None => "not stated".into(),
         }
     }
 
@@ -206,6 +272,12 @@ pub struct CriterionView {
     pub kind: String,
     pub description: String,
     pub special_category: Option<String>,
+    /// The GDPR Art. 9(2) condition relied on (revision 3).
+    pub art9_condition: Option<String>,
+    /// What an uploaded list or lookalike was matched by (revision 3).
+    pub match_keys: Vec<String>,
+    /// The audience a lookalike was grown from (revision 3).
+    pub seed_audience: Option<String>,
     pub minor: bool,
     pub ai_selected: bool,
     pub messages: Count,
@@ -219,11 +291,14 @@ impl CriterionView {
         self.kind.replace('_', " ")
     }
     fn csv_line(&self) -> String {
+        let keys = if self.match_keys.is_empty() { String::new() } else { format!("; match_keys={}", self.match_keys.join(" ")) };
+        let seed = self.seed_audience.as_deref().map(|s| format!("; seed_audience={s}")).unwrap_or_default();
         format!(
-            "{}; messages={}; special_category={}; ai_selected={}; minor={}; {}",
+            "{}; messages={}; special_category={}; art9_condition={}; ai_selected={}; minor={}{keys}{seed}; {}",
             self.kind,
             self.messages,
             self.special_category.as_deref().unwrap_or("none"),
+            self.art9_condition.as_deref().unwrap_or("none"),
             self.ai_selected,
             self.minor,
             self.description
@@ -275,6 +350,11 @@ pub struct CampaignView {
     pub targeting_more: u64,
     pub data_source_kinds: Vec<String>,
     pub data_providers: Listed<String>,
+    /// The data-label fields of the sources (revision 3): how precise they are, what they are
+    /// keyed on, and who onboarded them.
+    pub data_precisions: Vec<String>,
+    pub data_id_types: Vec<String>,
+    pub data_onboarders: Listed<String>,
     pub special_categories: Vec<String>,
     pub minor_messages: Count,
     pub ai_selected_messages: Count,
@@ -320,6 +400,21 @@ impl CampaignView {
             self.campaign_id.clone()
         } else {
             self.brands.joined()
+        }
+    }
+    /// Whether a creative of the campaign was shown only to its audience (a dark post).
+    pub fn dark_post(&self) -> bool {
+        self.creatives.values.iter().any(|k| k.visibility.as_deref() == Some("audience_only"))
+    }
+}
+
+impl index::CreativeRef {
+    /// Whether it was published openly, in words.
+    pub fn visibility_text(&self) -> &'static str {
+        match self.visibility.as_deref() {
+            Some("public") => "published openly as well",
+            Some("audience_only") => "shown only to the people targeted (a dark post)",
+            _ => "whether it was published openly is not stated",
         }
     }
 }
