@@ -284,12 +284,16 @@ fn markup_in_every_free_text_field_is_escaped() {
     let mut m = political_message("acme-ads", "xss/1", &x("subject"));
     m["delivery"]["channel"] = json!("email");
     m["delivery"]["email_headers"] = json!({ "list_unsubscribe": x("unsub"), "list_unsubscribe_post": x("post") });
+    m["delivery"]["address_lineage"] = json!(["s-broker"]);
     m["delivery"]["creative"]["brand"] = json!(x("brand"));
+    m["delivery"]["creative"]["content"]["text"] = json!(x("content"));
     m["sponsor"]["on_behalf_of"] = json!("p-evil");
     m["sponsor"]["payer"] = json!("p-top");
     let pol = &mut m["sponsor"]["political"];
     pol["linked_to"] = json!(x("linked"));
     pol["funding_origin"] = json!(x("funding"));
+    pol["other_benefits"] = json!(x("benefits"));
+    pol["suspension"] = json!(x("suspension"));
     for c in m["targeting"]["criteria"].as_array_mut().expect("criteria") {
         c["description"] = json!(x("criterion"));
     }
@@ -300,6 +304,9 @@ fn markup_in_every_free_text_field_is_escaped() {
         }
         if l["model"].is_object() {
             l["model"] = json!({ "name": x("model"), "version": x("version") });
+        }
+        if l["onboarder"].is_object() {
+            l["onboarder"] = json!({ "name": x("onboarder"), "match_method": x("match_method") });
         }
     }
     let p = personal(
@@ -357,11 +364,16 @@ fn markup_in_every_free_text_field_is_escaped() {
         "consent",
         "unsub",
         "post",
+        "content",
+        "benefits",
+        "suspension",
+        "onboarder",
+        "match_method",
     ] {
         assert!(why.contains(&html_escape(&x(tag))), "the why page does not show the escaped {tag} field");
     }
     let library = server.get("/library").text();
-    for tag in ["subject", "brand", "p-evil", "criterion"] {
+    for tag in ["subject", "brand", "p-evil", "criterion", "content", "onboarder"] {
         assert!(library.contains(&html_escape(&x(tag))), "the library does not show the escaped {tag} field");
     }
     let messages = server.post_rights(&format!("/why/{token}"), "messages", &[("address", &x("recipient"))]);
