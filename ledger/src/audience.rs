@@ -21,7 +21,9 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::record::{Criterion, CriterionType, Effect};
+use crate::error::Result;
+use crate::privacy::Personal;
+use crate::record::{check_text, invalid, Criterion, CriterionType, Effect, MessageBody};
 
 /// How deep groups may nest (the top group is depth 1).
 pub const MAX_DEPTH: usize = 4;
@@ -339,100 +341,59 @@ fn collect<'x>(results: &Results<'_>, a: &'x Audience, out: &mut Vec<&'x str>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn criterion(id: &str, effect: Effect, kind: CriterionType) -> Criterion {
-        Criterion {
-            id: id.into(),
-            effect,
-            kind,
-            description: format!("criterion {id}"),
-            special_category: None,
-            art9_condition: None,
-            minor: false,
-            ai_selected: false,
-            match_keys: None,
-            seed_audience: None,
-            lineage: vec!["s".into()],
+/// The evaluation of a submitted personal part (SPEC.md §7): one result for each criterion of
+/// the body and for nothing else, a contextual criterion `not_evaluated`, a value only with a
+/// result, and together a proof that the audience selected this person.
+pub(crate) fn check_evaluation(p: &Personal, body: &MessageBody, r: usize) -> Result<()> {
+    if p.matched.is_some() {
+        return Err(invalid(
+            r,
+            "personal.matched",
+            "is how revision 2 wrote the values used; from revision 3 on a personal part holds `evaluation` instead: for each criterion {\"result\": \"matched\" | \"not_matched\" | \"not_evaluated\", \"value\": text or null}",
+        ));
+    }
+    let Some(evaluation) = &p.evaluation else {
+        return Err(invalid(
+            r,
+            "personal.evaluation",
+            "is missing: every field must be present, with null or \"not_disclosed\" where the schema allows it (SPEC.md §1, §7)",
+        ));
+    };
+    let criteria = &body.targeting.criteria;
+    for (id, e) in evaluation {
+        let field = || format!("personal.evaluation.{id}");
+        let Some(c) = criteria.iter().find(|c| &c.id == id) else {
+            return Err(invalid(r, &field(), "is not a criterion id of the record"));
+        };
+        if c.kind == CriterionType::Contextual && e.result != Outcome::NotEvaluated {
+            return Err(invalid(
+                r,
+                &field(),
+                "is a contextual criterion: it concerns the placement, not the person, so its result is not_evaluated",
+            ));
+        }
+        match (&e.value, e.result) {
+            (Some(_), Outcome::NotEvaluated) => {
+                return Err(invalid(r, &format!("personal.evaluation.{id}.value"), "must be null for a criterion not evaluated"))
+            }
+            (Some(v), _) => check_text(r, || format!("personal.evaluation.{id}.value"), v)?,
+            (None, _) => {}
         }
     }
-
-    /// c1 or c2 lets people in, c3 is contextual, c4 keeps them out.
-    fn record() -> (Audience, Vec<Criterion>) {
-        let a: Audience = serde_json::from_str(r#"{"all_of":[{"any_of":["c1","c2"]},"c3",{"none_of":["c4"]}]}"#).unwrap();
-        let c = vec![
-            criterion("c1", Effect::Include, CriterionType::Modelled),
-            criterion("c2", Effect::Include, CriterionType::UploadedList),
-            criterion("c3", Effect::Include, CriterionType::Contextual),
-            criterion("c4", Effect::Exclude, CriterionType::Declared),
-        ];
-        (a, c)
+    if let Some(c) = criteria.iter().find(|c| !evaluation.contains_key(&c.id)) {
+        return Err(invalid(
+            r,
+            &format!("personal.evaluation.{}", c.id),
+            "is missing: the evaluation gives every criterion its result (not_evaluated where it was not checked)",
+        ));
     }
-
-    fn eval(pairs: &[(&str, Outcome)]) -> BTreeMap<String, Evaluation> {
-        pairs.iter().map(|(id, o)| (id.to_string(), Evaluation { result: *o, value: None })).collect()
+    if let Err(fault) = check_selected(body.targeting.audience.as_ref(), criteria, evaluation) {
+        let field = fault.criterion.map(|id| format!("personal.evaluation.{id}")).unwrap_or_else(|| "personal.evaluation".into());
+        return Err(invalid(r, &field, fault.why));
     }
-
-    use Outcome::{Matched as M, NotEvaluated as NE, NotMatched as NM};
-
-    #[test]
-    fn json_round_trips_and_bad_shapes_are_refused_in_words() {
-        let (a, _) = record();
-        assert_eq!(serde_json::to_string(&a).unwrap(), r#"{"all_of":[{"any_of":["c1","c2"]},"c3",{"none_of":["c4"]}]}"#);
-        for (bad, words) in [
-            (r#"{"all_of":["c1"],"any_of":["c2"]}"#, "exactly one operator"),
-            (r#"{"either":["c1"]}"#, "not a group operator"),
-            (r#"["c1"]"#, "is a list"),
-            ("{}", "empty object"),
-        ] {
-            let e = serde_json::from_str::<Audience>(bad).unwrap_err().to_string();
-            assert!(e.contains(words), "{bad}: {e}");
-        }
-    }
-
-    #[test]
-    fn the_expression_must_use_every_criterion_with_its_effect_within_the_depth() {
-        let (a, c) = record();
-        assert_eq!(check(Some(&a), &c), Ok(()));
-        assert!(check(None, &[]).is_ok());
-        assert_eq!(check(None, &c).unwrap_err().criterion.as_deref(), Some("c1"));
-        let missing: Audience = serde_json::from_str(r#"{"all_of":["c1","c3",{"none_of":["c4"]}]}"#).unwrap();
-        assert_eq!(check(Some(&missing), &c).unwrap_err().criterion.as_deref(), Some("c2"));
-        let inverted: Audience = serde_json::from_str(r#"{"all_of":["c1","c2","c3","c4"]}"#).unwrap();
-        assert!(check(Some(&inverted), &c).unwrap_err().why.contains("exclusion stands under none_of"));
-        let double: Audience = serde_json::from_str(r#"{"all_of":["c2","c3",{"none_of":["c4",{"none_of":["c1"]}]}]}"#).unwrap();
-        assert_eq!(check(Some(&double), &c), Ok(()), "two none_of make an inclusion");
-        let unknown: Audience = serde_json::from_str(r#"{"all_of":["c1","c2","c3",{"none_of":["c4","c9"]}]}"#).unwrap();
-        assert!(check(Some(&unknown), &c).unwrap_err().why.contains("`c9`"));
-        let deep: Audience =
-            serde_json::from_str(r#"{"all_of":["c2","c3",{"none_of":["c4"]},{"any_of":[{"all_of":[{"any_of":[{"all_of":["c1"]}]}]}]}]}"#)
-                .unwrap();
-        assert!(check(Some(&deep), &c).unwrap_err().why.contains("more than 4 deep"));
-        let empty: Audience = serde_json::from_str(r#"{"all_of":["c1","c2","c3",{"none_of":["c4"]},{"any_of":[]}]}"#).unwrap();
-        assert!(check(Some(&empty), &c).unwrap_err().why.contains("0 members"));
-    }
-
-    #[test]
-    fn selection_is_proved_only_by_what_the_evaluation_says() {
-        let (a, c) = record();
-        let ok = |e: &[(&str, Outcome)]| check_selected(Some(&a), &c, &eval(e));
-        assert_eq!(ok(&[("c1", M), ("c2", NM), ("c3", NE), ("c4", NM)]), Ok(()));
-        assert_eq!(ok(&[("c1", NE), ("c2", M), ("c3", NE), ("c4", NM)]), Ok(()), "another way in held");
-        let blamed = |e: &[(&str, Outcome)]| ok(e).unwrap_err().criterion;
-        assert_eq!(blamed(&[("c1", M), ("c2", NM), ("c3", NE), ("c4", M)]).as_deref(), Some("c4"), "an exclusion matched");
-        assert_eq!(blamed(&[("c1", NM), ("c2", NM), ("c3", NE), ("c4", NM)]).as_deref(), Some("c1"), "no way in held");
-        assert_eq!(blamed(&[("c1", M), ("c2", NM), ("c3", NE), ("c4", NE)]).as_deref(), Some("c4"), "an exclusion not checked");
-        assert!(ok(&[("c1", M), ("c2", NM), ("c3", NE), ("c4", M)]).unwrap_err().why.contains("exclusion `c4` matched"));
-    }
-
-    #[test]
-    fn a_page_names_only_the_branch_that_held() {
-        let (a, c) = record();
-        assert_eq!(selected_by(&a, &c, &eval(&[("c1", M), ("c2", NM), ("c3", NE), ("c4", NM)])), ["c1", "c3"]);
-        assert_eq!(selected_by(&a, &c, &eval(&[("c1", NM), ("c2", M), ("c3", NE), ("c4", NM)])), ["c2", "c3"]);
-        assert_eq!(selected_by(&a, &c, &eval(&[("c1", M), ("c2", M), ("c3", NE), ("c4", NM)])), ["c1", "c2", "c3"]);
-        assert!(selected_by(&a, &c, &eval(&[("c1", NM), ("c2", NM), ("c3", NE), ("c4", NM)])).is_empty());
-    }
+    Ok(())
 }
+
+#[cfg(test)]
+#[path = "audience_tests.rs"]
+mod tests;

@@ -14,10 +14,10 @@ use ring::aead::{self, Aad, LessSafeKey, UnboundKey, CHACHA20_POLY1305};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::audience::{Evaluation, Outcome};
+use crate::audience::Evaluation;
 use crate::canonical::jcs_value;
 use crate::error::{Error, Result};
-use crate::record::{check_text, invalid, CriterionType, MessageBody};
+use crate::record::{check_text, invalid, MessageBody};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -28,8 +28,7 @@ pub struct Personal {
     pub v: u8,
     pub salt: String,
     pub recipient: String,
-    /// Revision 2's form: the personal value that matched, by criterion id. Only a part written
-    /// before revision 3 holds it (and no `evaluation`); it is kept so that its commitment opens.
+    /// Revision 2's form (criterion id → value matched), kept so that such a part's commitment opens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matched: Option<BTreeMap<String, String>>,
     /// Every criterion's result for this recipient, with the value used (SPEC.md §7, revision 3).
@@ -84,7 +83,7 @@ impl Personal {
         if let Some(c) = crate::text::first_formatting(&p.recipient) {
             return Err(invalid(r, "personal.recipient", crate::text::formatting_refusal(c)));
         }
-        check_evaluation(&p, body, r)?;
+        crate::audience::check_evaluation(&p, body, r)?;
         for (id, c) in &p.consent {
             if !body.lineage.iter().any(|l| &l.id == id) {
                 return Err(invalid(r, &format!("personal.consent.{id}"), "is not a lineage id of the record"));
@@ -128,59 +127,6 @@ impl Personal {
         OsRng.fill_bytes(&mut salt);
         Personal { v: 1, salt: B64.encode(salt), recipient: recipient.to_string(), matched: None, evaluation: Some(evaluation), consent }
     }
-}
-
-/// The evaluation of a submitted personal part (SPEC.md §7): one result for each criterion of
-/// the body and for nothing else, a contextual criterion `not_evaluated`, a value only with a
-/// result, and together a proof that the audience selected this person.
-fn check_evaluation(p: &Personal, body: &MessageBody, r: usize) -> Result<()> {
-    if p.matched.is_some() {
-        return Err(invalid(
-            r,
-            "personal.matched",
-            "is how revision 2 wrote the values used; from revision 3 on a personal part holds `evaluation` instead: for each criterion {\"result\": \"matched\" | \"not_matched\" | \"not_evaluated\", \"value\": text or null}",
-        ));
-    }
-    let Some(evaluation) = &p.evaluation else {
-        return Err(invalid(
-            r,
-            "personal.evaluation",
-            "is missing: every field must be present, with null or \"not_disclosed\" where the schema allows it (SPEC.md §1, §7)",
-        ));
-    };
-    let criteria = &body.targeting.criteria;
-    for (id, e) in evaluation {
-        let field = || format!("personal.evaluation.{id}");
-        let Some(c) = criteria.iter().find(|c| &c.id == id) else {
-            return Err(invalid(r, &field(), "is not a criterion id of the record"));
-        };
-        if c.kind == CriterionType::Contextual && e.result != Outcome::NotEvaluated {
-            return Err(invalid(
-                r,
-                &field(),
-                "is a contextual criterion: it concerns the placement, not the person, so its result is not_evaluated",
-            ));
-        }
-        match (&e.value, e.result) {
-            (Some(_), Outcome::NotEvaluated) => {
-                return Err(invalid(r, &format!("personal.evaluation.{id}.value"), "must be null for a criterion not evaluated"))
-            }
-            (Some(v), _) => check_text(r, || format!("personal.evaluation.{id}.value"), v)?,
-            (None, _) => {}
-        }
-    }
-    if let Some(c) = criteria.iter().find(|c| !evaluation.contains_key(&c.id)) {
-        return Err(invalid(
-            r,
-            &format!("personal.evaluation.{}", c.id),
-            "is missing: the evaluation gives every criterion its result (not_evaluated where it was not checked)",
-        ));
-    }
-    if let Err(fault) = crate::audience::check_selected(body.targeting.audience.as_ref(), criteria, evaluation) {
-        let field = fault.criterion.map(|id| format!("personal.evaluation.{id}")).unwrap_or_else(|| "personal.evaluation".into());
-        return Err(invalid(r, &field, fault.why));
-    }
-    Ok(())
 }
 
 /// `personal_commitment` of SPEC.md §7, from the personal part's canonical bytes.

@@ -71,26 +71,6 @@ impl Distinct<String> {
     }
 }
 
-/// One creative as served (no personal data): ids, digest, and (revision 3) whether it was
-/// also published openly and its content, as the first message that carried it states them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct CreativeRef {
-    pub creative_id: String,
-    pub ad_id: String,
-    pub sha256: String,
-    /// `public`, `audience_only` (a dark post), or `None` where the record does not state it.
-    pub visibility: Option<String>,
-    pub text: Option<String>,
-    pub assets: Vec<AssetRef>,
-}
-
-/// One asset of a creative: its digest, and where it is published (if anywhere).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct AssetRef {
-    pub sha256: String,
-    pub url: Option<String>,
-}
-
 #[derive(Clone, Debug)]
 struct CriterionAgg {
     effect: String,
