@@ -12,30 +12,10 @@ use sightline_ledger::audience::Evaluation;
 use sightline_ledger::privacy::Personal;
 use sightline_ledger::record::Body;
 use sightline_ledger::submitter::sign_message;
-use sightline_ledger::{Error, Ledger, Submission};
+use sightline_ledger::Submission;
 
 /// A change made to a message body before it is signed.
 type Change = fn(&mut Value);
-
-fn fresh() -> (tempfile::TempDir, Keys, Ledger) {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = Keys::fixed();
-    let ledger = open(dir.path(), &keys).unwrap();
-    register(&ledger, &keys);
-    register_beta(&ledger, &keys);
-    (dir, keys, ledger)
-}
-
-/// Submits one record; returns the field it was refused at and why (panics if accepted).
-fn refused_at(ledger: &Ledger, sub: Submission) -> (String, String) {
-    let size = ledger.size();
-    let err = ledger.submit(vec![sub]).expect_err("the record was accepted");
-    assert_eq!(ledger.size(), size, "a refused record appended something");
-    match err {
-        Error::InvalidRecord { record: 0, field, why } => (field, why),
-        other => panic!("refused for another reason: {other}"),
-    }
-}
 
 /// The fixture's personal part for `who` with `edit` applied to its evaluation.
 fn evaluated(who: &str, edit: &dyn Fn(&mut std::collections::BTreeMap<String, Evaluation>)) -> Personal {

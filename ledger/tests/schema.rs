@@ -9,18 +9,10 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use sightline_ledger::privacy::{recipient_commitment, Personal};
 use sightline_ledger::submitter::{sign_body, sign_message};
-use sightline_ledger::{BatchText, Error, Ledger, Submission, Submissions};
+use sightline_ledger::{BatchText, Error, Submission, Submissions};
 
 /// A change made to a message body before it is signed.
 type Change = fn(&mut Value);
-
-fn fresh() -> (tempfile::TempDir, Keys, Ledger) {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = Keys::fixed();
-    let ledger = open(dir.path(), &keys).unwrap();
-    register(&ledger, &keys);
-    (dir, keys, ledger)
-}
 
 /// `body` with its commitments for `p`, as a value (not yet signed).
 fn committed(mut body: Value, p: &Personal) -> Value {
@@ -36,17 +28,6 @@ fn raw_submission(keys: &Keys, body_text: String, signed: &Value, personal_text:
         body: RawValue::from_string(body_text).unwrap(),
         sig: sign_body(&keys.submitter, signed).unwrap(),
         personal: Some(RawValue::from_string(personal_text).unwrap()),
-    }
-}
-
-/// Submits one record; returns the field it was refused at (panics if it was not refused so).
-fn refused_at(ledger: &Ledger, sub: Submission) -> (String, String) {
-    let size = ledger.size();
-    let err = ledger.submit(vec![sub]).expect_err("the record was accepted");
-    assert_eq!(ledger.size(), size, "a refused record appended something");
-    match err {
-        Error::InvalidRecord { record: 0, field, why } => (field, why),
-        other => panic!("refused for another reason: {other}"),
     }
 }
 

@@ -26,7 +26,8 @@ fn a_record_whose_evaluation_contradicts_its_audience_is_422_naming_the_criterio
         ("no way in", vec![("c1", "not_matched", Some("neuroticism 0.3 (low)"))], "c1"),
         ("an unchecked exclusion", vec![("c3", "not_evaluated", None)], "c3"),
     ] {
-        let record = acme.record(political_message("acme-ads", &format!("aud/{criterion}-{}", case.len()), "No"), &evaluated("x@example.org", &changes));
+        let record = acme
+            .record(political_message("acme-ads", &format!("aud/{criterion}-{}", case.len()), "No"), &evaluated("x@example.org", &changes));
         let p = server.post_submission_json(&json!({ "records": [record] })).problem(422);
         assert_eq!((p["record"].clone(), p["field"].clone()), (json!(0), json!(format!("personal.evaluation.{criterion}"))), "{case}: {p}");
         let detail = p["detail"].as_str().unwrap_or_default();
@@ -47,8 +48,12 @@ fn accepted_evaluations_verify_in_an_export_and_each_page_names_its_own_branch()
     let ack = server.submit(&[alice, bob]);
     let page = |i: usize| server.get(why_path(&server, ack["receipts"][i]["why_url"].as_str().expect("why_url"))).text();
     let (alice_page, bob_page) = (page(0), page(1));
-    assert!(alice_page.contains(&html_escape("You were selected because criterion 1 (“Personality score: high neuroticism (OCEAN model)”) held for you.")));
-    assert!(alice_page.contains(&html_escape("Criterion 2 (“Low-income households list”) was another way into this audience, and it did not apply to you.")));
+    assert!(alice_page.contains(&html_escape(
+        "You were selected because criterion 1 (“Personality score: high neuroticism (OCEAN model)”) held for you."
+    )));
+    assert!(alice_page.contains(&html_escape(
+        "Criterion 2 (“Low-income households list”) was another way into this audience, and it did not apply to you."
+    )));
     assert!(bob_page.contains(&html_escape("You were selected because criterion 2 (“Low-income households list”) held for you.")));
     assert!(!bob_page.contains("You were selected because criterion 1"), "Bob's page names Alice's branch");
     assert!(!bob_page.contains("neuroticism score 0.82"), "Bob's page shows a value that is not his");

@@ -314,7 +314,8 @@ fn why_page_proof_link_is_clicked_in_a_real_browser() {
 
 #[test]
 fn the_dark_post_the_follow_up_and_the_bought_list_email_are_clicked_through() {
-    let Some((chromium, chromedriver)) = browser_programs("the_dark_post_the_follow_up_and_the_bought_list_email_are_clicked_through") else {
+    let Some((chromium, chromedriver)) = browser_programs("the_dark_post_the_follow_up_and_the_bought_list_email_are_clicked_through")
+    else {
         return;
     };
     let server = Server::start_with(ServerOptions { demo: true, ..Default::default() });

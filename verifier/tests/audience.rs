@@ -13,8 +13,6 @@ use base64::Engine as _;
 use common::*;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use sightline_verifier::trust::Options;
-use sightline_verifier::{bundle, Error, Summary};
 
 /// The shared fixture: `{body, personal}` (the personal part without `v` and `salt`).
 fn fixture() -> Value {
@@ -48,15 +46,7 @@ fn bundle_of(messages: &[(Value, Value)]) -> (tempfile::TempDir, std::path::Path
     for (b, p) in messages {
         log.append_signed(b, &acme, Some(p.clone()));
     }
-    let lines = log.bundle_lines(&log.checkpoint(), None, true);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("b.sightline-bundle.jsonl");
-    write_lines(&path, &lines);
-    (dir, path)
-}
-
-fn verify(path: &std::path::Path) -> Result<Summary, Error> {
-    bundle::verify_bundle(path, &Options { trusted: vec![skey(1).vkey()], signatures: true, quiet: true, ..Options::default() })
+    bundle_file(&log, true)
 }
 
 fn same(_: &mut Value) {}
@@ -74,7 +64,7 @@ fn a_personal_part_whose_evaluation_proves_the_audience_verifies_next_to_a_revis
     );
     let (old_body, old_personal) = message("acme-ads", 3);
     let (_dir, path) = bundle_of(&[proving, other_way, (old_body, old_personal)]);
-    let s = verify(&path).expect("verifies");
+    let s = verify_bundle_file(&path).expect("verifies");
     assert_eq!(s.personal_parts_checked, 3);
 }
 
@@ -99,7 +89,7 @@ fn a_personal_part_whose_evaluation_contradicts_the_audience_fails_naming_entry_
             same,
         );
         let (_dir, path) = bundle_of(&[committed(1, same, same), contradicting]);
-        let e = verify(&path).expect_err(case);
+        let e = verify_bundle_file(&path).expect_err(case);
         assert_eq!((e.index(), e.exit_code()), (Some(5), 1), "{case}: {e}");
         let text = e.to_string();
         assert!(text.contains("evaluation contradicts the record's audience") && text.contains(criterion), "{case}: {text}");
@@ -126,7 +116,7 @@ fn a_revision_3_body_holds_every_new_field_and_a_well_formed_audience() {
         ),
     ] {
         let (_dir, path) = bundle_of(&[committed(1, same, edit)]);
-        let e = verify(&path).expect_err(case);
+        let e = verify_bundle_file(&path).expect_err(case);
         assert_eq!((e.index(), e.exit_code()), (Some(4), 1), "{case}: {e}");
         assert!(e.to_string().contains(words), "{case}: {e}");
     }

@@ -93,3 +93,25 @@ pub fn submission_by_beta(keys: &Keys, message_id: &str, recipient: &str) -> Sub
     b["signer"] = json!("beta");
     sign_message(&keys.beta, b, &personal(recipient)).unwrap()
 }
+
+/// A fresh ledger in a temporary folder with `acme`, `beta` and the example's parties registered.
+pub fn fresh() -> (tempfile::TempDir, Keys, Ledger) {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    register_beta(&ledger, &keys);
+    (dir, keys, ledger)
+}
+
+/// Submits one record; returns the field it was refused at and why (panics if it was accepted,
+/// refused for another reason, or appended anything).
+pub fn refused_at(ledger: &Ledger, sub: Submission) -> (String, String) {
+    let size = ledger.size();
+    let err = ledger.submit(vec![sub]).expect_err("the record was accepted");
+    assert_eq!(ledger.size(), size, "a refused record appended something");
+    match err {
+        sightline_ledger::Error::InvalidRecord { record: 0, field, why } => (field, why),
+        other => panic!("refused for another reason: {other}"),
+    }
+}

@@ -63,7 +63,7 @@ const SCENARIOS: [(&str, &str); 10] = [
 #[serde(deny_unknown_fields)]
 struct Demo {
     submitters: Vec<SubmitterSpec>,
-    parties: Vec<PartySpec>,
+    parties: Vec<crate::admin::NewParty>,
     /// Who objects, through which message (to that message's advertiser).
     objection: Act,
     /// Who erases their personal data (through their first message).
@@ -76,16 +76,6 @@ struct SubmitterSpec {
     id: String,
     name: String,
     contact: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PartySpec {
-    party: String,
-    name: String,
-    contact: String,
-    established_in: String,
-    ultimately_controlled_by: String,
 }
 
 #[derive(Deserialize)]
@@ -131,7 +121,7 @@ fn populate(ledger: &Ledger, demo: &Demo, scenarios: &[Scenario]) -> WebResult<(
         keys.insert(&s.id, key);
     }
     for p in &demo.parties {
-        ledger.register_party(&p.party, &p.name, &p.contact, &p.established_in, &p.ultimately_controlled_by)?;
+        p.register(ledger)?;
     }
     // Message id → entry, so that a follow-up names the entry of the message it follows.
     let mut entries: HashMap<String, u64> = HashMap::new();

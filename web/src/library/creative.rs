@@ -34,4 +34,3 @@ pub struct AssetRef {
     pub sha256: String,
     pub url: Option<String>,
 }
-

@@ -302,7 +302,6 @@ impl CampaignView {
     }
 }
 
-
 /// One page of search results.
 #[derive(Clone, Debug, Serialize)]
 pub struct SearchPage {

@@ -117,4 +117,3 @@ impl PoliticalLabel {
         self.notice_url.starts_with("https://")
     }
 }
-
