@@ -17,8 +17,11 @@ use sightline_ledger::Submission;
 /// A change made to a message body before it is signed.
 type Change = fn(&mut Value);
 
+/// An edit of a personal part's evaluation.
+type EditEvaluation<'a> = &'a dyn Fn(&mut std::collections::BTreeMap<String, Evaluation>);
+
 /// The fixture's personal part for `who` with `edit` applied to its evaluation.
-fn evaluated(who: &str, edit: &dyn Fn(&mut std::collections::BTreeMap<String, Evaluation>)) -> Personal {
+fn evaluated(who: &str, edit: EditEvaluation<'_>) -> Personal {
     let mut p = personal(who);
     edit(p.evaluation.as_mut().unwrap());
     p
@@ -28,7 +31,7 @@ fn evaluated(who: &str, edit: &dyn Fn(&mut std::collections::BTreeMap<String, Ev
 fn a_record_whose_evaluation_does_not_prove_the_audience_is_refused_naming_the_criterion() {
     let (_dir, keys, ledger) = fresh();
     // The fixture's audience: (c1 or c2) and c4 (contextual) and not c3.
-    let cases: [(&str, &dyn Fn(&mut std::collections::BTreeMap<String, Evaluation>), &str, &str); 4] = [
+    let cases: [(&str, EditEvaluation<'_>, &str, &str); 4] = [
         (
             "an exclusion matched",
             &|e| drop(e.insert("c3".into(), Evaluation::matched("follows the party's page"))),

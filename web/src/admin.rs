@@ -87,7 +87,7 @@ pub async fn register_submitter(
 pub async fn register_party(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Response> {
     let p: NewParty = parse(&state, &headers, Role::Admin, body)?;
     let ledger = state.ledger.clone();
-    let ack = blocking(move || Ok(p.register(&ledger)?)).await?;
+    let ack = blocking(move || p.register(&ledger)).await?;
     batch_response(&state, &ack)
 }
 

@@ -2,7 +2,7 @@
 //! into the binary: `demo.json` names the demo submitters and the parties behind the campaigns,
 //! and each `NN-*.json` is one of the ten seed scenarios of issue 23, with its recipients
 //! selected through different branches of its audience where that makes sense
-//! ([`scenario`] reads one):
+//! (`scenario.rs` reads one):
 //!
 //! | file | practice |
 //! |---|---|
