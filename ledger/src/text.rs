@@ -36,33 +36,28 @@ const FORMATTING: [(u32, &str); 21] = [
     (0xFEFF, "ZERO WIDTH NO-BREAK SPACE (byte-order mark)"),
 ];
 
+/// Whether `c` is one of the formatting characters SPEC.md §1 refuses: one range test, no
+/// table walk (every character of every text on every page goes through it).
+fn is_formatting(c: char) -> bool {
+    matches!(u32::from(c), 0x061C | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF)
+}
+
 /// The Unicode name of `c` if it is one of the formatting characters SPEC.md §1 refuses.
 pub fn formatting_name(c: char) -> Option<&'static str> {
+    if !is_formatting(c) {
+        return None;
+    }
     let c = u32::from(c);
     FORMATTING.iter().find(|(code, _)| *code == c).map(|(_, name)| *name)
 }
 
-/// Whether `s` may hold one: each of them is encoded with a lead byte D8, E2 or EF, so text
-/// without those bytes (most text) is cleared by one `memchr3` pass.
-fn may_hold_formatting(s: &str) -> bool {
-    memchr::memchr3(0xD8, 0xE2, 0xEF, s.as_bytes()).is_some()
-}
-
-/// The first formatting character SPEC.md §1 refuses in `s`, if any.
+/// The first formatting character SPEC.md §1 refuses in `s`, if any. Each of them is encoded
+/// with a lead byte D8, E2 or EF, and lead bytes start characters, so only the characters that
+/// start at those bytes are looked at: text without them (most text) is cleared by one
+/// `memchr3` pass, and text with dashes and quotes (E2 too) by a look at each of those.
 pub fn first_formatting(s: &str) -> Option<char> {
-    if !may_hold_formatting(s) {
-        return None;
-    }
-    s.chars().find(|&c| formatting_name(c).is_some())
-}
-
-/// Why a text holding `c` is refused, in words: which character, and what to do.
-pub fn formatting_refusal(c: char) -> String {
-    format!(
-        "holds U+{:04X} {}, an invisible or bidirectional formatting character that makes the text display differently from what is logged (SPEC.md §1); remove it",
-        u32::from(c),
-        formatting_name(c).unwrap_or("(formatting character)")
-    )
+    memchr::memchr3_iter(0xD8, 0xE2, 0xEF, s.as_bytes())
+        .find_map(|at| s.get(at..).and_then(|rest| rest.chars().next()).filter(|&c| is_formatting(c)))
 }
 
 /// `s` with every formatting character SPEC.md §1 refuses replaced by a visible marker such as
@@ -74,7 +69,7 @@ pub fn neutralise(s: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
-        if formatting_name(c).is_some() {
+        if is_formatting(c) {
             out.push_str(&format!("[U+{:04X}]", u32::from(c)));
         } else {
             out.push(c);
@@ -83,9 +78,36 @@ pub fn neutralise(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Why a text holding `c` is refused, in words: which character, and what to do.
+pub fn formatting_refusal(c: char) -> String {
+    format!(
+        "holds U+{:04X} {}, an invisible or bidirectional formatting character that makes the text display differently from what is logged (SPEC.md §1); remove it",
+        u32::from(c),
+        formatting_name(c).unwrap_or("(formatting character)")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_formatting_character_is_found_among_dashes_quotes_and_arabic() {
+        let naive = |s: &str| s.chars().find(|&c| formatting_name(c).is_some());
+        for s in [
+            "plain ascii",
+            "an em dash \u{2014} and \u{201C}quotes\u{201D}, \u{20AC}5",
+            "\u{2014}\u{200B}",
+            "Acme\u{202E}sdA",
+            "\u{0627}\u{061C}\u{0628}",
+            "\u{FEFF}bom",
+            "\u{FEFE}\u{FFFD}\u{2065}\u{2070}",
+            "\u{0600}\u{061B}\u{061D}",
+        ] {
+            assert_eq!(first_formatting(s), naive(s), "{s:?}");
+            assert_eq!(neutralise(s).contains("[U+"), naive(s).is_some(), "{s:?}");
+        }
+    }
 
     #[test]
     fn every_listed_range_is_refused_and_nothing_next_to_it() {
