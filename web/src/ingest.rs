@@ -15,8 +15,8 @@ use sightline_ledger::{Ack, BatchAck, BatchText, Ledger, Submissions};
 
 use crate::app::AppState;
 use crate::error::{WebError, WebResult};
-use crate::json_text;
 use crate::submitter_auth::AuthenticatedSubmitter;
+use sightline_ledger::json_text;
 
 /// Rejects a body that is not declared as JSON.
 pub fn require_json(headers: &HeaderMap) -> WebResult<()> {

@@ -50,7 +50,6 @@ pub mod export_http;
 pub mod html_escape;
 pub mod import;
 pub mod ingest;
-pub mod json_text;
 pub mod library;
 pub mod metrics;
 pub mod rate_limit;

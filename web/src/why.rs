@@ -13,7 +13,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sightline_ledger::canonical::LoggedEntry;
+use sightline_ledger::entry::LoggedEntry;
 use sightline_ledger::merkle::leaf_hash;
 use sightline_ledger::record::{Body, Channel, MessageBody};
 use sightline_ledger::reference::EntryRef;

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use sightline_ledger::canonical::Entry;
+use sightline_ledger::entry::Entry;
 use sightline_web::library::{
     api_response, csv_cell, csv_columns, parse_query_string, render_page, to_csv, Count, LibraryIndex, LibraryQuery, Surface,
 };
