@@ -188,32 +188,3 @@ impl IntoResponse for WebError {
 }
 
 pub type WebResult<T> = Result<T, WebError>;
-
-/// A query string the framework could not decode, in plain words naming the parameter (a
-/// parameter given twice, say), never the framework's own text; `usage` shows the right form.
-pub fn query_rejection(e: &axum::extract::rejection::QueryRejection, usage: &str) -> WebError {
-    let text = e.body_text();
-    let inner = text.split_once(": ").map_or(text.as_str(), |(_, m)| m);
-    let (field, why) = sightline_ledger::serde_words::field_and_reason("", inner);
-    let why = if why.starts_with("is repeated") { "is given more than once".to_string() } else { why };
-    if field.is_empty() {
-        WebError::BadRequest(format!("the query string cannot be read ({why}); use {usage}"))
-    } else {
-        WebError::BadRequest(format!("the query parameter `{field}` {why}; use {usage}"))
-    }
-}
-
-/// A whole-number query parameter: `None` when absent, an error naming it when not a number.
-pub fn number_param(name: &str, value: Option<&str>, usage: &str) -> WebResult<Option<u64>> {
-    match value {
-        None => Ok(None),
-        Some(v) => v.parse::<u64>().map(Some).map_err(|_| {
-            WebError::BadRequest(format!("the query parameter `{name}` must be a whole number from 0 up (got `{v}`); use {usage}"))
-        }),
-    }
-}
-
-/// A required whole-number query parameter.
-pub fn required_number(name: &str, value: Option<&str>, usage: &str) -> WebResult<u64> {
-    number_param(name, value, usage)?.ok_or_else(|| WebError::BadRequest(format!("the query parameter `{name}` is required; use {usage}")))
-}

@@ -38,27 +38,34 @@
 //! checked before the body is read; request bodies held at once are capped; logs never
 //! contain personal data.
 
+pub mod acks;
 pub mod admin;
 pub mod admission;
-pub mod app;
 pub mod cosigning;
 pub mod demo;
 pub mod durable;
 pub mod error;
 pub mod explain;
 pub mod export_http;
+pub mod health;
 pub mod html_escape;
+pub mod http;
 pub mod import;
 pub mod ingest;
 pub mod library;
+pub mod limits;
 pub mod metrics;
 pub mod rate_limit;
+pub mod receipts;
 pub mod recipient_form;
+pub mod recipient_pages;
 pub mod regulator;
 pub mod rights;
+pub mod router;
 pub mod serve;
 pub mod serve_flags;
 pub mod setup;
+pub mod state;
 pub mod submitter_auth;
 pub mod why;
 pub mod witness;

@@ -1,20 +1,15 @@
 //! What the log says about its witnesses: the status of the current round, the `/healthz`
 //! line, the `/metrics` lines, and the sentence a recipient's page shows.
 //!
-//! `GET /healthz` stays `200` while the server is alive (it is a liveness check) and adds one
-//! line, `witness policy met: …`, `witness policy unmet: …` or `witness policy pending: …`.
-//! `GET /healthz?witnessed` is a readiness check: `503` unless the last settled round met the
-//! policy (SPEC.md §12).
+//! `GET /healthz` (`health.rs`) stays `200` while the server is alive (it is a liveness check)
+//! and adds one line, `witness policy met: …`, `witness policy unmet: …` or `witness policy
+//! pending: …`. `GET /healthz?witnessed` is a readiness check: `503` unless the last settled
+//! round met the policy (SPEC.md §12).
 
 use std::fmt::Write;
 
-use axum::extract::{RawQuery, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
-
 use super::rounds::{all_answered, cosigned_target};
 use super::{Cosigning, Counts};
-use crate::app::AppState;
 
 /// Where the current round stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,24 +164,6 @@ impl Status {
 /// A Prometheus label value: backslashes, quotes and newlines escaped.
 fn label(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-/// `GET /healthz[?witnessed]`
-pub async fn healthz(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let plain = |status: StatusCode, body: String| (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response();
-    let wants_witnessed = query.as_deref().is_some_and(|q| q.split('&').any(|p| p == "witnessed"));
-    let Some(cosigning) = &state.cosigning else {
-        if wants_witnessed {
-            return plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ok\nno witnesses are configured: no checkpoint of this log is witnessed\n".into(),
-            );
-        }
-        return plain(StatusCode::OK, "ok\n".into());
-    };
-    let status = cosigning.status();
-    let code = if wants_witnessed && !status.met { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
-    plain(code, format!("ok\n{}\n", status.health_line()))
 }
 
 /// What a recipient's page says about the witnesses of the receipt's checkpoint.

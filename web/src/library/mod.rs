@@ -23,7 +23,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -31,9 +31,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
-use sightline_ledger::MEMBER_STATES;
+use sightline_ledger::{Ledger, MEMBER_STATES};
 
-use crate::app::AppState;
 use crate::error::{WebError, WebResult};
 
 mod csv;
@@ -46,6 +45,10 @@ pub use csv::*;
 pub use index::*;
 pub use query::*;
 pub use tallies::{TallyDifference, TallyView};
+
+/// The library index as the server shares it: read by every search, added to after every
+/// commit.
+pub type Library = Arc<RwLock<LibraryIndex>>;
 
 /// Distinct values kept per list (brands, subjects, creatives, ...).
 pub const MAX_LISTED: usize = 20;
@@ -468,12 +471,12 @@ pub fn api_response<K: AsRef<str>, V: AsRef<str>>(lib: &LibraryIndex, pairs: &[(
 }
 
 /// `GET /library`
-pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+pub async fn page(State(library): State<Library>, State(ledger): State<Arc<Ledger>>, RawQuery(raw): RawQuery) -> Response {
     let rendered = {
-        let lib = state.library.read().unwrap_or_else(PoisonError::into_inner);
+        let lib = library.read().unwrap_or_else(PoisonError::into_inner);
         match parse_query_string(raw.as_deref().unwrap_or("")) {
-            Ok(pairs) => render_page(&lib, state.ledger.origin(), &pairs),
-            Err(e) => render::<&str, &str>(&lib, state.ledger.origin(), &[], Err(e)),
+            Ok(pairs) => render_page(&lib, ledger.origin(), &pairs),
+            Err(e) => render::<&str, &str>(&lib, ledger.origin(), &[], Err(e)),
         }
     };
     match rendered {
@@ -483,12 +486,12 @@ pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
 }
 
 /// `GET /api/v1/library`
-pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+pub async fn api(State(library): State<Library>, RawQuery(raw): RawQuery) -> Response {
     let pairs = match parse_query_string(raw.as_deref().unwrap_or("")) {
         Ok(p) => p,
         Err(e) => return WebError::BadRequest(e).into_response(),
     };
-    let lib = state.library.read().unwrap_or_else(PoisonError::into_inner);
+    let lib = library.read().unwrap_or_else(PoisonError::into_inner);
     match api_response(&lib, &pairs) {
         Ok(r) => r,
         Err(e) => e.into_response(),
