@@ -72,7 +72,9 @@ pub enum ExportFormat {
 /// What an export wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExportSummary {
+    /// The log's size at the checkpoint the export was made at.
     pub size: u64,
+    /// How many entries the export holds.
     pub records: u64,
 }
 

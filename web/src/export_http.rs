@@ -14,6 +14,7 @@ use crate::state::{AppState, Role};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+/// The query of `GET /api/v1/export`, every parameter as text (checked by [`filter_from`]).
 pub struct ExportQuery {
     format: Option<String>,
     from: Option<String>,

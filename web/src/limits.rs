@@ -12,6 +12,7 @@ use crate::rate_limit::RateLimits;
 pub struct Limits {
     /// The largest ingestion body; other routes take at most [`crate::admission::SMALL_BODY_BYTES`].
     pub max_body_bytes: usize,
+    /// The most records one ingestion request may hold.
     pub max_records: usize,
     /// Request bodies held in memory at once, across all requests.
     pub max_in_flight_bytes: usize,

@@ -22,15 +22,20 @@ use crate::setup::{Credentials, DataDir};
 /// own), so that the modules that define the parts do not depend on the whole.
 #[derive(Clone, FromRef)]
 pub struct AppState {
+    /// The ledger.
     pub ledger: Arc<Ledger>,
     /// The URL recipients reach this server at, without a trailing slash.
     pub public_url: Arc<str>,
     /// The origin of `public_url` (`scheme://host[:port]`, as browsers send it in `Origin`);
     /// `None` if it has none, and then no form with an `Origin` header is accepted.
     pub public_origin: Option<Arc<str>>,
+    /// The admin and compliance credentials.
     pub credentials: Arc<Credentials>,
+    /// What one request and all requests together may hold.
     pub limits: Limits,
+    /// The public ad library's index, kept current after every commit.
     pub library: Arc<RwLock<LibraryIndex>>,
+    /// The HTTP counters for `/metrics`.
     pub http: Arc<HttpMetrics>,
     /// Rate limits and the in-flight body budget (`admission.rs`).
     pub admission: Arc<Admission>,
@@ -112,7 +117,9 @@ pub fn origin_of(url: &str) -> Option<String> {
 /// Who a credential belongs to.
 #[derive(Clone, Copy, Debug)]
 pub enum Role {
+    /// The operator's admin credential.
     Admin,
+    /// The compliance team's credential.
     Compliance,
 }
 

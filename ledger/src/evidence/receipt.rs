@@ -18,6 +18,7 @@ const TLOG_PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Receipt {
+    /// `sightline-receipt/v1`.
     pub format: String,
     /// Base64 of the entry bytes.
     pub entry: String,
@@ -28,8 +29,11 @@ pub struct Receipt {
 /// A parsed C2SP tlog-proof.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TlogProof {
+    /// The entry's index.
     pub index: u64,
+    /// Its inclusion proof in the checkpoint's tree.
     pub proof: Vec<Hash>,
+    /// The signed checkpoint the proof leads to.
     pub checkpoint: String,
 }
 

@@ -19,7 +19,9 @@ pub const LINK_FRAGMENT: &str = "sightline-entry";
 /// What a served message carries to name its entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EntryRef {
+    /// The log's origin.
     pub origin: String,
+    /// The entry's index.
     pub index: u64,
     /// The RFC 6962 leaf hash of the entry bytes.
     pub leaf: Hash,
@@ -50,7 +52,9 @@ impl EntryRef {
 /// carries it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageRef {
+    /// The channel the message was served on, which decides where the reference goes.
     pub channel: Channel,
+    /// The reference to the message's entry.
     pub entry: EntryRef,
 }
 

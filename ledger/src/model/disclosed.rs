@@ -11,8 +11,10 @@ pub const NOT_DISCLOSED: &str = "not_disclosed";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Disclosed<T> {
+    /// The value.
     Value(T),
     #[serde(serialize_with = "ser_not_disclosed")]
+    /// `"not_disclosed"`: the submitter chose not to say.
     NotDisclosed,
 }
 

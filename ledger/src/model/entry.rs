@@ -30,11 +30,17 @@ pub const MAX_BODY_BYTES: usize = MAX_ENTRY_BYTES - 512;
 /// [`Body::parse_logged`]): what pages and exports read.
 #[derive(Clone, Debug)]
 pub struct LoggedEntry {
+    /// The entry's index in the log.
     pub index: u64,
+    /// The leaf hash of the previous entry, hex (zeros for entry 0).
     pub prev: String,
+    /// When the log sequenced the entry.
     pub logged_at: String,
+    /// Flags the log added, such as `objected:<index>`.
     pub flags: Vec<String>,
+    /// The record, decoded into its type.
     pub body: Body,
+    /// The signer's signature over the body, standard base64.
     pub sig: String,
     /// Nullable fields the body leaves out, read as `null` (see
     /// [`Body::parse_logged_noting`]): only an entry logged before revision 3 has
@@ -92,12 +98,19 @@ impl LoggedEntry {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
+    /// The entry format version, `1`.
     pub v: u8,
+    /// The entry's index in the log.
     pub index: u64,
+    /// The leaf hash of the previous entry, hex (zeros for entry 0).
     pub prev: String,
+    /// When the log sequenced the entry.
     pub logged_at: String,
+    /// Flags the log added, such as `objected:<index>`.
     pub flags: Vec<String>,
+    /// The record's body, as signed.
     pub body: Value,
+    /// The signer's signature over the body, standard base64.
     pub sig: String,
 }
 

@@ -14,6 +14,7 @@ pub fn invalid(record: usize, field: &str, why: impl Into<String>) -> Error {
 /// The JSON path of a checked field: a `&str`, or a function that builds it, so
 /// that a path like `lineage[3].provider` is only formatted when its check fails.
 pub trait FieldPath {
+    /// The path, spelled out.
     fn path(&self) -> String;
 }
 

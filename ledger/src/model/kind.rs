@@ -6,16 +6,24 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
+    /// `log_key` (§3.1).
     LogKey,
+    /// `submitter` (§3.2).
     Submitter,
+    /// `party` (§3.3).
     Party,
+    /// `message` (§3.4).
     Message,
+    /// `objection` (§3.5).
     Objection,
+    /// `erasure` (§3.7).
     Erasure,
+    /// `tally` (§3.8).
     Tally,
 }
 
 impl Kind {
+    /// The kind as `kind` spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::LogKey => "log_key",

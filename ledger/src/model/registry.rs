@@ -14,15 +14,20 @@ use crate::tlog::note::NoteVerifier;
 /// A registered submitter.
 #[derive(Clone, Debug)]
 pub struct SubmitterInfo {
+    /// Its registration (the latest, after a re-key).
     pub body: SubmitterBody,
+    /// The key its records must verify with.
     pub key: VerifyingKey,
+    /// The entry that registered (or last re-keyed) it.
     pub index: u64,
 }
 
 /// A registered party.
 #[derive(Clone, Debug)]
 pub struct PartyInfo {
+    /// Its registration.
     pub body: PartyBody,
+    /// The entry that registered it.
     pub index: u64,
 }
 
@@ -31,7 +36,9 @@ pub struct PartyInfo {
 pub struct Registry {
     /// `(announcing entry index, key)` in log order; the last one is current.
     pub log_keys: Vec<(u64, NoteVerifier)>,
+    /// Submitters by id.
     pub submitters: HashMap<String, SubmitterInfo>,
+    /// Parties by id.
     pub parties: HashMap<String, PartyInfo>,
 }
 

@@ -53,10 +53,13 @@ pub fn authorization(key: &SigningKey, origin: &str, submitter: &str, unix_secon
 /// A parsed `Authorization: Sightline v1 …` header, not yet checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestAuth {
+    /// The submitter the request claims to come from.
     pub submitter: String,
     /// The time as sent (decimal digits), which is what was signed.
     pub unix_text: String,
+    /// The same time, as a number.
     pub unix_seconds: u64,
+    /// The signature.
     pub sig: [u8; 64],
 }
 

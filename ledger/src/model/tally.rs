@@ -22,13 +22,17 @@ pub const MAX_COUNT: u64 = (1 << 53) - 1;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TallyBody {
+    /// `"tally"`.
     pub kind: Kind,
+    /// The submitter that delivered the messages, and signed the tally.
     pub signer: String,
+    /// The campaign counted.
     pub campaign_id: String,
     /// The UTC day counted, `YYYY-MM-DD`.
     pub day: String,
     /// Messages delivered that day, per Member State.
     pub delivered: BTreeMap<String, u64>,
+    /// When the tally was reported.
     pub reported_at: String,
 }
 

@@ -12,11 +12,17 @@ use crate::tlog::merkle::Hash;
 /// The acknowledgement of one durable record.
 #[derive(Clone, Debug)]
 pub struct Ack {
+    /// The record's entry.
     pub index: u64,
+    /// A message's id.
     pub message_id: Option<String>,
+    /// The record was in the log already (sent again, or twice in one batch): nothing new was appended for it.
     pub duplicate: bool,
+    /// A message's why-token, for its why link.
     pub why_token: Option<String>,
+    /// What the submitter should know (an objection on file), naming nobody.
     pub warnings: Vec<String>,
+    /// The offline receipt of the entry.
     pub receipt: Receipt,
     /// For a message: the reference it carries to its entry (SPEC.md §10.2).
     pub reference: Option<MessageRef>,
@@ -25,7 +31,9 @@ pub struct Ack {
 /// The acknowledgement of a whole batch, with the checkpoint its receipts use.
 #[derive(Clone, Debug)]
 pub struct BatchAck {
+    /// The signed checkpoint every receipt of the batch leads to.
     pub checkpoint: String,
+    /// One acknowledgement per record, in the batch's order.
     pub acks: Vec<Ack>,
 }
 

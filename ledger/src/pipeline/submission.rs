@@ -31,7 +31,9 @@ use crate::model::serde_words::field_and_reason;
 #[derive(Clone, Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Submission {
+    /// The body, as the JSON text it arrived in.
     pub body: Box<RawValue>,
+    /// The signature over the body's canonical bytes, standard base64.
     pub sig: String,
     /// The personal part as the JSON text it arrived in (SPEC.md §7), like `body`. A message
     /// without one (the member missing, or `null`) is refused as an envelope error naming the
@@ -61,6 +63,7 @@ impl Submission {
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Submissions {
+    /// The batch's records, in order.
     pub records: Vec<Submission>,
 }
 

@@ -37,10 +37,15 @@ type HmacSha256 = Hmac<Sha256>;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Personal {
+    /// The format version, `1`.
     pub v: u8,
+    /// The salt of both commitments, 32 random bytes in standard base64 (SPEC.md §7).
     pub salt: String,
+    /// The recipient's identifier as the platform knows it (an address, an account, a device).
     pub recipient: String,
+    /// For each criterion that selected the recipient, the value it matched.
     pub matched: BTreeMap<String, String>,
+    /// For each lineage source that relies on consent, the evidence of it.
     pub consent: BTreeMap<String, ConsentEvidence>,
 }
 
@@ -48,7 +53,9 @@ pub struct Personal {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentEvidence {
+    /// What the evidence is (an IAB TCF or GPP string, a receipt, …).
     pub format: String,
+    /// The evidence itself.
     pub value: String,
 }
 
@@ -169,6 +176,7 @@ pub fn normalise(identifier: &str) -> String {
 pub struct RecipientKey(pub [u8; 32]);
 
 impl RecipientKey {
+    /// A new random key.
     pub fn generate() -> Self {
         let mut k = [0u8; 32];
         OsRng.fill_bytes(&mut k);
@@ -229,6 +237,7 @@ impl RecipientKey {
 pub struct ServerSecret(pub [u8; 32]);
 
 impl ServerSecret {
+    /// A new random secret.
     pub fn generate() -> Self {
         let mut k = [0u8; 32];
         OsRng.fill_bytes(&mut k);

@@ -251,7 +251,9 @@ impl NoteVerifier {
 /// One signature line of a note.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoteSignature {
+    /// The key's name (a checkpoint's origin, or a witness's name).
     pub name: String,
+    /// The key id: the first four bytes of SHA-256 over the name, a newline and the key type and bytes.
     pub key_id: [u8; 4],
     /// The signature bytes after the key id.
     pub signature: Vec<u8>,
@@ -299,6 +301,7 @@ pub fn parse_signature_lines(block: &str) -> Result<Vec<NoteSignature>> {
 pub struct SignedNote {
     /// The text, including its final newline.
     pub text: String,
+    /// Its signature lines, in order.
     pub signatures: Vec<NoteSignature>,
 }
 
@@ -368,8 +371,11 @@ impl SignedNote {
 /// A C2SP tlog-checkpoint: the note text of a signed tree head.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkpoint {
+    /// The log's origin.
     pub origin: String,
+    /// The tree size.
     pub size: u64,
+    /// The tree's root hash at that size.
     pub root: Hash,
     /// Extension lines (without newlines); Sightline v1 writes none.
     pub extensions: Vec<String>,

@@ -20,8 +20,11 @@ const MAX_LEVEL: u8 = 63;
 /// A hash tile: level, index within the level, and width (1..=256; 256 = full).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TileId {
+    /// The tile's level (it holds hashes of tree level `8 * level`).
     pub level: u8,
+    /// Its index within the level.
     pub index: u64,
+    /// How many hashes it holds, 1 to 256.
     pub width: u16,
 }
 
@@ -31,7 +34,12 @@ pub enum TilePath {
     /// `tile/<L>/<N>[.p/<W>]`
     Hashes(TileId),
     /// `tile/entries/<N>[.p/<W>]`; `width` is 256 for a full bundle.
-    Entries { index: u64, width: u16 },
+    Entries {
+        /// The bundle's index (it holds entries `256 * index ..`).
+        index: u64,
+        /// How many entries it holds, 1 to 256.
+        width: u16,
+    },
 }
 
 /// `1234067` → `x001/x234/067`.

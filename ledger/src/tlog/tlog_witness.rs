@@ -52,20 +52,46 @@ pub struct AddCheckpoint {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error("the request is not an add-checkpoint body: {0}")]
+    /// The body is not an add-checkpoint request.
     Malformed(String),
     #[error("the request body is over the {MAX_REQUEST_BYTES}-byte limit")]
+    /// The body is over the size limit.
     TooLarge,
     #[error("this witness does not know the log `{0}`; ask its operator to add the log's key")]
+    /// The log is not one this witness knows.
     UnknownLog(String),
     #[error("the checkpoint is not signed by a key this witness trusts for `{origin}`: {why}")]
-    NotSigned { origin: String, why: String },
+    /// No trusted key of the log signed the checkpoint.
+    NotSigned {
+        /// The log's origin.
+        origin: String,
+        /// Why no signature verifies.
+        why: String,
+    },
     #[error("the old size {old} is larger than the checkpoint size {size}")]
-    OldSizeTooLarge { old: u64, size: u64 },
+    /// The request's old size is beyond the checkpoint's size.
+    OldSizeTooLarge {
+        /// The old size the request gave.
+        old: u64,
+        /// The checkpoint's size.
+        size: u64,
+    },
     #[error("this witness last cosigned size {size} of this log, not {old}; resubmit with `old {size}`")]
-    OldSizeMismatch { old: u64, size: u64 },
+    /// The request's old size is not the size this witness last cosigned.
+    OldSizeMismatch {
+        /// The old size the request gave.
+        old: u64,
+        /// The size this witness last cosigned.
+        size: u64,
+    },
     #[error("this witness cosigned a different tree of size {size} of this log: the log shows two histories")]
-    DifferentRoot { size: u64 },
+    /// This witness cosigned another root for the same size.
+    DifferentRoot {
+        /// The size of the two trees.
+        size: u64,
+    },
     #[error("the consistency proof does not verify: {0}")]
+    /// The consistency proof does not verify.
     BadProof(String),
 }
 
@@ -158,17 +184,22 @@ impl AddCheckpoint {
 /// across a key rotation).
 #[derive(Clone, Debug)]
 pub struct KnownLog {
+    /// The log's origin.
     pub origin: String,
+    /// The keys that may sign its checkpoints.
     pub keys: Vec<NoteVerifier>,
 }
 
 /// A request whose checkpoint a known log signed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified {
+    /// The size the request says the witness last cosigned.
     pub old_size: u64,
+    /// The consistency proof from that size to the checkpoint's.
     pub proof: Vec<Hash>,
     /// The checkpoint text (what a cosignature signs).
     pub text: String,
+    /// The checkpoint, parsed.
     pub checkpoint: Checkpoint,
 }
 
@@ -176,6 +207,7 @@ pub struct Verified {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cosigned {
+    /// The size it cosigned.
     pub size: u64,
     /// Root hash, standard base64.
     pub root: String,

@@ -18,6 +18,7 @@ pub enum Round {
     Idle,
     /// Submitted; not enough cosignatures yet, and not every witness answered.
     Pending,
+    /// Enough witnesses cosigned the current checkpoint.
     Met,
     /// Every witness answered and the cosignatures do not meet the policy.
     Unmet,
@@ -26,13 +27,17 @@ pub enum Round {
 /// One witness, as the log sees it.
 #[derive(Clone, Debug)]
 pub struct WitnessStatus {
+    /// Its name.
     pub name: String,
     /// The size the witness holds, as it last said.
     pub held: Option<u64>,
     /// The size of its latest cosignature of this log, and when it made it (POSIX seconds).
     pub cosigned: Option<(u64, u64)>,
+    /// Why its last request failed, if it did.
     pub error: Option<String>,
+    /// It holds another tree of a size this log signed: the evidence, in words.
     pub alarm: Option<String>,
+    /// Its requests, by how they ended.
     pub counts: Counts,
 }
 
@@ -43,13 +48,17 @@ pub struct Status {
     pub policy: String,
     /// The fewest cosignatures that can meet it.
     pub needed: usize,
+    /// Where the current round stands.
     pub round: Round,
+    /// The size of the checkpoint the current round submits.
     pub target_size: Option<u64>,
     /// Who cosigned the current round's checkpoint.
     pub cosigned: Vec<String>,
     /// Whether the last settled round met the policy.
     pub met: bool,
+    /// The size of the newest checkpoint that met the policy.
     pub witnessed_size: Option<u64>,
+    /// Each witness, in configuration order.
     pub witnesses: Vec<WitnessStatus>,
 }
 

@@ -23,6 +23,7 @@ pub struct Held {
     pub size: Option<u64>,
     /// Its latest cosignature: the log-signed checkpoint note it covers, and the signature line.
     pub checkpoint: Option<String>,
+    /// The signature line of that cosignature.
     pub cosignature: Option<String>,
 }
 
@@ -30,6 +31,7 @@ pub struct Held {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Record {
+    /// The file's format, `sightline-witnessing/v1`.
     pub format: String,
     /// Witness name → what the log knows of it.
     pub witnesses: BTreeMap<String, Held>,

@@ -74,8 +74,11 @@ impl Distinct<String> {
 /// One creative as served (no personal data: ids and a digest).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CreativeRef {
+    /// Its creative id.
     pub creative_id: String,
+    /// Its ad id.
     pub ad_id: String,
+    /// The content hash of what was served.
     pub sha256: String,
 }
 

@@ -61,7 +61,9 @@ const MAX_OVERFLOW_TRACKED: usize = 100_000;
 pub const SUPPRESS_BELOW: u64 = 10;
 /// Default and largest page sizes.
 pub const DEFAULT_PER_PAGE: u64 = 50;
+/// The largest page size of the HTML page and the JSON API.
 pub const MAX_PER_PAGE: u64 = 500;
+/// The largest page size of the CSV download.
 pub const MAX_PER_PAGE_CSV: u64 = 10_000;
 /// Longest accepted text in a search parameter (characters).
 const MAX_PARAM_CHARS: usize = 200;
@@ -73,11 +75,14 @@ const MAX_PARAM_CHARS: usize = 200;
 /// A message count as published: exact when 0 or at least 10, else `<10`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Count {
+    /// The exact count: 0, or 10 and over.
     Exact(u64),
+    /// 1 to 9, shown as `<10`.
     Suppressed,
 }
 
 impl Count {
+    /// `n` as published.
     pub fn of(n: u64) -> Count {
         if n > 0 && n < SUPPRESS_BELOW {
             Count::Suppressed
@@ -86,6 +91,7 @@ impl Count {
         }
     }
 
+    /// Whether it is an exact 0.
     pub fn is_zero(&self) -> bool {
         *self == Count::Exact(0)
     }
@@ -116,7 +122,9 @@ impl Serialize for Count {
 /// A registered party (or submitter) by id, with its registered name.
 #[derive(Clone, Debug, Serialize)]
 pub struct PartyRef {
+    /// Its id.
     pub id: String,
+    /// Its registered name, if the log registered it.
     pub name: Option<String>,
 }
 
@@ -132,9 +140,12 @@ impl fmt::Display for PartyRef {
 /// A capped list of distinct values and how many more distinct values exist.
 #[derive(Clone, Debug, Serialize)]
 pub struct Listed<T> {
+    /// The first distinct values, up to the cap.
     pub values: Vec<T>,
+    /// How many more distinct values there are.
     pub more: u64,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// `more` counts only the values told apart; there may be more.
     pub more_is_lower_bound: bool,
 }
 
@@ -150,6 +161,7 @@ impl<T> Listed<T> {
 }
 
 impl Listed<String> {
+    /// The values, joined by commas.
     pub fn joined(&self) -> String {
         self.values.join(", ")
     }
@@ -158,7 +170,9 @@ impl Listed<String> {
 /// The TTPA (Reg. 2024/900) label of a political message.
 #[derive(Clone, Debug, Serialize)]
 pub struct PoliticalLabel {
+    /// `election`, `referendum`, `legislative_process` or `regulatory_process`.
     pub kind: String,
+    /// The election, referendum or process it is linked to.
     pub linked_to: String,
     /// A date or `not_disclosed`.
     pub date: String,
@@ -166,6 +180,7 @@ pub struct PoliticalLabel {
     pub amount: Value,
     /// Text or `not_disclosed`.
     pub funding_origin: String,
+    /// The transparency notice.
     pub notice_url: String,
 }
 
@@ -206,18 +221,26 @@ pub struct CriterionView {
     /// `include` or `exclude`.
     pub effect: String,
     #[serde(rename = "type")]
+    /// Its type (`type` in JSON), such as `modelled`.
     pub kind: String,
+    /// What it selects, in words.
     pub description: String,
+    /// The GDPR Art. 9 special category it touches, if any.
     pub special_category: Option<String>,
+    /// A known minor was involved.
     pub minor: bool,
+    /// An AI system chose or optimised it.
     pub ai_selected: bool,
+    /// The messages it applied to.
     pub messages: Count,
 }
 
 impl CriterionView {
+    /// Whether it excludes.
     pub fn excluded(&self) -> bool {
         self.effect == "exclude"
     }
+    /// Its type in words.
     pub fn kind_text(&self) -> String {
         self.kind.replace('_', " ")
     }
@@ -237,7 +260,9 @@ impl CriterionView {
 /// Messages served in one Member State.
 #[derive(Clone, Debug)]
 pub struct StateReach {
+    /// The Member State.
     pub member_state: String,
+    /// The messages served there.
     pub reach: Count,
 }
 
@@ -255,41 +280,64 @@ fn ser_states<S: Serializer>(v: &[StateReach], s: S) -> Result<S::Ok, S::Error> 
 pub struct CampaignView {
     /// Who reported the messages (the registered submitter).
     pub submitter: PartyRef,
+    /// The submitter's campaign id.
     pub campaign_id: String,
     /// On whose behalf the ads were shown (`sponsor.on_behalf_of`).
     pub advertisers: Listed<PartyRef>,
     /// Who paid (`sponsor.payer`).
     pub payers: Listed<PartyRef>,
+    /// Whether any of its messages is political.
     pub political: bool,
+    /// Its political messages.
     pub political_messages: Count,
+    /// Their political labels.
     pub political_labels: Listed<PoliticalLabel>,
+    /// The brands shown.
     pub brands: Listed<String>,
+    /// The subjects or headlines.
     pub subjects: Listed<String>,
+    /// The creatives served.
     pub creatives: Listed<CreativeRef>,
+    /// The channels it was served on.
     pub channels: Vec<String>,
+    /// The languages of its creatives.
     pub languages: Vec<String>,
     /// First and last day shown (dates of `served_at`, UTC).
     pub first_shown: String,
+    /// The last day shown.
     pub last_shown: String,
+    /// Whether any of its messages had a targeting criterion.
     pub targeted: bool,
+    /// Its targeted messages.
     pub targeted_messages: Count,
     /// The main parameters, inclusions and exclusions.
     pub targeting: Vec<CriterionView>,
+    /// How many more criteria there are beyond those listed.
     pub targeting_more: u64,
+    /// The kinds of data source its messages used.
     pub data_source_kinds: Vec<String>,
+    /// The data providers.
     pub data_providers: Listed<String>,
+    /// The GDPR Art. 9 special categories its criteria touched.
     pub special_categories: Vec<String>,
+    /// Messages whose targeting involved a known minor.
     pub minor_messages: Count,
+    /// Messages with a criterion an AI system chose.
     pub ai_selected_messages: Count,
+    /// Messages whose delivery an AI system optimised.
     pub ai_delivery_messages: Count,
+    /// What delivery was optimised for.
     pub optimisation_goals: Listed<String>,
     /// Total reach: the number of messages.
     pub reach: Count,
     #[serde(serialize_with = "ser_states")]
+    /// The messages served in each Member State.
     pub reach_by_member_state: Vec<StateReach>,
+    /// Messages sent after their recipient objected to the advertiser.
     pub objected_messages: Count,
     /// Index of the first and last message entry in the log.
     pub first_entry: u64,
+    /// The last.
     pub last_entry: u64,
     /// The submitter's signed tallies beside the logged count (SPEC.md §3.8); `null` when
     /// the submitter logged none for this campaign.
@@ -297,9 +345,11 @@ pub struct CampaignView {
 }
 
 impl CampaignView {
+    /// The criteria that include.
     pub fn included(&self) -> Vec<&CriterionView> {
         self.targeting.iter().filter(|c| !c.excluded()).collect()
     }
+    /// The criteria that exclude.
     pub fn excluded(&self) -> Vec<&CriterionView> {
         self.targeting.iter().filter(|c| c.excluded()).collect()
     }
@@ -312,12 +362,15 @@ impl CampaignView {
         }
         s
     }
+    /// The advertisers, in words.
     pub fn advertisers_text(&self) -> String {
         Self::parties_text(&self.advertisers)
     }
+    /// The payers, in words.
     pub fn payers_text(&self) -> String {
         Self::parties_text(&self.payers)
     }
+    /// The campaign's title: its brands, or its id.
     pub fn title(&self) -> String {
         if self.brands.values.is_empty() {
             self.campaign_id.clone()
@@ -332,8 +385,11 @@ impl CampaignView {
 pub struct SearchPage {
     /// Campaigns matching the search (all pages).
     pub total: u64,
+    /// This page's number, from 1.
     pub page: u64,
+    /// Campaigns per page.
     pub per_page: u64,
+    /// This page's campaigns.
     pub campaigns: Vec<CampaignView>,
 }
 
@@ -343,8 +399,11 @@ pub struct SearchPage {
 
 /// An `<option>` of a select.
 pub struct Opt {
+    /// The value sent.
     pub value: &'static str,
+    /// The label shown.
     pub label: &'static str,
+    /// Whether it is the one chosen.
     pub selected: bool,
 }
 

@@ -32,7 +32,9 @@ struct StateFile {
 /// Why a request was not cosigned: a refusal of the protocol, or the state could not be saved.
 #[derive(Debug)]
 pub enum NotCosigned {
+    /// The protocol refuses it.
     Refused(Refusal),
+    /// The state could not be saved, so nothing was cosigned.
     Storage(String),
 }
 
