@@ -4,6 +4,10 @@
 //! wrong and, where it helps, what to do next. [`Error::exit_code`] sorts errors into the two
 //! exit codes of the command line: `1` when an integrity check failed (the data is not what the
 //! log committed to) and `2` when the input could not be used at all.
+//!
+//! Over 400 lines because every way verification fails is one enum, each variant beside its
+//! message, its exit code and its `--json` code: what the verifier can report is read in one
+//! place.
 
 use std::fmt;
 

@@ -7,6 +7,9 @@
 //! checks of SPEC.md §1 every kind shares. Rules that need the log's state (is this party
 //! registered? is this message id new?) are the write pipeline's (`pipeline/prepare.rs`,
 //! `pipeline/sequencer/`).
+//!
+//! Over 400 lines because it is the whole record schema of SPEC.md §3, one documented type per
+//! JSON object, read side by side with the spec.
 
 use serde::{Deserialize, Deserializer, Serialize};
 
