@@ -87,7 +87,7 @@ pub struct Walker {
     pub range: CompactRange,
     /// Entries walked.
     pub count: u64,
-    /// Entries per kind, in [`crate::record::KINDS`] order.
+    /// Entries per kind, in the order of `record::KINDS`.
     pub kinds: [u64; 7],
     /// Record signatures verified.
     pub signatures_checked: u64,

@@ -10,7 +10,7 @@ use crate::rate_limit::RateLimits;
 /// address) are [`crate::serve::ConnectionLimits`].
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// The largest ingestion body; other routes take at most [`crate::admission::SMALL_BODY_BYTES`].
+    /// The largest ingestion body; other routes take at most `admission::SMALL_BODY_BYTES`.
     pub max_body_bytes: usize,
     /// The most records one ingestion request may hold.
     pub max_records: usize,

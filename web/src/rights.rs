@@ -4,7 +4,7 @@
 //! that also asks for the address the message was sent to.
 //!
 //! Order of the checks: the token (a plain 404, as for every page of a link), then
-//! the form ([`crate::recipient_form`]: media type, origin, form token, fields),
+//! the form (`recipient_form.rs`: media type, origin, form token, fields),
 //! then the address, which the ledger checks against the message's private record
 //! (a `403` page when it does not match). Nothing is shown, recorded or erased before
 //! all of them passed. Everything stays within the scope of the submitter that

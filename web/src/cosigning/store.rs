@@ -1,5 +1,5 @@
 //! The log's record of its witnesses, `witnessing.json` in the data folder, replaced whole and
-//! fsynced ([`crate::durable::replace_file`]): per witness the size it holds and its latest
+//! fsynced (`durable::replace_file`): per witness the size it holds and its latest
 //! cosignature of one of our checkpoints, and the newest checkpoint whose cosignatures met the
 //! policy. After a restart the log submits to each witness from the size it last saw, and
 //! serves the cosigned checkpoint it had.

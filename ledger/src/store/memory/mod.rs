@@ -4,9 +4,10 @@
 //! copy of a whole store, damaged value by value (`damage.rs`, `fuzzing` feature), costs
 //! microseconds.
 //!
-//! The head is kept in the encoding every backend stores ([`Head::encode`]) and lookup records
-//! as plain bytes, so that damage can reach them as it would reach bytes on a disk: a lookup
-//! record of the wrong length reads back cut or padded with zeros.
+//! The head is kept as the sled backend stores it (`Head::encode`: the size, then the
+//! checkpoint) and lookup records as plain bytes, so that damage can reach them as it would
+//! reach bytes on a disk: a lookup record of the wrong length reads back cut or padded with
+//! zeros.
 
 #[cfg(feature = "fuzzing")]
 pub(crate) mod damage;
@@ -127,7 +128,7 @@ impl Store for MemoryStore {
         let mut m = self.write()?;
         // Checked before anything is written, so a refused call changes nothing.
         for (i, head) in heads {
-            if !usize::try_from(*i).ok().and_then(|i| m.private.get(i)).is_some_and(|r| r.len() >= head.len()) {
+            if usize::try_from(*i).ok().and_then(|i| m.private.get(i)).is_none_or(|r| r.len() < head.len()) {
                 return Err(Error::Storage(format!("private record {i} is missing or shorter than its new head")));
             }
         }
