@@ -1,9 +1,9 @@
-//! The two indexes the batcher consults for every appended record, kept in
+//! The two indexes the sequencer consults for every appended record, kept in
 //! memory: message id → entry (idempotency, SPEC.md §3.4) and recipient →
 //! key and latest entry (the private recipient index, SPEC.md §7).
 //!
 //! They are rebuilt on open from the store's positional lookup records (one
-//! sequential read of 80 bytes per entry), and changed only by the batcher,
+//! sequential read of 80 bytes per entry), and changed only by the write pipeline,
 //! after the commit that wrote the matching lookup records is durable. So an
 //! append neither reads nor writes a key space per record.
 //!
