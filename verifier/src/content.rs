@@ -1,5 +1,5 @@
 //! The content rules of SPEC §1 and §3.4 the verifier re-applies to each body, beyond the
-//! envelope and the top-level fields ([`crate::record`]):
+//! envelope and the top-level fields (`record.rs`):
 //!
 //! - **failures** (rules revision 2 already stated): the nullable fields `delivery.email_headers`,
 //!   `sponsor.political`, `targeting.criteria[].special_category` and `lineage[].model` are

@@ -25,7 +25,7 @@ use ed25519_dalek::SigningKey;
 use rand_core::OsRng;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use sightline_ledger::canonical::Entry;
+use sightline_ledger::entry::Entry;
 use sightline_ledger::privacy::{ConsentEvidence, Personal};
 use sightline_ledger::record::format_time;
 use sightline_ledger::submitter::{public_key_b64, sign_message};

@@ -19,6 +19,9 @@
 //! | `words.rs` | single values: enums, disclosable fields, times, amounts, links |
 //! | `criteria.rs` | criteria, the personal values matched, and their lineage chains |
 //! | `mod.rs` | parties, the political notice, and whole pages |
+//!
+//! Over 400 lines because a whole page's sentences (`explain`) read best beside the parties
+//! and the political notice they are built from.
 
 use std::collections::HashSet;
 

@@ -74,8 +74,11 @@ impl Distinct<String> {
 /// One creative as served (no personal data: ids and a digest).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CreativeRef {
+    /// Its creative id.
     pub creative_id: String,
+    /// Its ad id.
     pub ad_id: String,
+    /// The content hash of what was served.
     pub sha256: String,
 }
 
@@ -249,8 +252,9 @@ impl LibraryIndex {
     }
 
     /// Adds a group commit's entries `start..` to the shared index. They are parsed on
-    /// all cores before the lock is taken: the ledger calls this from its one batcher
-    /// thread, and library readers then wait only for the aggregation.
+    /// all cores before the lock is taken: the ledger calls this from the thread that made
+    /// the commit durable (the committer's), and library readers then wait only for the
+    /// aggregation.
     pub fn add_committed(library: &std::sync::RwLock<LibraryIndex>, start: u64, entries: &[Vec<u8>]) {
         let parsed = parse_all(entries);
         if let Ok(mut lib) = library.write() {

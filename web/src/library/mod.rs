@@ -15,15 +15,15 @@
 //! Routes: `GET /library` (HTML form and results, works without JavaScript)
 //! and `GET /api/v1/library` (JSON, or CSV with `format=csv`).
 //!
-//! Here: suppressed counts, the views a search returns, the HTML page and the
-//! two handlers. Beside it: `fields.rs` (the entry fields the index reads, decoded in
-//! one pass), `index.rs` (the per-campaign aggregates),
-//! `query.rs` (search parameters and query strings), `csv.rs` (the bulk download).
+//! Here: suppressed counts, the HTML page and the two handlers. Beside it: `views.rs` (what a
+//! search returns), `fields.rs` (the entry fields the index reads, decoded in one pass),
+//! `index.rs` (the per-campaign aggregates), `query.rs` (search parameters and query strings),
+//! `tallies.rs` (the submitters' tallies beside the logged counts), `csv.rs` (the bulk download).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -31,9 +31,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
-use sightline_ledger::MEMBER_STATES;
+use sightline_ledger::{Ledger, MEMBER_STATES};
 
-use crate::app::AppState;
 use crate::error::{WebError, WebResult};
 
 mod csv;
@@ -41,11 +40,17 @@ mod fields;
 mod index;
 mod query;
 mod tallies;
+mod views;
 
 pub use csv::*;
 pub use index::*;
 pub use query::*;
 pub use tallies::{TallyDifference, TallyView};
+pub use views::*;
+
+/// The library index as the server shares it: read by every search, added to after every
+/// commit.
+pub type Library = Arc<RwLock<LibraryIndex>>;
 
 /// Distinct values kept per list (brands, subjects, creatives, ...).
 pub const MAX_LISTED: usize = 20;
@@ -58,7 +63,9 @@ const MAX_OVERFLOW_TRACKED: usize = 100_000;
 pub const SUPPRESS_BELOW: u64 = 10;
 /// Default and largest page sizes.
 pub const DEFAULT_PER_PAGE: u64 = 50;
+/// The largest page size of the HTML page and the JSON API.
 pub const MAX_PER_PAGE: u64 = 500;
+/// The largest page size of the CSV download.
 pub const MAX_PER_PAGE_CSV: u64 = 10_000;
 /// Longest accepted text in a search parameter (characters).
 const MAX_PARAM_CHARS: usize = 200;
@@ -70,11 +77,14 @@ const MAX_PARAM_CHARS: usize = 200;
 /// A message count as published: exact when 0 or at least 10, else `<10`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Count {
+    /// The exact count: 0, or 10 and over.
     Exact(u64),
+    /// 1 to 9, shown as `<10`.
     Suppressed,
 }
 
 impl Count {
+    /// `n` as published.
     pub fn of(n: u64) -> Count {
         if n > 0 && n < SUPPRESS_BELOW {
             Count::Suppressed
@@ -83,6 +93,7 @@ impl Count {
         }
     }
 
+    /// Whether it is an exact 0.
     pub fn is_zero(&self) -> bool {
         *self == Count::Exact(0)
     }
@@ -107,241 +118,16 @@ impl Serialize for Count {
 }
 
 // ---------------------------------------------------------------------------
-// What a search returns (also the JSON of the API)
-// ---------------------------------------------------------------------------
-
-/// A registered party (or submitter) by id, with its registered name.
-#[derive(Clone, Debug, Serialize)]
-pub struct PartyRef {
-    pub id: String,
-    pub name: Option<String>,
-}
-
-impl fmt::Display for PartyRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.name {
-            Some(n) => write!(f, "{n} ({})", self.id),
-            None => f.write_str(&self.id),
-        }
-    }
-}
-
-/// A capped list of distinct values and how many more distinct values exist.
-#[derive(Clone, Debug, Serialize)]
-pub struct Listed<T> {
-    pub values: Vec<T>,
-    pub more: u64,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub more_is_lower_bound: bool,
-}
-
-impl<T> Listed<T> {
-    /// "and 3 more" (empty when none).
-    pub fn more_text(&self) -> String {
-        match (self.more, self.more_is_lower_bound) {
-            (0, _) => String::new(),
-            (n, false) => format!("and {n} more"),
-            (n, true) => format!("and at least {n} more"),
-        }
-    }
-}
-
-impl Listed<String> {
-    pub fn joined(&self) -> String {
-        self.values.join(", ")
-    }
-}
-
-/// The TTPA (Reg. 2024/900) label of a political message.
-#[derive(Clone, Debug, Serialize)]
-pub struct PoliticalLabel {
-    pub kind: String,
-    pub linked_to: String,
-    /// A date or `not_disclosed`.
-    pub date: String,
-    /// `{value, currency}` or `"not_disclosed"`.
-    pub amount: Value,
-    /// Text or `not_disclosed`.
-    pub funding_origin: String,
-    pub notice_url: String,
-}
-
-impl PoliticalLabel {
-    fn from_value(v: &Value) -> PoliticalLabel {
-        PoliticalLabel {
-            kind: str_at(v, "kind").to_owned(),
-            linked_to: str_at(v, "linked_to").to_owned(),
-            date: str_at(v, "date").to_owned(),
-            amount: v.get("amount").cloned().unwrap_or(Value::Null),
-            funding_origin: str_at(v, "funding_origin").to_owned(),
-            notice_url: str_at(v, "notice_url").to_owned(),
-        }
-    }
-
-    /// `48000.00 EUR`, or `not disclosed`.
-    pub fn amount_text(&self) -> String {
-        match (self.amount.get("value").and_then(Value::as_str), self.amount.get("currency").and_then(Value::as_str)) {
-            (Some(v), Some(c)) => format!("{v} {c}"),
-            _ => "not disclosed".into(),
-        }
-    }
-
-    /// `election`, `legislative process`, ...
-    pub fn kind_text(&self) -> String {
-        self.kind.replace('_', " ")
-    }
-
-    /// Whether the notice URL may be shown as a link (it is always https).
-    pub fn notice_is_link(&self) -> bool {
-        self.notice_url.starts_with("https://")
-    }
-}
-
-/// A targeting criterion of the campaign, with the number of messages it applied to.
-#[derive(Clone, Debug, Serialize)]
-pub struct CriterionView {
-    /// `include` or `exclude`.
-    pub effect: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub description: String,
-    pub special_category: Option<String>,
-    pub minor: bool,
-    pub ai_selected: bool,
-    pub messages: Count,
-}
-
-impl CriterionView {
-    pub fn excluded(&self) -> bool {
-        self.effect == "exclude"
-    }
-    pub fn kind_text(&self) -> String {
-        self.kind.replace('_', " ")
-    }
-    fn csv_line(&self) -> String {
-        format!(
-            "{}; messages={}; special_category={}; ai_selected={}; minor={}; {}",
-            self.kind,
-            self.messages,
-            self.special_category.as_deref().unwrap_or("none"),
-            self.ai_selected,
-            self.minor,
-            self.description
-        )
-    }
-}
-
-/// Messages served in one Member State.
-#[derive(Clone, Debug)]
-pub struct StateReach {
-    pub member_state: String,
-    pub reach: Count,
-}
-
-fn ser_states<S: Serializer>(v: &[StateReach], s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut m = s.serialize_map(Some(v.len()))?;
-    for r in v {
-        m.serialize_entry(&r.member_state, &r.reach)?;
-    }
-    m.end()
-}
-
-/// One campaign as published: what DSA Art. 39(2) lists, counts suppressed.
-#[derive(Clone, Debug, Serialize)]
-pub struct CampaignView {
-    /// Who reported the messages (the registered submitter).
-    pub submitter: PartyRef,
-    pub campaign_id: String,
-    /// On whose behalf the ads were shown (`sponsor.on_behalf_of`).
-    pub advertisers: Listed<PartyRef>,
-    /// Who paid (`sponsor.payer`).
-    pub payers: Listed<PartyRef>,
-    pub political: bool,
-    pub political_messages: Count,
-    pub political_labels: Listed<PoliticalLabel>,
-    pub brands: Listed<String>,
-    pub subjects: Listed<String>,
-    pub creatives: Listed<CreativeRef>,
-    pub channels: Vec<String>,
-    pub languages: Vec<String>,
-    /// First and last day shown (dates of `served_at`, UTC).
-    pub first_shown: String,
-    pub last_shown: String,
-    pub targeted: bool,
-    pub targeted_messages: Count,
-    /// The main parameters, inclusions and exclusions.
-    pub targeting: Vec<CriterionView>,
-    pub targeting_more: u64,
-    pub data_source_kinds: Vec<String>,
-    pub data_providers: Listed<String>,
-    pub special_categories: Vec<String>,
-    pub minor_messages: Count,
-    pub ai_selected_messages: Count,
-    pub ai_delivery_messages: Count,
-    pub optimisation_goals: Listed<String>,
-    /// Total reach: the number of messages.
-    pub reach: Count,
-    #[serde(serialize_with = "ser_states")]
-    pub reach_by_member_state: Vec<StateReach>,
-    pub objected_messages: Count,
-    /// Index of the first and last message entry in the log.
-    pub first_entry: u64,
-    pub last_entry: u64,
-    /// The submitter's signed tallies beside the logged count (SPEC.md §3.8); `null` when
-    /// the submitter logged none for this campaign.
-    pub tally: Option<TallyView>,
-}
-
-impl CampaignView {
-    pub fn included(&self) -> Vec<&CriterionView> {
-        self.targeting.iter().filter(|c| !c.excluded()).collect()
-    }
-    pub fn excluded(&self) -> Vec<&CriterionView> {
-        self.targeting.iter().filter(|c| c.excluded()).collect()
-    }
-    fn parties_text(l: &Listed<PartyRef>) -> String {
-        let mut s = l.values.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-        let more = l.more_text();
-        if !more.is_empty() {
-            s.push(' ');
-            s.push_str(&more);
-        }
-        s
-    }
-    pub fn advertisers_text(&self) -> String {
-        Self::parties_text(&self.advertisers)
-    }
-    pub fn payers_text(&self) -> String {
-        Self::parties_text(&self.payers)
-    }
-    pub fn title(&self) -> String {
-        if self.brands.values.is_empty() {
-            self.campaign_id.clone()
-        } else {
-            self.brands.joined()
-        }
-    }
-}
-
-/// One page of search results.
-#[derive(Clone, Debug, Serialize)]
-pub struct SearchPage {
-    /// Campaigns matching the search (all pages).
-    pub total: u64,
-    pub page: u64,
-    pub per_page: u64,
-    pub campaigns: Vec<CampaignView>,
-}
-
-// ---------------------------------------------------------------------------
 // HTML
 // ---------------------------------------------------------------------------
 
 /// An `<option>` of a select.
 pub struct Opt {
+    /// The value sent.
     pub value: &'static str,
+    /// The label shown.
     pub label: &'static str,
+    /// Whether it is the one chosen.
     pub selected: bool,
 }
 
@@ -468,12 +254,12 @@ pub fn api_response<K: AsRef<str>, V: AsRef<str>>(lib: &LibraryIndex, pairs: &[(
 }
 
 /// `GET /library`
-pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+pub async fn page(State(library): State<Library>, State(ledger): State<Arc<Ledger>>, RawQuery(raw): RawQuery) -> Response {
     let rendered = {
-        let lib = state.library.read().unwrap_or_else(PoisonError::into_inner);
+        let lib = library.read().unwrap_or_else(PoisonError::into_inner);
         match parse_query_string(raw.as_deref().unwrap_or("")) {
-            Ok(pairs) => render_page(&lib, state.ledger.origin(), &pairs),
-            Err(e) => render::<&str, &str>(&lib, state.ledger.origin(), &[], Err(e)),
+            Ok(pairs) => render_page(&lib, ledger.origin(), &pairs),
+            Err(e) => render::<&str, &str>(&lib, ledger.origin(), &[], Err(e)),
         }
     };
     match rendered {
@@ -483,12 +269,12 @@ pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
 }
 
 /// `GET /api/v1/library`
-pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+pub async fn api(State(library): State<Library>, RawQuery(raw): RawQuery) -> Response {
     let pairs = match parse_query_string(raw.as_deref().unwrap_or("")) {
         Ok(p) => p,
         Err(e) => return WebError::BadRequest(e).into_response(),
     };
-    let lib = state.library.read().unwrap_or_else(PoisonError::into_inner);
+    let lib = library.read().unwrap_or_else(PoisonError::into_inner);
     match api_response(&lib, &pairs) {
         Ok(r) => r,
         Err(e) => e.into_response(),

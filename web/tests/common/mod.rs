@@ -18,8 +18,10 @@ use sightline_ledger::canonical::{jcs, signed_message};
 use sightline_ledger::privacy::{recipient_commitment, ConsentEvidence, Personal};
 use sightline_ledger::record::format_time;
 use sightline_ledger::{Ack, Ledger, Submission};
-use sightline_web::app::{router, AppState, Limits};
+use sightline_web::limits::Limits;
+use sightline_web::router::router;
 use sightline_web::setup::{open_ledger, random_token, Credentials, DataDir};
+use sightline_web::state::AppState;
 use tower::ServiceExt;
 
 pub const ORIGIN: &str = "sightline.test/log";
