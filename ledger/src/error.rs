@@ -17,7 +17,12 @@ pub enum Error {
     // ---- Notes, checkpoints, tiles ------------------------------------------------
     /// A signed note, key string or checkpoint could not be parsed.
     #[error("malformed {what}: {why}")]
-    Malformed { what: &'static str, why: String },
+    Malformed {
+        /// What was being read (`checkpoint`, `entry`, `log key`, …).
+        what: &'static str,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A signature did not verify with the key it claims.
     #[error("signature does not verify: {0}")]
     BadSignature(String),
@@ -25,32 +30,83 @@ pub enum Error {
     // ---- Records and submissions -----------------------------------------------------
     /// A submitted record breaks the schema of SPEC.md.
     #[error("record {record}: field `{field}`: {why}")]
-    InvalidRecord { record: usize, field: String, why: String },
+    InvalidRecord {
+        /// The record's position in its batch.
+        record: usize,
+        /// The JSON path of the field, such as `delivery.member_state`.
+        field: String,
+        /// What is wrong, and what to do.
+        why: String,
+    },
     /// A submission batch's envelope (`{"records": [{body, sig, personal}]}`, SPEC.md §12) is
     /// not JSON, or not of that shape. `record` and `field` name the place when there is one.
     #[error("{}{}{why}", record.map(|r| format!("record {r}: ")).unwrap_or_default(), field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
-    BadBatch { record: Option<usize>, field: Option<String>, why: String },
+    BadBatch {
+        /// The record's position in the batch, when the fault is in one record.
+        record: Option<usize>,
+        /// The member at fault, when there is one.
+        field: Option<String>,
+        /// What is wrong.
+        why: String,
+    },
     /// A record's signature is well-formed but does not verify with its submitter's registered key.
     #[error("record {record}: field `sig`: the signature does not verify with the registered key of submitter `{signer}`; sign \"sightline/record/v1\\n\" followed by the RFC 8785 bytes of the body, with the key the log registered for `{signer}`")]
-    RecordSignature { record: usize, signer: String },
+    RecordSignature {
+        /// The record's position in its batch.
+        record: usize,
+        /// The submitter whose key it does not verify with.
+        signer: String,
+    },
     /// A party id is registered again (SPEC.md §3.3: a party is registered once).
     #[error(
         "party `{party}` is already registered (entry {index}); a party is registered once, so pick another id or keep using this one"
     )]
-    PartyExists { party: String, index: u64 },
+    PartyExists {
+        /// The party id.
+        party: String,
+        /// The entry that registered it.
+        index: u64,
+    },
     /// The submitter is not registered in the log.
     #[error("submitter `{0}` is not registered in this log; ask the log operator to register its key")]
     UnknownSubmitter(String),
     /// A record in a batch is signed by another submitter than the one the request is
     /// authenticated as (SPEC.md §12): a submitter submits only its own records.
     #[error("record {record}: `body.signer` is `{signer}`, but the request is authenticated as submitter `{submitter}`; a submitter submits only its own records, so send each submitter's records in its own request")]
-    ForeignRecord { record: usize, signer: String, submitter: String },
+    ForeignRecord {
+        /// The record's position in its batch.
+        record: usize,
+        /// The record's `body.signer`.
+        signer: String,
+        /// The submitter the request is authenticated as.
+        submitter: String,
+    },
     /// A message id was already used by this submitter for a different record.
     #[error("record {record}: message id `{message_id}` was already used by submitter `{submitter}` for a different record (entry {index}); message ids are never reused")]
-    MessageIdReused { record: usize, submitter: String, message_id: String, index: u64 },
+    MessageIdReused {
+        /// The record's position in its batch.
+        record: usize,
+        /// The submitter.
+        submitter: String,
+        /// The message id used again.
+        message_id: String,
+        /// The entry that holds the first record with it.
+        index: u64,
+    },
     /// A different tally for the same campaign and day was already logged (SPEC.md §3.8).
     #[error("record {record}: submitter `{submitter}` already logged a different tally for campaign `{campaign}` on {day} (entry {index}); a day's tally is logged once and never replaced")]
-    TallyRepeated { record: usize, submitter: String, campaign: String, day: String, index: u64 },
+    TallyRepeated {
+        /// The record's position in its batch.
+        record: usize,
+        /// The submitter.
+        submitter: String,
+        /// The campaign.
+        campaign: String,
+        /// The day, `YYYY-MM-DD`.
+        day: String,
+        /// The entry that holds the tally already logged.
+        index: u64,
+    },
 
     // ---- Storage and integrity ---------------------------------------------------------
     /// The storage backend failed (disk full, I/O error...). Nothing was acknowledged.

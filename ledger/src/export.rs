@@ -7,10 +7,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::canonical::Entry;
 use crate::error::{Error, Result};
 use crate::ledger::{Ledger, PersonalState};
-use crate::record::{format_time, parse_time};
+use crate::model::entry::Entry;
+use crate::model::record::{format_time, parse_time};
 
 /// The `format` string of a v1 bundle manifest.
 pub const BUNDLE_FORMAT: &str = "sightline-bundle/v1";
@@ -72,7 +72,9 @@ pub enum ExportFormat {
 /// What an export wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExportSummary {
+    /// The log's size at the checkpoint the export was made at.
     pub size: u64,
+    /// How many entries the export holds.
     pub records: u64,
 }
 
@@ -222,7 +224,7 @@ impl<'a> Sink<'a> {
         // Cells that a spreadsheet would run as a formula are prefixed with a quote.
         // A formatting character an entry logged before revision 3 may hold is shown as a marker.
         let safe = row.into_iter().map(|c| {
-            let c = match crate::text::neutralise(&c) {
+            let c = match crate::model::text::neutralise(&c) {
                 std::borrow::Cow::Owned(shown) => shown,
                 std::borrow::Cow::Borrowed(_) => c,
             };

@@ -1,4 +1,5 @@
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 //! # sightline-ledger
 //!
 //! The core of Sightline: an append-only, hash-chained, Merkle-tree,
@@ -8,7 +9,7 @@
 //!
 //! ## Guarantees
 //! - **Nothing acknowledged is lost.** [`Ledger::submit`] returns only after the
-//!   batch is in one atomic, fsynced store commit (group commit, `append.rs`).
+//!   batch is in one atomic, fsynced store commit (group commit, `pipeline/`).
 //! - **Nothing corrupted is served.** [`Ledger::open`] rebuilds the tree from
 //!   the stored tiles and refuses a store whose root differs from its last
 //!   signed checkpoint; every entry read back ([`Ledger::entry`],
@@ -21,7 +22,7 @@
 //! - **A recipient is one identifier in one submitter's scope.** No identifier a
 //!   submitter writes links its messages to another submitter's recipient; a
 //!   recipient's list, objections and erasure through a why link need the address
-//!   the message was sent to and stay in that scope (`rights.rs`).
+//!   the message was sent to and stay in that scope (`ledger/rights.rs`).
 //!
 //! ## Non-goals
 //! - Hiding *that* a message was served: the log is public by design.
@@ -35,98 +36,43 @@
 //!   the file system or the disk may keep old blocks.
 //!
 //! ## Map
-//! | module | concern |
-//! |---|---|
-//! | [`record`], `record_fields`, `record_rules` | the record model of SPEC.md §3 and its validation |
-//! | `disclosures` | what revision 3 adds to a message: creative content, Art. 9 conditions, match keys, data labels, the TTPA notice |
-//! | [`audience`] | the audience expression and a recipient's evaluation: what proves they were selected |
-//! | `omitted` | reading a body logged before a field was required |
-//! | `follow_up` | a source that is an earlier message of this log: same submitter, same recipient |
-//! | [`codes`] | the ISO country, language and currency lists, the EU Member States |
-//! | [`text`] | free text: the formatting characters refused, and their visible markers |
-//! | `json_keys` | finding a repeated JSON key (SPEC.md §1) in text not in canonical form |
-//! | [`serde_words`] | a JSON decoding error in plain words, naming its own field |
-//! | [`tally`], `tally_append` | the `tally` record of SPEC.md §3.8 and how a batch of them is appended |
-//! | [`reference`](mod@reference) | entry references a served message carries (SPEC.md §10.2) |
-//! | [`canonical`] | RFC 8785 bytes, the entry envelope, the signed message |
-//! | [`merkle`] | RFC 6962/9162 hashing, tree, inclusion and consistency proofs |
-//! | [`note`] | C2SP signed-note and tlog-checkpoint |
-//! | [`cosignature`] | C2SP tlog-cosignature: witnesses' Ed25519 cosignatures (type 0x04) |
-//! | [`tlog_witness`] | C2SP tlog-witness: the `add-checkpoint` request and the witness's rules |
-//! | `witnessed` | receipts and exports at an older checkpoint that witnesses cosigned |
-//! | [`tiles`] | C2SP tlog-tiles paths, tiles and entry bundles |
-//! | [`receipt`] | offline receipts (C2SP tlog-proof) |
-//! | `signatures` | how a record signature is checked (ZIP 215), alone and in batches |
-//! | [`privacy`] | personal parts, commitments, per-recipient keys, tokens |
-//! | `recipients` | the private recipient index on disk: chains through the private records, layouts |
-//! | `rescope` | the conversion to layout 4: recipient handles scoped to their submitter |
-//! | `rights` (on [`Ledger`]) | a recipient's rights through a why link (address checked), compliance erasure |
-//! | `lookup` | message ids and recipients in memory, rebuilt from the lookup records on open |
-//! | [`registry`] | log keys, submitters and parties learned from the log |
-//! | [`request_auth`] | the submitter's signed `Authorization` header of a submission request |
-//! | [`store`] | the storage trait and the sled backend |
-//! | `append` | the caller's side of a write: prepare (parse, check, verify signatures), receipts |
-//! | [`BatchText`] (`batch_text.rs`) | a submission batch's JSON text split into records in one pass |
-//! | `batcher` | the sequencer thread: dedupe, sequence, chain, extend the tree, sign |
-//! | `commit` | the committer thread: one atomic, fsynced store commit per group, then publish |
-//! | [`Ledger`] (`ledger.rs`, `writes.rs`) | opening, reading, writing |
-//! | [`export`] | compliance exports: bundles, JSONL, CSV |
-//! | [`submitter`] | the submitter's side: commitments and signatures |
-//! | `example` | the example message of SPEC.md §3.4 from `tests/fixtures/message.json` (hidden) |
-//! | `fuzzing` | fuzz bodies for `fuzz/` and `tests/no_panic.rs` (hidden) |
-//! | `witness_fuzzing` | the fuzz body of a witness's request handling (hidden) |
+//! Each folder of `src/` is one layer; a layer uses the ones above it in this table, never
+//! one below (a test holds the crate to it: `tests/tests/architecture.rs`).
+//!
+//! | folder | concern | public as |
+//! |---|---|---|
+//! | `tlog/` | the transparency-log formats: RFC 6962/9162 trees and proofs, C2SP notes, checkpoints, tiles, cosignatures, the witness protocol | [`merkle`], [`note`], [`tiles`], [`cosignature`], [`tlog_witness`] |
+//! | `model/` | what a record is: RFC 8785 bytes, entries, record types and their rules (the audience and a recipient's evaluation among them), code lists, signatures, the registry, the request header | [`canonical`], [`entry`], [`record`], [`audience`], [`selection`], [`tally`], [`codes`], [`text`], [`json_text`], [`serde_words`], [`registry`], [`request_auth`] |
+//! | `evidence/` | what leaves the log as evidence: receipts and entry references | [`receipt`], [`reference`](mod@reference) |
+//! | `store/` | the storage trait, its key names, and its backends (`sled/`, `memory/`) | [`store`] |
+//! | `privacy/` | personal parts, commitments, keys and tokens; the private recipient index on disk and in memory, and its conversions | [`privacy`] |
+//! | `pipeline/` | the write path by thread: the caller's (parse, prepare and a follow-up's earlier entry, receipts), the sequencer's, the committer's; the state they share | [`Submission`], [`BatchText`], [`Ack`], [`Metrics`] |
+//! | `ledger/` | the [`Ledger`]: open, read, write, a recipient's rights, witnessed receipts, fsck | [`Ledger`] |
+//! | `export.rs` | compliance exports: bundles, JSONL, CSV | [`export`] |
+//! | `submitter.rs` | the submitter's side: commitments and signatures | [`submitter`] |
+//! | `fuzzing/` | fuzz bodies, fixtures and store damage, and the example message of SPEC.md §3.4 read from `tests/fixtures/message.json`, behind the `fuzzing` feature (never in the server) | `fuzzing` |
 
-pub mod audience;
-pub mod canonical;
-pub mod codes;
-pub mod cosignature;
 pub mod error;
-#[doc(hidden)]
-pub mod example;
 pub mod export;
-#[doc(hidden)]
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-pub mod merkle;
-pub mod note;
 pub mod privacy;
-pub mod receipt;
-pub mod record;
-pub mod reference;
-pub mod registry;
-pub mod request_auth;
-pub mod serde_words;
 pub mod store;
 pub mod submitter;
-pub mod tally;
-pub mod text;
-pub mod tiles;
-pub mod tlog_witness;
-#[doc(hidden)]
-pub mod witness_fuzzing;
 
-mod append;
-mod batch_text;
-mod batcher;
-mod commit;
-mod disclosed;
-mod disclosures;
-mod follow_up;
-mod json_keys;
+mod evidence;
 mod ledger;
-mod lookup;
-mod omitted;
-mod recipients;
-mod record_fields;
-mod record_rules;
-mod rescope;
-mod rights;
-mod signatures;
-mod tally_append;
-mod witnessed;
-mod writes;
+mod model;
+mod pipeline;
+mod tlog;
 
-pub use append::{Ack, BatchAck, Submission};
-pub use batch_text::{BatchText, Submissions};
-pub use codes::{is_member_state, MEMBER_STATES};
+pub use evidence::{receipt, reference};
+pub use model::{audience, canonical, codes, entry, json_text, record, registry, request_auth, selection, serde_words, tally, text};
+pub use tlog::{cosignature, merkle, note, tiles, tlog_witness};
+
 pub use error::{Error, Result};
-pub use ledger::{Ledger, LedgerOptions, Metrics, PersonalState, BATCH_SIZE_BUCKETS};
+pub use ledger::{EntrySnapshot, Ledger, PersonalState};
+pub use model::codes::{is_member_state, MEMBER_STATES};
+pub use pipeline::receipts::{Ack, BatchAck};
+pub use pipeline::state::{CommitListener, LedgerOptions, Metrics, BATCH_SIZE_BUCKETS};
+pub use pipeline::submission::{BatchText, Submission, Submissions};

@@ -8,9 +8,9 @@ use ed25519_dalek::{Signer, SigningKey};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::append::Submission;
-use crate::canonical::{jcs_value, signed_message};
 use crate::error::{Error, Result};
+use crate::model::canonical::{jcs_value, signed_message};
+use crate::pipeline::submission::Submission;
 use crate::privacy::{recipient_commitment, Personal};
 
 /// Fills `recipient.commitment` and `personal_commitment` of a message body

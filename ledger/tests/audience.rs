@@ -170,7 +170,7 @@ fn a_follow_up_names_an_earlier_message_of_its_submitter_to_the_same_recipient()
     // The same recipient (case and spaces do not matter): accepted, and the entry names it.
     let ok = ledger.submit(vec![follow_up(&keys.submitter, "acme", "again-1", first, " Alice@Example.org")]).unwrap();
     let bytes = ledger.entry(ok.acks[0].index).unwrap().unwrap();
-    let Body::Message(m) = sightline_ledger::canonical::LoggedEntry::parse(&bytes).unwrap().body else { panic!("a message") };
+    let Body::Message(m) = sightline_ledger::entry::LoggedEntry::parse(&bytes).unwrap().body else { panic!("a message") };
     assert_eq!(m.lineage[3].entry, Some(first));
 
     let size = ledger.size();
@@ -250,7 +250,7 @@ fn spec_block(heading: &str) -> Value {
 
 #[test]
 fn spec_examples_are_the_shared_fixture_and_the_log_accepts_them() {
-    let fixture: Value = serde_json::from_str(sightline_ledger::example::FIXTURE_JSON).unwrap();
+    let fixture: Value = serde_json::from_str(sightline_ledger::fuzzing::example::FIXTURE_JSON).unwrap();
     assert_eq!(spec_block("### 3.4 `message`"), fixture["body"], "SPEC.md §3.4 differs from tests/fixtures/message.json");
     let mut part = spec_block("## 7. Personal parts");
     assert_eq!(part["v"], json!(1));
@@ -260,8 +260,8 @@ fn spec_examples_are_the_shared_fixture_and_the_log_accepts_them() {
     assert_eq!(part, fixture["personal"], "SPEC.md §7 differs from tests/fixtures/message.json");
     // The example, exactly as written, is a record the log accepts.
     let (_dir, keys, ledger) = fresh();
-    let mut b = sightline_ledger::example::body();
+    let mut b = sightline_ledger::fuzzing::example::body();
     b["signer"] = json!("acme");
-    let p = sightline_ledger::example::personal(sightline_ledger::example::recipient());
+    let p = sightline_ledger::fuzzing::example::personal(sightline_ledger::fuzzing::example::recipient());
     ledger.submit(vec![sign_message(&keys.submitter, b, &p).unwrap()]).expect("SPEC.md's example is accepted");
 }

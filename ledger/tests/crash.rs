@@ -84,7 +84,7 @@ fn no_acknowledged_record_is_lost_to_kill_9() {
             .entries(0, ledger.size())
             .unwrap()
             .iter()
-            .filter_map(|b| sightline_ledger::canonical::Entry::parse(b).ok())
+            .filter_map(|b| sightline_ledger::entry::Entry::parse(b).ok())
             .filter_map(|e| e.body.get("message_id").and_then(|v| v.as_str()).map(str::to_string))
             .collect();
         for id in &acked {

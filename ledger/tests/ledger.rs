@@ -114,7 +114,7 @@ fn a_body_in_another_json_form_is_logged_in_canonical_form() {
     assert_ne!(pretty.body.get(), signed_bytes, "the test sends another form");
     let acks = ledger.submit(vec![canonical.clone(), pretty]).unwrap().acks;
     for (ack, sent) in acks.iter().zip([canonical.body.get().to_string(), signed_bytes]) {
-        let entry = sightline_ledger::canonical::Entry::parse(&ledger.entry(ack.index).unwrap().unwrap()).unwrap();
+        let entry = sightline_ledger::entry::Entry::parse(&ledger.entry(ack.index).unwrap().unwrap()).unwrap();
         assert_eq!(sightline_ledger::canonical::jcs(&entry.body).unwrap(), sent.as_bytes());
     }
 
@@ -352,7 +352,7 @@ fn erasure_shreds_personal_parts_and_the_log_still_verifies() {
     let changed: Vec<u8> = private_before.iter().zip(&private_after).filter(|(b, a)| b != a).map(|(_, a)| *a).collect();
     assert!(changed.len() >= 2 * 44, "both sealed records are overwritten, {} bytes changed", changed.len());
     assert!(changed.iter().all(|&b| b == 0), "with zeros");
-    let entry = sightline_ledger::canonical::Entry::parse(&ledger.entry(erased.acks[0].index).unwrap().unwrap()).unwrap();
+    let entry = sightline_ledger::entry::Entry::parse(&ledger.entry(erased.acks[0].index).unwrap().unwrap()).unwrap();
     assert_eq!(entry.body["records"], 2);
     assert!(matches!(ledger.personal(a1).unwrap(), Some(PersonalState::Erased)));
     assert!(matches!(ledger.personal(a2).unwrap(), Some(PersonalState::Erased)));
@@ -438,7 +438,7 @@ fn downgrade(dir: &std::path::Path, layout: u8) {
                 }
             }
             records.push(r);
-            let entry = sightline_ledger::canonical::Entry::parse(&store.entry(i).unwrap().unwrap()).unwrap();
+            let entry = sightline_ledger::entry::Entry::parse(&store.entry(i).unwrap().unwrap()).unwrap();
             if entry.body["kind"] == "message" {
                 let (signer, id) = (entry.body["signer"].as_str().unwrap(), entry.body["message_id"].as_str().unwrap());
                 let key = [b"msg/".as_slice(), signer.as_bytes(), &[0], id.as_bytes()].concat();
@@ -573,7 +573,7 @@ fn a_store_with_the_version_1_recipient_index_is_converted_when_opened() {
     let a3 = ledger.submit(vec![submission(&keys, "m-4", "alice@example.org")]).unwrap().acks[0].index;
     assert_eq!(ledger.recipient_entries(a3, "alice@example.org").unwrap(), vec![a1, a2, a3], "old and new entries in one list");
     let erased = ledger.erase_recipient_of(a1, "alice@example.org").unwrap();
-    let entry = sightline_ledger::canonical::Entry::parse(&ledger.entry(erased.acks[0].index).unwrap().unwrap()).unwrap();
+    let entry = sightline_ledger::entry::Entry::parse(&ledger.entry(erased.acks[0].index).unwrap().unwrap()).unwrap();
     assert_eq!(entry.body["records"], 3);
     for i in [a1, a2, a3] {
         assert!(matches!(ledger.personal(i).unwrap(), Some(PersonalState::Erased)), "entry {i} is erased");
@@ -597,7 +597,7 @@ fn a_message_after_an_objection_is_flagged() {
     let later = ledger.submit(vec![submission(&keys, "m-2", "alice@example.org"), submission(&keys, "m-3", "bob@example.org")]).unwrap();
     assert_eq!(later.acks[0].warnings.len(), 1);
     assert!(later.acks[1].warnings.is_empty());
-    let entry = sightline_ledger::canonical::Entry::parse(&ledger.entry(later.acks[0].index).unwrap().unwrap()).unwrap();
+    let entry = sightline_ledger::entry::Entry::parse(&ledger.entry(later.acks[0].index).unwrap().unwrap()).unwrap();
     assert_eq!(entry.flags, vec![format!("objected:{objection}")]);
     // The ledger remembers who objected across a restart.
     drop(ledger);
@@ -605,7 +605,7 @@ fn a_message_after_an_objection_is_flagged() {
     let after = ledger.submit(vec![submission(&keys, "m-4", "bob@example.org"), submission(&keys, "m-5", "alice@example.org")]).unwrap();
     assert!(after.acks[0].warnings.is_empty());
     assert_eq!(after.acks[1].warnings.len(), 1);
-    let entry = sightline_ledger::canonical::Entry::parse(&ledger.entry(after.acks[1].index).unwrap().unwrap()).unwrap();
+    let entry = sightline_ledger::entry::Entry::parse(&ledger.entry(after.acks[1].index).unwrap().unwrap()).unwrap();
     assert_eq!(entry.flags, vec![format!("objected:{objection}")]);
 }
 
@@ -705,9 +705,9 @@ fn a_logged_entry_decodes_to_what_the_full_parse_gives() {
     ledger.erase_recipient_of(first, "alice@example.org").unwrap();
     let mut kinds = std::collections::BTreeSet::new();
     for bytes in ledger.entries(0, ledger.size()).unwrap() {
-        let full = sightline_ledger::canonical::Entry::parse(&bytes).unwrap();
+        let full = sightline_ledger::entry::Entry::parse(&bytes).unwrap();
         let body = sightline_ledger::record::Body::parse(&full.body, 0).unwrap();
-        let logged = sightline_ledger::canonical::LoggedEntry::parse(&bytes).unwrap();
+        let logged = sightline_ledger::entry::LoggedEntry::parse(&bytes).unwrap();
         assert_eq!(
             (logged.index, &logged.prev, &logged.logged_at, &logged.flags, &logged.sig),
             (full.index, &full.prev, &full.logged_at, &full.flags, &full.sig)
@@ -716,7 +716,7 @@ fn a_logged_entry_decodes_to_what_the_full_parse_gives() {
         kinds.insert(body.kind().as_str());
     }
     assert_eq!(kinds.len(), 6, "every kind of record was compared: {kinds:?}");
-    assert!(sightline_ledger::canonical::LoggedEntry::parse(b"{\"v\":1}").is_err());
+    assert!(sightline_ledger::entry::LoggedEntry::parse(b"{\"v\":1}").is_err());
 }
 
 /// `sub` re-signed with `R + T`, `T` of order 8: valid under the cofactored ZIP 215 rules of

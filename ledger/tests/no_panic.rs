@@ -30,7 +30,7 @@ const FAMILIES: [(&str, Body, u32); 11] = [
     ("tiles", fuzzing::tiles, 3000),
     ("url", fuzzing::url, 3000),
     ("store", fuzzing::store, 300),
-    ("witness", sightline_ledger::witness_fuzzing::add_checkpoint, 1500),
+    ("witness", sightline_ledger::fuzzing::witness::add_checkpoint, 1500),
 ];
 
 fn submission_json(s: &Submission) -> serde_json::Value {
@@ -131,7 +131,7 @@ fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         ("tiles", tiles),
         ("url", urls),
         ("store", store),
-        ("witness", sightline_ledger::witness_fuzzing::seeds()),
+        ("witness", sightline_ledger::fuzzing::witness::seeds()),
     ]
 }
 

@@ -12,7 +12,7 @@ use std::path::Path;
 use common::{open, register, register_beta, submission, submission_by_beta, Keys};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use sightline_ledger::canonical::Entry;
+use sightline_ledger::entry::Entry;
 use sightline_ledger::privacy::{RecipientKey, ServerSecret};
 use sightline_ledger::store::sled::SledStore;
 use sightline_ledger::store::{Commit, Space, Store};

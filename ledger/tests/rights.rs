@@ -6,7 +6,7 @@
 mod common;
 
 use common::{open, register, register_beta, submission, submission_by_beta, Keys};
-use sightline_ledger::canonical::Entry;
+use sightline_ledger::entry::Entry;
 use sightline_ledger::{Error, Ledger, PersonalState};
 
 const ALICE: &str = "alice@example.org";

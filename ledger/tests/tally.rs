@@ -24,7 +24,7 @@ fn a_tally_is_logged_signed_by_its_submitter_with_no_personal_part() {
     let a = &ack.acks[0];
     assert!(!a.duplicate && a.why_token.is_none() && a.reference.is_none(), "a tally is no message: no why link, no reference");
     let bytes = ledger.entry(a.index).unwrap().unwrap();
-    let entry = sightline_ledger::canonical::Entry::parse(&bytes).unwrap();
+    let entry = sightline_ledger::entry::Entry::parse(&bytes).unwrap();
     assert_eq!(entry.body["signer"], "acme");
     assert_eq!(entry.body["delivered"], json!({ "AT": 0, "DE": 1200 }));
     assert!(matches!(Body::parse(&entry.body, 0).unwrap(), Body::Tally(_)));

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Helpers for the end-to-end tests: they drive the real `sightline` and
 //! `sightline-verifier` binaries as a black box, over real HTTP and real
 //! processes. Nothing here links the ledger or the web crate: records are built
@@ -56,7 +57,9 @@ pub const ORIGIN: &str = "sightline.e2e/log";
 
 /// The two binaries under test.
 pub struct Binaries {
+    /// The server, `sightline`.
     pub sightline: PathBuf,
+    /// The verifier, `sightline-verifier`.
     pub verifier: PathBuf,
 }
 
@@ -125,8 +128,11 @@ pub fn free_port() -> u16 {
 /// An HTTP response, read completely.
 #[derive(Debug)]
 pub struct Resp {
+    /// The status code.
     pub status: u16,
+    /// The headers, as received.
     pub headers: Vec<(String, String)>,
+    /// The body.
     pub body: Vec<u8>,
 }
 
@@ -135,9 +141,11 @@ impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
+    /// The body as text (lossy UTF-8).
     pub fn text(&self) -> String {
         String::from_utf8(self.body.clone()).expect("UTF-8 body")
     }
+    /// The body as JSON (panics if it is not).
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
@@ -215,8 +223,11 @@ pub fn operator_setup_with(opts: ServerOptions) -> (Server, Submitter) {
 pub struct ServerOptions {
     /// Reuse this data folder (e.g. after a crash) instead of a fresh temporary one.
     pub data: Option<PathBuf>,
+    /// Load the demo data (`--demo`).
     pub demo: bool,
+    /// `--max-body-bytes`, if given.
     pub max_body_bytes: Option<usize>,
+    /// `--max-records`, if given.
     pub max_records: Option<usize>,
     /// More `sightline serve` flags (limits, timeouts, rates), e.g. `["--header-timeout", "2"]`.
     pub args: Vec<String>,
@@ -225,8 +236,11 @@ pub struct ServerOptions {
 /// A running `sightline serve`, killed on drop.
 pub struct Server {
     child: Option<Child>,
+    /// The server's base URL, without a trailing slash.
     pub base: String,
+    /// Its data folder.
     pub data: PathBuf,
+    /// The log's verifier key, as the server printed it.
     pub vkey: String,
     /// What the server printed to standard output (demo links, vkey).
     pub stdout: String,
@@ -347,10 +361,12 @@ impl Server {
         c.wait().ok()
     }
 
+    /// The URL of `path` on this server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
+    /// `GET path`.
     pub fn get(&self, path: &str) -> Resp {
         http_get(&self.url(path), &[])
     }
@@ -469,12 +485,16 @@ pub fn html_escape(s: &str) -> String {
 /// A submitter: an id and its Ed25519 key.
 #[derive(Clone)]
 pub struct Submitter {
+    /// Its id.
     pub id: String,
+    /// Its registered name.
     pub name: String,
+    /// Its signing key.
     pub key: SigningKey,
 }
 
 impl Submitter {
+    /// A submitter `id` with a fresh key.
     pub fn new(id: &str) -> Submitter {
         Submitter { id: id.to_string(), name: format!("{id} GmbH"), key: SigningKey::generate(&mut OsRng) }
     }

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 pub struct DkimKey(Vec<u8>);
 
 impl DkimKey {
+    /// A fresh key.
     pub fn generate() -> DkimKey {
         DkimKey(Ed25519Key::generate_pkcs8().expect("generate a DKIM key"))
     }
@@ -27,7 +28,9 @@ impl DkimKey {
 pub struct Mail {
     /// The header section after the DKIM-Signature, ending with the empty line.
     pub headers: String,
+    /// The body, as sent.
     pub body: String,
+    /// The `DKIM-Signature` header.
     pub dkim_signature: String,
     /// The body hash DKIM computed (`bh=`), 32 bytes.
     pub body_hash: [u8; 32],

@@ -36,6 +36,7 @@ pub struct RawOutcome {
 }
 
 impl RawOutcome {
+    /// The value of the header named `name`, if present.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }

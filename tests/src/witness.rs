@@ -10,9 +10,13 @@ use crate::{binaries, free_port, http_get, run, START_TIMEOUT};
 
 /// A witness's data folder and, while it runs, its process (killed on drop).
 pub struct WitnessProcess {
+    /// The witness's name.
     pub name: String,
+    /// Its data folder.
     pub data: PathBuf,
+    /// The URL it serves at.
     pub url: String,
+    /// Its verifier key.
     pub vkey: String,
     port: u16,
     child: Option<Child>,

@@ -1,5 +1,5 @@
 //! The authorization matrix (SPEC.md §14.1–§14.3): every route of the router
-//! (`web/src/app.rs`) against every attacker, on one real `sightline serve`.
+//! (`web/src/router.rs`) against every attacker, on one real `sightline serve`.
 //!
 //! Read [`MATRIX`] as a table. A row is a route (method and path as the router spells them); a
 //! column is who sends the request ([`Case`], what each one sends per kind of route is in
@@ -273,10 +273,10 @@ fn render(results: &[[Option<Result<(), String>>; 7]]) -> String {
     out
 }
 
-/// The routes of the router, as `(method, route)`, read from `web/src/app.rs`.
+/// The routes of the router, as `(method, route)`, read from `web/src/router.rs`.
 fn routed() -> Vec<(String, String)> {
     let mut routes = Vec::new();
-    for line in include_str!("../../web/src/app.rs").lines().map(str::trim) {
+    for line in include_str!("../../web/src/router.rs").lines().map(str::trim) {
         let Some((route, handlers)) = line.strip_prefix(".route(\"").and_then(|l| l.split_once('"')) else { continue };
         for (method, call) in [("GET", "get("), ("POST", "post(")] {
             if handlers.contains(&format!(" {call}")) || handlers.contains(&format!(".{call}")) {
@@ -290,14 +290,14 @@ fn routed() -> Vec<(String, String)> {
 #[test]
 fn the_matrix_has_every_route_of_the_router_and_no_other() {
     let routed = routed();
-    assert!(routed.len() >= 25, "read too few routes from web/src/app.rs: {routed:?}");
+    assert!(routed.len() >= 25, "read too few routes from web/src/router.rs: {routed:?}");
     let answered: Vec<(String, String)> =
         MATRIX.iter().filter(|row| !matches!(row.cells[0], S(405))).map(|row| (row.method.to_string(), row.route.to_string())).collect();
     for route in &routed {
-        assert!(answered.contains(route), "{} {} is routed in web/src/app.rs but has no row in MATRIX", route.0, route.1);
+        assert!(answered.contains(route), "{} {} is routed in web/src/router.rs but has no row in MATRIX", route.0, route.1);
     }
     for route in &answered {
-        assert!(routed.contains(route), "MATRIX has {} {}, which web/src/app.rs does not route", route.0, route.1);
+        assert!(routed.contains(route), "MATRIX has {} {}, which web/src/router.rs does not route", route.0, route.1);
     }
     // A 405 row is a method the route does not have, on a route it has.
     for row in MATRIX.iter().filter(|row| matches!(row.cells[0], S(405))) {

@@ -29,11 +29,17 @@ const MAX_LINE: usize = 1 << 20;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
+    /// `sightline-bundle/v1`.
     pub format: String,
+    /// The log's origin.
     pub origin: String,
+    /// The signed checkpoint the bundle was made at.
     pub checkpoint: String,
+    /// Whether the bundle holds every entry of that checkpoint (no filter).
     pub complete: bool,
+    /// The filter it was made with, as the exporter wrote it.
     pub filter: serde_json::Value,
+    /// When it was made.
     pub created_at: String,
 }
 

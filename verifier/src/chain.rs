@@ -28,7 +28,9 @@ pub const BATCH: usize = 1024;
 pub struct Rec {
     /// Position in the input (0-based record number).
     pub position: u64,
+    /// The entry's RFC 6962 leaf hash.
     pub leaf: Hash,
+    /// The entry's fields.
     pub entry: Entry,
     /// `"sightline/record/v1\n" || JCS(body)`, when signatures are checked.
     pub msg: Vec<u8>,
@@ -81,10 +83,13 @@ pub struct Walker {
     parties: HashSet<String>,
     objections: HashSet<u64>,
     message_ids: HashSet<[u8; 16], BuildDigestHasher>,
+    /// The Merkle tree of the entries walked so far, as a compact range.
     pub range: CompactRange,
+    /// Entries walked.
     pub count: u64,
-    /// Entries per kind, in [`crate::record::KINDS`] order.
+    /// Entries per kind, in the order of `record::KINDS`.
     pub kinds: [u64; 7],
+    /// Record signatures verified.
     pub signatures_checked: u64,
     /// Revision-3 rules an older entry breaks, each naming entry and field (not failures).
     pub warnings: Vec<String>,

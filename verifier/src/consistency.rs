@@ -22,8 +22,11 @@ pub const STATE_FORMAT: &str = "sightline-verifier-state/v1";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct State {
+    /// The state file's format, `sightline-verifier-state/v1`.
     pub format: String,
+    /// The log's origin.
     pub origin: String,
+    /// The size of the checkpoint accepted.
     pub size: u64,
     /// Root hash, base64.
     pub root: String,

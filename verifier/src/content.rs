@@ -1,12 +1,12 @@
 //! The content rules of SPEC §1 and §3.4 the verifier re-applies to each body, beyond the
-//! envelope and the top-level fields ([`crate::record`]):
+//! envelope and the top-level fields (`record.rs`):
 //!
 //! - **failures** (rules revision 2 already stated): the nullable fields `delivery.email_headers`,
 //!   `sponsor.political`, `targeting.criteria[].special_category` and `lineage[].model` are
 //!   present (`null` is a value; a missing field is silence, which §1 forbids); the Member State,
 //!   language, currency and country codes are on their real lists (ISO 3166-1 alpha-2, ISO 639-1,
 //!   ISO 4217, read from the same list crates the ledger uses, not from the ledger);
-//! - **failures of a revision-3 body** (one with `targeting.audience`, [`crate::audience`]):
+//! - **failures of a revision-3 body** (one with `targeting.audience`, `audience.rs`):
 //!   every field revision 3 added is present, and the audience uses each criterion as its effect
 //!   says; a revision-2 body has none of them and is not held to this;
 //! - **warnings** (rules new in revision 3, so that a revision-2 log still verifies): a string

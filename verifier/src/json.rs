@@ -22,23 +22,32 @@ pub fn parse(src: &[u8]) -> PResult<Doc<'_>> {
 /// The type of a JSON value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool,
+    /// A number.
     Num,
+    /// A string.
     Str,
+    /// An array.
     Arr,
+    /// An object.
     Obj,
 }
 
 /// One value of the tape.
 #[derive(Debug, Clone, Copy)]
 pub struct Node {
+    /// The value's type.
     pub kind: Kind,
     /// Byte span of the value.
     pub start: usize,
+    /// The end of that span (exclusive).
     pub end: usize,
     /// Byte span of the member key (inside the quotes); empty when not an object member.
     pub key: (usize, usize),
+    /// The member key holds an escape.
     pub key_escaped: bool,
     /// For strings: contains an escape.
     pub escaped: bool,
@@ -51,7 +60,9 @@ pub struct Node {
 /// A validated JSON document.
 #[derive(Debug)]
 pub struct Doc<'a> {
+    /// The document's text.
     pub src: &'a str,
+    /// Its values in document order, each followed by its descendants.
     pub nodes: Vec<Node>,
 }
 

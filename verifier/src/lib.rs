@@ -1,4 +1,5 @@
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 //! # sightline-verifier
 //!
 //! A second, independent implementation of the Sightline log formats (SPEC.md, sightline/v1)
@@ -51,50 +52,53 @@
 //! - [`merkle`]: RFC 6962/9162 hashing, roots, proof verification, compact ranges.
 //! - [`note`]: C2SP signed notes, vkeys, tlog checkpoints.
 //! - [`tiles`]: C2SP tlog-tiles paths, entry bundles, reading a log over HTTP or from a folder.
-//! - [`tilehash`]: consistency proofs built from hash tiles (any tlog-tiles log).
+//! - `tilehash`: consistency proofs built from hash tiles (any tlog-tiles log).
 //! - [`json`]: a strict JSON reader that recognises RFC 8785 canonical bytes.
-//! - [`record`]: one Sightline entry's fields, signed message and personal-part commitments.
+//! - `record`: one Sightline entry's fields, signed message and personal-part commitments.
 //! - [`content`]: the content rules re-applied to a body; [`content::neutralise`] for printing.
-//! - [`audience`]: a revision-3 body's audience expression, and a shipped personal part's
+//! - `audience`: a revision-3 body's audience expression, and a shipped personal part's
 //!   evaluation, which must prove the audience held for the person.
-//! - [`prepare`]: one entry's canonical bytes, leaf hash and fields (the parallel stage).
+//! - `prepare`: one entry's canonical bytes, leaf hash and fields (the parallel stage).
 //! - [`chain`]: walking entries in order: chain, log keys, registries, batched signatures.
 //! - [`sig`]: record signatures by the ZIP 215 rules, alone or in batches.
 //! - [`trust`]: trusted keys and checkpoint signature rules.
-//! - [`cosignature`]: witness keys and cosignatures (C2SP tlog-cosignature);
+//! - `cosignature`: witness keys and cosignatures (C2SP tlog-cosignature);
 //!   [`witness_policy`]: k-of-n witness policies and what the witnesses say about a checkpoint.
 //! - [`bundle`]: export bundles; [`live`]: live logs; [`receipt`]: receipts.
 //! - [`consistency`]: append-only proofs and the state file; [`watch`]: polling monitor.
-//! - [`tally`]: tallies (SPEC §3.8) reconciled with the messages of their campaign and day.
+//! - `tally`: tallies (SPEC §3.8) reconciled with the messages of their campaign and day.
 //! - [`observe`]: messages seen in the wild judged against the log (logged, not logged,
 //!   misreported), evidence files and batch audits; [`reconcile`]: billed counts against the log.
-//! - [`report`]: human and JSON output, progress bar; [`fuzzing`]: fuzz bodies.
+//! - [`report`]: human and JSON output, progress bar; `fuzzing`: fuzz bodies (the `fuzzing` feature: the fuzz crate and
+//!   the `no_panic` tests enable it, the binary does not).
 
-pub mod audience;
 pub mod bundle;
 pub mod chain;
 pub mod consistency;
 pub mod content;
-pub mod cosignature;
 pub mod error;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod json;
 pub mod live;
 pub mod merkle;
 pub mod note;
 pub mod observe;
-pub mod prepare;
 pub mod receipt;
 pub mod reconcile;
-pub mod record;
 pub mod report;
 pub mod sig;
-pub mod tally;
-pub mod tilehash;
 pub mod tiles;
 pub mod trust;
 pub mod watch;
 pub mod witness_policy;
+
+mod audience;
+mod cosignature;
+mod prepare;
+mod record;
+mod tally;
+mod tilehash;
 
 pub use error::{Error, Result};
 pub use report::Summary;

@@ -22,8 +22,11 @@ const SIG_PREFIX: &str = "\u{2014} ";
 /// A note verifier key: `<name>+<hex key id>+<base64(0x01 || public key)>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Vkey {
+    /// The key's name.
     pub name: String,
+    /// The key id (first four bytes of SHA-256 over name, newline, type and key).
     pub id: u32,
+    /// The Ed25519 public key.
     pub key: VerifyingKey,
 }
 
@@ -97,8 +100,11 @@ impl Vkey {
 /// `PRIVATE+KEY+<name>+<hex8>+<base64(0x01 || 32-byte seed)>`. Used by tests and benches to
 /// write notes; the verifier itself never signs.
 pub struct Skey {
+    /// The key's name.
     pub name: String,
+    /// The key id.
     pub id: u32,
+    /// The Ed25519 signing key.
     pub key: SigningKey,
 }
 
@@ -149,8 +155,11 @@ impl Skey {
 /// One signature line of a note.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoteSig {
+    /// The signer's name.
     pub name: String,
+    /// The signer's key id.
     pub id: u32,
+    /// The signature bytes after the key id.
     pub sig: Vec<u8>,
 }
 
@@ -159,6 +168,7 @@ pub struct NoteSig {
 pub struct Note {
     /// The signed text, ending in a newline.
     pub text: String,
+    /// Its signature lines, in order.
     pub sigs: Vec<NoteSig>,
 }
 
@@ -237,9 +247,13 @@ impl Note {
 /// A parsed C2SP tlog checkpoint body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkpoint {
+    /// The log's origin.
     pub origin: String,
+    /// The tree size.
     pub size: u64,
+    /// The tree's root hash.
     pub root: Hash,
+    /// Extension lines, without newlines.
     pub extensions: Vec<String>,
 }
 
@@ -292,7 +306,9 @@ pub fn parse_decimal(s: &str) -> Option<u64> {
 /// A signed checkpoint: the note and its parsed body.
 #[derive(Clone, Debug)]
 pub struct SignedCheckpoint {
+    /// The note.
     pub note: Note,
+    /// Its body, parsed.
     pub checkpoint: Checkpoint,
     /// The exact note bytes as read.
     pub raw: String,

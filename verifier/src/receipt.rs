@@ -20,16 +20,22 @@ const PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Receipt {
+    /// `sightline-receipt/v1`.
     pub format: String,
+    /// The entry bytes, base64.
     pub entry: String,
+    /// The C2SP tlog-proof text.
     pub tlog_proof: String,
 }
 
 /// A parsed C2SP tlog-proof.
 #[derive(Debug, Clone)]
 pub struct TlogProof {
+    /// The entry's index.
     pub index: u64,
+    /// Its inclusion proof.
     pub proof: Vec<Hash>,
+    /// The signed checkpoint the proof leads to.
     pub checkpoint: SignedCheckpoint,
 }
 

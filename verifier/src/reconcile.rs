@@ -26,11 +26,16 @@ use crate::tally::{self, Difference};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Billed {
+    /// The campaign.
     pub campaign_id: String,
+    /// The day, `YYYY-MM-DD`.
     pub day: String,
+    /// The Member State.
     pub member_state: String,
+    /// Messages billed as delivered.
     pub delivered: u64,
     #[serde(default)]
+    /// The submitter that delivered them, when the file names one.
     pub submitter: Option<String>,
 }
 
@@ -79,9 +84,13 @@ pub fn read_counts(path: &Path) -> Result<Vec<Billed>> {
 /// One compared Member State of a campaign and day.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
+    /// The submitter.
     pub submitter: String,
+    /// The campaign.
     pub campaign_id: String,
+    /// The day.
     pub day: String,
+    /// The Member State.
     pub member_state: String,
     /// What the advertiser was billed for.
     pub billed: u64,
@@ -89,14 +98,18 @@ pub struct Row {
     pub logged: u64,
     /// The submitter's logged tally, if any.
     pub tally: Option<u64>,
+    /// Whether billed, logged and tallied counts agree.
     pub agrees: bool,
 }
 
 /// What `reconcile` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reconciliation {
+    /// The log's origin.
     pub log: String,
+    /// The size of the checkpoint compared against.
     pub checkpoint_size: u64,
+    /// Every compared row.
     pub rows: Vec<Row>,
     /// Every tally of the log that differs from its message entries.
     pub tallies_differing: Vec<Difference>,

@@ -344,15 +344,6 @@ fn id_key(signer: &str, message_id: &str) -> [u8; 16] {
     out
 }
 
-/// The message signed by `entry.sig`: `"sightline/record/v1\n" || JCS(body)`.
-pub fn signed_message(entry_bytes: &[u8], e: &Entry) -> Vec<u8> {
-    let body = entry_bytes.get(e.body.0..e.body.1).unwrap_or_default();
-    let mut m = Vec::with_capacity(SIG_CONTEXT.len() + body.len());
-    m.extend_from_slice(SIG_CONTEXT);
-    m.extend_from_slice(body);
-    m
-}
-
 /// Check a personal part (SPEC §7) against the two commitments of its message. Returns the
 /// name of the commitment that fails.
 pub fn check_personal(personal: &[u8], recipient: &Hash, personal_c: &Hash) -> Result<(), &'static str> {

@@ -14,18 +14,29 @@ use crate::error::Error;
 pub struct Summary {
     /// What was checked ("export bundle", "live log", "receipt", "consistency", "watch").
     pub checked: String,
+    /// What was read (a file or a URL).
     pub source: String,
+    /// The log's origin.
     pub origin: String,
+    /// The checkpoint's size.
     pub size: u64,
     /// Root hash (hex).
     pub root: String,
+    /// Entries checked.
     pub entries_checked: u64,
+    /// Whether every entry of the checkpoint was checked.
     pub complete: bool,
+    /// Record signatures verified.
     pub signatures_checked: u64,
+    /// The keys that signed the checkpoint.
     pub checkpoint_signed_by: Vec<String>,
+    /// Every log key the log announced.
     pub log_keys: Vec<String>,
+    /// Entries checked, per kind.
     pub kinds: BTreeMap<String, u64>,
+    /// Personal parts checked against their commitments.
     pub personal_parts_checked: u64,
+    /// Personal parts found erased.
     pub personal_parts_erased: u64,
     /// What the trusted witnesses say about the checkpoint (with a witness policy).
     pub witnesses: Option<crate::witness_policy::WitnessReport>,

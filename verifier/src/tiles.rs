@@ -46,8 +46,11 @@ pub fn entries_path(n: u64, width: u64) -> String {
 /// What a tile path names: `level` is `None` for entry bundles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TileRef {
+    /// The tile's level; `None` for an entry bundle.
     pub level: Option<u8>,
+    /// Its index within the level.
     pub index: u64,
+    /// How many hashes or entries it holds.
     pub width: u64,
 }
 
@@ -152,7 +155,12 @@ pub fn tile_hashes(data: &[u8]) -> Option<Vec<Hash>> {
 /// Where a tlog-tiles log is read from.
 pub enum Source {
     /// `https://…/` prefix (the checkpoint is at `<prefix>checkpoint`).
-    Http { base: String, agent: ureq::Agent },
+    Http {
+        /// The prefix, ending in `/`.
+        base: String,
+        /// The HTTP client.
+        agent: ureq::Agent,
+    },
     /// A local folder laid out with the same paths.
     Dir(PathBuf),
 }

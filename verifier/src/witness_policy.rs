@@ -22,7 +22,9 @@ pub const FUTURE_SKEW_SECS: u64 = 600;
 /// The witnesses a verifier trusts, and how many must cosign.
 #[derive(Clone, Debug)]
 pub struct WitnessPolicy {
+    /// The trusted witnesses.
     pub keys: Vec<WitnessKey>,
+    /// How many of them must cosign.
     pub threshold: usize,
 }
 
@@ -61,29 +63,43 @@ pub fn load(keys: &[String], files: &[PathBuf], threshold: Option<usize>) -> Res
 /// Why a checkpoint did not meet the witness policy (the error's words and the full report).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyUnmet {
+    /// What was checked.
     pub what: String,
+    /// Trusted witnesses that cosigned.
     pub got: usize,
+    /// How many must.
     pub need: usize,
+    /// Witnesses trusted.
     pub trusted: usize,
+    /// Who cosigned, in words.
     pub cosigned: String,
+    /// Who did not, in words.
     pub missing: String,
+    /// What else the report says, in words.
     pub detail: String,
+    /// The full report.
     pub report: WitnessReport,
 }
 
 /// A trusted witness's valid cosignature.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Cosigned {
+    /// The witness's name.
     pub witness: String,
+    /// Its key, as a vkey.
     pub key: String,
+    /// When it cosigned (POSIX seconds).
     pub timestamp: u64,
+    /// The same, as an RFC 3339 time.
     pub time: String,
 }
 
 /// A signature line that was not counted, and why.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct NotCounted {
+    /// The name on the line.
     pub witness: String,
+    /// Why it was not counted.
     pub reason: String,
 }
 
@@ -94,7 +110,9 @@ pub struct WitnessReport {
     pub threshold: usize,
     /// Witnesses trusted.
     pub trusted: usize,
+    /// Whether the policy is met.
     pub met: bool,
+    /// The trusted cosignatures that verify.
     pub cosigned: Vec<Cosigned>,
     /// Trusted witnesses with no cosignature on this checkpoint.
     pub not_cosigned: Vec<String>,

@@ -16,7 +16,9 @@
 //! SIGHTLINE_BENCH_DIR (where the data folders go), SIGHTLINE_BENCH_SERVER (another server
 //! binary to drive, for before/after comparisons in one sitting), SIGHTLINE_BENCH_ONLY
 //! (`ingest` or `why`: run one half), SIGHTLINE_BENCH_WHY_DIR (a data folder for the why
-//! ledger that is kept: built there on the first run, reused by later runs).
+//! ledger that is kept: built there on the first run, reused by later runs; a reused folder is
+//! opened only by the server under test, so one load generator can drive an older binary on a
+//! copy of it).
 //!
 //! Each ingestion request carries the submitter's signed `Authorization` header (SPEC.md §12),
 //! signed per request on the client. The server runs with its default limits except the
@@ -29,6 +31,7 @@
 //! The 1M-record ledger is built in-process with the ledger crate (every record
 //! still signed by the submitter and verified by the ledger); only the measured
 //! traffic goes over HTTP. Client and server share the machine's cores.
+//! Over 400 lines: the data set, the load generator and the report are one program.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -310,7 +313,10 @@ async fn ingest(addr: SocketAddr, batches: Arc<Vec<(usize, Bytes)>>, conns: usiz
 }
 
 struct WhyRun {
+    pages: usize,
     pages_per_s: f64,
+    /// The server's CPU time (user + system) per page, µs.
+    server_cpu_us: f64,
     p50_ms: f64,
     p99_ms: f64,
     bytes_per_page: f64,
@@ -358,7 +364,9 @@ async fn why_load(addr: SocketAddr, tokens: Arc<Vec<String>>, conns: usize, secs
     let secs = start.elapsed().as_secs_f64();
     lat.sort_by(|a, b| a.total_cmp(b));
     WhyRun {
+        pages: lat.len(),
         pages_per_s: lat.len() as f64 / secs,
+        server_cpu_us: f64::NAN,
         p50_ms: pct(&lat, 0.5),
         p99_ms: pct(&lat, 0.99),
         bytes_per_page: bytes as f64 / lat.len().max(1) as f64,
@@ -475,12 +483,11 @@ fn main() {
         let kept = std::env::var("SIGHTLINE_BENCH_WHY_DIR").ok().map(std::path::PathBuf::from);
         let dir = kept.clone().unwrap_or_else(|| base.path().join("why"));
         let reuse = kept.is_some() && DataDir::new(&dir).secret().exists();
+        // A kept folder is not opened in-process: the server under test (maybe an older binary,
+        // SIGHTLINE_BENCH_SERVER) opens it, and its size is read from the server's checkpoint.
         let (first_message, size, fill_secs, disk) = if reuse {
-            let ledger = open_ledger(&DataDir::new(&dir), ORIGIN).expect("open the kept why ledger");
-            let (size, disk) = (ledger.size(), ledger.size_on_disk().unwrap_or(0));
-            close(ledger);
-            eprintln!("(b) reusing the {size}-entry ledger in {}", dir.display());
-            (SETUP_ENTRIES, size, f64::NAN, disk)
+            eprintln!("(b) reusing the ledger in {}", dir.display());
+            (SETUP_ENTRIES, 0, f64::NAN, folder_bytes(&dir))
         } else {
             eprintln!("(b) building a {ledger_records}-record ledger in-process in {} ...", dir.display());
             let ledger = prepare_dir(&dir);
@@ -499,21 +506,26 @@ fn main() {
             (first_message, size, fill_secs, disk)
         };
         let secret = server_secret(&dir);
-        let tokens: Arc<Vec<String>> = Arc::new((first_message..size).into_par_iter().map(|i| secret.why_token(i)).collect());
         let server = Server::start(&dir, &base.path().join("why.log"));
+        let served = rt.block_on(checkpoint_size(server.addr));
+        let size = if reuse { served } else { size };
+        assert_eq!(served, size);
         eprintln!("server started on {} entries in {:.1}s", size, server.startup.as_secs_f64());
-        assert_eq!(rt.block_on(checkpoint_size(server.addr)), size);
+        let tokens: Arc<Vec<String>> = Arc::new((first_message..size).into_par_iter().map(|i| secret.why_token(i)).collect());
         eprintln!("warming up for 2s...");
         rt.block_on(why_load(server.addr, tokens.clone(), why_conns, 2.0, 0));
         for run in 0..runs {
-            let r = rt.block_on(why_load(server.addr, tokens.clone(), why_conns, why_secs, run as u64 + 1));
+            let cpu_before = server.cpu_secs();
+            let mut r = rt.block_on(why_load(server.addr, tokens.clone(), why_conns, why_secs, run as u64 + 1));
+            r.server_cpu_us = (server.cpu_secs() - cpu_before) * 1e6 / r.pages as f64;
             eprintln!(
-                "  run {}: {:.0} pages/s, p50 {:.2} ms, p99 {:.2} ms, {:.0} bytes/page",
+                "  run {}: {:.0} pages/s, p50 {:.2} ms, p99 {:.2} ms, {:.0} bytes/page, server CPU {:.1} µs/page",
                 run + 1,
                 r.pages_per_s,
                 r.p50_ms,
                 r.p99_ms,
-                r.bytes_per_page
+                r.bytes_per_page,
+                r.server_cpu_us
             );
             why_runs.push(r);
         }
@@ -563,6 +575,8 @@ fn main() {
         );
         println!("| why page latency p50 | {:.2} ms | {} ms |", median(&wp50), spread(&wp50, 2));
         println!("| why page latency p99 | {:.2} ms | {} ms |", median(&wp99), spread(&wp99, 2));
+        let wcpu = wr(|r| r.server_cpu_us);
+        println!("| why pages: server CPU time (user + system) per page | {:.1} µs | {} µs |", median(&wcpu), spread(&wcpu, 1));
         println!();
         println!("Record body {record_bytes} canonical bytes ({request_bytes:.0} bytes per record in the request, with signature and personal part); why page {:.0} bytes.", median(&wbytes));
         if f.fill_secs.is_finite() {
@@ -596,4 +610,17 @@ struct WhyFacts {
 /// The server binary under test: this build's, or `SIGHTLINE_BENCH_SERVER` for an A/B comparison.
 fn server_binary() -> String {
     std::env::var("SIGHTLINE_BENCH_SERVER").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sightline").to_string())
+}
+
+/// Bytes the files below `dir` occupy (a kept ledger's folder, not opened in-process).
+fn folder_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .filter_map(|e| e.ok())
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => folder_bytes(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
 }

@@ -11,9 +11,11 @@ use serde::Deserialize;
 use sightline_ledger::note::NoteSigner;
 use sightline_ledger::BatchAck;
 
-use crate::app::{AppState, Role};
+use crate::acks::batch_response;
 use crate::error::{WebError, WebResult};
-use crate::ingest::{batch_response, body_bytes, require_json};
+use crate::http::{blocking, body_bytes, require_json};
+use crate::setup::{promote_next_key, stage_next_key};
+use crate::state::{AppState, Role};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,10 +68,6 @@ fn parse<T: DeserializeOwned>(state: &AppState, headers: &HeaderMap, role: Role,
     })
 }
 
-async fn blocking(f: impl FnOnce() -> sightline_ledger::Result<BatchAck> + Send + 'static) -> WebResult<BatchAck> {
-    Ok(tokio::task::spawn_blocking(f).await.map_err(|e| WebError::Setup(e.to_string()))??)
-}
-
 /// `POST /api/v1/admin/submitters`
 pub async fn register_submitter(
     State(state): State<AppState>,
@@ -78,17 +76,17 @@ pub async fn register_submitter(
 ) -> WebResult<Response> {
     let s: NewSubmitter = parse(&state, &headers, Role::Admin, body)?;
     let ledger = state.ledger.clone();
-    let ack = blocking(move || ledger.register_submitter(&s.submitter, &s.name, &s.contact, &s.public_key)).await?;
+    let ack = blocking(move || Ok(ledger.register_submitter(&s.submitter, &s.name, &s.contact, &s.public_key)?)).await?;
     tracing::info!(index = ack.acks[0].index, "submitter registered");
-    batch_response(&state, &ack)
+    batch_response(&state.public_url, &ack)
 }
 
 /// `POST /api/v1/admin/parties`
 pub async fn register_party(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Response> {
     let p: NewParty = parse(&state, &headers, Role::Admin, body)?;
     let ledger = state.ledger.clone();
-    let ack = blocking(move || p.register(&ledger)).await?;
-    batch_response(&state, &ack)
+    let ack = blocking(move || p.register(&ledger).map_err(WebError::from)).await?;
+    batch_response(&state.public_url, &ack)
 }
 
 /// `POST /api/v1/admin/rotate-key`: the new key is written beside the old one
@@ -97,17 +95,16 @@ pub async fn rotate_key(State(state): State<AppState>, headers: HeaderMap) -> We
     state.require(&headers, Role::Admin)?;
     let dir = state.data_dir.clone().ok_or_else(|| WebError::BadRequest("this server has no data folder to keep a new key in".into()))?;
     let ledger = state.ledger.clone();
-    let ack = tokio::task::spawn_blocking(move || -> WebResult<BatchAck> {
+    let ack = blocking(move || -> WebResult<BatchAck> {
         let next = NoteSigner::generate(ledger.origin())?;
-        crate::setup::stage_next_key(&dir, &next)?;
+        stage_next_key(&dir, &next)?;
         let ack = ledger.rotate_log_key(next)?;
-        crate::setup::promote_next_key(&dir)?;
+        promote_next_key(&dir)?;
         Ok(ack)
     })
-    .await
-    .map_err(|e| WebError::Setup(e.to_string()))??;
+    .await?;
     tracing::info!(vkey = %state.ledger.vkey(), "log key rotated");
-    batch_response(&state, &ack)
+    batch_response(&state.public_url, &ack)
 }
 
 /// `POST /api/v1/compliance/erase`: erases the person's personal data in the scope of every
@@ -115,6 +112,6 @@ pub async fn rotate_key(State(state): State<AppState>, headers: HeaderMap) -> We
 pub async fn erase(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Response> {
     let r: EraseRequest = parse(&state, &headers, Role::Compliance, body)?;
     let ledger = state.ledger.clone();
-    let ack = blocking(move || ledger.erase_recipient(&r.recipient)).await?;
-    batch_response(&state, &ack)
+    let ack = blocking(move || Ok(ledger.erase_recipient(&r.recipient)?)).await?;
+    batch_response(&state.public_url, &ack)
 }

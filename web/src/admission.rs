@@ -23,10 +23,11 @@ use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
+use sightline_ledger::Ledger;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::app::{AppState, Limits};
 use crate::error::{WebError, WebResult};
+use crate::limits::Limits;
 use crate::rate_limit::{RateClass, RateLimiters};
 use crate::submitter_auth::{authenticate, now_unix};
 
@@ -61,9 +62,15 @@ impl Admission {
     }
 }
 
-/// The middleware (see the module docs).
-pub async fn admit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match admit_request(&state, req).await {
+/// The middleware (see the module docs). It takes only the parts of the server's state it uses.
+pub async fn admit(
+    State(ledger): State<Arc<Ledger>>,
+    State(admission): State<Arc<Admission>>,
+    State(limits): State<Limits>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match admit_request(&ledger, &admission, &limits, req).await {
         Ok((req, reservation)) => {
             let resp = next.run(req).await;
             drop(reservation);
@@ -74,28 +81,30 @@ pub async fn admit(State(state): State<AppState>, req: Request, next: Next) -> R
 }
 
 /// Steps 1–4 of the module docs; the request with its body read, and the body's reservation.
-async fn admit_request(state: &AppState, req: Request) -> WebResult<(Request, Option<OwnedSemaphorePermit>)> {
+async fn admit_request(
+    ledger: &Ledger,
+    admission: &Admission,
+    limits: &Limits,
+    req: Request,
+) -> WebResult<(Request, Option<OwnedSemaphorePermit>)> {
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
     let class = route.as_deref().and_then(|r| RateClass::of(req.method(), r));
     if let (Some(class), Some(ConnectInfo(peer))) = (class, req.extensions().get::<ConnectInfo<SocketAddr>>()) {
-        state
-            .admission
+        admission
             .rates
             .check(class, peer.ip())
             .map_err(|wait| WebError::RateLimited { class, retry_after: (wait.as_secs_f64().ceil() as u64).max(1) })?;
     }
     let (mut parts, body) = req.into_parts();
     if class == Some(RateClass::Submissions) && parts.method == Method::POST {
-        let who = authenticate(&state.ledger, &parts.headers, now_unix())?;
+        let who = authenticate(ledger, &parts.headers, now_unix())?;
         parts.extensions.insert(who);
     }
     let hint = HttpBody::size_hint(&body);
     if hint.exact() == Some(0) {
         return Ok((Request::from_parts(parts, body), None));
     }
-    let limit =
-        if class == Some(RateClass::Submissions) { state.limits.max_body_bytes } else { SMALL_BODY_BYTES.min(state.limits.max_body_bytes) };
-    let admission = &state.admission;
+    let limit = if class == Some(RateClass::Submissions) { limits.max_body_bytes } else { SMALL_BODY_BYTES.min(limits.max_body_bytes) };
     let mut reservation = None;
     if let Some(declared) = hint.exact() {
         if declared > limit as u64 {
@@ -103,7 +112,7 @@ async fn admit_request(state: &AppState, req: Request) -> WebResult<(Request, Op
         }
         reserve(admission, &mut reservation, 0, declared)?;
     }
-    let timeout = state.limits.body_timeout;
+    let timeout = limits.body_timeout;
     let bytes = tokio::time::timeout(timeout, read_body(body, hint.exact(), limit, admission, &mut reservation))
         .await
         .map_err(|_| WebError::BodyTimeout(timeout.as_secs()))??;

@@ -10,6 +10,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum WebError {
     #[error(transparent)]
+    /// The ledger refused or failed (its error says which).
     Ledger(#[from] LedgerError),
     /// The request body is not JSON of the expected shape.
     #[error("the request body is not valid JSON of the expected shape: {0}")]
@@ -22,7 +23,12 @@ pub enum WebError {
     Unauthorized(&'static str),
     /// The batch has more records than allowed.
     #[error("the batch has {got} records; the limit is {limit} per request, split it")]
-    TooManyRecords { got: usize, limit: usize },
+    TooManyRecords {
+        /// Records in the batch.
+        got: usize,
+        /// The most a batch may hold.
+        limit: usize,
+    },
     /// The body is over the size limit.
     #[error("the request body is over the {0}-byte limit; send fewer records per request")]
     BodyTooLarge(usize),
@@ -40,18 +46,35 @@ pub enum WebError {
     RequestUnknownSubmitter(String),
     /// The request's time is too far from the server's clock.
     #[error("the Authorization header's time {sent} is {skew} seconds from the server's clock ({now}); it must be within {window} seconds: sign a fresh header for each request, and check the submitter's clock")]
-    RequestTimeSkew { sent: u64, now: u64, skew: u64, window: u64 },
+    RequestTimeSkew {
+        /// The time the header carries (POSIX seconds).
+        sent: u64,
+        /// The server's time.
+        now: u64,
+        /// How far apart they are, in seconds.
+        skew: u64,
+        /// How far apart they may be.
+        window: u64,
+    },
     /// The request's signature does not verify.
     #[error("{0}")]
     RequestSignature(String),
     /// Too many requests from this client (SPEC.md §13).
     #[error("too many {} requests from this address; retry after {retry_after} seconds", class.describe())]
-    RateLimited { class: crate::rate_limit::RateClass, retry_after: u64 },
+    RateLimited {
+        /// The class of requests limited.
+        class: crate::rate_limit::RateClass,
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// The server holds as many request bodies in memory as it may (SPEC.md §13).
     #[error(
         "the server is reading as many request bodies as it holds at once; nothing was read or written: retry after {retry_after} seconds"
     )]
-    OverCapacity { retry_after: u64 },
+    OverCapacity {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// The body did not arrive in time (SPEC.md §13).
     #[error("the request body did not arrive within {0} seconds; send it without pauses, or send smaller batches")]
     BodyTimeout(u64),
@@ -187,33 +210,5 @@ impl IntoResponse for WebError {
     }
 }
 
+/// What the server's functions return.
 pub type WebResult<T> = Result<T, WebError>;
-
-/// A query string the framework could not decode, in plain words naming the parameter (a
-/// parameter given twice, say), never the framework's own text; `usage` shows the right form.
-pub fn query_rejection(e: &axum::extract::rejection::QueryRejection, usage: &str) -> WebError {
-    let text = e.body_text();
-    let inner = text.split_once(": ").map_or(text.as_str(), |(_, m)| m);
-    let (field, why) = sightline_ledger::serde_words::field_and_reason("", inner);
-    let why = if why.starts_with("is repeated") { "is given more than once".to_string() } else { why };
-    if field.is_empty() {
-        WebError::BadRequest(format!("the query string cannot be read ({why}); use {usage}"))
-    } else {
-        WebError::BadRequest(format!("the query parameter `{field}` {why}; use {usage}"))
-    }
-}
-
-/// A whole-number query parameter: `None` when absent, an error naming it when not a number.
-pub fn number_param(name: &str, value: Option<&str>, usage: &str) -> WebResult<Option<u64>> {
-    match value {
-        None => Ok(None),
-        Some(v) => v.parse::<u64>().map(Some).map_err(|_| {
-            WebError::BadRequest(format!("the query parameter `{name}` must be a whole number from 0 up (got `{v}`); use {usage}"))
-        }),
-    }
-}
-
-/// A required whole-number query parameter.
-pub fn required_number(name: &str, value: Option<&str>, usage: &str) -> WebResult<u64> {
-    number_param(name, value, usage)?.ok_or_else(|| WebError::BadRequest(format!("the query parameter `{name}` is required; use {usage}")))
-}

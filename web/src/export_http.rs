@@ -1,23 +1,20 @@
 //! Compliance export over HTTP (SPEC.md §11, §12): streamed as it is read,
 //! so a large export starts at once and runs in constant memory.
 
-use std::io::Write;
-
-use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sightline_ledger::export::{export_at, ExportFilter, ExportFormat};
 use sightline_ledger::record::parse_time;
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 
-use crate::app::{AppState, Role};
-use crate::error::{query_rejection, WebError, WebResult};
+use crate::error::{WebError, WebResult};
+use crate::http::{query_rejection, streamed_body};
+use crate::state::{AppState, Role};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+/// The query of `GET /api/v1/export`, every parameter as text (checked by [`filter_from`]).
 pub struct ExportQuery {
     format: Option<String>,
     from: Option<String>,
@@ -62,29 +59,6 @@ pub fn filter_from(
     Ok((filter, format))
 }
 
-/// A `Write` that forwards 64 KiB chunks to an HTTP body stream.
-struct ChannelWriter {
-    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
-    buf: Vec<u8>,
-}
-
-impl Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= 64 * 1024 {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        if !self.buf.is_empty() {
-            let chunk = Bytes::from(std::mem::take(&mut self.buf));
-            self.tx.blocking_send(Ok(chunk)).map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))?;
-        }
-        Ok(())
-    }
-}
-
 /// `GET /api/v1/export?format=bundle|jsonl|csv&from&to&advertiser&campaign&include_personal`
 pub async fn export(
     State(state): State<AppState>,
@@ -103,7 +77,6 @@ pub async fn export(
     };
     let (filter, format) =
         filter_from(q.format.as_deref(), q.from.as_deref(), q.to.as_deref(), q.advertiser, q.campaign, include_personal)?;
-    let (tx, rx) = mpsc::channel(8);
     let ledger = state.ledger.clone();
     // A bundle is made at the newest checkpoint witnesses cosigned, so that it carries their
     // cosignatures (SPEC.md §11); entries appended since are in the next witnessed bundle.
@@ -111,14 +84,14 @@ pub async fn export(
         ExportFormat::Bundle => state.cosigning.as_ref().and_then(|c| c.witnessed()).map(|w| w.note),
         ExportFormat::Jsonl | ExportFormat::Csv => None,
     };
-    tokio::task::spawn_blocking(move || {
-        let mut w = ChannelWriter { tx: tx.clone(), buf: Vec::new() };
-        match export_at(&ledger, &filter, format, &mut w, &|_, _| {}, witnessed.as_deref()) {
-            Ok(s) => tracing::info!(records = s.records, size = s.size, "export streamed"),
-            Err(e) => {
-                tracing::error!(error = %e, "export failed mid-stream");
-                let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
-            }
+    let body = streamed_body(move |w| match export_at(&ledger, &filter, format, w, &|_, _| {}, witnessed.as_deref()) {
+        Ok(s) => {
+            tracing::info!(records = s.records, size = s.size, "export streamed");
+            Ok(())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "export failed mid-stream");
+            Err(e.to_string())
         }
     });
     let (ctype, name) = match format {
@@ -127,9 +100,5 @@ pub async fn export(
         ExportFormat::Csv => ("text/csv; charset=utf-8", "export.csv"),
     };
     let disposition = format!("attachment; filename=\"{name}\"");
-    Ok((
-        [(header::CONTENT_TYPE, ctype.to_string()), (header::CONTENT_DISPOSITION, disposition)],
-        Body::from_stream(ReceiverStream::new(rx)),
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, ctype.to_string()), (header::CONTENT_DISPOSITION, disposition)], body).into_response())
 }

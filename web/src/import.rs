@@ -15,8 +15,8 @@ use std::io::{BufRead, Read, Write};
 
 use sightline_ledger::{Error as LedgerError, Ledger, Submission};
 
+use crate::acks::push_acked;
 use crate::error::WebError;
-use crate::ingest::push_acked;
 
 /// The longest line read: a record over it could not be appended anyway.
 pub const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;

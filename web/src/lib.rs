@@ -1,32 +1,37 @@
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 //! # sightline-web
 //!
-//! The Sightline server: one axum application, one module per audience.
+//! The Sightline server: one axum application, one module per audience. All log logic lives
+//! in `sightline-ledger`; this crate only speaks HTTP and renders pages.
 //!
 //! | module | audience | routes |
 //! |---|---|---|
-//! | [`ingest`] | ad servers, email platforms | `POST /api/v1/submissions` |
-//! | [`why`] | recipients | `/why/<token>` and its receipt: what the link alone opens |
-//! | [`rights`], [`recipient_form`] | recipients | `/why/<token>/messages`, `/object`, `/erase`: what needs the address too |
+//! | `ingest` | ad servers, email platforms | `POST /api/v1/submissions` |
+//! | `why` | recipients | `/why/<token>` and its receipt: what the link alone opens |
+//! | [`rights`], `recipient_form` | recipients | `/why/<token>/messages`, `/object`, `/erase`: what needs the address too |
 //! | [`library`] | the public, researchers | `/library`, `/api/v1/library` |
-//! | [`regulator`] | verifiers, monitors, C2SP clients | `/checkpoint`, `/tile/…`, proofs, entries, receipts |
+//! | `regulator` | verifiers, monitors, C2SP clients | `/checkpoint`, `/tile/…`, proofs, entries, receipts |
 //! | [`export_http`] | compliance teams | `/api/v1/export` |
-//! | [`admin`] | the operator | submitters, parties, key rotation, erasure |
-//! | [`metrics`] | operations | `/metrics` |
+//! | `admin` | the operator | submitters, parties, key rotation, erasure |
+//! | `metrics`, `health` | operations | `/metrics`, `/healthz` |
 //! | [`import`] | platforms backfilling | `sightline import` (CLI, server stopped) |
 //! | [`cosigning`] | the log's witnesses | gathers cosignatures; `/checkpoint` serves them |
 //! | [`witness`] | anyone who witnesses a log | `sightline witness` (its own server, `POST /add-checkpoint`) |
 //!
-//! Before any handler, [`admission`] refuses what the server should not do: a client over its
-//! rate ([`rate_limit`]), a submission whose signed header does not authenticate
-//! ([`submitter_auth`]), a body the in-flight budget cannot take now; [`serve`] is the accept
-//! loop with header and idle timeouts and a cap on connections per client ([`serve_flags`] its
-//! command-line flags).
+//! Handlers do not use each other; what several share has a module of its own: [`state`] (what
+//! every handler is given), [`router`] (every route, the body limits, the security headers),
+//! `http` (running blocking ledger work, rendering a page, reading a body or a query, each in
+//! one place), `acks` (the acknowledgement JSON of ingest, admin and import), `recipient_pages`
+//! (a why link's message and notice pages), `receipts` (receipt files), `explain` (every
+//! sentence a recipient reads), `error` ([`WebError`], mapped to problem documents).
 //!
-//! [`app`] holds the state, router, credentials and security headers; [`setup`]
-//! the data folder and keys; [`demo`] the demo data set; [`html_escape`] the pages'
-//! HTML escaper. All log logic lives in
-//! `sightline-ledger`; this crate only speaks HTTP and renders pages.
+//! Before any handler, `admission` refuses what the server should not do: a client over its
+//! rate ([`rate_limit`]), a submission whose signed header does not authenticate
+//! ([`submitter_auth`]), a body the in-flight budget ([`limits`]) cannot take now; [`serve`] is
+//! the accept loop with header and idle timeouts and a cap on connections per client
+//! ([`serve_flags`] its command-line flags). [`setup`] holds the data folder and keys, [`demo`]
+//! the demo data set, `html_escape` the pages' HTML escaper.
 //!
 //! Guarantees: every page escapes what it shows (askama), carries CSP,
 //! `nosniff`, `frame-ancestors 'none'` and `Referrer-Policy: same-origin` (no
@@ -38,30 +43,37 @@
 //! checked before the body is read; request bodies held at once are capped; logs never
 //! contain personal data.
 
-pub mod admin;
-pub mod admission;
-pub mod app;
 pub mod cosigning;
 pub mod demo;
-pub mod durable;
-pub mod error;
-pub mod explain;
 pub mod export_http;
-pub mod html_escape;
 pub mod import;
-pub mod ingest;
-pub mod json_text;
 pub mod library;
-pub mod metrics;
+pub mod limits;
 pub mod rate_limit;
-pub mod recipient_form;
-pub mod regulator;
 pub mod rights;
+pub mod router;
 pub mod serve;
 pub mod serve_flags;
 pub mod setup;
+pub mod state;
 pub mod submitter_auth;
-pub mod why;
 pub mod witness;
+
+mod acks;
+mod admin;
+mod admission;
+mod durable;
+mod error;
+mod explain;
+mod health;
+mod html_escape;
+mod http;
+mod ingest;
+mod metrics;
+mod receipts;
+mod recipient_form;
+mod recipient_pages;
+mod regulator;
+mod why;
 
 pub use error::{WebError, WebResult};

@@ -8,10 +8,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use sightline_web::app::{self, AppState};
+use sightline_web::router::router;
 use sightline_web::serve;
 use sightline_web::serve_flags::ServeFlags;
 use sightline_web::setup::{self, DataDir};
+use sightline_web::state::AppState;
 use sightline_web::{demo, export_http, WebError};
 
 /// glibc's allocator fragments under the server's many threads and large,
@@ -236,7 +237,7 @@ fn run(command: Command) -> Result<(), WebError> {
                 println!("Log vkey: {}", ledger.vkey());
                 tracing::info!(%bound, size = ledger.size(), "serving");
                 let (metrics, admission) = (state.http.clone(), state.admission.clone());
-                serve::serve(listener, app::router(state), connection_limits, metrics, admission, shutdown_signal()).await;
+                serve::serve(listener, router(state), connection_limits, metrics, admission, shutdown_signal()).await;
                 Ok::<(), WebError>(())
             })?;
             if let Some(c) = &cosigning {

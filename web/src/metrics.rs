@@ -4,14 +4,16 @@
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 
-use sightline_ledger::BATCH_SIZE_BUCKETS;
+use sightline_ledger::{Ledger, BATCH_SIZE_BUCKETS};
 
-use crate::app::AppState;
+use crate::admission::Admission;
+use crate::cosigning::Cosigning;
 
 /// Submit-to-receipt latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
@@ -96,10 +98,15 @@ impl HttpMetrics {
     }
 }
 
-/// `GET /metrics`
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let l = state.ledger.metrics();
-    let h = &state.http;
+/// `GET /metrics`. It takes only the parts of the server's state it reports on.
+pub async fn metrics(
+    State(ledger): State<Arc<Ledger>>,
+    State(http): State<Arc<HttpMetrics>>,
+    State(admission): State<Arc<Admission>>,
+    State(cosigning): State<Option<Arc<Cosigning>>>,
+) -> impl IntoResponse {
+    let l = ledger.metrics();
+    let h = &http;
     let mut out = String::new();
     let mut counter = |name: &str, help: &str, v: u64| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
@@ -134,7 +141,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let _ = writeln!(
         out,
         "# HELP sightline_tree_size Entries in the published checkpoint.\n# TYPE sightline_tree_size gauge\nsightline_tree_size {}",
-        state.ledger.size()
+        ledger.size()
     );
     let _ = writeln!(
         out,
@@ -155,9 +162,9 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let _ = writeln!(
         out,
         "# HELP sightline_in_flight_body_bytes Request body bytes reserved in memory now (of the --max-in-flight-bytes budget).\n# TYPE sightline_in_flight_body_bytes gauge\nsightline_in_flight_body_bytes {}",
-        state.admission.in_flight_bytes()
+        admission.in_flight_bytes()
     );
-    if let Some(c) = &state.cosigning {
+    if let Some(c) = &cosigning {
         out.push_str(&c.status().metrics());
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)

@@ -32,6 +32,7 @@ pub enum RateClass {
 }
 
 impl RateClass {
+    /// Every class, in a fixed order.
     pub const ALL: [RateClass; 4] = [RateClass::Submissions, RateClass::Admin, RateClass::Forms, RateClass::WhyReads];
 
     /// The class of a request, from its method and the route it matched; `None`: not limited.
@@ -135,9 +136,13 @@ impl fmt::Display for RateSpec {
 /// The limit of each class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimits {
+    /// `POST /api/v1/submissions`.
     pub submissions: RateSpec,
+    /// The admin and compliance endpoints.
     pub admin: RateSpec,
+    /// The recipients' forms.
     pub forms: RateSpec,
+    /// The recipients' pages.
     pub why_reads: RateSpec,
 }
 
@@ -171,6 +176,7 @@ pub struct RateLimiters {
 }
 
 impl RateLimiters {
+    /// The limiters of `limits`.
     pub fn new(limits: &RateLimits) -> RateLimiters {
         RateLimiters {
             limiters: RateClass::ALL.map(|c| limits.of(c).quota().map(DefaultKeyedRateLimiter::keyed)),

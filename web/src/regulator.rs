@@ -11,8 +11,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sightline_ledger::tiles::{parse_tile_path, TilePath};
 
-use crate::app::AppState;
-use crate::error::{number_param, query_rejection, required_number, WebError, WebResult};
+use crate::error::{WebError, WebResult};
+use crate::http::{blocking, number_param, query_rejection, required_number};
+use crate::receipts::{receipt_response, witnessed_receipt};
+use crate::state::AppState;
 
 const OPENAPI: &str = include_str!("../openapi.yaml");
 
@@ -34,14 +36,13 @@ pub async fn checkpoint(State(state): State<AppState>) -> WebResult<Response> {
 pub async fn tile(State(state): State<AppState>, Path(path): Path<String>) -> WebResult<Response> {
     let parsed = parse_tile_path(&format!("tile/{path}")).map_err(|_| WebError::NotFound)?;
     let ledger = state.ledger.clone();
-    let (bytes, full) = tokio::task::spawn_blocking(move || -> WebResult<(Vec<u8>, bool)> {
+    let (bytes, full) = blocking(move || {
         Ok(match parsed {
             TilePath::Hashes(t) => (ledger.tile(t.level, t.index, t.width).map_err(|_| WebError::NotFound)?, t.width == 256),
             TilePath::Entries { index, width } => (ledger.entry_bundle(index, width).map_err(|_| WebError::NotFound)?, width == 256),
         })
     })
-    .await
-    .map_err(|e| WebError::Setup(e.to_string()))??;
+    .await?;
     let cache = if full { "public, max-age=31536000, immutable" } else { "no-store" };
     Ok(([(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, cache)], bytes).into_response())
 }
@@ -100,7 +101,7 @@ pub async fn entries(State(state): State<AppState>, q: QueryResult) -> WebResult
         return Err(WebError::BadRequest(format!("ask for at most {MAX_ENTRIES} entries, with start <= end ({USAGE})")));
     }
     let ledger = state.ledger.clone();
-    let list = tokio::task::spawn_blocking(move || ledger.entries(start, end)).await.map_err(|e| WebError::Setup(e.to_string()))??;
+    let list = blocking(move || Ok(ledger.entries(start, end)?)).await?;
     let entries: Vec<Value> = list
         .iter()
         .enumerate()
@@ -146,23 +147,4 @@ pub async fn receipt(State(state): State<AppState>, Path(index): Path<String>) -
     let index: u64 = index.parse().map_err(|_| WebError::NotFound)?;
     let r = witnessed_receipt(&state, index)?;
     Ok(receipt_response(&r, index))
-}
-
-/// The receipt of entry `index` at the newest checkpoint whose cosignatures met the witness
-/// policy, when that checkpoint includes the entry; else at the current checkpoint (SPEC.md §10).
-pub fn witnessed_receipt(state: &AppState, index: u64) -> WebResult<sightline_ledger::receipt::Receipt> {
-    if let Some(w) = state.cosigning.as_ref().and_then(|c| c.witnessed()).filter(|w| w.size > index) {
-        match state.ledger.receipt_at(index, &w.note) {
-            Ok(r) => return Ok(r),
-            Err(e) => tracing::warn!(error = %e, "the witnessed checkpoint is not usable for a receipt; using the current one"),
-        }
-    }
-    Ok(state.ledger.receipt(index)?)
-}
-
-/// A receipt as a downloadable file.
-pub fn receipt_response(r: &sightline_ledger::receipt::Receipt, index: u64) -> Response {
-    let body = serde_json::to_string_pretty(r).unwrap_or_default();
-    let disposition = format!("attachment; filename=\"entry-{index}.sightline-receipt.json\"");
-    ([(header::CONTENT_TYPE, "application/json".to_string()), (header::CONTENT_DISPOSITION, disposition)], body).into_response()
 }

@@ -4,7 +4,7 @@
 //! that also asks for the address the message was sent to.
 //!
 //! Order of the checks: the token (a plain 404, as for every page of a link), then
-//! the form ([`crate::recipient_form`]: media type, origin, form token, fields),
+//! the form (`recipient_form.rs`: media type, origin, form token, fields),
 //! then the address, which the ledger checks against the message's private record
 //! (a `403` page when it does not match). Nothing is shown, recorded or erased before
 //! all of them passed. Everything stays within the scope of the submitter that
@@ -25,11 +25,12 @@ use axum::response::Response;
 use sightline_ledger::record::{Disclosed, MessageBody};
 use sightline_ledger::{Error as LedgerError, Ledger, PersonalState};
 
-use crate::app::AppState;
 use crate::error::{WebError, WebResult};
 use crate::explain::{self, MessageRow};
+use crate::http::{blocking, html};
 use crate::recipient_form::{self, Fields, RecipientForm};
-use crate::why::{back_links, blocking, html, lookup, message_at, NoticeLink, NoticePage};
+use crate::recipient_pages::{back_links, lookup, message_at, notice, NoticeLink};
+use crate::state::AppState;
 
 /// Rows per page of the message list: a recipient may have thousands of messages, and each
 /// row reads and explains one entry.
@@ -82,10 +83,6 @@ fn page_number(query: Option<&str>) -> WebResult<usize> {
         None => Ok(1),
         Some(q) => q.strip_prefix("page=").and_then(|n| n.parse::<usize>().ok()).filter(|&n| n >= 1).ok_or_else(bad),
     }
-}
-
-fn notice(ledger: &Ledger, status: StatusCode, title: &str, paragraphs: Vec<String>, links: Vec<NoticeLink>) -> WebResult<Response> {
-    html(status, &NoticePage { origin: ledger.origin().to_string(), title: title.into(), paragraphs, links })
 }
 
 /// A recipient form that passed [`recipient_form::check`], for the message of its link.

@@ -41,8 +41,11 @@ use crate::rate_limit::client_key;
 /// The connection-level limits.
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectionLimits {
+    /// How long a connection may take to send a request's headers.
     pub header_timeout: Duration,
+    /// How long a connection may stay open with nothing moving.
     pub idle_timeout: Duration,
+    /// The most connections one client may hold open at once.
     pub max_connections_per_client: usize,
 }
 
@@ -169,6 +172,7 @@ pub struct IdleTimeout<S> {
 }
 
 impl<S> IdleTimeout<S> {
+    /// Wraps `inner`, cut after `idle` with nothing read or written.
     pub fn new(inner: S, idle: Duration) -> IdleTimeout<S> {
         IdleTimeout { inner, idle, last_progress: Instant::now(), timer: Box::pin(tokio::time::sleep(idle)), timed_out: Default::default() }
     }

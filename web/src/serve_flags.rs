@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::app::Limits;
 use crate::error::WebError;
+use crate::limits::Limits;
 use crate::rate_limit::{RateLimits, RateSpec};
 use crate::serve::ConnectionLimits;
 

@@ -17,28 +17,36 @@ use crate::error::{WebError, WebResult};
 
 /// Paths inside a data folder.
 pub struct DataDir {
+    /// The folder.
     pub root: PathBuf,
 }
 
 impl DataDir {
+    /// The data folder at `root`.
     pub fn new(root: &Path) -> Self {
         DataDir { root: root.to_path_buf() }
     }
+    /// The sled store.
     pub fn store(&self) -> PathBuf {
         self.root.join("store")
     }
+    /// The log's signing key.
     pub fn log_key(&self) -> PathBuf {
         self.root.join("log.key")
     }
+    /// A rotated key not yet in use (written before the rotation is committed).
     pub fn next_log_key(&self) -> PathBuf {
         self.root.join("log.key.next")
     }
+    /// The server secret (why-tokens, recipient handles).
     pub fn secret(&self) -> PathBuf {
         self.root.join("server.secret")
     }
+    /// The admin Bearer credential.
     pub fn admin_token(&self) -> PathBuf {
         self.root.join("admin.token")
     }
+    /// The compliance Bearer credential.
     pub fn compliance_token(&self) -> PathBuf {
         self.root.join("compliance.token")
     }
@@ -85,7 +93,9 @@ pub fn random_token() -> String {
 /// Credentials for the admin and compliance endpoints.
 #[derive(Clone)]
 pub struct Credentials {
+    /// The admin endpoints' Bearer credential.
     pub admin: String,
+    /// The compliance endpoints' Bearer credential.
     pub compliance: String,
 }
 

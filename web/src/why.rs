@@ -11,17 +11,19 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use sightline_ledger::canonical::LoggedEntry;
-use sightline_ledger::merkle::leaf_hash;
-use sightline_ledger::record::{Body, Channel, MessageBody};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use sightline_ledger::record::Channel;
 use sightline_ledger::reference::EntryRef;
-use sightline_ledger::{Error as LedgerError, Ledger, PersonalState};
+use sightline_ledger::PersonalState;
 
-use crate::app::AppState;
+use crate::cosigning::report::words as witness_words;
 use crate::error::{WebError, WebResult};
 use crate::explain::{self, Logged, PersonalRef, ProofInput, WhyView};
+use crate::http::{blocking, html};
+use crate::receipts::{receipt_response, witnessed_receipt};
+use crate::recipient_pages::{lookup, message_in};
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -46,75 +48,6 @@ struct WhyPage {
     reference_where: &'static str,
 }
 
-/// A link on a notice page; `href` is one of our own paths or passed [`explain::safe_link`].
-pub struct NoticeLink {
-    pub label: String,
-    pub href: String,
-}
-
-#[derive(Template)]
-#[template(path = "notice.html")]
-pub(crate) struct NoticePage {
-    pub(crate) origin: String,
-    pub(crate) title: String,
-    pub(crate) paragraphs: Vec<String>,
-    pub(crate) links: Vec<NoticeLink>,
-}
-
-/// An HTML response that no cache keeps and no search engine indexes.
-///
-/// Rendered into a buffer that holds a whole why page (about 18 KB with the
-/// demo's records): askama's own size hint is a fraction of that, and the
-/// buffer then grew and was copied several times per page.
-pub(crate) fn html<T: Template>(status: StatusCode, page: &T) -> WebResult<Response> {
-    let mut body = String::with_capacity(PAGE_BUFFER.max(T::SIZE_HINT));
-    page.render_into(&mut body).map_err(|e| WebError::Setup(format!("rendering a page failed: {e}")))?;
-    let mut resp = (status, body).into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(HeaderName::from_static("x-robots-tag"), HeaderValue::from_static("noindex, nofollow"));
-    Ok(resp)
-}
-
-const PAGE_BUFFER: usize = 32 * 1024;
-
-/// Runs blocking ledger work off the async runtime.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> WebResult<T> + Send + 'static) -> WebResult<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| WebError::Setup(format!("a worker task failed: {e}")))?
-}
-
-/// The message entry a token names. Any bad token is the same [`WebError::NotFound`].
-pub(crate) fn lookup(ledger: &Ledger, token: &str) -> WebResult<(u64, Stamp, MessageBody)> {
-    let index = ledger.check_why_token(token).ok_or(WebError::NotFound)?;
-    let (entry, m) = message_at(ledger, index)?;
-    Ok((index, entry, m))
-}
-
-/// What the log added to a message: when it was logged, and its flags.
-pub(crate) struct Stamp {
-    logged_at: String,
-    flags: Vec<String>,
-    /// Nullable fields the body leaves out (an entry logged before SPEC revision 3).
-    omitted: Vec<String>,
-    /// The entry's leaf hash, which its reference names.
-    leaf: [u8; 32],
-}
-
-/// The message entry at `index`; [`WebError::NotFound`] if it is not a message.
-pub(crate) fn message_at(ledger: &Ledger, index: u64) -> WebResult<(Stamp, MessageBody)> {
-    let corrupt = |e: LedgerError| WebError::Ledger(LedgerError::Corrupt(format!("entry {index}: {e}")));
-    // `Ledger::entry` checked the bytes against their leaf hash.
-    let bytes = ledger.entry(index)?.ok_or(WebError::NotFound)?;
-    let entry = LoggedEntry::parse(&bytes).map_err(corrupt)?;
-    match entry.body {
-        Body::Message(m) => {
-            Ok((Stamp { logged_at: entry.logged_at, flags: entry.flags, omitted: entry.omitted, leaf: leaf_hash(&bytes) }, *m))
-        }
-        _ => Err(WebError::NotFound),
-    }
-}
-
 /// Where in a message of `channel` its reference is found, in words.
 fn reference_where(channel: Channel) -> &'static str {
     match channel {
@@ -132,11 +65,6 @@ fn personal_ref(p: &Option<PersonalState>) -> PersonalRef<'_> {
     }
 }
 
-/// The way back to the message's page.
-pub(crate) fn back_links(token: &str) -> Vec<NoticeLink> {
-    vec![NoticeLink { label: "Back to the explanation of this message".into(), href: format!("/why/{token}") }]
-}
-
 /// `GET /`
 pub async fn home(State(state): State<AppState>) -> WebResult<Response> {
     let ledger = state.ledger.clone();
@@ -145,22 +73,26 @@ pub async fn home(State(state): State<AppState>) -> WebResult<Response> {
 
 /// `GET /why/<token>`: the full explanation of one message.
 ///
+/// The entry, its personal part, the registry and the log's size come from one look at the
+/// ledger's state ([`sightline_ledger::Ledger::snapshot`]), so the page never mixes two states
+/// of the log (a registration or an erasure published halfway through).
+///
 /// It runs on the async worker, not the blocking pool: it reads one entry and
-/// one private record from the page cache and one sled key, tens of
-/// microseconds, and the hop to a blocking thread and back (with every string
-/// of the page freed on another thread than it was allocated on) cost more
-/// than that work (BENCHMARKS.md).
+/// one private record from the page cache, tens of microseconds, and the hop to a
+/// blocking thread and back (with every string of the page freed on another thread
+/// than it was allocated on) cost more than that work (BENCHMARKS.md).
 pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
     let ledger = &state.ledger;
-    let (index, stamp, m) = lookup(ledger, &token)?;
-    let personal = ledger.personal(index)?;
-    let registry = ledger.registry()?;
+    let index = ledger.check_why_token(&token).ok_or(WebError::NotFound)?;
+    let snapshot = ledger.snapshot(index)?.ok_or(WebError::NotFound)?;
+    let (stamp, m) = message_in(index, &snapshot.bytes, snapshot.leaf)?;
     let vkey = ledger.vkey();
     let why_token = |i: u64| ledger.why_token(i);
-    let proof = ProofInput { size: ledger.size(), vkey: &vkey, token: &token, why_token: &why_token };
+    let proof = ProofInput { size: snapshot.size, vkey: &vkey, token: &token, why_token: &why_token };
+    let personal = personal_ref(&snapshot.personal);
     let logged = Logged { logged_at: &stamp.logged_at, flags: &stamp.flags, omitted: &stamp.omitted };
-    let v = explain::explain(index, logged, &m, &registry, personal_ref(&personal), &proof);
-    let witnesses = state.cosigning.as_ref().map(|c| crate::cosigning::report::words(c.witnessed().as_ref(), index, c.policy_words()));
+    let v = explain::explain(index, logged, &m, &snapshot.registry, personal, &proof);
+    let witnesses = state.cosigning.as_ref().map(|c| witness_words(c.witnessed().as_ref(), index, c.policy_words()));
     let entry_ref = EntryRef { origin: ledger.origin().to_string(), index, leaf: stamp.leaf };
     let reference = entry_ref.carrier(m.delivery.channel, Some(&format!("{}/why/{token}", state.public_url)));
     let page = WhyPage {
@@ -180,10 +112,10 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> W
 pub async fn receipt(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
     let (index, r) = blocking(move || {
         let (index, _, _) = lookup(&state.ledger, &token)?;
-        Ok((index, crate::regulator::witnessed_receipt(&state, index)?))
+        Ok((index, witnessed_receipt(&state, index)?))
     })
     .await?;
-    let mut resp = crate::regulator::receipt_response(&r, index);
+    let mut resp = receipt_response(&r, index);
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
 }

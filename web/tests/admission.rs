@@ -14,9 +14,11 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use common::{Fixture, ORIGIN, SUBMITTER};
 use sightline_ledger::request_auth::authorization;
-use sightline_web::app::{router, AppState, Limits};
+use sightline_web::limits::Limits;
 use sightline_web::rate_limit::RateLimits;
+use sightline_web::router::router;
 use sightline_web::setup::{random_token, Credentials};
+use sightline_web::state::AppState;
 use sightline_web::submitter_auth::now_unix;
 use tower::ServiceExt;
 

@@ -15,9 +15,11 @@ use sightline_ledger::cosignature::Cosigner;
 use sightline_ledger::merkle::leaf_hash;
 use sightline_ledger::note::{Checkpoint, NoteSigner, SignedNote};
 use sightline_ledger::tlog_witness::AddCheckpoint;
-use sightline_web::app::{router, AppState, Limits};
 use sightline_web::cosigning::{config, Cosigning};
+use sightline_web::limits::Limits;
+use sightline_web::router::router;
 use sightline_web::setup::{random_token, Credentials};
+use sightline_web::state::AppState;
 use sightline_web::witness::{self, Witness};
 use tower::ServiceExt;
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use sightline_ledger::canonical::Entry;
+use sightline_ledger::entry::Entry;
 use sightline_ledger::PersonalState;
 use sightline_web::demo;
 use sightline_web::setup::{open_ledger, DataDir};

@@ -8,7 +8,7 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use common::{bare_personal, form_encoded, personal_for, political_message, shoe_email, Fixture, PUBLIC_URL};
-use sightline_ledger::canonical::Entry;
+use sightline_ledger::entry::Entry;
 use sightline_ledger::PersonalState;
 
 const ALICE: &str = "address=alice%40example.org";

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use axum::http::StatusCode;
 use common::{Fixture, PUBLIC_URL};
-use sightline_ledger::canonical::Entry;
+use sightline_ledger::entry::Entry;
 
 /// The demo, loaded into a fresh ledger behind the router, and its message ids → entries.
 struct Demo {

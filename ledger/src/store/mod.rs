@@ -1,6 +1,9 @@
-//! Storage behind one trait. The ledger speaks to storage only through [`Store`];
-//! `sled.rs` is the embedded default, and a PostgreSQL backend can sit beside it
-//! (each operation maps to a table: entries, tiles, index, private, lookup, head).
+//! Storage behind one trait. The ledger speaks to storage only through [`Store`]. Each backend
+//! has a folder of its own: `sled/` is the embedded default ([`sled::SledStore`]), `memory/`
+//! keeps everything in memory ([`memory::MemoryStore`]: tests and fuzzing), and a PostgreSQL
+//! backend can sit beside them (each operation maps to a table: entries, tiles, index,
+//! private, lookup, head). The names of the rows the ledger keeps in the key spaces are
+//! spelled in one place, `keys.rs`.
 //!
 //! The contract every backend keeps:
 //! - [`Store::commit`] is **atomic** (all of a [`Commit`] or none of it survives a
@@ -22,15 +25,19 @@
 //! - A wipe is part of its commit: once [`Store::commit`] returned `Ok`, the
 //!   wiped records are zeros, or will be before the store is next opened
 //!   (a crash in between is finished on open).
+//!
+//! With the `fuzzing` feature, `contract` is the suite that holds a backend to this contract;
+//! every backend runs it (`contract::run`, `contract::run_durable`).
 
-pub(crate) mod entry_log;
-pub(crate) mod fixed_log;
+#[cfg(feature = "fuzzing")]
+pub mod contract;
+pub(crate) mod keys;
+pub mod memory;
 pub mod sled;
-pub(crate) mod syncer;
 
 use std::ops::Range;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Size of a [`LookupRecord`].
 pub const LOOKUP_BYTES: usize = 80;
@@ -82,8 +89,28 @@ pub struct Commit {
 /// The stored head: tree size and its signed checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Head {
+    /// The tree size: entries `0..size` are committed.
     pub size: u64,
+    /// The signed checkpoint of that size.
     pub checkpoint: String,
+}
+
+impl Head {
+    /// The head as one stored value: size (u64 big-endian) || checkpoint text.
+    pub(crate) fn encode(size: u64, checkpoint: &str) -> Vec<u8> {
+        let mut head = size.to_be_bytes().to_vec();
+        head.extend_from_slice(checkpoint.as_bytes());
+        head
+    }
+
+    /// Parses what [`Head::encode`] wrote (or the damaged bytes a disk gives back).
+    pub(crate) fn decode(v: &[u8]) -> Result<Head> {
+        let Some((size, checkpoint)) = v.split_first_chunk::<8>() else {
+            return Err(Error::Corrupt("the stored head record is truncated".into()));
+        };
+        let checkpoint = String::from_utf8(checkpoint.to_vec()).map_err(|_| Error::Corrupt("the stored checkpoint is not UTF-8".into()))?;
+        Ok(Head { size: u64::from_be_bytes(*size), checkpoint })
+    }
 }
 
 /// A storage backend.

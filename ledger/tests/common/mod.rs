@@ -72,14 +72,14 @@ pub fn register_beta(ledger: &Ledger, keys: &Keys) {
 /// The example message of SPEC.md §3.4 (`tests/fixtures/message.json`) as submitter `acme`'s
 /// message `message_id` with `subject`, without commitments.
 pub fn body(message_id: &str, subject: &str) -> Value {
-    let mut b = sightline_ledger::example::message("acme", message_id);
+    let mut b = sightline_ledger::fuzzing::example::message("acme", message_id);
     b["delivery"]["creative"]["subject"] = json!(subject);
     b
 }
 
 /// The example's personal part for `recipient`.
 pub fn personal(recipient: &str) -> Personal {
-    sightline_ledger::example::personal(recipient)
+    sightline_ledger::fuzzing::example::personal(recipient)
 }
 
 /// A signed, valid submission.

@@ -27,9 +27,13 @@ const STEP: usize = 4096;
 /// Counts of the three answers.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Shares {
+    /// Observations judged.
     pub observations: u64,
+    /// Judged logged.
     pub logged: u64,
+    /// Judged not logged.
     pub not_logged: u64,
+    /// Judged misreported.
     pub misreported: u64,
 }
 
@@ -53,31 +57,47 @@ impl Shares {
 /// A line that could not be judged.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unusable {
+    /// The line of the batch file.
     pub line: u64,
+    /// Why it could not be judged.
     pub error: String,
 }
 
 /// One unlogged or misreported observation.
 #[derive(Debug, Clone, Serialize)]
 pub struct Case {
+    /// The line of the batch file.
     pub line: u64,
+    /// The answer.
     pub verdict: Verdict,
+    /// Why, in one sentence.
     pub reason: String,
+    /// The advertiser, as the message or its entry names it.
     pub advertiser: String,
+    /// The submitter, as the entry or the observer names it.
     pub submitter: String,
+    /// The evidence record of the case.
     pub evidence: Value,
 }
 
 /// What a batch audit found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Audit {
+    /// The batch file.
     pub source: String,
+    /// The log's origin.
     pub log: String,
+    /// The size of the checkpoint judged against.
     pub checkpoint_size: u64,
+    /// Every observation.
     pub totals: Shares,
+    /// Observations per advertiser.
     pub by_advertiser: BTreeMap<String, Shares>,
+    /// Observations per submitter.
     pub by_submitter: BTreeMap<String, Shares>,
+    /// Every observation not logged or misreported.
     pub cases: Vec<Case>,
+    /// Every line that could not be judged.
     pub unusable: Vec<Unusable>,
 }
 

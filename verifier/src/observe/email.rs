@@ -31,11 +31,13 @@ pub struct Email {
     pub message_sha256: Hash,
     /// SHA-256 of the relaxed-canonical body (SPEC §3.9).
     pub body_sha256: Hash,
+    /// The `Sightline-Entry` reference it carries, if any.
     pub reference: Option<Reference>,
     /// `From:` display name, else its address.
     pub from: Option<String>,
     /// `Date:` as Unix seconds, and as written.
     pub date: Option<(i64, String)>,
+    /// `Subject:`.
     pub subject: Option<String>,
     /// `bh=` of the DKIM-Signatures with relaxed body canonicalisation, SHA-256 and no `l=`,
     /// and whether each equals [`Email::body_sha256`].

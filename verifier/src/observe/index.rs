@@ -22,7 +22,9 @@ use crate::trust::Options;
 /// One message entry, as observations are compared with it.
 #[derive(Debug, Clone)]
 pub struct Logged {
+    /// The entry's index.
     pub index: u64,
+    /// Its leaf hash.
     pub leaf: Hash,
     /// `delivery.creative.sha256`.
     pub creative: Hash,
@@ -30,9 +32,13 @@ pub struct Logged {
     pub served_at: i64,
     /// Interned names (see [`LogIndex::name`]).
     pub channel: u32,
+    /// `delivery.member_state`.
     pub member_state: u32,
+    /// `signer`.
     pub signer: u32,
+    /// `delivery.creative.campaign_id`.
     pub campaign: u32,
+    /// `delivery.creative.brand`.
     pub brand: u32,
     /// `sponsor.on_behalf_of`, a party id.
     pub sponsor: u32,
@@ -121,10 +127,13 @@ enum Origin {
 
 /// A walked log with what `observe` and `reconcile` judge against.
 pub struct LogIndex {
+    /// What the walk verified.
     pub summary: Summary,
+    /// The checkpoint walked to.
     pub checkpoint: SignedCheckpoint,
     /// Whether every entry of the checkpoint was read (a live log or a complete bundle).
     pub complete: bool,
+    /// The walk's state: the registry, the chain, the tree.
     pub walker: Walker,
     collector: Box<Collector>,
     from: Origin,

@@ -33,8 +33,11 @@ use reference::Reference;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// The message names an entry of the log that records what the message shows.
     Logged,
+    /// The message names no entry, or one the log does not hold.
     NotLogged,
+    /// The message names an entry that records something else.
     Misreported,
 }
 
@@ -54,6 +57,7 @@ impl Verdict {
 pub struct Observation {
     /// Where it came from (a file, or a line of a batch).
     pub source: String,
+    /// Its channel.
     pub channel: String,
     /// The content hash of SPEC §3.9, as the observer computed it (hex in JSON).
     #[serde(serialize_with = "ser_hex")]
@@ -64,15 +68,20 @@ pub struct Observation {
     /// The reference it carried, as text.
     pub reference: Option<String>,
     #[serde(skip)]
+    /// The reference, parsed.
     pub parsed_reference: Option<Reference>,
     /// When it was seen (an ad) or sent (an e-mail's Date:), as given.
     pub seen_at: Option<String>,
     #[serde(skip)]
+    /// The same time, as Unix seconds.
     pub seen_unix: Option<i64>,
+    /// Where it was seen (a Member State or a place), as given.
     pub seen_where: Option<String>,
+    /// The Member State it was seen in.
     pub member_state: Option<String>,
     /// The advertiser's name as the message shows it (an e-mail's From: name).
     pub advertiser: Option<String>,
+    /// The why link it carried.
     pub why_url: Option<String>,
     /// Who the observer believes served it (a submitter id), for reports on unlogged messages.
     pub platform: Option<String>,
@@ -83,8 +92,11 @@ pub struct Observation {
 /// One comparison between the message and its entry.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
+    /// What was compared.
     pub field: &'static str,
+    /// What the message shows.
     pub observed: String,
+    /// What the entry records.
     pub logged: String,
     /// `None` when the message does not show it (not compared).
     pub agrees: Option<bool>,
@@ -93,16 +105,21 @@ pub struct Comparison {
 /// The answer for one observation.
 #[derive(Debug, Clone, Serialize)]
 pub struct Judgement {
+    /// The answer.
     pub verdict: Verdict,
     /// Why, in one sentence.
     pub reason: String,
     /// The entry the message names, when the log holds one at that index.
     pub index: Option<u64>,
+    /// Everything compared.
     pub comparisons: Vec<Comparison>,
     /// The entry's submitter and sponsor (registered party name), for reports.
     pub submitter: Option<String>,
+    /// The sponsor.
     pub sponsor: Option<String>,
+    /// Facts a reader should know.
     pub notes: Vec<String>,
+    /// What was judged.
     pub observation: Observation,
 }
 

@@ -10,7 +10,9 @@ use crate::merkle::Hash;
 pub struct Reference {
     /// The log it names; `None` in a why link's fragment, which names the log serving the link.
     pub origin: Option<String>,
+    /// The entry's index.
     pub index: u64,
+    /// The entry's leaf hash.
     pub leaf: Hash,
 }
 

@@ -15,11 +15,21 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// The witness cosigned: its verified signature line and timestamp.
-    Cosigned { line: String, timestamp: u64 },
+    Cosigned {
+        /// The cosignature line, verified.
+        line: String,
+        /// When the witness made it (POSIX seconds).
+        timestamp: u64,
+    },
     /// 409: the witness holds this size (its body).
     Conflict(u64),
     /// Another status: the witness refused, with what it said.
-    Refused { status: u16, said: String },
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// What the witness said.
+        said: String,
+    },
     /// No answer (connection refused, timeout, …).
     Unreachable(String),
     /// An answer that does not follow the protocol.

@@ -25,12 +25,14 @@ use crate::error::{WebError, WebResult};
 /// One witness the log submits its checkpoints to.
 #[derive(Clone, Debug)]
 pub struct WitnessEntry {
+    /// The witness's name and cosignature key.
     pub verifier: CosignatureVerifier,
     /// Submission prefix, without a trailing slash.
     pub url: String,
 }
 
 impl WitnessEntry {
+    /// The witness's name.
     pub fn name(&self) -> &str {
         self.verifier.name()
     }
@@ -39,11 +41,14 @@ impl WitnessEntry {
 /// The witnesses and the policy their cosignatures must meet.
 #[derive(Clone, Debug)]
 pub struct WitnessConfig {
+    /// The witnesses, in configuration order.
     pub witnesses: Vec<WitnessEntry>,
+    /// Which of them must cosign.
     pub policy: Policy,
 }
 
 impl WitnessConfig {
+    /// The witnesses' names, in configuration order.
     pub fn names(&self) -> Vec<String> {
         self.witnesses.iter().map(|w| w.name().to_string()).collect()
     }

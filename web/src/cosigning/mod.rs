@@ -64,9 +64,13 @@ struct Cosig {
 /// Requests to one witness, by how they ended (for `/metrics`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Counts {
+    /// Requests the witness cosigned.
     pub cosigned: u64,
+    /// Requests it answered 409: it holds another size, or another tree.
     pub conflicts: u64,
+    /// Requests it refused otherwise.
     pub refused: u64,
+    /// Requests that got no answer.
     pub unreachable: u64,
 }
 
@@ -90,6 +94,7 @@ struct PerWitness {
 pub struct Witnessed {
     /// The checkpoint note with the log's signature and the cosignatures.
     pub note: String,
+    /// The checkpoint's tree size.
     pub size: u64,
     /// The witnesses that cosigned it, in configuration order.
     pub names: Vec<String>,

@@ -6,8 +6,17 @@
 /// One rule: a witness (by its position in the configuration) or `k` of some rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rule {
+    /// The witness at this position of the configuration.
     Witness(usize),
-    Group { name: String, k: usize, members: Vec<Rule> },
+    /// `k` of the members.
+    Group {
+        /// The group's name (empty for the whole policy).
+        name: String,
+        /// How many of the members must be met.
+        k: usize,
+        /// The members: witnesses and groups.
+        members: Vec<Rule>,
+    },
 }
 
 impl Rule {
@@ -48,6 +57,7 @@ impl Rule {
 /// The log's witness policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
+    /// The rule every witnessed checkpoint meets.
     pub rule: Rule,
 }
 
@@ -57,14 +67,17 @@ impl Policy {
         Policy { rule: Rule::Group { name: String::new(), k, members: (0..n).map(Rule::Witness).collect() } }
     }
 
+    /// Whether the witnesses marked in `cosigned` meet the policy.
     pub fn met(&self, cosigned: &[bool]) -> bool {
         self.rule.met(cosigned)
     }
 
+    /// The fewest cosigners that can meet it.
     pub fn needed(&self) -> usize {
         self.rule.needed()
     }
 
+    /// The policy in words, with witness names.
     pub fn describe(&self, names: &[String]) -> String {
         self.rule.describe(names)
     }

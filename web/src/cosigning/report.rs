@@ -1,20 +1,15 @@
 //! What the log says about its witnesses: the status of the current round, the `/healthz`
 //! line, the `/metrics` lines, and the sentence a recipient's page shows.
 //!
-//! `GET /healthz` stays `200` while the server is alive (it is a liveness check) and adds one
-//! line, `witness policy met: …`, `witness policy unmet: …` or `witness policy pending: …`.
-//! `GET /healthz?witnessed` is a readiness check: `503` unless the last settled round met the
-//! policy (SPEC.md §12).
+//! `GET /healthz` (`health.rs`) stays `200` while the server is alive (it is a liveness check)
+//! and adds one line, `witness policy met: …`, `witness policy unmet: …` or `witness policy
+//! pending: …`. `GET /healthz?witnessed` is a readiness check: `503` unless the last settled
+//! round met the policy (SPEC.md §12).
 
 use std::fmt::Write;
 
-use axum::extract::{RawQuery, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
-
 use super::rounds::{all_answered, cosigned_target};
 use super::{Cosigning, Counts};
-use crate::app::AppState;
 
 /// Where the current round stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +18,7 @@ pub enum Round {
     Idle,
     /// Submitted; not enough cosignatures yet, and not every witness answered.
     Pending,
+    /// Enough witnesses cosigned the current checkpoint.
     Met,
     /// Every witness answered and the cosignatures do not meet the policy.
     Unmet,
@@ -31,13 +27,17 @@ pub enum Round {
 /// One witness, as the log sees it.
 #[derive(Clone, Debug)]
 pub struct WitnessStatus {
+    /// Its name.
     pub name: String,
     /// The size the witness holds, as it last said.
     pub held: Option<u64>,
     /// The size of its latest cosignature of this log, and when it made it (POSIX seconds).
     pub cosigned: Option<(u64, u64)>,
+    /// Why its last request failed, if it did.
     pub error: Option<String>,
+    /// It holds another tree of a size this log signed: the evidence, in words.
     pub alarm: Option<String>,
+    /// Its requests, by how they ended.
     pub counts: Counts,
 }
 
@@ -48,13 +48,17 @@ pub struct Status {
     pub policy: String,
     /// The fewest cosignatures that can meet it.
     pub needed: usize,
+    /// Where the current round stands.
     pub round: Round,
+    /// The size of the checkpoint the current round submits.
     pub target_size: Option<u64>,
     /// Who cosigned the current round's checkpoint.
     pub cosigned: Vec<String>,
     /// Whether the last settled round met the policy.
     pub met: bool,
+    /// The size of the newest checkpoint that met the policy.
     pub witnessed_size: Option<u64>,
+    /// Each witness, in configuration order.
     pub witnesses: Vec<WitnessStatus>,
 }
 
@@ -169,24 +173,6 @@ impl Status {
 /// A Prometheus label value: backslashes, quotes and newlines escaped.
 fn label(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-/// `GET /healthz[?witnessed]`
-pub async fn healthz(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let plain = |status: StatusCode, body: String| (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response();
-    let wants_witnessed = query.as_deref().is_some_and(|q| q.split('&').any(|p| p == "witnessed"));
-    let Some(cosigning) = &state.cosigning else {
-        if wants_witnessed {
-            return plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ok\nno witnesses are configured: no checkpoint of this log is witnessed\n".into(),
-            );
-        }
-        return plain(StatusCode::OK, "ok\n".into());
-    };
-    let status = cosigning.status();
-    let code = if wants_witnessed && !status.met { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
-    plain(code, format!("ok\n{}\n", status.health_line()))
 }
 
 /// What a recipient's page says about the witnesses of the receipt's checkpoint.

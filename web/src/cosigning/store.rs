@@ -1,5 +1,5 @@
 //! The log's record of its witnesses, `witnessing.json` in the data folder, replaced whole and
-//! fsynced ([`crate::durable::replace_file`]): per witness the size it holds and its latest
+//! fsynced (`durable::replace_file`): per witness the size it holds and its latest
 //! cosignature of one of our checkpoints, and the newest checkpoint whose cosignatures met the
 //! policy. After a restart the log submits to each witness from the size it last saw, and
 //! serves the cosigned checkpoint it had.
@@ -23,6 +23,7 @@ pub struct Held {
     pub size: Option<u64>,
     /// Its latest cosignature: the log-signed checkpoint note it covers, and the signature line.
     pub checkpoint: Option<String>,
+    /// The signature line of that cosignature.
     pub cosignature: Option<String>,
 }
 
@@ -30,6 +31,7 @@ pub struct Held {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Record {
+    /// The file's format, `sightline-witnessing/v1`.
     pub format: String,
     /// Witness name → what the log knows of it.
     pub witnesses: BTreeMap<String, Held>,

@@ -33,7 +33,7 @@ use ed25519_dalek::SigningKey;
 use rand_core::OsRng;
 use serde::Deserialize;
 use serde_json::Value;
-use sightline_ledger::canonical::Entry;
+use sightline_ledger::entry::Entry;
 use sightline_ledger::privacy::Personal;
 use sightline_ledger::record::format_time;
 use sightline_ledger::submitter::{public_key_b64, sign_message};

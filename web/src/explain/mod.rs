@@ -21,6 +21,9 @@
 //! | `selection.rs` | how the recipient was selected: what the evaluation proves, criterion by criterion |
 //! | `disclosures.rs` | creative content, Art. 9 conditions, match keys, data labels, the TTPA notice, AI use |
 //! | `mod.rs` | parties, the political notice, and whole pages |
+//!
+//! Over 400 lines because a whole page's sentences (`explain`) read best beside the parties
+//! and the political notice they are built from.
 
 use std::collections::HashSet;
 

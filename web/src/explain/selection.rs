@@ -2,12 +2,13 @@
 //! the advertiser asked for, and for each criterion whether it let this recipient in, was
 //! another way in that did not apply, was an exclusion they were checked against, or concerns
 //! the context. The proof is the personal part's `evaluation` (SPEC.md §7), read against the
-//! body's `targeting.audience` by [`sightline_ledger::audience`]; an entry without them (logged
+//! body's `targeting.audience` by [`sightline_ledger::selection`]; an entry without them (logged
 //! before revision 3) says the record does not tell which criteria applied.
 
 use std::collections::BTreeMap;
 
-use sightline_ledger::audience::{self, Audience, Evaluation, Outcome, Results, Truth};
+use sightline_ledger::audience::{Audience, Evaluation, Outcome};
+use sightline_ledger::selection::{selected_by, Results, Truth};
 
 use super::*;
 
@@ -38,7 +39,7 @@ fn proof<'a>(m: &'a MessageBody, personal: PersonalRef<'a>) -> Proof<'a> {
             (Some(evaluation), None) if criteria.is_empty() => Proof::Proved { evaluation, held: Vec::new() },
             (Some(evaluation), Some(a)) => {
                 if Results::new(criteria, evaluation).truth(a) == Truth::True {
-                    Proof::Proved { evaluation, held: audience::selected_by(a, criteria, evaluation) }
+                    Proof::Proved { evaluation, held: selected_by(a, criteria, evaluation) }
                 } else {
                     Proof::Contradicted
                 }

@@ -8,12 +8,17 @@ use serde::Serialize;
 /// also published openly and its content, as the first message that carried it states them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CreativeRef {
+    /// Its creative id.
     pub creative_id: String,
+    /// Its ad id.
     pub ad_id: String,
+    /// The content hash of what was served.
     pub sha256: String,
     /// `public`, `audience_only` (a dark post), or `None` where the record does not state it.
     pub visibility: Option<String>,
+    /// Its text, where the record holds it.
     pub text: Option<String>,
+    /// Its assets.
     pub assets: Vec<AssetRef>,
 }
 
@@ -31,6 +36,8 @@ impl CreativeRef {
 /// One asset of a creative: its digest, and where it is published (if anywhere).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AssetRef {
+    /// SHA-256 of its bytes.
     pub sha256: String,
+    /// Where it is published, if anywhere.
     pub url: Option<String>,
 }

@@ -74,10 +74,6 @@ pub fn csv_columns() -> Vec<String> {
             "objected_messages",
             "first_entry",
             "last_entry",
-            "tally_days",
-            "tally_delivered",
-            "tally_logged",
-            "tally_differences",
             // Revision 3: creative content, data labels and the rest of the TTPA notice.
             "creative_visibility",
             "creative_texts",
@@ -91,6 +87,11 @@ pub fn csv_columns() -> Vec<String> {
             "political_repository_url",
             "political_report_url",
             "political_suspension",
+            // The submitter's tallies, last.
+            "tally_days",
+            "tally_delivered",
+            "tally_logged",
+            "tally_differences",
         ]
         .iter()
         .map(|s| (*s).to_owned()),
@@ -148,17 +149,6 @@ fn csv_row(c: &CampaignView) -> Vec<String> {
         row.push(c.reach_by_member_state.iter().find(|r| r.member_state == ms).map(|r| r.reach).unwrap_or(Count::Exact(0)).to_string());
     }
     row.extend([c.objected_messages.to_string(), c.first_entry.to_string(), c.last_entry.to_string()]);
-    // The submitter's signed tallies beside the logged count (SPEC.md §3.8); empty cells without one.
-    match &c.tally {
-        Some(t) => {
-            let mut diffs = lines(&t.differences, TallyDifference::csv_line);
-            if t.differences_more > 0 {
-                diffs.push_str(&format!("\n(and {} more)", t.differences_more));
-            }
-            row.extend([t.days.to_string(), t.delivered.to_string(), t.logged.to_string(), diffs]);
-        }
-        None => row.extend([String::new(), String::new(), String::new(), String::new()]),
-    }
     let creatives = &c.creatives.values;
     let notice = |v: fn(&PoliticalLabel) -> String| lines(labels, v);
     row.extend([
@@ -181,6 +171,17 @@ fn csv_row(c: &CampaignView) -> Vec<String> {
         notice(|l| PoliticalLabel::notice_text(&l.report_url)),
         notice(PoliticalLabel::suspension_text),
     ]);
+    // The submitter's signed tallies beside the logged count (SPEC.md §3.8); empty cells without one.
+    match &c.tally {
+        Some(t) => {
+            let mut diffs = lines(&t.differences, TallyDifference::csv_line);
+            if t.differences_more > 0 {
+                diffs.push_str(&format!("\n(and {} more)", t.differences_more));
+            }
+            row.extend([t.days.to_string(), t.delivered.to_string(), t.logged.to_string(), diffs]);
+        }
+        None => row.extend([String::new(), String::new(), String::new(), String::new()]),
+    }
     row
 }
 

@@ -253,8 +253,9 @@ impl LibraryIndex {
     }
 
     /// Adds a group commit's entries `start..` to the shared index. They are parsed on
-    /// all cores before the lock is taken: the ledger calls this from its one batcher
-    /// thread, and library readers then wait only for the aggregation.
+    /// all cores before the lock is taken: the ledger calls this from the thread that made
+    /// the commit durable (the committer's), and library readers then wait only for the
+    /// aggregation.
     pub fn add_committed(library: &std::sync::RwLock<LibraryIndex>, start: u64, entries: &[Vec<u8>]) {
         let parsed = parse_all(entries);
         if let Ok(mut lib) = library.write() {

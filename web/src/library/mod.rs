@@ -15,16 +15,16 @@
 //! Routes: `GET /library` (HTML form and results, works without JavaScript)
 //! and `GET /api/v1/library` (JSON, or CSV with `format=csv`).
 //!
-//! Here: suppressed counts, the views a search returns, the HTML page and the
-//! two handlers. Beside it: `fields.rs` (the entry fields the index reads, decoded in
-//! one pass), `index.rs` (the per-campaign aggregates),
-//! `query.rs` (search parameters and query strings), `csv.rs` (the bulk download),
-//! `political.rs` (the TTPA label and notice of a campaign), `creative.rs` (one creative).
+//! Here: suppressed counts, the HTML page and the two handlers. Beside it: `views.rs` (what a
+//! search returns), `fields.rs` (the entry fields the index reads, decoded in one pass),
+//! `index.rs` (the per-campaign aggregates), `query.rs` (search parameters and query strings),
+//! `tallies.rs` (the submitters' tallies beside the logged counts), `csv.rs` (the bulk download),
+//! `political.rs` (a campaign's TTPA label and notice), `creative.rs` (one creative and its content).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -32,9 +32,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
-use sightline_ledger::MEMBER_STATES;
+use sightline_ledger::{Ledger, MEMBER_STATES};
 
-use crate::app::AppState;
 use crate::error::{WebError, WebResult};
 
 mod creative;
@@ -44,6 +43,7 @@ mod index;
 mod political;
 mod query;
 mod tallies;
+mod views;
 
 pub use creative::{AssetRef, CreativeRef};
 pub use csv::*;
@@ -51,6 +51,11 @@ pub use index::*;
 pub use political::PoliticalLabel;
 pub use query::*;
 pub use tallies::{TallyDifference, TallyView};
+pub use views::*;
+
+/// The library index as the server shares it: read by every search, added to after every
+/// commit.
+pub type Library = Arc<RwLock<LibraryIndex>>;
 
 /// Distinct values kept per list (brands, subjects, creatives, ...).
 pub const MAX_LISTED: usize = 20;
@@ -63,7 +68,9 @@ const MAX_OVERFLOW_TRACKED: usize = 100_000;
 pub const SUPPRESS_BELOW: u64 = 10;
 /// Default and largest page sizes.
 pub const DEFAULT_PER_PAGE: u64 = 50;
+/// The largest page size of the HTML page and the JSON API.
 pub const MAX_PER_PAGE: u64 = 500;
+/// The largest page size of the CSV download.
 pub const MAX_PER_PAGE_CSV: u64 = 10_000;
 /// Longest accepted text in a search parameter (characters).
 const MAX_PARAM_CHARS: usize = 200;
@@ -75,11 +82,14 @@ const MAX_PARAM_CHARS: usize = 200;
 /// A message count as published: exact when 0 or at least 10, else `<10`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Count {
+    /// The exact count: 0, or 10 and over.
     Exact(u64),
+    /// 1 to 9, shown as `<10`.
     Suppressed,
 }
 
 impl Count {
+    /// `n` as published.
     pub fn of(n: u64) -> Count {
         if n > 0 && n < SUPPRESS_BELOW {
             Count::Suppressed
@@ -88,6 +98,7 @@ impl Count {
         }
     }
 
+    /// Whether it is an exact 0.
     pub fn is_zero(&self) -> bool {
         *self == Count::Exact(0)
     }
@@ -112,214 +123,16 @@ impl Serialize for Count {
 }
 
 // ---------------------------------------------------------------------------
-// What a search returns (also the JSON of the API)
-// ---------------------------------------------------------------------------
-
-/// A registered party (or submitter) by id, with its registered name.
-#[derive(Clone, Debug, Serialize)]
-pub struct PartyRef {
-    pub id: String,
-    pub name: Option<String>,
-}
-
-impl fmt::Display for PartyRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.name {
-            Some(n) => write!(f, "{n} ({})", self.id),
-            None => f.write_str(&self.id),
-        }
-    }
-}
-
-/// A capped list of distinct values and how many more distinct values exist.
-#[derive(Clone, Debug, Serialize)]
-pub struct Listed<T> {
-    pub values: Vec<T>,
-    pub more: u64,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub more_is_lower_bound: bool,
-}
-
-impl<T> Listed<T> {
-    /// "and 3 more" (empty when none).
-    pub fn more_text(&self) -> String {
-        match (self.more, self.more_is_lower_bound) {
-            (0, _) => String::new(),
-            (n, false) => format!("and {n} more"),
-            (n, true) => format!("and at least {n} more"),
-        }
-    }
-}
-
-impl Listed<String> {
-    pub fn joined(&self) -> String {
-        self.values.join(", ")
-    }
-}
-
-/// A targeting criterion of the campaign, with the number of messages it applied to.
-#[derive(Clone, Debug, Serialize)]
-pub struct CriterionView {
-    /// `include` or `exclude`.
-    pub effect: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub description: String,
-    pub special_category: Option<String>,
-    /// The GDPR Art. 9(2) condition relied on (revision 3).
-    pub art9_condition: Option<String>,
-    /// What an uploaded list or lookalike was matched by (revision 3).
-    pub match_keys: Vec<String>,
-    /// The audience a lookalike was grown from (revision 3).
-    pub seed_audience: Option<String>,
-    pub minor: bool,
-    pub ai_selected: bool,
-    pub messages: Count,
-}
-
-impl CriterionView {
-    pub fn excluded(&self) -> bool {
-        self.effect == "exclude"
-    }
-    pub fn kind_text(&self) -> String {
-        self.kind.replace('_', " ")
-    }
-    fn csv_line(&self) -> String {
-        let keys = if self.match_keys.is_empty() { String::new() } else { format!("; match_keys={}", self.match_keys.join(" ")) };
-        let seed = self.seed_audience.as_deref().map(|s| format!("; seed_audience={s}")).unwrap_or_default();
-        format!(
-            "{}; messages={}; special_category={}; art9_condition={}; ai_selected={}; minor={}{keys}{seed}; {}",
-            self.kind,
-            self.messages,
-            self.special_category.as_deref().unwrap_or("none"),
-            self.art9_condition.as_deref().unwrap_or("none"),
-            self.ai_selected,
-            self.minor,
-            self.description
-        )
-    }
-}
-
-/// Messages served in one Member State.
-#[derive(Clone, Debug)]
-pub struct StateReach {
-    pub member_state: String,
-    pub reach: Count,
-}
-
-fn ser_states<S: Serializer>(v: &[StateReach], s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut m = s.serialize_map(Some(v.len()))?;
-    for r in v {
-        m.serialize_entry(&r.member_state, &r.reach)?;
-    }
-    m.end()
-}
-
-/// One campaign as published: what DSA Art. 39(2) lists, counts suppressed.
-#[derive(Clone, Debug, Serialize)]
-pub struct CampaignView {
-    /// Who reported the messages (the registered submitter).
-    pub submitter: PartyRef,
-    pub campaign_id: String,
-    /// On whose behalf the ads were shown (`sponsor.on_behalf_of`).
-    pub advertisers: Listed<PartyRef>,
-    /// Who paid (`sponsor.payer`).
-    pub payers: Listed<PartyRef>,
-    pub political: bool,
-    pub political_messages: Count,
-    pub political_labels: Listed<PoliticalLabel>,
-    pub brands: Listed<String>,
-    pub subjects: Listed<String>,
-    pub creatives: Listed<CreativeRef>,
-    pub channels: Vec<String>,
-    pub languages: Vec<String>,
-    /// First and last day shown (dates of `served_at`, UTC).
-    pub first_shown: String,
-    pub last_shown: String,
-    pub targeted: bool,
-    pub targeted_messages: Count,
-    /// The main parameters, inclusions and exclusions.
-    pub targeting: Vec<CriterionView>,
-    pub targeting_more: u64,
-    pub data_source_kinds: Vec<String>,
-    pub data_providers: Listed<String>,
-    /// The data-label fields of the sources (revision 3): how precise they are, what they are
-    /// keyed on, and who onboarded them.
-    pub data_precisions: Vec<String>,
-    pub data_id_types: Vec<String>,
-    pub data_onboarders: Listed<String>,
-    pub special_categories: Vec<String>,
-    pub minor_messages: Count,
-    pub ai_selected_messages: Count,
-    pub ai_delivery_messages: Count,
-    pub optimisation_goals: Listed<String>,
-    /// Total reach: the number of messages.
-    pub reach: Count,
-    #[serde(serialize_with = "ser_states")]
-    pub reach_by_member_state: Vec<StateReach>,
-    pub objected_messages: Count,
-    /// Index of the first and last message entry in the log.
-    pub first_entry: u64,
-    pub last_entry: u64,
-    /// The submitter's signed tallies beside the logged count (SPEC.md §3.8); `null` when
-    /// the submitter logged none for this campaign.
-    pub tally: Option<TallyView>,
-}
-
-impl CampaignView {
-    pub fn included(&self) -> Vec<&CriterionView> {
-        self.targeting.iter().filter(|c| !c.excluded()).collect()
-    }
-    pub fn excluded(&self) -> Vec<&CriterionView> {
-        self.targeting.iter().filter(|c| c.excluded()).collect()
-    }
-    fn parties_text(l: &Listed<PartyRef>) -> String {
-        let mut s = l.values.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-        let more = l.more_text();
-        if !more.is_empty() {
-            s.push(' ');
-            s.push_str(&more);
-        }
-        s
-    }
-    pub fn advertisers_text(&self) -> String {
-        Self::parties_text(&self.advertisers)
-    }
-    pub fn payers_text(&self) -> String {
-        Self::parties_text(&self.payers)
-    }
-    pub fn title(&self) -> String {
-        if self.brands.values.is_empty() {
-            self.campaign_id.clone()
-        } else {
-            self.brands.joined()
-        }
-    }
-    /// Whether a creative of the campaign was shown only to its audience (a dark post).
-    pub fn dark_post(&self) -> bool {
-        self.creatives.values.iter().any(|k| k.visibility.as_deref() == Some("audience_only"))
-    }
-}
-
-/// One page of search results.
-#[derive(Clone, Debug, Serialize)]
-pub struct SearchPage {
-    /// Campaigns matching the search (all pages).
-    pub total: u64,
-    pub page: u64,
-    pub per_page: u64,
-    pub campaigns: Vec<CampaignView>,
-}
-
-// ---------------------------------------------------------------------------
 // HTML
 // ---------------------------------------------------------------------------
 
 /// An `<option>` of a select.
 pub struct Opt {
+    /// The value sent.
     pub value: &'static str,
+    /// The label shown.
     pub label: &'static str,
+    /// Whether it is the one chosen.
     pub selected: bool,
 }
 
@@ -446,12 +259,12 @@ pub fn api_response<K: AsRef<str>, V: AsRef<str>>(lib: &LibraryIndex, pairs: &[(
 }
 
 /// `GET /library`
-pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+pub async fn page(State(library): State<Library>, State(ledger): State<Arc<Ledger>>, RawQuery(raw): RawQuery) -> Response {
     let rendered = {
-        let lib = state.library.read().unwrap_or_else(PoisonError::into_inner);
+        let lib = library.read().unwrap_or_else(PoisonError::into_inner);
         match parse_query_string(raw.as_deref().unwrap_or("")) {
-            Ok(pairs) => render_page(&lib, state.ledger.origin(), &pairs),
-            Err(e) => render::<&str, &str>(&lib, state.ledger.origin(), &[], Err(e)),
+            Ok(pairs) => render_page(&lib, ledger.origin(), &pairs),
+            Err(e) => render::<&str, &str>(&lib, ledger.origin(), &[], Err(e)),
         }
     };
     match rendered {
@@ -461,12 +274,12 @@ pub async fn page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
 }
 
 /// `GET /api/v1/library`
-pub async fn api(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+pub async fn api(State(library): State<Library>, RawQuery(raw): RawQuery) -> Response {
     let pairs = match parse_query_string(raw.as_deref().unwrap_or("")) {
         Ok(p) => p,
         Err(e) => return WebError::BadRequest(e).into_response(),
     };
-    let lib = state.library.read().unwrap_or_else(PoisonError::into_inner);
+    let lib = library.read().unwrap_or_else(PoisonError::into_inner);
     match api_response(&lib, &pairs) {
         Ok(r) => r,
         Err(e) => e.into_response(),

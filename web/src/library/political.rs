@@ -10,7 +10,9 @@ use super::str_at;
 /// The TTPA (Reg. 2024/900) label of a political message.
 #[derive(Clone, Debug, Serialize)]
 pub struct PoliticalLabel {
+    /// `election`, `referendum`, `legislative_process` or `regulatory_process`.
     pub kind: String,
+    /// The election, referendum or process it is linked to.
     pub linked_to: String,
     /// A date or `not_disclosed`.
     pub date: String,
@@ -18,14 +20,18 @@ pub struct PoliticalLabel {
     pub amount: Value,
     /// Text or `not_disclosed`.
     pub funding_origin: String,
+    /// The transparency notice.
     pub notice_url: String,
     /// The rest of the TTPA notice (revision 3), as logged; `null` where an older record leaves
     /// it out: `{from, to}` or `"not_disclosed"`.
     pub period: Value,
+    /// Benefits other than money: text or `"not_disclosed"`.
     pub other_benefits: Value,
     /// `{sector, territory}` or `"not_disclosed"`.
     pub funding_source: Value,
+    /// The European repository entry: an https URL or `"not_disclosed"`.
     pub repository_url: Value,
+    /// Where to report it as unlawful.
     pub report_url: Value,
     /// An earlier suspension or removal; `null`: none (or, in an older record, not stated).
     pub suspension: Value,
@@ -53,12 +59,15 @@ impl PoliticalLabel {
         }
     }
 
+    /// Other benefits in words.
     pub fn other_benefits_text(&self) -> String {
         Self::notice_text(&self.other_benefits)
     }
+    /// The repository entry in words.
     pub fn repository_text(&self) -> String {
         Self::notice_text(&self.repository_url)
     }
+    /// Where to report it, in words.
     pub fn report_text(&self) -> String {
         Self::notice_text(&self.report_url)
     }

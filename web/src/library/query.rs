@@ -5,7 +5,9 @@ use super::*;
 /// Where a query comes from: the HTML page or the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Surface {
+    /// `GET /library`.
     Html,
+    /// `GET /api/v1/library`.
     Api,
 }
 
@@ -13,8 +15,11 @@ pub enum Surface {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     #[default]
+    /// JSON (the default).
     Json,
+    /// CSV, for a bulk download.
     Csv,
+    /// The HTML page.
     Html,
 }
 
@@ -23,18 +28,25 @@ pub enum Format {
 pub struct LibraryQuery {
     /// Lower-cased substring of an advertiser's party id or name.
     pub advertiser: Option<String>,
+    /// Lower-cased substring of a payer's party id or name.
     pub payer: Option<String>,
+    /// Political campaigns only, or non-political only.
     pub political: Option<bool>,
     /// Lower-cased substring of a political label's `linked_to`.
     pub election: Option<String>,
+    /// Campaigns served in this Member State.
     pub member_state: Option<String>,
     /// `YYYY-MM-DD`: campaigns shown on at least one day of `from..=to`.
     pub from: Option<String>,
+    /// The last day of the range.
     pub to: Option<String>,
     /// Lower-cased text in a brand, subject or criterion description.
     pub q: Option<String>,
+    /// The page, from 1.
     pub page: u64,
+    /// Campaigns per page.
     pub per_page: u64,
+    /// The answer's format.
     pub format: Format,
     /// The search parameters as given (trimmed), to rebuild links and the form.
     given: Vec<(&'static str, String)>,

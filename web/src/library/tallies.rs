@@ -12,7 +12,9 @@ use super::{Count, MAX_LISTED};
 /// One day and Member State where a tally and the log disagree.
 #[derive(Clone, Debug, Serialize)]
 pub struct TallyDifference {
+    /// The day, `YYYY-MM-DD`.
     pub day: String,
+    /// The Member State.
     pub member_state: String,
     /// What the submitter's tally says it delivered.
     pub delivered: Count,

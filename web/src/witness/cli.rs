@@ -46,6 +46,7 @@ pub enum WitnessCommand {
     /// Example: sightline witness init --data ./witness --name witness.example.org/w1
     Init {
         #[command(flatten)]
+        /// The witness's data folder.
         data: WitnessData,
         /// The witness's name: a schema-less URL that identifies it (no spaces, no '+').
         #[arg(long)]
@@ -54,6 +55,7 @@ pub enum WitnessCommand {
     /// Print the witness's verifier key.
     Vkey {
         #[command(flatten)]
+        /// The witness's data folder.
         data: WitnessData,
     },
     /// Run the witness: `POST /add-checkpoint` (C2SP tlog-witness).
@@ -68,6 +70,7 @@ pub enum WitnessCommand {
     /// Example: sightline witness serve --data ./witness --listen 0.0.0.0:7380
     Serve {
         #[command(flatten)]
+        /// The witness's data folder.
         data: WitnessData,
         /// Address to listen on.
         #[arg(long, env = "SIGHTLINE_WITNESS_LISTEN", default_value = "127.0.0.1:7380")]

@@ -40,8 +40,11 @@ use state::{NotCosigned, WitnessState};
 
 /// A running witness: its key, the logs it knows and what it cosigned.
 pub struct Witness {
+    /// The witness's key.
     pub cosigner: Cosigner,
+    /// The logs it witnesses.
     pub logs: Vec<KnownLog>,
+    /// What it cosigned, saved before each cosignature leaves.
     pub state: WitnessState,
 }
 

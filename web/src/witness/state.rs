@@ -1,6 +1,6 @@
 //! What a witness remembers: per log origin, the latest checkpoint it cosigned, kept in one
 //! JSON file (`state.json` in its data folder) replaced whole and fsynced before any cosignature
-//! for it leaves the process ([`crate::durable::replace_file`]).
+//! for it leaves the process (`durable::replace_file`).
 //!
 //! The check of a request against the held state and the write of the new state happen under
 //! one lock, so two requests racing cannot roll the witness back (tlog-witness, "atomically").
@@ -32,7 +32,9 @@ struct StateFile {
 /// Why a request was not cosigned: a refusal of the protocol, or the state could not be saved.
 #[derive(Debug)]
 pub enum NotCosigned {
+    /// The protocol refuses it.
     Refused(Refusal),
+    /// The state could not be saved, so nothing was cosigned.
     Storage(String),
 }
 

@@ -18,8 +18,10 @@ use sightline_ledger::canonical::{jcs, signed_message};
 use sightline_ledger::privacy::{recipient_commitment, Personal};
 use sightline_ledger::record::format_time;
 use sightline_ledger::{Ack, Ledger, Submission};
-use sightline_web::app::{router, AppState, Limits};
+use sightline_web::limits::Limits;
+use sightline_web::router::router;
 use sightline_web::setup::{open_ledger, random_token, Credentials, DataDir};
+use sightline_web::state::AppState;
 use tower::ServiceExt;
 
 pub const ORIGIN: &str = "sightline.test/log";
@@ -149,15 +151,28 @@ pub fn an_hour_ago() -> String {
     format_time(t.replace_millisecond(0).expect("ms"))
 }
 
+/// The example message of SPEC.md §3.4 and its personal part: the one shared fixture file.
+const FIXTURE_JSON: &str = include_str!("../../../tests/fixtures/message.json");
+
+fn fixture(part: &str) -> Value {
+    let all: Value = serde_json::from_str(FIXTURE_JSON).expect("tests/fixtures/message.json is JSON");
+    all[part].clone()
+}
+
 /// The personal part of the example message (`tests/fixtures/message.json`) for `recipient`.
 pub fn personal_for(recipient: &str) -> Personal {
-    sightline_ledger::example::personal(recipient)
+    let p = fixture("personal");
+    let evaluation = serde_json::from_value(p["evaluation"].clone()).expect("the fixture's evaluation");
+    let consent = serde_json::from_value(p["consent"].clone()).expect("the fixture's consent evidence");
+    Personal::new(recipient, evaluation, consent)
 }
 
 /// The SPEC.md §3.4 "dark post" (`tests/fixtures/message.json`) as [`SUBMITTER`]'s message
 /// `message_id` with `subject`, served an hour ago; commitments are filled in by [`Fixture::submit`].
 pub fn political_message(message_id: &str, subject: &str) -> Value {
-    let mut m = sightline_ledger::example::message(SUBMITTER, message_id);
+    let mut m = fixture("body");
+    m["signer"] = json!(SUBMITTER);
+    m["message_id"] = json!(message_id);
     m["delivery"]["served_at"] = json!(an_hour_ago());
     m["delivery"]["creative"]["subject"] = json!(subject);
     m

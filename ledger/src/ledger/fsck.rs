@@ -1,0 +1,80 @@
+//! `fsck`: the whole store re-read and checked, entry by entry, then the private recipient
+//! index against the private records.
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::ledger::Ledger;
+use crate::model::entry::Entry;
+use crate::model::tally::TallyBody;
+use crate::privacy::lookup::{self, MessageKey};
+use crate::tlog::merkle::{leaf_hash, Hash};
+
+impl Ledger {
+    /// Re-reads every entry and checks leaf hashes, the chain and the root, then
+    /// the private recipient index against the private records (`fsck`).
+    /// `progress` is called with the number of entries checked so far.
+    pub fn fsck(&self, progress: &dyn Fn(u64)) -> Result<u64> {
+        let (size, tree) = {
+            let st = self.state()?;
+            (st.size, st.tree.clone())
+        };
+        let mut prev = [0u8; 32];
+        let mut i = 0;
+        while i < size {
+            let end = (i + 4096).min(size);
+            let batch = self.shared.store.entries(i, end)?;
+            if batch.len() as u64 != end - i {
+                return Err(Error::Corrupt(format!("entry {} is missing", i + batch.len() as u64)));
+            }
+            let lookups = self.shared.store.lookups(i, end)?;
+            if lookups.len() as u64 != end - i {
+                return Err(Error::Corrupt(format!("the lookup record of entry {} is missing", i + lookups.len() as u64)));
+            }
+            // Parsing and hashing on all cores (each parsed entry is dropped where it was
+            // built); the chain is then walked in order.
+            let secret = &self.shared.secret;
+            let parsed: Vec<(Result<Linked>, Hash)> = batch
+                .par_iter()
+                .map(|bytes| {
+                    let e = Entry::parse(bytes).map(|e| {
+                        let key = match (e.body.get("kind"), e.body.get("signer"), e.body.get("message_id")) {
+                            (Some(k), Some(serde_json::Value::String(s)), Some(serde_json::Value::String(m))) if k == "message" => {
+                                Some(secret.message_key(s, m))
+                            }
+                            // A tally is indexed under its campaign and day (`tally.rs`).
+                            (Some(k), Some(serde_json::Value::String(s)), None) if k == "tally" => {
+                                serde_json::from_value::<TallyBody>(e.body.clone()).ok().map(|t| secret.message_key(s, &t.unique_id()))
+                            }
+                            _ => None,
+                        };
+                        (e.index, e.prev, key)
+                    });
+                    (e, leaf_hash(bytes))
+                })
+                .collect();
+            for ((e, leaf), lookup) in parsed.into_iter().zip(&lookups) {
+                let (index, prev_hex, message_key) = e.map_err(|err| Error::Corrupt(format!("entry {i}: {err}")))?;
+                if index != i || prev_hex != hex::encode(prev) {
+                    return Err(Error::Corrupt(format!("entry {i}: index or prev hash breaks the chain")));
+                }
+                if lookup::parts(lookup).0 != message_key {
+                    return Err(Error::Corrupt(format!(
+                        "entry {i}: its lookup record does not hold its message key; the private index is damaged, restore the data folder from a backup"
+                    )));
+                }
+                prev = leaf;
+                if tree.leaf(i) != Some(prev) {
+                    return Err(Error::Corrupt(format!("entry {i}: its leaf hash differs from the stored tree")));
+                }
+                i += 1;
+            }
+            progress(i);
+        }
+        self.shared.layout.check(self.shared.store.as_ref(), size)?;
+        Ok(size)
+    }
+}
+
+/// What fsck needs of a parsed entry: its index, its `prev` and its message key (messages only).
+type Linked = (u64, String, Option<MessageKey>);

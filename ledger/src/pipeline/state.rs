@@ -1,0 +1,197 @@
+//! The state every thread of the ledger shares ([`Shared`]): the store, the keys, the tree and
+//! what is published of it ([`State`]), the in-memory indexes, the counters.
+//!
+//! Two steps change it, each in one function, whichever thread takes them:
+//! [`Shared::extend_and_sign`] grows the tree and signs the checkpoint of the new size (the tree
+//! then runs ahead of the published size), and [`Shared::store_and_publish`] writes a commit
+//! durably and only then publishes it, or rolls the tree back and voids everything staged on
+//! top of it. Readers see only what is published.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::model::registry::Registry;
+use crate::privacy::lookup::{Change, Lookup};
+use crate::privacy::recipients;
+use crate::privacy::ServerSecret;
+use crate::store::{Commit, Store};
+use crate::tlog::merkle::{leaf_hash, Hash, Tree};
+use crate::tlog::note::{Checkpoint, NoteSigner};
+use crate::tlog::tiles::changed_tiles;
+
+/// Options of a ledger.
+#[derive(Clone, Debug)]
+pub struct LedgerOptions {
+    /// The log's origin (checkpoint first line and key name), e.g. `sightline.example/log`.
+    pub origin: String,
+    /// Most records one group commit takes.
+    pub max_batch_records: usize,
+}
+
+impl Default for LedgerOptions {
+    fn default() -> Self {
+        LedgerOptions { origin: "sightline.localhost/log".into(), max_batch_records: 20_000 }
+    }
+}
+
+/// Upper bounds of the group-commit size histogram, in records.
+pub const BATCH_SIZE_BUCKETS: [u64; 6] = [1, 10, 100, 1_000, 10_000, 100_000];
+
+/// Counters for `/metrics`.
+#[derive(Default, Debug)]
+pub struct Metrics {
+    /// Entries made durable, in all.
+    pub records_appended: AtomicU64,
+    /// Groups the sequencer handed to the committer (message groups; log records are not staged).
+    pub groups_sequenced: AtomicU64,
+    /// Durable commits, in all.
+    pub batches_committed: AtomicU64,
+    /// Time spent extending the tree, signing and committing, in microseconds, over all commits.
+    pub commit_micros_total: AtomicU64,
+    /// Most entries one commit made durable.
+    pub largest_batch: AtomicU64,
+    /// Group commits with at most `BATCH_SIZE_BUCKETS[i]` records (cumulative, as Prometheus `le`).
+    pub batch_size_buckets: [AtomicU64; 6],
+    /// Inclusion and consistency proofs served.
+    pub proofs_served: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts one durable group commit of `records` records that took `micros`.
+    pub(crate) fn observe_commit(&self, records: u64, micros: u64) {
+        self.records_appended.fetch_add(records, Ordering::Relaxed);
+        self.batches_committed.fetch_add(1, Ordering::Relaxed);
+        self.commit_micros_total.fetch_add(micros, Ordering::Relaxed);
+        self.largest_batch.fetch_max(records, Ordering::Relaxed);
+        for (bound, count) in BATCH_SIZE_BUCKETS.iter().zip(&self.batch_size_buckets) {
+            if records <= *bound {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// Called after each durable commit with the index of the first new entry and the new entries' bytes.
+pub type CommitListener = Box<dyn Fn(u64, &[Vec<u8>]) + Send + Sync>;
+
+/// The tree, what is published of it, and what readers look up, behind one lock.
+pub(crate) struct State {
+    pub(crate) tree: Tree,
+    /// Published (durable, signed) size and checkpoint.
+    pub(crate) size: u64,
+    pub(crate) checkpoint: String,
+    /// Shared with readers; a registration replaces it (copy on write).
+    pub(crate) registry: Arc<Registry>,
+    /// Message ids and recipients, changed with the size by each durable commit.
+    pub(crate) lookup: Lookup,
+    /// Moves on when a group commit fails: every group sequenced before that, on top of
+    /// the failed one, is void (see `pipeline/sequencer/`).
+    pub(crate) epoch: u64,
+}
+
+/// What the ledger's threads share: the caller's, the sequencer and the committer.
+pub(crate) struct Shared {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) secret: ServerSecret,
+    pub(crate) signer: RwLock<NoteSigner>,
+    pub(crate) state: RwLock<State>,
+    pub(crate) options: LedgerOptions,
+    pub(crate) metrics: Metrics,
+    pub(crate) listener: RwLock<Option<CommitListener>>,
+    /// Which private records link to their recipient's previous entry.
+    pub(crate) layout: recipients::Layout,
+    /// The recipient handles with an objection on file, so that the sequencer looks an
+    /// objection up in the store only for them.
+    pub(crate) objectors: Mutex<HashSet<[u8; 32]>>,
+}
+
+/// The error of a lock that a panicking thread left poisoned.
+pub(crate) fn lock_poisoned() -> Error {
+    Error::Corrupt("an internal lock was poisoned by a panic; restart the server".into())
+}
+
+/// Refuses entry bytes that do not hash to their leaf in the signed tree.
+pub(crate) fn check_leaf(index: u64, bytes: &[u8], leaf: &Hash) -> Result<()> {
+    if leaf_hash(bytes) == *leaf {
+        Ok(())
+    } else {
+        Err(Error::Corrupt(format!("entry {index} in the store does not hash to its leaf in the signed tree")))
+    }
+}
+
+/// Signs the checkpoint of `tree` at `size`.
+pub(crate) fn sign_checkpoint(signer: &NoteSigner, tree: &Tree, size: u64) -> Result<String> {
+    let cp = Checkpoint { origin: signer.name().to_string(), size, root: tree.root_at(size)?, extensions: Vec::new() };
+    signer.sign_note(&cp.to_text())
+}
+
+impl Shared {
+    /// The published state, for reading.
+    pub(crate) fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, State>> {
+        self.state.read().map_err(|_| lock_poisoned())
+    }
+
+    /// Extends the tree at `base` (which must be its size, in `epoch`) and signs the checkpoint
+    /// of the new size, with `checkpoint_signer` if given (a key rotation's new key) or the
+    /// current key; returns it with the hash tiles that changed.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn extend_and_sign(
+        &self,
+        epoch: u64,
+        base: u64,
+        leaves: &[Hash],
+        checkpoint_signer: Option<&NoteSigner>,
+    ) -> Result<(String, Vec<((u8, u64), Vec<u8>)>)> {
+        let new_size = base + leaves.len() as u64;
+        let mut st = self.state.write().map_err(|_| lock_poisoned())?;
+        if st.epoch != epoch {
+            return Err(Error::Storage("a group commit failed while this batch was being sequenced, so none of it was written".into()));
+        }
+        if st.tree.size() != base {
+            return Err(Error::Corrupt(format!("tree size {} differs from the expected {base}", st.tree.size())));
+        }
+        st.tree.extend(leaves);
+        let signer = self.signer.read().map_err(|_| lock_poisoned())?;
+        match sign_checkpoint(checkpoint_signer.unwrap_or(&signer), &st.tree, new_size) {
+            Ok(cp) => Ok((cp, changed_tiles(&st.tree, base, new_size))),
+            Err(e) => {
+                st.tree.truncate(base);
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes a commit durably and publishes it; on failure rolls the tree back to the
+    /// published size and moves the epoch on, so that nothing staged on top of it survives.
+    /// Returns the new entries' bytes.
+    pub(crate) fn store_and_publish(&self, commit: Commit, change: Change, micros_so_far: u64) -> Result<Vec<Vec<u8>>> {
+        let started = Instant::now();
+        let base = commit.entries.first().map_or(commit.size, |(i, _)| *i);
+        let stored = self.store.commit(&commit);
+        let mut st = self.state.write().map_err(|_| lock_poisoned())?;
+        if let Err(e) = stored {
+            let published = st.size;
+            st.tree.truncate(published);
+            st.epoch = st.epoch.wrapping_add(1);
+            tracing::error!(error = %e, entries = commit.entries.len(), first = base, "group commit failed; nothing of it acknowledged");
+            return Err(e);
+        }
+        let Commit { size, checkpoint, entries, .. } = commit;
+        st.size = size;
+        st.checkpoint = checkpoint;
+        // In the same critical section as the size: a reader that sees an entry finds its recipient.
+        st.lookup.apply(change);
+        drop(st);
+        let entries: Vec<Vec<u8>> = entries.into_iter().map(|(_, e)| e).collect();
+        self.metrics.observe_commit(entries.len() as u64, micros_so_far + started.elapsed().as_micros() as u64);
+        if let Ok(l) = self.listener.read() {
+            if let Some(f) = l.as_ref() {
+                f(base, &entries);
+            }
+        }
+        Ok(entries)
+    }
+}

@@ -1,0 +1,103 @@
+//! The names of the rows the ledger keeps in the store's two key spaces ([`Space::Index`] and
+//! [`Space::Private`]): the only place they are spelled, and where they are read back.
+//!
+//! | row | space | value |
+//! |---|---|---|
+//! | `reg/` index | Index | empty: entry `index` is a registration (log key, submitter, party) |
+//! | `ob/` handle advertiser | Private | the objection's entry index: recipient `handle` objected to `advertiser` |
+//! | `sup/` index | Private | the suppression tag an erasure keeps of message `index` (SPEC.md §7) |
+//! | `layout/recipients` | Private | the private index's layout digit and its first chained entry |
+//! | `rl/` handle | Private | the frozen layout 1 list of a recipient's entries |
+//! | `rk/` handle | Private | layout 1 and 2 only: a recipient's key (and list), converted on open |
+//! | `msg/` signer NUL id | Index | layout 2 only: a message id's entry, converted on open |
+//!
+//! Integers are big-endian, so that rows sort in log order. A backend stores these keys as it
+//! likes; the spaces themselves are [`crate::store`]'s.
+
+#[cfg(doc)]
+use crate::store::Space;
+
+/// Prefix of the registry rows.
+pub(crate) const REGISTRY: &[u8] = b"reg/";
+/// Prefix of the objection rows.
+pub(crate) const OBJECTION: &[u8] = b"ob/";
+/// Prefix of the suppression tags.
+const SUPPRESSION: &[u8] = b"sup/";
+/// The marker of the private recipient index's layout.
+pub(crate) const LAYOUT: &[u8] = b"layout/recipients";
+/// Prefix of the frozen layout 1 lists.
+pub(crate) const LEGACY_LIST: &[u8] = b"rl/";
+/// Prefix of the layout 1 and 2 recipient rows.
+pub(crate) const RECIPIENT_ROW: &[u8] = b"rk/";
+/// Prefix of the layout 2 message id rows.
+pub(crate) const MESSAGE_ROW: &[u8] = b"msg/";
+
+/// The registry row of entry `index`.
+pub(crate) fn registry(index: u64) -> Vec<u8> {
+    [REGISTRY, &index.to_be_bytes()].concat()
+}
+
+/// The entry a registry row names; `None` if the key is not one [`registry`] writes.
+pub(crate) fn registry_index(key: &[u8]) -> Option<u64> {
+    key.get(REGISTRY.len()..REGISTRY.len() + 8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes)
+}
+
+/// The objection row of recipient `handle` against `advertiser`.
+pub(crate) fn objection(handle: &[u8], advertiser: &str) -> Vec<u8> {
+    [OBJECTION, handle, advertiser.as_bytes()].concat()
+}
+
+/// The recipient handle and the advertiser's bytes of an objection row; `None` if the key is
+/// too short to hold a handle.
+pub(crate) fn objection_parts(key: &[u8]) -> Option<([u8; 32], &[u8])> {
+    let handle = key.get(OBJECTION.len()..OBJECTION.len() + 32).and_then(|h| <[u8; 32]>::try_from(h).ok())?;
+    Some((handle, &key[OBJECTION.len() + 32..]))
+}
+
+/// The suppression tag an erasure keeps of message `index` (SPEC.md §7).
+pub(crate) fn suppression(index: u64) -> Vec<u8> {
+    [SUPPRESSION, &index.to_be_bytes()].concat()
+}
+
+/// The frozen layout 1 list of recipient `handle`'s entries.
+pub(crate) fn legacy_list(handle: &[u8]) -> Vec<u8> {
+    [LEGACY_LIST, handle].concat()
+}
+
+/// The layout 1 and 2 row of recipient `handle`.
+pub(crate) fn recipient_row(handle: &[u8]) -> Vec<u8> {
+    [RECIPIENT_ROW, handle].concat()
+}
+
+/// The handle a layout 1 or 2 recipient row names.
+pub(crate) fn recipient_row_handle(key: &[u8]) -> &[u8] {
+    key.get(RECIPIENT_ROW.len()..).unwrap_or_default()
+}
+
+/// What a layout 2 message id row names after its prefix: `signer NUL message_id`.
+pub(crate) fn message_row_name(key: &[u8]) -> &[u8] {
+    key.get(MESSAGE_ROW.len()..).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_reads_back_what_it_names() {
+        assert_eq!(registry_index(&registry(70_000)), Some(70_000));
+        assert_eq!(registry_index(b"reg/1234"), None, "too short to hold an index");
+        let row = objection(&[7; 32], "p-civic");
+        assert_eq!(objection_parts(&row), Some(([7; 32], b"p-civic".as_slice())));
+        assert_eq!(objection_parts(b"ob/short"), None);
+        assert_eq!(recipient_row_handle(&recipient_row(&[5; 32])), [5; 32]);
+        assert_eq!(message_row_name(b"msg/acme\0m-1"), b"acme\0m-1");
+        // Prefixes are distinct, so that a scan of one never reads another's rows.
+        let prefixes = [REGISTRY, OBJECTION, SUPPRESSION, LAYOUT, LEGACY_LIST, RECIPIENT_ROW, MESSAGE_ROW];
+        for (i, a) in prefixes.iter().enumerate() {
+            for b in &prefixes[i + 1..] {
+                assert!(!a.starts_with(b) && !b.starts_with(a), "{a:?} and {b:?}");
+            }
+        }
+    }
+}

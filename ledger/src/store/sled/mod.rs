@@ -1,0 +1,301 @@
+//! The embedded default backend: one sled tree with prefixed keys, plus the
+//! append-only record files of `entry_log.rs` (entries, private records) and
+//! `fixed_log.rs` (lookup records) in the same folder, synced side by side by `syncer.rs`.
+//!
+//! Key layout (all integers big-endian, so keys sort in log order):
+//! `H` → head (size u64 || checkpoint), `T` level index → tile,
+//! `I` key → index space, `P` key → private space, `W` size → the entries a
+//! commit of that size wipes (until they are wiped). Entries live in
+//! `entries.dat`/`entries.idx`, private records in `private.dat`/`private.idx`,
+//! lookup records in `lookup.dat`.
+//!
+//! A group commit is: write and sync the new entries, private records and
+//! lookup records to their files, then one atomic sled batch (tiles, index and
+//! private puts, the head, a wipe marker) and one sled flush, then the wipes of
+//! erasure and the removal of their marker. The head is the commit point; the
+//! record files are cut back to it on open, and wipes whose marker is still
+//! there are done again.
+
+use std::path::Path;
+
+pub(crate) mod entry_log;
+mod fixed_log;
+mod syncer;
+
+use crate::error::{Error, Result};
+use crate::store::{Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES, LOOKUP_PRIVATE};
+use entry_log::EntryLog;
+use fixed_log::FixedLog;
+use syncer::Syncer;
+
+/// A sled-backed [`Store`].
+pub struct SledStore {
+    db: sled::Db,
+    tree: sled::Tree,
+    entries: EntryLog,
+    private: EntryLog,
+    lookup: FixedLog<LOOKUP_BYTES>,
+    /// Threads that sync the record files of a commit side by side. They live as long as
+    /// the store: a thread started per commit cost more than the fsync it saved (start-up,
+    /// and the allocator returning its pages on exit).
+    syncer: Syncer,
+}
+
+fn storage(e: sled::Error) -> Error {
+    Error::Storage(e.to_string())
+}
+
+fn tile_key(level: u8, index: u64) -> [u8; 10] {
+    let mut k = [b'T'; 10];
+    k[1] = level;
+    k[2..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+fn space_key(space: Space, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 1);
+    k.push(match space {
+        Space::Index => b'I',
+        Space::Private => b'P',
+    });
+    k.extend_from_slice(key);
+    k
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let db = open_db(dir)?;
+        let tree = db.open_tree("sightline-v1").map_err(storage)?;
+        let size = read_head(&tree)?.map_or(0, |h| h.size);
+        for name in [ENTRIES, PRIVATE] {
+            if size > 0 && !EntryLog::exists(dir, name) {
+                return Err(Error::Corrupt(format!(
+                    "{} has a signed head of {size} entries but no {name}.idx (a pre-release layout, or files lost); restore the whole data folder, or start a new one",
+                    dir.display()
+                )));
+            }
+        }
+        let entries = EntryLog::open(dir, ENTRIES, size)?;
+        let private = EntryLog::open(dir, PRIVATE, size)?;
+        let lookup = FixedLog::open(dir, LOOKUP, size)?;
+        // Five files are synced per commit; the committing thread takes one of them.
+        let syncer = Syncer::start(4)?;
+        let store = SledStore { db, tree, entries, private, lookup, syncer };
+        store.finish_wipes()?;
+        Ok(store)
+    }
+
+    /// Wipes the entries of every marker still in the tree (a crash or an I/O error
+    /// stopped them after their commit), then removes the markers.
+    fn finish_wipes(&self) -> Result<()> {
+        for marker in self.tree.scan_prefix(WIPE) {
+            let (key, list) = marker.map_err(storage)?;
+            if list.len() % 8 != 0 {
+                return Err(Error::Corrupt("a pending erasure's list of entries is damaged; restore the data folder from a backup".into()));
+            }
+            let indexes: Vec<u64> = list.chunks_exact(8).map(|c| u64::from_be_bytes(c.try_into().unwrap_or_default())).collect();
+            tracing::warn!(records = indexes.len(), "finishing an erasure that a crash or an I/O error interrupted");
+            self.wipe(&indexes)?;
+            self.tree.remove(key).map_err(storage)?;
+        }
+        self.db.flush().map_err(storage)?;
+        Ok(())
+    }
+
+    /// Overwrites the private records and the private part of the lookup records of `indexes`.
+    fn wipe(&self, indexes: &[u64]) -> Result<()> {
+        self.private.wipe(indexes)?;
+        self.lookup.zero(indexes, LOOKUP_PRIVATE)
+    }
+}
+
+/// Prefix of the wipe markers.
+const WIPE: &[u8] = b"W";
+
+fn wipe_key(size: u64) -> Vec<u8> {
+    [WIPE, &size.to_be_bytes()].concat()
+}
+
+/// Opens sled, waiting up to two seconds for a lock still held by a handle
+/// being dropped in this process (sled releases it from a background thread).
+fn open_db(dir: &Path) -> Result<sled::Db> {
+    let mut attempts = 0;
+    loop {
+        match sled::Config::new().path(dir).cache_capacity(256 * 1024 * 1024).open() {
+            Ok(db) => return Ok(db),
+            Err(e) if e.to_string().contains("could not acquire lock") => {
+                attempts += 1;
+                if attempts == 40 {
+                    return Err(Error::Storage(format!(
+                        "cannot open the sled store in {}: another process holds it; stop the other `sightline` using this data folder ({e})",
+                        dir.display()
+                    )));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(Error::Storage(format!("cannot open the sled store in {}: {e}", dir.display()))),
+        }
+    }
+}
+
+const ENTRIES: &str = "entries";
+const PRIVATE: &str = "private";
+const LOOKUP: &str = "lookup.dat";
+
+fn read_head(tree: &sled::Tree) -> Result<Option<Head>> {
+    let Some(v) = tree.get(b"H").map_err(storage)? else { return Ok(None) };
+    Head::decode(&v).map(Some)
+}
+
+impl Store for SledStore {
+    fn head(&self) -> Result<Option<Head>> {
+        read_head(&self.tree)
+    }
+
+    fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.entries.read(index, index.saturating_add(1))?.pop())
+    }
+
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        self.entries.read(start, end)
+    }
+
+    fn private(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.private.read(index, index.saturating_add(1))?.pop())
+    }
+
+    fn lookups(&self, start: u64, end: u64) -> Result<Vec<LookupRecord>> {
+        self.lookup.read(start, end)
+    }
+
+    fn lookup_count(&self) -> Result<u64> {
+        self.lookup.count()
+    }
+
+    fn replace_lookups(&self, records: &[LookupRecord]) -> Result<()> {
+        let size = read_head(&self.tree)?.map_or(0, |h| h.size);
+        if records.len() as u64 != size {
+            return Err(Error::Storage(format!("{} lookup records for a head of {size} entries; this is a bug", records.len())));
+        }
+        self.lookup.replace(records)
+    }
+
+    fn rewrite_private_heads(&self, heads: &[(u64, Vec<u8>)]) -> Result<()> {
+        self.private.overwrite_heads(heads)
+    }
+
+    fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.tree.get(tile_key(level, index)).map_err(storage)?.map(|v| v.to_vec()))
+    }
+
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.tree.get(space_key(space, key)).map_err(storage)?.map(|v| v.to_vec()))
+    }
+
+    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.tree.scan_prefix(space_key(space, prefix)).map(|kv| kv.map(|(k, v)| (k[1..].to_vec(), v.to_vec())).map_err(storage)).collect()
+    }
+
+    fn commit(&self, c: &Commit) -> Result<()> {
+        let private: Vec<(u64, &[u8])> = match c.private.len() {
+            0 => c.entries.iter().map(|(i, _)| (*i, [].as_slice())).collect(),
+            n if n == c.entries.len() => c.entries.iter().map(|(i, _)| *i).zip(c.private.iter().map(Vec::as_slice)).collect(),
+            n => return Err(Error::Storage(format!("a commit of {} entries carries {n} private records; this is a bug", c.entries.len()))),
+        };
+        let lookup: Vec<LookupRecord> = match c.lookup.len() {
+            0 => vec![[0; LOOKUP_BYTES]; c.entries.len()],
+            n if n == c.entries.len() => c.lookup.clone(),
+            n => return Err(Error::Storage(format!("a commit of {} entries carries {n} lookup records; this is a bug", c.entries.len()))),
+        };
+        let first = c.entries.first().map_or(c.size, |(i, _)| *i);
+        // The record files are written (into the page cache), then synced side by side: a
+        // commit waits for the slowest fsync, not for the sum of them.
+        let written =
+            (self.entries.write_unsynced(&c.entries)?, self.private.write_unsynced(&private)?, self.lookup.write_unsynced(first, &lookup)?);
+        if !c.entries.is_empty() {
+            let [entries_dat, entries_idx] = self.entries.files();
+            let [private_dat, private_idx] = self.private.files();
+            self.syncer.sync_all(&[entries_dat, private_dat, self.lookup.file(), entries_idx, private_idx])?;
+        }
+        let mut batch = sled::Batch::default();
+        for ((level, index), bytes) in &c.tiles {
+            batch.insert(&tile_key(*level, *index), bytes.as_slice());
+        }
+        for (space, k, v) in &c.puts {
+            batch.insert(space_key(*space, k), v.as_slice());
+        }
+        for (space, k) in &c.deletes {
+            batch.remove(space_key(*space, k));
+        }
+        if !c.wipe.is_empty() {
+            batch.insert(wipe_key(c.size), c.wipe.iter().flat_map(|i| i.to_be_bytes()).collect::<Vec<u8>>());
+        }
+        batch.insert(b"H", Head::encode(c.size, &c.checkpoint));
+        self.tree.apply_batch(batch).map_err(storage)?;
+        self.db.flush().map_err(storage)?;
+        self.entries.confirm(written.0)?;
+        self.private.confirm(written.1)?;
+        self.lookup.confirm(written.2)?;
+        if !c.wipe.is_empty() {
+            // The commit is durable, and with it the marker: if this fails (or the process
+            // dies now), the next open finishes the wipe before anything is read.
+            match self.wipe(&c.wipe) {
+                Ok(()) => {
+                    self.tree.remove(wipe_key(c.size)).map_err(storage)?;
+                    self.db.flush().map_err(storage)?;
+                }
+                Err(e) => tracing::error!(error = %e, "overwriting erased records failed; the next start finishes it"),
+            }
+        }
+        Ok(())
+    }
+
+    fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk().map_err(storage)?
+            + self.entries.size_on_disk()?
+            + self.private.size_on_disk()?
+            + self.lookup.size_on_disk()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wipe_that_a_crash_interrupted_is_finished_when_the_store_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let lookup = |i: u8| {
+            let mut r = [i; LOOKUP_BYTES];
+            r[..16].fill(0xEE);
+            r
+        };
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            let commit = Commit {
+                size: 3,
+                checkpoint: "cp".into(),
+                entries: (0..3).map(|i| (i, vec![b'e'; 10])).collect(),
+                private: (0..3).map(|i| vec![i as u8 + 1; 50]).collect(),
+                lookup: (0..3).map(|i| lookup(i as u8 + 1)).collect(),
+                ..Commit::default()
+            };
+            store.commit(&commit).unwrap();
+            // What an erasure's commit leaves when the process dies before its wipe: the marker.
+            store.tree.insert(wipe_key(3), [0u64, 2].iter().flat_map(|i| i.to_be_bytes()).collect::<Vec<u8>>()).unwrap();
+            store.db.flush().unwrap();
+        }
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.private(0).unwrap(), Some(vec![0; 50]));
+        assert_eq!(store.private(1).unwrap(), Some(vec![2; 50]), "an entry not erased is untouched");
+        assert_eq!(store.private(2).unwrap(), Some(vec![0; 50]));
+        let wiped = {
+            let mut r = [0; LOOKUP_BYTES];
+            r[..16].fill(0xEE);
+            r
+        };
+        assert_eq!(store.lookups(0, 3).unwrap(), vec![wiped, lookup(2), wiped], "handle and key zeros, the message key kept");
+        assert!(store.tree.scan_prefix(WIPE).next().is_none(), "the marker is gone once done");
+    }
+}
