@@ -56,6 +56,11 @@ pub fn formatting_name(c: char) -> Option<&'static str> {
 /// start at those bytes are looked at: text without them (most text) is cleared by one
 /// `memchr3` pass, and text with dashes and quotes (E2 too) by a look at each of those.
 pub fn first_formatting(s: &str) -> Option<char> {
+    // Most values on a page (ids, dates, amounts, URLs) are ASCII: one word-at-a-time test, no
+    // searcher to set up.
+    if s.is_ascii() {
+        return None;
+    }
     memchr::memchr3_iter(0xD8, 0xE2, 0xEF, s.as_bytes())
         .find_map(|at| s.get(at..).and_then(|rest| rest.chars().next()).filter(|&c| is_formatting(c)))
 }
