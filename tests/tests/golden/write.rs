@@ -316,7 +316,8 @@ impl Writer {
             "format": "sightline-golden/v1",
             "spec": "sightline/v1 revision 3",
             "written_by_commit": git(&["rev-parse", "HEAD"]),
-            "uncommitted_changes_when_written": !git(&["status", "--porcelain"]).is_empty(),
+            // The folder being written is not a change of the checkout that writes it.
+            "uncommitted_changes_when_written": !git(&["status", "--porcelain", "--", ":/", &format!(":(exclude){}", out.display())]).is_empty(),
             "written_at": rfc3339(now_unix()),
             "origin": GOLDEN_ORIGIN,
             "size": size,
