@@ -2,6 +2,10 @@
 //! its files are, what its manifest says, and the C2SP tlog-tiles paths a tree of its size
 //! publishes (SPEC.md §9), spelled here once for the writer and the tests.
 
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
 /// The origin of the golden log (not the harness's [`sightline_e2e::ORIGIN`], so that a change
 /// to the harness cannot change which log the frozen folder is).
 pub const GOLDEN_ORIGIN: &str = "golden.sightline.example/log";
@@ -23,9 +27,56 @@ pub const RECEIPT: &str = "receipt/dark-post.sightline-receipt.json";
 pub const GENESIS_VKEY: &str = "log.vkey";
 /// The log key after the rotation, which signs the checkpoint (a receipt names no older key).
 pub const ROTATED_VKEY: &str = "log-rotated.vkey";
-/// What the writer did, read back from the log: the log's origin and size, its entries by kind,
-/// the seeds of the submitters' keys, and every message, objection, erasure and tally.
+/// What the writer did, read back from the log: see [`Manifest`].
 pub const MANIFEST: &str = "manifest.json";
+
+/// The golden log of SPEC.md sightline/v1 revision 3, `tests/golden/v3/` in the repository.
+pub fn folder() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("golden").join("v3")
+}
+
+/// A file of the golden folder, as a path string for a command line.
+pub fn file(name: &str) -> String {
+    folder().join(name).to_str().expect("UTF-8 path").to_string()
+}
+
+/// `manifest.json`: the log's origin and size, its entries by kind, the seeds of the
+/// submitters' keys, and every message (index, id, signer, channel, campaign, recipient, why
+/// path, `present` or `erased`, flags), objection, erasure and tally, each with its entry.
+pub struct Manifest(pub Value);
+
+impl Manifest {
+    /// Reads `manifest.json` of the golden folder.
+    pub fn read() -> Manifest {
+        let text = std::fs::read_to_string(folder().join(MANIFEST)).expect("read the golden manifest.json");
+        Manifest(serde_json::from_str(&text).expect("the golden manifest.json is JSON"))
+    }
+
+    /// The log's tree size.
+    pub fn size(&self) -> u64 {
+        self.0["size"].as_u64().expect("manifest size")
+    }
+
+    /// Every message entry, in log order.
+    pub fn messages(&self) -> &Vec<Value> {
+        self.0["messages"].as_array().expect("manifest messages")
+    }
+
+    /// The messages of `signer` to `recipient`, in log order.
+    pub fn messages_to(&self, signer: &str, recipient: &str) -> Vec<&Value> {
+        self.messages().iter().filter(|m| m["signer"] == signer && m["recipient"] == recipient).collect()
+    }
+
+    /// The message with this id.
+    pub fn message(&self, message_id: &str) -> &Value {
+        self.messages().iter().find(|m| m["message_id"] == message_id).unwrap_or_else(|| panic!("no message {message_id}"))
+    }
+
+    /// The entries of one kind (`objections`, `erasures`, `tallies`).
+    pub fn list(&self, what: &str) -> &Vec<Value> {
+        self.0[what].as_array().unwrap_or_else(|| panic!("manifest {what}"))
+    }
+}
 
 /// Every hash tile and entry bundle a tree of `size` leaves publishes, full and partial, as
 /// C2SP tlog-tiles paths (`tile/0/x001/234`, `tile/entries/001.p/7`).
