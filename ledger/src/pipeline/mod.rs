@@ -13,8 +13,8 @@
 //!  receipts.rs    proofs, acks ◄──────────── (jobs.rs: Durable) ◄─────────┘
 //! ```
 //!
-//! `state.rs` holds what the threads share: the tree and what is published of it, the
-//! in-memory indexes, the keys, the counters, and the two steps that change the tree
+//! `state.rs` holds what the threads share: the tree's right edge and what is published of
+//! it (`tree.rs` reads the rest of the tree from the store's tiles), the indexes, the keys, the counters, and the two steps that change the tree
 //! (extend-and-sign, store-and-publish). Nothing here knows the [`Ledger`](crate::Ledger)
 //! façade that starts the threads and queues the jobs.
 
@@ -26,3 +26,4 @@ pub(crate) mod receipts;
 pub(crate) mod sequencer;
 pub(crate) mod state;
 pub(crate) mod submission;
+pub(crate) mod tree;

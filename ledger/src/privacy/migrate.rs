@@ -7,18 +7,17 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 use crate::privacy::recipients::{u64_at, Layout, NONE};
-use crate::privacy::rescope::to_layout_4;
+use crate::privacy::rescope::{to_layout_4, Leaves};
 use crate::privacy::ServerSecret;
 use crate::store::{keys, Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES};
-use crate::tlog::merkle::Tree;
 
 /// The store's layout, converting an older one first: layout 1 to 2 in one atomic
 /// commit of the same head, then layout 2 to 3 (its lookup records are written
 /// whole first, then one atomic commit marks the conversion done; a crash in
 /// between leaves layout 2 whole, converted again on the next open), then layout 3
-/// to 4 the same way (`rescope.rs`). `tree` is the signed tree the store was
+/// to 4 the same way (`rescope.rs`). `leaf` gives the leaves of the signed tree the store was
 /// checked against: the conversion to layout 4 reads entries.
-pub(crate) fn migrate(store: &dyn Store, head: &Head, secret: &ServerSecret, tree: &Tree) -> Result<Layout> {
+pub(crate) fn migrate(store: &dyn Store, head: &Head, secret: &ServerSecret, leaf: &Leaves<'_>) -> Result<Layout> {
     let (layout, from) = match store.get(Space::Private, keys::LAYOUT)? {
         Some(marker) => match (marker.first(), u64_at(&marker, 1), marker.len()) {
             (Some(b'4'), Some(chained_from), 9) => return Ok(Layout::chained_from_entry(chained_from)),
@@ -36,7 +35,7 @@ pub(crate) fn migrate(store: &dyn Store, head: &Head, secret: &ServerSecret, tre
     if from == 2 {
         to_layout_3(store, head, layout, secret)?;
     }
-    to_layout_4(store, head, layout, secret, tree)?;
+    to_layout_4(store, head, layout, secret, leaf)?;
     Ok(layout)
 }
 
@@ -129,10 +128,12 @@ mod tests {
         let secret = ServerSecret([1; 32]);
         let puts = vec![(Space::Private, keys::recipient_row(&[1; 32]), vec![0; 35])];
         store.commit(&Commit { puts, ..Commit::default() }).unwrap();
-        assert!(matches!(migrate(&store, &head, &secret, &Tree::new()), Err(Error::Corrupt(_))));
+        assert!(matches!(migrate(&store, &head, &secret, &|_| Err(Error::OutOfRange("no leaves".into()))), Err(Error::Corrupt(_))));
 
         let puts = vec![(Space::Private, keys::LAYOUT.to_vec(), b"5".to_vec())];
         store.commit(&Commit { puts, ..Commit::default() }).unwrap();
-        assert!(matches!(migrate(&store, &head, &secret, &Tree::new()), Err(Error::Corrupt(m)) if m.contains("newer")));
+        assert!(
+            matches!(migrate(&store, &head, &secret, &|_| Err(Error::OutOfRange("no leaves".into()))), Err(Error::Corrupt(m)) if m.contains("newer"))
+        );
     }
 }

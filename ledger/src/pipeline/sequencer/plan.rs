@@ -69,21 +69,30 @@ pub(super) fn plan(shared: &Shared, flight: &mut InFlight, jobs: Vec<Waiting>) -
     let snapshot = (|| -> Result<_> {
         let st = shared.read()?;
         flight.sync(st.epoch, st.size);
-        let base = st.tree.size();
-        let prev = st.tree.leaf(base.wrapping_sub(1)).unwrap_or([0; 32]);
-        let known: Vec<Vec<Known>> = jobs
+        let base = st.edge.size();
+        let prev = st.edge.last_leaf().unwrap_or([0; 32]);
+        let tree = shared.tiles.view(std::sync::Arc::clone(&st.published));
+        let known: Vec<Vec<(Option<u64>, Option<Recipient>)>> = jobs
             .iter()
             .map(|(records, _)| {
-                records
-                    .iter()
-                    .map(|p| Known {
-                        message: st.lookup.message(&p.message_key).and_then(|i| Some((i, st.tree.leaf(i)?))),
-                        recipient: st.lookup.recipient(&p.handle).cloned(),
-                    })
-                    .collect()
+                records.iter().map(|p| (st.lookup.message(&p.message_key), st.lookup.recipient(&p.handle).cloned())).collect()
             })
             .collect();
-        Ok((base, prev, known, std::sync::Arc::clone(&st.registry)))
+        let registry = std::sync::Arc::clone(&st.registry);
+        drop(st);
+        // The leaves of messages sent again, read once the state is free (a tile may be read).
+        let known = known
+            .into_iter()
+            .map(|records| {
+                records
+                    .into_iter()
+                    .map(|(message, recipient)| {
+                        Ok(Known { message: message.map(|i| tree.leaf(i).map(|l| (i, l))).transpose()?, recipient })
+                    })
+                    .collect::<Result<Vec<Known>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((base, prev, known, registry))
     })();
     let (base, mut prev, known, registry) = match snapshot {
         Ok(s) => s,

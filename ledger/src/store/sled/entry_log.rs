@@ -405,7 +405,7 @@ mod tests {
         let log = EntryLog::open(dir.path(), "entries", 4).unwrap();
         assert_eq!(log.read(0, 2).unwrap().len(), 2, "records before the damage read back");
         for (start, end) in [(0, 4), (2, 3), (1, 3)] {
-            let err = log.read(start, end).err().expect("record 2 ends before record 1");
+            let err = log.read(start, end).expect_err("record 2 ends before record 1");
             assert!(matches!(err, Error::Corrupt(ref m) if m.contains("record 2 ends at byte 1")), "{err}");
         }
         // Record 3 alone starts where the damaged offset says: its bytes are wrong, which the
