@@ -1,7 +1,8 @@
 //! `fsck`: the whole store re-read and checked, entry by entry, then the private recipient
 //! index against the private records. Unlike opening the ledger, which reads only the tree's
 //! right edge, `fsck` reads every entry, every hash tile of every level (rebuilt from the
-//! entries and compared), every record file offset, every lookup and private record.
+//! entries and compared), every record file offset, every lookup and private record, and
+//! the rows of the message id and recipient indexes.
 
 use rayon::prelude::*;
 
@@ -10,6 +11,7 @@ use crate::ledger::Ledger;
 use crate::model::entry::Entry;
 use crate::model::tally::TallyBody;
 use crate::privacy::lookup::{self, MessageKey};
+use crate::store::{keys, Space};
 use crate::tlog::edge::Edge;
 use crate::tlog::merkle::{leaf_hash, Hash};
 
@@ -61,6 +63,7 @@ impl Ledger {
                 })
                 .collect();
             let leaves: Vec<Hash> = parsed.iter().map(|(_, leaf)| *leaf).collect();
+            let mut keyed: Vec<(u64, MessageKey)> = Vec::new();
             for ((e, leaf), lookup) in parsed.into_iter().zip(&lookups) {
                 let (index, prev_hex, message_key) = e.map_err(|err| Error::Corrupt(format!("entry {i}: {err}")))?;
                 if index != i || prev_hex != hex::encode(prev) {
@@ -71,8 +74,20 @@ impl Ledger {
                         "entry {i}: its lookup record does not hold its message key; the private index is damaged, restore the data folder from a backup"
                     )));
                 }
+                keyed.extend(message_key.map(|k| (i, k)));
                 prev = leaf;
                 i += 1;
+            }
+            // Each message's row names its entry.
+            let rows = self.shared.store.get_many(Space::Index, &keyed.iter().map(|(_, k)| keys::message_key(k)).collect::<Vec<_>>())?;
+            if let Some(((index, _), row)) =
+                keyed.iter().zip(&rows).find(|((index, _), row)| row.as_deref() != Some(&index.to_be_bytes()[..]))
+            {
+                let names = row.as_deref().and_then(|r| <[u8; 8]>::try_from(r).ok()).map(u64::from_be_bytes);
+                return Err(Error::Corrupt(format!(
+                    "entry {index}: the message id index names {} instead; the private index is damaged, restore the data folder from a backup",
+                    names.map_or("no entry".to_string(), |n| format!("entry {n}"))
+                )));
             }
             for tile in rebuilt.extend(&leaves) {
                 self.check_stored_tile(tile.level, tile.index, &tile.bytes())?;

@@ -42,15 +42,15 @@ impl Ledger {
         let (state, layout) = match store.head()? {
             None => (genesis(&*store, &signer)?, Layout::NEW),
             Some(head) => {
-                let mut state = load(&*store, &tiles, &signer, head.size, head.checkpoint.clone())?;
+                let state = load(&*store, &tiles, &signer, head.size, head.checkpoint.clone())?;
                 let tree = tiles.view(Arc::clone(&state.published));
                 let layout = migrate(&*store, &head, &secret, &|i| tree.leaf(i))?;
-                state.lookup = Lookup::load(&*store, head.size)?;
                 (state, layout)
             }
         };
         let objectors = objectors(&*store)?;
         let shared = Arc::new(Shared {
+            lookup: Lookup::new(Arc::clone(&store)),
             store,
             tiles,
             secret,
@@ -126,7 +126,7 @@ fn genesis(store: &dyn Store, signer: &NoteSigner) -> Result<State> {
     };
     store.commit(&commit)?;
     let published = Arc::new(edge.clone());
-    Ok(State { edge, published, size: 1, checkpoint, registry: Arc::new(registry), lookup: Lookup::default(), epoch: 0 })
+    Ok(State { edge, published, size: 1, checkpoint, registry: Arc::new(registry), epoch: 0 })
 }
 
 /// Loads an existing store and checks it against its signed checkpoint: the tree's right edge
@@ -186,5 +186,5 @@ fn load(store: &dyn Store, tiles: &Tiles, signer: &NoteSigner, size: u64, checkp
     if store.entry(size)?.is_some() {
         return Err(Error::Corrupt(format!("an entry {size} exists beyond the checkpointed size")));
     }
-    Ok(State { edge, published, size, checkpoint, registry: Arc::new(registry), lookup: Lookup::default(), epoch: 0 })
+    Ok(State { edge, published, size, checkpoint, registry: Arc::new(registry), epoch: 0 })
 }

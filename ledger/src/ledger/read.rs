@@ -193,7 +193,7 @@ impl Ledger {
     /// The personal part of a message entry, decrypted; `None` if the entry has none.
     pub fn personal(&self, index: u64) -> Result<Option<PersonalState>> {
         let Some(record) = self.shared.store.private(index)? else { return Ok(None) };
-        self.open_personal(index, &record, |handle| Ok(self.state()?.lookup.recipient(handle).map(|r| r.key.clone())))
+        self.open_personal(index, &record, |handle| Ok(self.shared.lookup.recipient(handle)?.map(|r| r.key)))
     }
 
     /// The personal part a private record holds, opened with the key `key_of` gives its
@@ -234,7 +234,7 @@ impl Ledger {
             let handle =
                 record.as_deref().and_then(|r| self.shared.layout.split(index, r).ok().flatten()).map(|p| Handle::try_from(p.handle));
             let key = match handle {
-                Some(Ok(h)) => st.lookup.recipient(&h).map(|r| r.key.clone()),
+                Some(Ok(h)) => self.shared.lookup.recipient(&h)?.map(|r| r.key),
                 _ => None,
             };
             (bytes, tree, record, key, Arc::clone(&st.registry), st.size)
@@ -251,6 +251,6 @@ impl Ledger {
     /// The latest entry of the recipient with `handle`, if they have personal data on file.
     pub(crate) fn latest_of(&self, handle: &[u8]) -> Result<Option<u64>> {
         let Ok(handle) = Handle::try_from(handle) else { return Ok(None) };
-        Ok(self.state()?.lookup.recipient(&handle).map(|r| r.last))
+        Ok(self.shared.lookup.recipient(&handle)?.map(|r| r.last))
     }
 }

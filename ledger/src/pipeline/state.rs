@@ -90,8 +90,6 @@ pub(crate) struct State {
     pub(crate) checkpoint: String,
     /// Shared with readers; a registration replaces it (copy on write).
     pub(crate) registry: Arc<Registry>,
-    /// Message ids and recipients, changed with the size by each durable commit.
-    pub(crate) lookup: Lookup,
     /// Moves on when a group commit fails: every group sequenced before that, on top of
     /// the failed one, is void (see `pipeline/sequencer/`).
     pub(crate) epoch: u64,
@@ -102,6 +100,8 @@ pub(crate) struct Shared {
     pub(crate) store: Arc<dyn Store>,
     /// The store's full tiles, read, checked and cached.
     pub(crate) tiles: Tiles,
+    /// Message ids and recipients: store rows, with caches that each durable commit updates.
+    pub(crate) lookup: Lookup,
     pub(crate) secret: ServerSecret,
     pub(crate) signer: RwLock<NoteSigner>,
     pub(crate) state: RwLock<State>,
@@ -187,6 +187,10 @@ impl Shared {
     pub(crate) fn store_and_publish(&self, commit: Commit, change: Change, growth: Growth, micros_so_far: u64) -> Result<Vec<Vec<u8>>> {
         let started = Instant::now();
         let base = commit.entries.first().map_or(commit.size, |(i, _)| *i);
+        let mut commit = commit;
+        let (puts, deletes) = change.rows();
+        commit.puts.extend(puts);
+        commit.deletes.extend(deletes);
         let stored = self.store.commit(&commit);
         let mut st = self.state.write().map_err(|_| lock_poisoned())?;
         if let Err(e) = stored {
@@ -200,8 +204,9 @@ impl Shared {
         st.checkpoint = checkpoint;
         st.published = growth.edge;
         self.tiles.remember(&growth.full);
-        // In the same critical section as the size: a reader that sees an entry finds its recipient.
-        st.lookup.apply(change);
+        // In the same critical section as the size: a reader that sees an entry finds its
+        // recipient, and no reader sees an erased key in the cache once the erasure is published.
+        self.lookup.apply(&change);
         drop(st);
         let entries: Vec<Vec<u8>> = entries.into_iter().map(|(_, e)| e).collect();
         self.metrics.observe_commit(entries.len() as u64, micros_so_far + started.elapsed().as_micros() as u64);

@@ -1,11 +1,12 @@
 //! Conversions of an older store's private recipient index to the layout of `recipients.rs`,
-//! run once when the store is opened ([`migrate`]): layout 1 to 2, 2 to 3, and 3 to 4
-//! (`rescope.rs`). Each ends in one atomic commit that records the new layout, so a crash
+//! run once when the store is opened ([`migrate`]): layout 1 to 2, 2 to 3, 3 to 4
+//! (`rescope.rs`), and 4 to 5 (the indexes as store rows, `lookup.rs`). Each ends in one atomic commit that records the new layout, so a crash
 //! before it leaves the older layout whole, and the next open converts again.
 
 use std::collections::HashMap;
 
 use crate::error::{Error, Result};
+use crate::privacy::lookup;
 use crate::privacy::recipients::{u64_at, Layout, NONE};
 use crate::privacy::rescope::{to_layout_4, Leaves};
 use crate::privacy::ServerSecret;
@@ -20,7 +21,8 @@ use crate::store::{keys, Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES}
 pub(crate) fn migrate(store: &dyn Store, head: &Head, secret: &ServerSecret, leaf: &Leaves<'_>) -> Result<Layout> {
     let (layout, from) = match store.get(Space::Private, keys::LAYOUT)? {
         Some(marker) => match (marker.first(), u64_at(&marker, 1), marker.len()) {
-            (Some(b'4'), Some(chained_from), 9) => return Ok(Layout::chained_from_entry(chained_from)),
+            (Some(b'5'), Some(chained_from), 9) => return Ok(Layout::chained_from_entry(chained_from)),
+            (Some(b'4'), Some(chained_from), 9) => (Layout::chained_from_entry(chained_from), 4),
             (Some(b'3'), Some(chained_from), 9) => (Layout::chained_from_entry(chained_from), 3),
             (Some(b'2'), Some(chained_from), 9) => (Layout::chained_from_entry(chained_from), 2),
             _ => {
@@ -35,8 +37,28 @@ pub(crate) fn migrate(store: &dyn Store, head: &Head, secret: &ServerSecret, lea
     if from == 2 {
         to_layout_3(store, head, layout, secret)?;
     }
-    to_layout_4(store, head, layout, secret, leaf)?;
+    if from <= 3 {
+        to_layout_4(store, head, layout, secret, leaf)?;
+    }
+    to_layout_5(store, head, layout)?;
     Ok(layout)
+}
+
+/// Layout 4 → 5: the message keys and recipients of the lookup records become store rows,
+/// written in commits of the same head, then one commit marks the conversion done; a crash
+/// before it leaves layout 4 whole (and rows the next conversion writes again).
+fn to_layout_5(store: &dyn Store, head: &Head, layout: Layout) -> Result<()> {
+    let started = std::time::Instant::now();
+    let commit = |puts| store.commit(&Commit { size: head.size, checkpoint: head.checkpoint.clone(), puts, ..Commit::default() });
+    let (messages, recipients) = lookup::write_rows(store, head.size, commit)?;
+    commit(vec![layout.put()])?;
+    tracing::info!(
+        messages,
+        recipients,
+        millis = started.elapsed().as_millis() as u64,
+        "converted the message ids and recipients to store rows (layout 5): opening no longer reads every lookup record"
+    );
+    Ok(())
 }
 
 /// Layout 1 → 2: each row's entry list moves to `rl/`, the row keeps the key.

@@ -111,7 +111,7 @@ pub(crate) fn to_layout_4(store: &dyn Store, head: &Head, layout: Layout, secret
         start = end;
     }
 
-    let mut puts = vec![layout.put()];
+    let mut puts = vec![layout.marker(b'4')];
     puts.extend(legacy.iter().map(|(h, list)| (Space::Private, keys::legacy_list(h), list.iter().flat_map(|i| i.to_be_bytes()).collect())));
     let mut deletes: Vec<(Space, Vec<u8>)> =
         store.scan(Space::Private, keys::LEGACY_LIST)?.into_iter().map(|(k, _)| (Space::Private, k)).collect();

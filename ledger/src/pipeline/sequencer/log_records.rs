@@ -45,7 +45,7 @@ pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect) -> 
             // keeps one suppression tag per erased message, so that its recipient can still
             // object through its link (SPEC.md §7).
             for handle in handles {
-                let last = shared.read()?.lookup.recipient(handle).map(|r| r.last);
+                let last = shared.lookup.recipient(handle)?.map(|r| r.last);
                 let erasure = shared.layout.erasure(shared.store.as_ref(), handle, last)?;
                 for &index in &erasure.wipe {
                     puts.push((Space::Private, keys::suppression(index), shared.secret.suppression_tag(index, handle).to_vec()));

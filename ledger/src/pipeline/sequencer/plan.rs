@@ -72,21 +72,22 @@ pub(super) fn plan(shared: &Shared, flight: &mut InFlight, jobs: Vec<Waiting>) -
         let base = st.edge.size();
         let prev = st.edge.last_leaf().unwrap_or([0; 32]);
         let tree = shared.tiles.view(std::sync::Arc::clone(&st.published));
-        let known: Vec<Vec<(Option<u64>, Option<Recipient>)>> = jobs
-            .iter()
-            .map(|(records, _)| {
-                records.iter().map(|p| (st.lookup.message(&p.message_key), st.lookup.recipient(&p.handle).cloned())).collect()
-            })
-            .collect();
         let registry = std::sync::Arc::clone(&st.registry);
         drop(st);
-        // The leaves of messages sent again, read once the state is free (a tile may be read).
-        let known = known
-            .into_iter()
-            .map(|records| {
+        // The group's rows, read at once once the state is free: whatever the committer
+        // publishes meanwhile is in `flight`, which planning reads first. Then the leaves of
+        // messages sent again (a tile may be read).
+        let all = || jobs.iter().flat_map(|(records, _)| records.iter());
+        let messages = shared.lookup.messages(&all().map(|p| p.message_key).collect::<Vec<_>>())?;
+        let recipients = shared.lookup.recipients(&all().map(|p| p.handle).collect::<Vec<_>>())?;
+        let mut found = messages.into_iter().zip(recipients);
+        let known = jobs
+            .iter()
+            .map(|(records, _)| {
                 records
-                    .into_iter()
-                    .map(|(message, recipient)| {
+                    .iter()
+                    .map(|_| {
+                        let (message, recipient) = found.next().unwrap_or((None, None));
                         Ok(Known { message: message.map(|i| tree.leaf(i).map(|l| (i, l))).transpose()?, recipient })
                     })
                     .collect::<Result<Vec<Known>>>()

@@ -58,7 +58,7 @@ pub(crate) fn append(shared: &Shared, tallies: Vec<PreparedTally>) -> Result<Dur
             places.push(Place::New(*pos));
             continue;
         }
-        let logged = shared.read()?.lookup.message(&t.unique);
+        let logged = shared.lookup.message(&t.unique)?;
         if let Some(index) = logged {
             if logged_body(shared, index)? != t.body_jcs {
                 return Err(repeated(index));
