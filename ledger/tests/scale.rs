@@ -198,3 +198,27 @@ fn a_layout_4_store_gets_its_index_rows_once_on_open_even_after_a_crash_mid_way(
     drop(ledger);
     assert_eq!(SledStore::open(dir.path()).unwrap().get(Space::Private, b"layout/recipients").unwrap().unwrap()[0], b'5');
 }
+
+#[test]
+fn a_derived_index_keeps_its_own_rows_across_restarts_and_leaves_the_log_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    {
+        let ledger = open(dir.path(), &keys).unwrap();
+        register(&ledger, &keys);
+        let head = ledger.head().unwrap();
+        ledger.save_derived("library", vec![(b"meta".to_vec(), b"1".to_vec()), (b"c/a".to_vec(), b"x".to_vec())], vec![]).unwrap();
+        assert_eq!(ledger.head().unwrap(), head, "the log did not move");
+        ledger.submit(vec![submission(&keys, "m-1", "alice@example.org")]).unwrap();
+        ledger.save_derived("library", vec![(b"meta".to_vec(), b"2".to_vec())], vec![b"c/a".to_vec()]).unwrap();
+        ledger.save_derived("other", vec![(b"meta".to_vec(), b"apart".to_vec())], vec![]).unwrap();
+        for bad in ["", "a/b"] {
+            assert!(matches!(ledger.save_derived(bad, vec![], vec![]), Err(Error::Malformed { .. })), "{bad:?}");
+        }
+    }
+    let ledger = open(dir.path(), &keys).unwrap();
+    assert_eq!(ledger.derived("library").unwrap(), vec![(b"meta".to_vec(), b"2".to_vec())]);
+    assert_eq!(ledger.derived("other").unwrap(), vec![(b"meta".to_vec(), b"apart".to_vec())]);
+    assert!(ledger.derived("none").unwrap().is_empty());
+    assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size(), "the ledger's own rows are untouched");
+}

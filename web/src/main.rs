@@ -229,6 +229,7 @@ fn run(command: Command) -> Result<(), WebError> {
                 .map_err(|e| WebError::Setup(format!("cannot start the runtime: {e}")))?;
             let serving = ledger.clone();
             let cosigning = state.cosigning.clone();
+            let library = state.library.clone();
             rt.block_on(async move {
                 let ledger = serving;
                 let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| WebError::Setup(format!("cannot listen on {listen}: {e}; is another server running there?")))?;
@@ -242,6 +243,9 @@ fn run(command: Command) -> Result<(), WebError> {
             })?;
             if let Some(c) = &cosigning {
                 c.stop();
+            }
+            if let Err(e) = sightline_web::library::saved::save(&library, &ledger) {
+                tracing::warn!(error = %e, "saving the ad library failed; the next start indexes the entries since its last save");
             }
             ledger.shutdown();
             Ok(())

@@ -1,5 +1,5 @@
-//! The log's own records (registrations, key rotation, objections, erasures), appended on the
-//! sequencer's thread once nothing is staged: they change what planning reads (the registry,
+//! The log's own records (registrations, key rotation, objections, erasures), and the rows of
+//! derived indexes, committed on the sequencer's thread once nothing is staged: they change what planning reads (the registry,
 //! the objections, the recipients), so each is committed on its own, extend-and-sign then
 //! store-and-publish, and the tree's size is then the published size.
 
@@ -81,6 +81,18 @@ pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect) -> 
     let st = shared.read()?;
     let record = Settled { index: base, message_id: None, duplicate: false, warnings: Vec::new(), bytes, why_link: false, channel: None };
     Ok(Durable { checkpoint: st.checkpoint.clone(), size: base + 1, records: vec![record] })
+}
+
+/// Commits rows of a derived index with the published head (nothing is staged: the sequencer
+/// drained the committer first), so the head does not move.
+pub(crate) fn derived_rows(shared: &Shared, puts: Vec<(Vec<u8>, Vec<u8>)>, deletes: Vec<Vec<u8>>) -> Result<()> {
+    let (size, checkpoint) = {
+        let st = shared.read()?;
+        (st.size, st.checkpoint.clone())
+    };
+    let puts = puts.into_iter().map(|(k, v)| (Space::Index, k, v)).collect();
+    let deletes = deletes.into_iter().map(|k| (Space::Index, k)).collect();
+    shared.store.commit(&Commit { size, checkpoint, puts, deletes, ..Commit::default() })
 }
 
 /// The answer to an objection already on file: its entry, as a duplicate (nothing appended).

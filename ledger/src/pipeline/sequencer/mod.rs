@@ -20,6 +20,8 @@
 //! change what planning reads: the registry, the objections, the recipients, the message ids.
 //! The sequencer first waits until every staged group is published or failed,
 //! then commits such a record on its own, on this thread (`log_records.rs`, `tallies.rs`).
+//! A derived index's rows (`Ledger::save_derived`) are committed the same way, with the
+//! published head: only this thread writes to the store, so no commit moves the head back.
 
 mod log_records;
 mod plan;
@@ -63,6 +65,14 @@ pub(crate) fn run(shared: &Shared, jobs: mpsc::Receiver<Job>, committer: mpsc::S
                     }
                     drain(&committer);
                     let _ = reply.send(tallies::append(shared, tallies));
+                }
+                Job::Rows { puts, deletes, reply } => {
+                    if !group.is_empty() {
+                        stage(shared, &mut flight, std::mem::take(&mut group), &committer);
+                        records = 0;
+                    }
+                    drain(&committer);
+                    let _ = reply.send(log_records::derived_rows(shared, puts, deletes));
                 }
             }
             if records < shared.options.max_batch_records {
