@@ -159,7 +159,11 @@ fn downgrade_to_layout_4(dir: &std::path::Path) {
     store.commit(&c).unwrap();
 }
 
-fn rows(dir: &std::path::Path) -> (Vec<(Vec<u8>, Vec<u8>)>, Vec<(Vec<u8>, Vec<u8>)>) {
+/// A key space's rows, `(key, value)`.
+type Rows = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// The `mk/` and `rc/` rows of the store in `dir`.
+fn rows(dir: &std::path::Path) -> (Rows, Rows) {
     let store = SledStore::open(dir).unwrap();
     (store.scan(Space::Index, b"mk/").unwrap(), store.scan(Space::Private, b"rc/").unwrap())
 }
