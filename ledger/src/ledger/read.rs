@@ -133,9 +133,26 @@ impl Ledger {
         tiles::tile_bytes(&tree, level, index, width, tree.size())
     }
 
+    /// A C2SP hash tile as it is at tree size `size` (no larger than the published size): what
+    /// a reader of that size's checkpoint fetches, also once the log has grown past it.
+    pub fn tile_at(&self, level: u8, index: u64, width: u16, size: u64) -> Result<Vec<u8>> {
+        let tree = self.shared.tree()?;
+        if size > tree.size() {
+            return Err(Error::OutOfRange(format!("size {size} is beyond the published checkpoint size {}", tree.size())));
+        }
+        tiles::tile_bytes(&tree, level, index, width, size)
+    }
+
     /// A C2SP entry bundle, if it exists at the published size.
     pub fn entry_bundle(&self, index: u64, width: u16) -> Result<Vec<u8>> {
-        let size = self.size();
+        self.entry_bundle_at(index, width, self.size())
+    }
+
+    /// A C2SP entry bundle as it is at tree size `size` (no larger than the published size).
+    pub fn entry_bundle_at(&self, index: u64, width: u16, size: u64) -> Result<Vec<u8>> {
+        if size > self.size() {
+            return Err(Error::OutOfRange(format!("size {size} is beyond the published checkpoint size {}", self.size())));
+        }
         let start = index.checked_mul(256).ok_or_else(|| Error::OutOfRange("tile index overflows".into()))?;
         let avail = size.saturating_sub(start).min(256);
         let exists = if width == 256 { avail == 256 } else { width > 0 && avail < 256 && u64::from(width) <= avail };
