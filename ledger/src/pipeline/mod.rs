@@ -13,12 +13,15 @@
 //!  receipts.rs    proofs, acks ◄──────────── (jobs.rs: Durable) ◄─────────┘
 //! ```
 //!
-//! `state.rs` holds what the threads share: the tree's right edge and what is published of
-//! it (`tree.rs` reads the rest of the tree from the store's tiles), the indexes, the keys, the counters, and the two steps that change the tree
+//! `follow_up.rs` checks, as a message is prepared, that an earlier entry its lineage names is
+//! a message of the same submitter to the same recipient. `state.rs` holds what the threads
+//! share: the tree's right edge and what is published of it (`tree.rs` reads the rest of the
+//! tree from the store's tiles), the indexes, the keys, the counters, and the two steps that change the tree
 //! (extend-and-sign, store-and-publish). Nothing here knows the [`Ledger`](crate::Ledger)
 //! façade that starts the threads and queues the jobs.
 
 pub(crate) mod committer;
+pub(crate) mod follow_up;
 pub(crate) mod group;
 pub(crate) mod jobs;
 pub(crate) mod prepare;

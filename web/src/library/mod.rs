@@ -20,6 +20,7 @@
 //! search returns), `fields.rs` (the entry fields the index reads, decoded in one pass),
 //! `index.rs` (the per-campaign aggregates), `query.rs` (search parameters and query strings),
 //! `tallies.rs` (the submitters' tallies beside the logged counts), `csv.rs` (the bulk download),
+//! `political.rs` (a campaign's TTPA label and notice), `creative.rs` (one creative and its content),
 //! `saved.rs` (the index kept in the store, and start-up).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -37,16 +38,20 @@ use sightline_ledger::{Ledger, MEMBER_STATES};
 
 use crate::error::{WebError, WebResult};
 
+mod creative;
 mod csv;
 mod fields;
 mod index;
+mod political;
 mod query;
 pub mod saved;
 mod tallies;
 mod views;
 
+pub use creative::{AssetRef, CreativeRef};
 pub use csv::*;
 pub use index::*;
+pub use political::PoliticalLabel;
 pub use query::*;
 pub use tallies::{TallyDifference, TallyView};
 pub use views::*;
