@@ -135,17 +135,9 @@ impl Lookup {
 
     /// The entry of each acknowledged message, in the order of `keys`.
     pub(crate) fn messages(&self, keys: &[MessageKey]) -> Result<Vec<Option<u64>>> {
-        let mut out: Vec<Option<u64>> = keys.iter().map(|k| self.messages.get(k)).collect();
-        let missing: Vec<usize> = (0..keys.len()).filter(|&i| out[i].is_none()).collect();
-        if missing.is_empty() {
-            return Ok(out);
-        }
-        let rows = self.store.get_many(Space::Index, &missing.iter().map(|&i| keys::message_key(&keys[i])).collect::<Vec<_>>())?;
-        for (i, row) in missing.into_iter().zip(rows) {
-            out[i] =
-                row.map(|v| <[u8; 8]>::try_from(v.as_slice()).map(u64::from_be_bytes).map_err(|_| damaged("a message id"))).transpose()?;
-        }
-        Ok(out)
+        self.cached(&self.messages, keys, Space::Index, keys::message_key, |_, row| {
+            <[u8; 8]>::try_from(row).map(u64::from_be_bytes).map_err(|_| damaged("a message id"))
+        })
     }
 
     /// The entry of an acknowledged message.
@@ -156,21 +148,38 @@ impl Lookup {
     /// What the ledger knows of each recipient, in the order of `handles` (`None`: never
     /// seen, or erased).
     pub(crate) fn recipients(&self, handles: &[Handle]) -> Result<Vec<Option<Recipient>>> {
-        let mut out: Vec<Option<Recipient>> = handles.iter().map(|h| self.recipients.get(h)).collect();
-        let missing: Vec<usize> = (0..handles.len()).filter(|&i| out[i].is_none()).collect();
-        if missing.is_empty() {
-            return Ok(out);
-        }
-        let rows = self.store.get_many(Space::Private, &missing.iter().map(|&i| keys::recipient(&handles[i])).collect::<Vec<_>>())?;
-        for (i, row) in missing.into_iter().zip(rows) {
-            let Some(row) = row else { continue };
-            let last = parse_latest(&row)?;
+        self.cached(&self.recipients, handles, Space::Private, keys::recipient, |handle, row| {
+            let last = parse_latest(row)?;
             // The key, from the lookup record of the recipient's latest entry.
             let record = self.store.lookups(last, last.saturating_add(1))?.pop();
             match record.as_ref().map(parts) {
-                Some((_, Some((handle, key)))) if handle == handles[i] => out[i] = Some(Recipient { key: RecipientKey(key), last }),
-                _ => return Err(damaged("a recipient (it names an entry whose lookup record is not theirs)")),
+                Some((_, Some((h, key)))) if h == *handle => Ok(Recipient { key: RecipientKey(key), last }),
+                _ => Err(damaged("a recipient (it names an entry whose lookup record is not theirs)")),
             }
+        })
+    }
+
+    /// The values of `keys`: from `cache`, else their rows (`row_key`, in `space`), read with
+    /// one [`Store::get_many`] and decoded by `parse`.
+    fn cached<K, V: Clone>(
+        &self,
+        cache: &Cache<K, V>,
+        keys: &[K],
+        space: Space,
+        row_key: fn(&K) -> Vec<u8>,
+        parse: impl Fn(&K, &[u8]) -> Result<V>,
+    ) -> Result<Vec<Option<V>>>
+    where
+        K: Eq + std::hash::Hash + Clone,
+    {
+        let mut out: Vec<Option<V>> = keys.iter().map(|k| cache.get(k)).collect();
+        let missing: Vec<usize> = (0..keys.len()).filter(|&i| out[i].is_none()).collect();
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        let rows = self.store.get_many(space, &missing.iter().map(|&i| row_key(&keys[i])).collect::<Vec<_>>())?;
+        for (i, row) in missing.into_iter().zip(rows) {
+            out[i] = row.map(|v| parse(&keys[i], &v)).transpose()?;
         }
         Ok(out)
     }

@@ -50,29 +50,14 @@ pub(crate) fn run(shared: &Shared, jobs: mpsc::Receiver<Job>, committer: mpsc::S
                     records += r.len();
                     group.push((r, reply));
                 }
-                Job::Log { body, effect, reply } => {
+                // Each of these is committed alone, once every group before it is published.
+                alone => {
                     if !group.is_empty() {
                         stage(shared, &mut flight, std::mem::take(&mut group), &committer);
                         records = 0;
                     }
                     drain(&committer);
-                    let _ = reply.send(log_records::log_record(shared, body, effect));
-                }
-                Job::Tallies { records: tallies, reply } => {
-                    if !group.is_empty() {
-                        stage(shared, &mut flight, std::mem::take(&mut group), &committer);
-                        records = 0;
-                    }
-                    drain(&committer);
-                    let _ = reply.send(tallies::append(shared, tallies));
-                }
-                Job::Rows { puts, deletes, reply } => {
-                    if !group.is_empty() {
-                        stage(shared, &mut flight, std::mem::take(&mut group), &committer);
-                        records = 0;
-                    }
-                    drain(&committer);
-                    let _ = reply.send(log_records::derived_rows(shared, puts, deletes));
+                    commit_alone(shared, alone);
                 }
             }
             if records < shared.options.max_batch_records {
@@ -85,6 +70,24 @@ pub(crate) fn run(shared: &Shared, jobs: mpsc::Receiver<Job>, committer: mpsc::S
     }
     drop(committer);
     let _ = thread.join();
+}
+
+/// Commits a job that is not a group of messages on its own, on this thread, and answers it.
+fn commit_alone(shared: &Shared, job: Job) {
+    match job {
+        Job::Log { body, effect, reply } => {
+            let _ = reply.send(log_records::log_record(shared, body, effect));
+        }
+        Job::Tallies { records, reply } => {
+            let _ = reply.send(tallies::append(shared, records));
+        }
+        Job::Rows { puts, deletes, reply } => {
+            let _ = reply.send(log_records::derived_rows(shared, puts, deletes));
+        }
+        Job::Messages { reply, .. } => {
+            let _ = reply.send(Err(Error::Storage("a group of messages was committed alone; this is a bug".into())));
+        }
+    }
 }
 
 /// Waits until the committer has published (or failed) every group staged so far.
