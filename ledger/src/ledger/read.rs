@@ -210,7 +210,10 @@ impl Ledger {
     /// The personal part of a message entry, decrypted; `None` if the entry has none.
     pub fn personal(&self, index: u64) -> Result<Option<PersonalState>> {
         let Some(record) = self.shared.store.private(index)? else { return Ok(None) };
-        self.open_personal(index, &record, |handle| Ok(self.shared.lookup.recipient(handle)?.map(|r| r.key)))
+        self.open_personal(index, &record, |handle| {
+            let _published = self.state()?;
+            Ok(self.shared.lookup.recipient_locked(handle)?.map(|r| r.key))
+        })
     }
 
     /// The personal part a private record holds, opened with the key `key_of` gives its
@@ -251,7 +254,8 @@ impl Ledger {
             let handle =
                 record.as_deref().and_then(|r| self.shared.layout.split(index, r).ok().flatten()).map(|p| Handle::try_from(p.handle));
             let key = match handle {
-                Some(Ok(h)) => self.shared.lookup.recipient(&h)?.map(|r| r.key),
+                // `st` is held: the row read may enter the cache.
+                Some(Ok(h)) => self.shared.lookup.recipient_locked(&h)?.map(|r| r.key),
                 _ => None,
             };
             (bytes, tree, record, key, Arc::clone(&st.registry), st.size)

@@ -13,9 +13,11 @@
 //! two bounded caches of the rows that durable commits wrote, the recipients and messages
 //! most likely to come again; a group's other rows are read with one [`Store::get_many`].
 //!
-//! The caches are filled only where a durable commit is published (under the state's write
-//! lock), never from a read: a reader racing a commit could otherwise put back a row the
-//! commit replaced, or the key of a recipient it erased.
+//! The caches are filled where a durable commit is published (under the state's write lock),
+//! and by readers only while they hold the state's read lock ([`Lookup::recipient_locked`]):
+//! a commit's rows are in the store before it is published, so a row read then is never older
+//! than what the cache will be given. A reader without the lock, racing a commit, could
+//! otherwise put back a row the commit replaced, or the key of a recipient it erased.
 //!
 //! Both are keyed by keyed hashes (HMAC-SHA256 under the server secret), which are uniform and
 //! cannot be chosen by a submitter; the sequencer's own maps of staged records take their first
@@ -135,7 +137,7 @@ impl Lookup {
 
     /// The entry of each acknowledged message, in the order of `keys`.
     pub(crate) fn messages(&self, keys: &[MessageKey]) -> Result<Vec<Option<u64>>> {
-        self.cached(&self.messages, keys, Space::Index, keys::message_key, |_, row| {
+        self.cached(&self.messages, keys, Space::Index, keys::message_key, false, |_, row| {
             <[u8; 8]>::try_from(row).map(u64::from_be_bytes).map_err(|_| damaged("a message id"))
         })
     }
@@ -148,7 +150,12 @@ impl Lookup {
     /// What the ledger knows of each recipient, in the order of `handles` (`None`: never
     /// seen, or erased).
     pub(crate) fn recipients(&self, handles: &[Handle]) -> Result<Vec<Option<Recipient>>> {
-        self.cached(&self.recipients, handles, Space::Private, keys::recipient, |handle, row| {
+        self.recipients_filling(handles, false)
+    }
+
+    /// [`Lookup::recipients`], keeping what it read from the store in the cache when `fill`.
+    fn recipients_filling(&self, handles: &[Handle], fill: bool) -> Result<Vec<Option<Recipient>>> {
+        self.cached(&self.recipients, handles, Space::Private, keys::recipient, fill, |handle, row| {
             let last = parse_latest(row)?;
             // The key, from the lookup record of the recipient's latest entry.
             let record = self.store.lookups(last, last.saturating_add(1))?.pop();
@@ -159,14 +166,22 @@ impl Lookup {
         })
     }
 
+    /// What the ledger knows of a recipient, for a reader that holds the state's read lock:
+    /// a row read from the store is kept in the cache (see the module docs), so that why pages
+    /// warm it as commits do.
+    pub(crate) fn recipient_locked(&self, handle: &Handle) -> Result<Option<Recipient>> {
+        Ok(self.recipients_filling(std::slice::from_ref(handle), true)?.pop().flatten())
+    }
+
     /// The values of `keys`: from `cache`, else their rows (`row_key`, in `space`), read with
-    /// one [`Store::get_many`] and decoded by `parse`.
+    /// one [`Store::get_many`] and decoded by `parse` (and kept in `cache` when `fill`).
     fn cached<K, V: Clone>(
         &self,
         cache: &Cache<K, V>,
         keys: &[K],
         space: Space,
         row_key: fn(&K) -> Vec<u8>,
+        fill: bool,
         parse: impl Fn(&K, &[u8]) -> Result<V>,
     ) -> Result<Vec<Option<V>>>
     where
@@ -180,6 +195,9 @@ impl Lookup {
         let rows = self.store.get_many(space, &missing.iter().map(|&i| row_key(&keys[i])).collect::<Vec<_>>())?;
         for (i, row) in missing.into_iter().zip(rows) {
             out[i] = row.map(|v| parse(&keys[i], &v)).transpose()?;
+            if let (true, Some(v)) = (fill, &out[i]) {
+                cache.insert(keys[i].clone(), v.clone());
+            }
         }
         Ok(out)
     }
@@ -319,5 +337,21 @@ mod tests {
         assert!(matches!(l.recipient(&[8; 32]), Err(Error::Corrupt(_))), "a row of the wrong length");
         store.commit(&row(4u64.to_be_bytes().to_vec())).unwrap();
         assert!(matches!(l.recipient(&[8; 32]), Err(Error::Corrupt(_))), "a row naming another recipient's entry");
+    }
+
+    #[test]
+    fn only_a_reader_under_the_state_lock_fills_the_cache() {
+        use crate::store::memory::MemoryStore;
+        use crate::store::Commit;
+        let store = Arc::new(MemoryStore::default());
+        let l = Lookup::new(store.clone());
+        let lookup = vec![record(&[1; 16], &[7; 32], &RecipientKey([6; 32]))];
+        let (puts, _) =
+            Change { recipients: vec![([7; 32], Recipient { key: RecipientKey([6; 32]), last: 0 })], ..Change::default() }.rows();
+        store.commit(&Commit { size: 1, entries: vec![(0, vec![b'e'])], lookup, puts, ..Commit::default() }).unwrap();
+        assert!(l.recipient(&[7; 32]).unwrap().is_some());
+        assert!(l.recipients.get(&[7; 32]).is_none(), "a plain read leaves the cache alone");
+        assert_eq!(l.recipient_locked(&[7; 32]).unwrap().map(|r| r.last), Some(0));
+        assert!(l.recipients.get(&[7; 32]).is_some(), "a read under the lock keeps the row");
     }
 }
