@@ -243,8 +243,10 @@ pub fn keep_saved(library: Weak<RwLock<LibraryIndex>>, ledger: Weak<Ledger>) {
     let spawned = std::thread::Builder::new().name("sightline-library".into()).spawn(move || loop {
         std::thread::sleep(SAVE_EVERY);
         let (Some(library), Some(ledger)) = (library.upgrade(), ledger.upgrade()) else { return };
-        if let Err(e) = save(&library, &ledger) {
-            tracing::warn!(error = %e, "saving the ad library failed; the next save tries again");
+        match save(&library, &ledger) {
+            // The server is stopping: it saves the library itself.
+            Ok(()) | Err(WebError::Ledger(sightline_ledger::Error::ShuttingDown)) => {}
+            Err(e) => tracing::warn!(error = %e, "saving the ad library failed; the next save tries again"),
         }
         drop((library, ledger));
     });
