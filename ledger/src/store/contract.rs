@@ -19,6 +19,9 @@
 //! store is opened again, where appending goes on (durability, the head as commit point).
 //!
 //! Compiled with the `fuzzing` feature, which the ledger's tests enable.
+//!
+//! Over 400 lines because the contract is its rules, one short function each, and a backend
+//! reads them in one place.
 
 use std::path::Path;
 
