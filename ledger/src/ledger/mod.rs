@@ -9,7 +9,9 @@
 //! | `rights.rs` | a recipient's rights through a why link (address checked), and compliance erasure |
 //! | `witnessed.rs` | receipts at an older checkpoint that witnesses cosigned |
 //! | `fsck.rs` | re-reads and checks the whole store |
+//! | `derived.rs` | rows a server derives from the log and keeps beside it (the ad library) |
 
+mod derived;
 mod fsck;
 mod open;
 mod read;

@@ -44,6 +44,12 @@ impl Server {
         process_cpu_secs(&self.child.id().to_string())
     }
 
+    /// The server's process id (the start-up bench reads its memory).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn start(dir: &Path, log: &Path) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
