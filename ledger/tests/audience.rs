@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use sightline_ledger::audience::Evaluation;
+use sightline_ledger::entry::LoggedEntry;
 use sightline_ledger::privacy::Personal;
 use sightline_ledger::record::Body;
 use sightline_ledger::submitter::sign_message;
@@ -219,6 +220,13 @@ fn an_entry_logged_under_revision_2_still_reads_and_says_what_it_leaves_out() {
         b["sponsor"]["political"].as_object_mut().unwrap().remove(f);
     }
     let (body, omitted) = Body::parse_logged_noting(&b.to_string()).expect("a revision-2 entry reads");
+    // Read as a whole entry (the why page's path, which skips the strict decoding it already
+    // tried once), it reads the same and notes the same fields.
+    let entry = json!({"v": 1, "index": 7, "prev": "00".repeat(32), "logged_at": "2026-01-01T00:00:00Z",
+        "flags": [], "body": b, "sig": "AA=="});
+    let logged = LoggedEntry::parse(entry.to_string().as_bytes()).expect("a revision-2 entry reads as an entry");
+    assert_eq!(logged.omitted, omitted);
+    assert!(matches!(&logged.body, Body::Message(m) if m.targeting.audience.is_none()));
     let Body::Message(m) = body else { panic!("a message") };
     assert!(m.targeting.audience.is_none() && m.delivery.creative.content.is_none());
     for path in [

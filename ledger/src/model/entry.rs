@@ -83,14 +83,15 @@ impl LoggedEntry {
         let text = std::str::from_utf8(bytes).map_err(|err| Error::malformed("entry", err.to_string()))?;
         // Most entries are messages: one pass decodes envelope and body at once
         // (`body` is the first key in canonical order, so nothing is buffered).
-        if let Ok(e) = serde_json::from_str::<Envelope<Box<MessageBody>>>(text) {
-            if e.body.kind == Kind::Message {
-                return e.logged(|m| Ok((Body::Message(m), Vec::new())));
-            }
-        }
+        let tried_message = match serde_json::from_str::<Envelope<Box<MessageBody>>>(text) {
+            Ok(e) if e.body.kind == Kind::Message => return e.logged(|m| Ok((Body::Message(m), Vec::new()))),
+            Ok(_) => false,
+            Err(_) => true,
+        };
         let e: Envelope<&serde_json::value::RawValue> =
             serde_json::from_str(text).map_err(|err| Error::malformed("entry", err.to_string()))?;
-        e.logged(|raw| Body::parse_logged_noting(raw.get()))
+        // A message body that failed above is not decoded strictly a second time.
+        e.logged(|raw| Body::parse_logged_from(raw.get(), !tried_message))
     }
 }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::model::record::{invalid, Body, Kind};
+use crate::model::record::{invalid, Body, Kind, MessageBody};
 use crate::model::rules::validate;
 use crate::model::serde_words::field_and_reason;
 
@@ -51,6 +51,13 @@ impl Body {
     /// `lineage[2].model`). Only an entry logged before revision 3 can leave one out; it is read
     /// as `null`, and a page that shows it says the record does not state it.
     pub fn parse_logged_noting(json: &str) -> Result<(Body, Vec<String>)> {
+        Body::parse_logged_from(json, true)
+    }
+
+    /// [`Body::parse_logged_noting`]; `try_strict: false` skips the strict decoding of a message
+    /// body when the caller already tried it and it failed (an entry logged before revision 3:
+    /// each pass over its text costs as much as the page it is read for).
+    pub(crate) fn parse_logged_from(json: &str, try_strict: bool) -> Result<(Body, Vec<String>)> {
         #[derive(Deserialize)]
         struct KindOnly {
             kind: Kind,
@@ -60,12 +67,22 @@ impl Body {
             Kind::LogKey => (Body::LogKey(serde_json::from_str(json).map_err(typed)?), Vec::new()),
             Kind::Submitter => (Body::Submitter(serde_json::from_str(json).map_err(typed)?), Vec::new()),
             Kind::Party => (Body::Party(serde_json::from_str(json).map_err(typed)?), Vec::new()),
-            Kind::Message => match serde_json::from_str(json) {
-                Ok(m) => (Body::Message(Box::new(m)), Vec::new()),
-                Err(strict) => {
+            Kind::Message => match try_strict.then(|| serde_json::from_str(json)).transpose() {
+                Ok(Some(m)) => (Body::Message(Box::new(m)), Vec::new()),
+                strict => {
+                    let strict = strict.err();
                     let mut value: Value = serde_json::from_str(json).map_err(typed)?;
                     let omitted = crate::model::omitted::fill_omitted(&mut value);
                     if omitted.is_empty() {
+                        // Nothing was left out, so the strict decoding's own error says best what
+                        // is wrong (decoded again if the caller's attempt was not kept).
+                        let strict = match strict {
+                            Some(e) => e,
+                            None => match serde_json::from_str::<MessageBody>(json) {
+                                Ok(m) => return Ok((Body::Message(Box::new(m)), Vec::new())),
+                                Err(e) => e,
+                            },
+                        };
                         return Err(typed(strict));
                     }
                     (Body::Message(Box::new(serde_json::from_value(value).map_err(typed)?)), omitted)
