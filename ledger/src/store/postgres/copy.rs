@@ -1,0 +1,1 @@
+//! `sightline migrate`'s copy of another store into PostgreSQL: see [`PgStore::copy_from`].

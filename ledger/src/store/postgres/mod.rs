@@ -1,0 +1,519 @@
+//! The PostgreSQL backend ([`PgStore`], feature `postgres`): the log in tables, where any
+//! number of front ends share it (SPEC.md §12.2).
+//!
+//! | table | holds |
+//! |---|---|
+//! | `sightline_head` | one row: the tree size and its signed checkpoint (the commit point) |
+//! | `sightline_entries` | entry `idx`: its bytes |
+//! | `sightline_private` | entry `idx`: its private record (sealed personal part) and its lookup record (message key, recipient handle and key) |
+//! | `sightline_tiles` | hash tile `(level, idx)` at its widest |
+//! | `sightline_index_rows`, `sightline_private_rows` | the two key spaces ([`Space`]) |
+//! | `sightline_lease`, `sightline_handoff`, `sightline_handoff_records` | the sequencing lease and the queue of handed-over jobs (`coordination.rs`) |
+//! | `sightline_schema_version` | the schema versions applied (`schema.rs`) |
+//!
+//! A commit is **one transaction**: it locks the head row (and, when fenced, the lease row),
+//! checks that its entries extend the head and that the lease is still this front end's,
+//! writes every row and moves the head. Durable: each session sets `synchronous_commit` on,
+//! so `COMMIT` returns once the WAL is flushed. A wipe overwrites the private record and the
+//! lookup record's private part in the same transaction; PostgreSQL keeps the old row
+//! versions in its files until `VACUUM` reclaims them (README "Running on PostgreSQL").
+//!
+//! Every statement runs on the store's own threads (`pool.rs`): commits on one connection,
+//! the lease on another, reads on a few more.
+
+mod coordination;
+mod copy;
+mod pool;
+mod schema;
+
+use std::sync::Mutex;
+
+use postgres::types::ToSql;
+
+use crate::error::{Error, Result};
+use crate::store::postgres::pool::{column, Conn, Pool, CONNECT_TIMEOUT};
+use crate::store::{Commit, Head, Lease, LookupRecord, Space, Store, LOOKUP_BYTES, LOOKUP_PRIVATE};
+
+/// A [`Store`] (and [`Coordination`](crate::store::Coordination)) in a PostgreSQL database.
+pub struct PgStore {
+    /// Commits, and everything else that writes the log.
+    writer: Pool,
+    /// The lease, on a connection of its own so that renewing it never waits behind a commit.
+    lease: Pool,
+    /// Reads.
+    readers: Pool,
+    /// The lease every commit checks, once this front end sequences (`coordination.rs`).
+    fence: Mutex<Option<Lease>>,
+    /// Where the database is, for messages.
+    place: String,
+}
+
+/// How many connections a store opens for reads.
+pub const READ_CONNECTIONS: usize = 4;
+
+impl PgStore {
+    /// Opens the store in the database at `url` (`postgres://user:password@host:port/database`),
+    /// creating or upgrading its tables. Refuses a database that a `sightline migrate` into it
+    /// left half copied.
+    pub fn open(url: &str) -> Result<PgStore> {
+        let store = PgStore::connect(url)?;
+        if store.head()?.is_none() && store.readers.run(|conn| has_rows(conn))? {
+            return Err(Error::Corrupt(format!(
+                "{} holds entries but no signed head: a `sightline migrate` into it was interrupted; run it again (it starts over)",
+                store.place
+            )));
+        }
+        Ok(store)
+    }
+
+    /// Connects and brings the tables to this build's schema, without looking at what they hold.
+    fn connect(url: &str) -> Result<PgStore> {
+        let mut config: postgres::Config = url.parse().map_err(|e| {
+            Error::Storage(format!("the database address is not a PostgreSQL URL ({e}); give postgres://user:password@host:port/database"))
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("sightline");
+        }
+        let writer = Pool::start("sightline-pg-commit", 1, &config)?;
+        writer.run(schema::migrate)?;
+        Ok(PgStore {
+            writer,
+            lease: Pool::start("sightline-pg-lease", 1, &config)?,
+            readers: Pool::start("sightline-pg-read", READ_CONNECTIONS, &config)?,
+            fence: Mutex::new(None),
+            place: pool::place(&config),
+        })
+    }
+
+    /// The lease commits are fenced with, if any.
+    fn fenced_by(&self) -> Option<Lease> {
+        self.fence.lock().map(|f| f.clone()).unwrap_or(None)
+    }
+}
+
+/// Whether the log tables hold any entry.
+fn has_rows(conn: &mut Conn) -> Result<bool> {
+    Ok(!conn.query("reading the entries", "SELECT idx FROM sightline_entries LIMIT 1", &[])?.is_empty())
+}
+
+/// An entry index as the database stores it.
+fn db_index(i: u64) -> Result<i64> {
+    i64::try_from(i).map_err(|_| Error::OutOfRange(format!("entry {i} is beyond what the database indexes")))
+}
+
+/// A range bound as the database compares it (indexes past `i64::MAX` never exist).
+fn db_bound(i: u64) -> i64 {
+    i64::try_from(i).unwrap_or(i64::MAX)
+}
+
+/// An entry index the database returned.
+fn log_index(i: i64) -> Result<u64> {
+    u64::try_from(i).map_err(|_| Error::Corrupt(format!("the database holds a negative entry index ({i})")))
+}
+
+/// The table of a key space.
+fn space_table(space: Space) -> (&'static str, &'static str) {
+    match space {
+        Space::Index => ("SELECT row_value FROM sightline_index_rows WHERE row_key = $1", INDEX_SCAN),
+        Space::Private => ("SELECT row_value FROM sightline_private_rows WHERE row_key = $1", PRIVATE_SCAN),
+    }
+}
+
+const INDEX_SCAN: &str =
+    "SELECT row_key, row_value FROM sightline_index_rows WHERE row_key >= $1 AND ($2::BYTEA IS NULL OR row_key < $2) ORDER BY row_key";
+const PRIVATE_SCAN: &str =
+    "SELECT row_key, row_value FROM sightline_private_rows WHERE row_key >= $1 AND ($2::BYTEA IS NULL OR row_key < $2) ORDER BY row_key";
+
+/// The smallest key above every key that starts with `prefix`; `None` if there is none (the
+/// prefix is empty or all `0xff`).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// What `read` makes of rows whose first column is an entry index, from index `from` on and up
+/// to the first one missing (positional reads stop there).
+fn contiguous<T>(rows: &[postgres::Row], from: i64, read: impl Fn(&postgres::Row) -> Result<T>) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for (want, row) in (from..).zip(rows) {
+        if column::<i64>(row, 0, "an entry's index")? != want {
+            break;
+        }
+        out.push(read(row)?);
+    }
+    Ok(out)
+}
+
+/// The lookup record stored in three columns.
+fn lookup_record(message_key: &[u8], handle: &[u8], key: &[u8]) -> LookupRecord {
+    let mut r = [0u8; LOOKUP_BYTES];
+    for (range, part) in [(0..16, message_key), (16..48, handle), (48..LOOKUP_BYTES, key)] {
+        let n = part.len().min(range.len());
+        r[range.start..range.start + n].copy_from_slice(&part[..n]);
+    }
+    r
+}
+
+impl Store for PgStore {
+    fn head(&self) -> Result<Option<Head>> {
+        self.readers.run(|conn| read_head(conn))
+    }
+
+    fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        let Ok(i) = i64::try_from(index) else { return Ok(None) };
+        self.readers.run(move |conn| {
+            let rows = conn.query("reading an entry", "SELECT entry FROM sightline_entries WHERE idx = $1", &[&i])?;
+            rows.first().map(|r| column(r, 0, "an entry")).transpose()
+        })
+    }
+
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        if end <= start {
+            return Ok(Vec::new());
+        }
+        let (from, to) = (db_bound(start), db_bound(end));
+        self.readers.run(move |conn| {
+            let rows = conn.query(
+                "reading entries",
+                "SELECT idx, entry FROM sightline_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                &[&from, &to],
+            )?;
+            contiguous(&rows, from, |row| column(row, 1, "an entry"))
+        })
+    }
+
+    fn private(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        let Ok(i) = i64::try_from(index) else { return Ok(None) };
+        self.readers.run(move |conn| {
+            let rows = conn.query("reading a private record", "SELECT record FROM sightline_private WHERE idx = $1", &[&i])?;
+            rows.first().map(|r| column(r, 0, "a private record")).transpose()
+        })
+    }
+
+    fn lookups(&self, start: u64, end: u64) -> Result<Vec<LookupRecord>> {
+        if end <= start {
+            return Ok(Vec::new());
+        }
+        let (from, to) = (db_bound(start), db_bound(end));
+        self.readers.run(move |conn| {
+            let rows = conn.query(
+                "reading lookup records",
+                "SELECT idx, message_key, handle, recipient_key FROM sightline_private WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                &[&from, &to],
+            )?;
+            contiguous(&rows, from, |row| {
+                let part = |i| column::<&[u8]>(row, i, "a lookup record");
+                Ok(lookup_record(part(1)?, part(2)?, part(3)?))
+            })
+        })
+    }
+
+    fn lookup_count(&self) -> Result<u64> {
+        // Every entry gets its lookup record in the transaction that writes it.
+        Ok(self.head()?.map_or(0, |h| h.size))
+    }
+
+    fn replace_lookups(&self, records: &[LookupRecord]) -> Result<()> {
+        let records = records.to_vec();
+        self.writer.run(move |conn| {
+            let size = read_head(conn)?.map_or(0, |h| h.size);
+            if records.len() as u64 != size {
+                return Err(Error::Storage(format!("{} lookup records for a head of {size} entries; this is a bug", records.len())));
+            }
+            let idx: Vec<i64> = (0..db_bound(size)).collect();
+            let part = |range: std::ops::Range<usize>| records.iter().map(|r| r[range.clone()].to_vec()).collect::<Vec<_>>();
+            let (keys, handles, recipient_keys) = (part(0..16), part(16..48), part(48..LOOKUP_BYTES));
+            conn.execute(
+                "replacing the lookup records",
+                "UPDATE sightline_private SET message_key = u.m, handle = u.h, recipient_key = u.k \
+                 FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[], $4::BYTEA[]) AS u(i, m, h, k) WHERE sightline_private.idx = u.i",
+                &[&idx, &keys, &handles, &recipient_keys],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn rewrite_private_heads(&self, heads: &[(u64, Vec<u8>)]) -> Result<()> {
+        let heads = heads.iter().map(|(i, h)| Ok((db_index(*i)?, h.clone()))).collect::<Result<Vec<_>>>()?;
+        self.writer.run(move |conn| {
+            let place = conn.place.clone();
+            let failed = |e| pool::db_error("rewriting private records", &place, e);
+            let mut tx = conn.client()?.transaction().map_err(failed)?;
+            let mut rewritten = Vec::with_capacity(heads.len());
+            // Every record is checked before one is written, so a refused call changes nothing.
+            for (i, head) in &heads {
+                let row = tx.query_opt("SELECT record FROM sightline_private WHERE idx = $1 FOR UPDATE", &[i]).map_err(failed)?;
+                let record: Vec<u8> = match row {
+                    Some(r) => column(&r, 0, "a private record")?,
+                    None => return Err(Error::Storage(format!("private record {i} is missing; it cannot get a new head"))),
+                };
+                if record.len() < head.len() {
+                    return Err(Error::Storage(format!("private record {i} is shorter than its new head")));
+                }
+                rewritten.push((*i, [head.as_slice(), &record[head.len()..]].concat()));
+            }
+            for (i, record) in &rewritten {
+                tx.execute("UPDATE sightline_private SET record = $2 WHERE idx = $1", &[i, record]).map_err(failed)?;
+            }
+            tx.commit().map_err(failed)
+        })
+    }
+
+    fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {
+        let Ok(i) = i64::try_from(index) else { return Ok(None) };
+        let level = i16::from(level);
+        self.readers.run(move |conn| {
+            let rows = conn.query("reading a tile", "SELECT hashes FROM sightline_tiles WHERE level = $1 AND idx = $2", &[&level, &i])?;
+            rows.first().map(|r| column(r, 0, "a tile")).transpose()
+        })
+    }
+
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let (sql, _) = space_table(space);
+        let key = key.to_vec();
+        self.readers.run(move |conn| {
+            let rows = conn.query("reading a row", sql, &[&key])?;
+            rows.first().map(|r| column(r, 0, "a row")).transpose()
+        })
+    }
+
+    fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let (_, sql) = space_table(space);
+        let (from, to) = (prefix.to_vec(), prefix_end(prefix));
+        self.readers.run(move |conn| {
+            let rows = conn.query("scanning rows", sql, &[&from, &to])?;
+            rows.iter().map(|r| Ok((column(r, 0, "a row's key")?, column(r, 1, "a row")?))).collect()
+        })
+    }
+
+    fn commit(&self, c: &Commit) -> Result<()> {
+        let rows = CommitRows::of(c)?;
+        let fence = self.fenced_by();
+        self.writer.run(move |conn| rows.write(conn, fence.as_ref()))
+    }
+
+    fn size_on_disk(&self) -> Result<u64> {
+        let tables: Vec<&str> = TABLES.to_vec();
+        self.readers.run(move |conn| {
+            let rows = conn.query(
+                "measuring the tables",
+                "SELECT coalesce(sum(pg_total_relation_size(to_regclass(t))), 0)::BIGINT FROM UNNEST($1::TEXT[]) AS t",
+                &[&tables],
+            )?;
+            let bytes: i64 = rows.first().map(|r| column(r, 0, "a table size")).transpose()?.unwrap_or(0);
+            Ok(u64::try_from(bytes).unwrap_or(0))
+        })
+    }
+}
+
+/// The tables of the log (not of the lease or the queue).
+const TABLES: [&str; 6] =
+    ["sightline_head", "sightline_entries", "sightline_private", "sightline_tiles", "sightline_index_rows", "sightline_private_rows"];
+
+fn read_head(conn: &mut Conn) -> Result<Option<Head>> {
+    let rows = conn.query("reading the head", "SELECT size, checkpoint FROM sightline_head WHERE id = 1", &[])?;
+    let Some(row) = rows.first() else { return Ok(None) };
+    Ok(Some(Head { size: log_index(column(row, 0, "the head's size")?)?, checkpoint: column(row, 1, "the head's checkpoint")? }))
+}
+
+/// What one commit writes, as the columns of its statements (owned: the statements run on the
+/// store's writer thread).
+struct CommitRows {
+    size: i64,
+    checkpoint: String,
+    /// The first entry the commit appends (the head's size if it appends none).
+    first: i64,
+    idx: Vec<i64>,
+    entries: Vec<Vec<u8>>,
+    private: Vec<Vec<u8>>,
+    message_keys: Vec<Vec<u8>>,
+    handles: Vec<Vec<u8>>,
+    recipient_keys: Vec<Vec<u8>>,
+    tiles: (Vec<i16>, Vec<i64>, Vec<Vec<u8>>),
+    /// Puts and deletes of each space, `[Index, Private]`, the last put of a key winning.
+    puts: [(Vec<Vec<u8>>, Vec<Vec<u8>>); 2],
+    deletes: [Vec<Vec<u8>>; 2],
+    wipe: Vec<i64>,
+    answers: (Vec<i64>, Vec<String>),
+}
+
+impl CommitRows {
+    /// The rows of `c`, refused before anything is sent if its records are not one per entry
+    /// or its entries do not follow each other.
+    fn of(c: &Commit) -> Result<CommitRows> {
+        let n = c.entries.len();
+        let one_each = |len: usize| len == 0 || len == n;
+        if !one_each(c.private.len()) || !one_each(c.lookup.len()) {
+            return Err(Error::Storage(format!(
+                "a commit of {n} entries carries {} private and {} lookup records; this is a bug",
+                c.private.len(),
+                c.lookup.len()
+            )));
+        }
+        let first = c.entries.first().map_or(c.size, |(i, _)| *i);
+        if c.entries.iter().zip(first..).any(|((i, _), want)| *i != want) || first + n as u64 != c.size {
+            return Err(Error::Storage(format!(
+                "records are append-only and positional; the commit's entries do not run from {first} to its size {}",
+                c.size
+            )));
+        }
+        let lookups: Vec<LookupRecord> = if c.lookup.is_empty() { vec![[0; LOOKUP_BYTES]; n] } else { c.lookup.clone() };
+        let part = |range: std::ops::Range<usize>| lookups.iter().map(|r| r[range.clone()].to_vec()).collect::<Vec<_>>();
+        let mut puts: [std::collections::BTreeMap<Vec<u8>, Vec<u8>>; 2] = Default::default();
+        for (space, k, v) in &c.puts {
+            puts[space_slot(*space)].insert(k.clone(), v.clone());
+        }
+        let mut deletes: [Vec<Vec<u8>>; 2] = Default::default();
+        for (space, k) in &c.deletes {
+            deletes[space_slot(*space)].push(k.clone());
+        }
+        Ok(CommitRows {
+            size: db_index(c.size)?,
+            checkpoint: c.checkpoint.clone(),
+            first: db_index(first)?,
+            idx: c.entries.iter().map(|(i, _)| db_index(*i)).collect::<Result<_>>()?,
+            entries: c.entries.iter().map(|(_, e)| e.clone()).collect(),
+            private: if c.private.is_empty() { vec![Vec::new(); n] } else { c.private.clone() },
+            message_keys: part(0..16),
+            handles: part(16..48),
+            recipient_keys: part(48..LOOKUP_BYTES),
+            tiles: (
+                c.tiles.iter().map(|((l, _), _)| i16::from(*l)).collect(),
+                c.tiles.iter().map(|((_, i), _)| db_index(*i)).collect::<Result<_>>()?,
+                c.tiles.iter().map(|(_, t)| t.clone()).collect(),
+            ),
+            puts: puts.map(|p| p.into_iter().unzip()),
+            deletes,
+            wipe: c.wipe.iter().map(|i| db_index(*i)).collect::<Result<_>>()?,
+            answers: (c.answers.iter().map(|(id, _)| db_index(*id)).collect::<Result<_>>()?, c.answers.iter().map(|(_, a)| a.clone()).collect()),
+        })
+    }
+
+    /// Writes the commit in one transaction: nothing of it, or all of it.
+    fn write(self, conn: &mut Conn, fence: Option<&Lease>) -> Result<()> {
+        let mut st = Vec::with_capacity(COMMIT_STATEMENTS.len());
+        for sql in COMMIT_STATEMENTS {
+            st.push(conn.prepared(sql)?);
+        }
+        let place = conn.place.clone();
+        let failed = |e| pool::db_error("committing", &place, e);
+        let mut tx = conn.client()?.transaction().map_err(failed)?;
+        if let Some(lease) = fence {
+            let row = tx.query_one(&st[LEASE], &[]).map_err(failed)?;
+            let (holder, epoch): (String, i64) = (column(&row, 0, "the lease's holder")?, column(&row, 1, "the lease's epoch")?);
+            if holder != lease.holder || u64::try_from(epoch).ok() != Some(lease.epoch) {
+                return Err(Error::Unavailable(
+                    "this front end no longer holds the sequencing lease (another front end took it over), so none of this commit was written"
+                        .into(),
+                ));
+            }
+        }
+        let head = tx.query_opt(&st[HEAD], &[]).map_err(failed)?;
+        let size: i64 = head.map(|r| column(&r, 0, "the head's size")).transpose()?.unwrap_or(0);
+        if size != self.first {
+            return Err(Error::Storage(format!(
+                "records are append-only and positional: the commit starts at entry {} but the stored log has {size} entries",
+                self.first
+            )));
+        }
+        if !self.idx.is_empty() {
+            tx.execute(&st[ENTRIES], &[&self.idx, &self.entries]).map_err(failed)?;
+            tx.execute(&st[PRIVATE], &[&self.idx, &self.private, &self.message_keys, &self.handles, &self.recipient_keys])
+                .map_err(failed)?;
+        }
+        if !self.tiles.0.is_empty() {
+            tx.execute(&st[TILES], &[&self.tiles.0, &self.tiles.1, &self.tiles.2]).map_err(failed)?;
+        }
+        for (slot, (keys, values)) in self.puts.iter().enumerate() {
+            if !keys.is_empty() {
+                tx.execute(&st[PUTS + slot], &[keys, values]).map_err(failed)?;
+            }
+            if !self.deletes[slot].is_empty() {
+                tx.execute(&st[DELETES + slot], &[&self.deletes[slot]]).map_err(failed)?;
+            }
+        }
+        if !self.wipe.is_empty() {
+            let zeros = vec![0u8; LOOKUP_PRIVATE.len() / 2];
+            tx.execute(&st[WIPE], &[&self.wipe, &zeros]).map_err(failed)?;
+        }
+        tx.execute(&st[MOVE_HEAD], &[&self.size, &self.checkpoint]).map_err(failed)?;
+        if !self.answers.0.is_empty() {
+            let params: [&(dyn ToSql + Sync); 2] = [&self.answers.0, &self.answers.1];
+            tx.execute(&st[ANSWERS], &params).map_err(failed)?;
+        }
+        tx.commit().map_err(failed)
+    }
+}
+
+/// The statements of a commit, prepared once per connection; indexed by the constants below.
+const COMMIT_STATEMENTS: [&str; 12] = [
+    "SELECT holder, epoch FROM sightline_lease WHERE id = 1 FOR UPDATE",
+    "SELECT size FROM sightline_head WHERE id = 1 FOR UPDATE",
+    "INSERT INTO sightline_entries (idx, entry) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])",
+    "INSERT INTO sightline_private (idx, record, message_key, handle, recipient_key) \
+     SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[], $4::BYTEA[], $5::BYTEA[])",
+    "INSERT INTO sightline_tiles (level, idx, hashes) SELECT * FROM UNNEST($1::SMALLINT[], $2::BIGINT[], $3::BYTEA[]) \
+     ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes",
+    "INSERT INTO sightline_index_rows (row_key, row_value) SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[]) \
+     ON CONFLICT (row_key) DO UPDATE SET row_value = excluded.row_value",
+    "INSERT INTO sightline_private_rows (row_key, row_value) SELECT * FROM UNNEST($1::BYTEA[], $2::BYTEA[]) \
+     ON CONFLICT (row_key) DO UPDATE SET row_value = excluded.row_value",
+    "DELETE FROM sightline_index_rows WHERE row_key = ANY($1)",
+    "DELETE FROM sightline_private_rows WHERE row_key = ANY($1)",
+    "UPDATE sightline_private SET record = decode(repeat('00', length(record)), 'hex'), handle = $2, recipient_key = $2 \
+     WHERE idx = ANY($1)",
+    "INSERT INTO sightline_head (id, size, checkpoint) VALUES (1, $1, $2) \
+     ON CONFLICT (id) DO UPDATE SET size = excluded.size, checkpoint = excluded.checkpoint",
+    "UPDATE sightline_handoff SET answer = u.answer, answered_at = now() FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS u(id, answer) \
+     WHERE sightline_handoff.id = u.id AND sightline_handoff.answer IS NULL",
+];
+const LEASE: usize = 0;
+const HEAD: usize = 1;
+const ENTRIES: usize = 2;
+const PRIVATE: usize = 3;
+const TILES: usize = 4;
+/// The puts of [`Space::Index`]; [`Space::Private`]'s follow.
+const PUTS: usize = 5;
+/// The deletes of [`Space::Index`]; [`Space::Private`]'s follow.
+const DELETES: usize = 7;
+const WIPE: usize = 9;
+const MOVE_HEAD: usize = 10;
+const ANSWERS: usize = 11;
+
+fn space_slot(space: Space) -> usize {
+    match space {
+        Space::Index => 0,
+        Space::Private => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_scan_ends_at_the_next_prefix() {
+        assert_eq!(prefix_end(b"reg/"), Some(b"reg0".to_vec()));
+        assert_eq!(prefix_end(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(b"\xff\xff"), None);
+        assert_eq!(prefix_end(b""), None);
+    }
+
+    #[test]
+    fn a_lookup_record_is_its_three_columns() {
+        let r = lookup_record(&[1; 16], &[2; 32], &[3; 32]);
+        assert_eq!((&r[..16], &r[16..48], &r[48..]), (&[1u8; 16][..], &[2u8; 32][..], &[3u8; 32][..]));
+        // A damaged column reads back cut or padded with zeros, never as a panic.
+        let short = lookup_record(&[1; 3], &[], &[3; 40]);
+        assert_eq!((&short[..3], &short[3..48], &short[48..]), (&[1u8; 3][..], &[0u8; 45][..], &[3u8; 32][..]));
+    }
+}
