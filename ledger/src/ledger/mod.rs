@@ -9,7 +9,9 @@
 //! | `rights.rs` | a recipient's rights through a why link (address checked), and compliance erasure |
 //! | `witnessed.rs` | receipts at an older checkpoint that witnesses cosigned |
 //! | `fsck.rs` | re-reads and checks the whole store |
+//! | `front_ends.rs` | a store several front ends share: opening it, where a job goes, catching up on demand |
 
+mod front_ends;
 mod fsck;
 mod open;
 mod read;
@@ -20,6 +22,7 @@ mod write;
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
+use crate::cluster::Member;
 use crate::error::Result;
 use crate::pipeline::jobs::Job;
 use crate::pipeline::state::{CommitListener, Metrics, Shared, State};
@@ -34,6 +37,9 @@ pub struct Ledger {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     /// The sequencer's thread (which waits for the committer's when it stops).
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// This front end's part in a log that several share (`front_ends.rs`); `None` for a store
+    /// no other front end uses.
+    member: Option<Arc<Member>>,
 }
 
 /// What the ledger holds of a message's personal part.
@@ -73,8 +79,12 @@ impl Ledger {
         self.shared.read()
     }
 
-    /// Stops the write threads after they have finished the work already queued.
+    /// Stops the write threads after they have finished the work already queued (and, on a
+    /// shared store, lets the sequencing lease go).
     pub fn shutdown(&self) {
+        if let Some(m) = &self.member {
+            m.stop();
+        }
         if let Ok(mut j) = self.jobs.lock() {
             j.take();
         }

@@ -90,11 +90,17 @@ impl Lookup {
     /// Rebuilds the indexes from the lookup records of a store of `size` entries.
     pub(crate) fn load(store: &dyn Store, size: u64) -> Result<Lookup> {
         let have = store.lookup_count()?;
-        if have != size {
+        // More than `size` only in a store another front end appends to meanwhile.
+        if have < size {
             return Err(Error::Corrupt(format!(
                 "the lookup records cover {have} of the log's {size} entries, so the private indexes cannot be rebuilt; restore the data folder from a backup"
             )));
         }
+        Lookup::read(store, size)
+    }
+
+    /// Builds the indexes from the lookup records of entries `0..size` (the store may hold more).
+    pub(crate) fn read(store: &dyn Store, size: u64) -> Result<Lookup> {
         let mut lookup = Lookup::default();
         lookup.messages.reserve(size as usize);
         let mut start = 0;
@@ -103,22 +109,29 @@ impl Lookup {
             if records.is_empty() {
                 return Err(Error::Corrupt(format!("the lookup record of entry {start} cannot be read")));
             }
-            for (index, r) in (start..).zip(&records) {
-                let (message, recipient) = parts(r);
-                if let Some(m) = message {
-                    if let Some(first) = lookup.messages.insert(m, index) {
-                        return Err(Error::Corrupt(format!(
-                            "entries {first} and {index} have the same message key in their lookup records; the private index is damaged, restore the data folder from a backup"
-                        )));
-                    }
-                }
-                if let Some((handle, key)) = recipient {
-                    lookup.recipients.insert(handle, Recipient { key: RecipientKey(key), last: index });
-                }
-            }
+            lookup.add_records(start, &records)?;
             start += records.len() as u64;
         }
         Ok(lookup)
+    }
+
+    /// Adds the lookup records of entries `start..`, as written after the ones the indexes hold
+    /// (a front end catching up with what another one appended, `cluster/follow.rs`).
+    pub(crate) fn add_records(&mut self, start: u64, records: &[LookupRecord]) -> Result<()> {
+        for (index, r) in (start..).zip(records) {
+            let (message, recipient) = parts(r);
+            if let Some(m) = message {
+                if let Some(first) = self.messages.insert(m, index) {
+                    return Err(Error::Corrupt(format!(
+                        "entries {first} and {index} have the same message key in their lookup records; the private index is damaged, restore the data folder from a backup"
+                    )));
+                }
+            }
+            if let Some((handle, key)) = recipient {
+                self.recipients.insert(handle, Recipient { key: RecipientKey(key), last: index });
+            }
+        }
+        Ok(())
     }
 
     /// The entry of an acknowledged message.

@@ -44,25 +44,33 @@ pub(crate) fn run(shared: &Shared, jobs: mpsc::Receiver<Job>, committer: mpsc::S
         let mut next = Some(first);
         while let Some(job) = next.take() {
             match job {
-                Job::Messages { records: r, reply } => {
+                Job::Messages { records: r, reply, handoff } => {
                     records += r.len();
-                    group.push((r, reply));
+                    group.push((r, reply, handoff));
                 }
-                Job::Log { body, effect, reply } => {
+                Job::Log { body, effect, reply, handoff } => {
                     if !group.is_empty() {
                         stage(shared, &mut flight, std::mem::take(&mut group), &committer);
                         records = 0;
                     }
                     drain(&committer);
-                    let _ = reply.send(log_records::log_record(shared, body, effect));
+                    let _ = reply.send(log_records::log_record(shared, body, effect, handoff));
                 }
-                Job::Tallies { records: tallies, reply } => {
+                Job::Tallies { records: tallies, reply, handoff } => {
                     if !group.is_empty() {
                         stage(shared, &mut flight, std::mem::take(&mut group), &committer);
                         records = 0;
                     }
                     drain(&committer);
-                    let _ = reply.send(tallies::append(shared, tallies));
+                    let _ = reply.send(tallies::append(shared, tallies, handoff));
+                }
+                Job::Barrier(done) => {
+                    if !group.is_empty() {
+                        stage(shared, &mut flight, std::mem::take(&mut group), &committer);
+                        records = 0;
+                    }
+                    drain(&committer);
+                    let _ = done.send(());
                 }
             }
             if records < shared.options.max_batch_records {

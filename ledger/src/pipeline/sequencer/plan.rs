@@ -73,7 +73,7 @@ pub(super) fn plan(shared: &Shared, flight: &mut InFlight, jobs: Vec<Waiting>) -
         let prev = st.tree.leaf(base.wrapping_sub(1)).unwrap_or([0; 32]);
         let known: Vec<Vec<Known>> = jobs
             .iter()
-            .map(|(records, _)| {
+            .map(|(records, ..)| {
                 records
                     .iter()
                     .map(|p| Known {
@@ -87,7 +87,7 @@ pub(super) fn plan(shared: &Shared, flight: &mut InFlight, jobs: Vec<Waiting>) -
     })();
     let (base, mut prev, known, registry) = match snapshot {
         Ok(s) => s,
-        Err(e) => return Err((e, jobs.into_iter().map(|(_, reply)| Planned { slots: Vec::new(), reply }).collect())),
+        Err(e) => return Err((e, jobs.into_iter().map(|(_, reply, handoff)| Planned { slots: Vec::new(), reply, handoff }).collect())),
     };
     let logged_at = format_time(time::OffsetDateTime::now_utc());
     let mut group = Group::new(flight.epoch, base);
@@ -95,7 +95,7 @@ pub(super) fn plan(shared: &Shared, flight: &mut InFlight, jobs: Vec<Waiting>) -
     let mut seen: DigestMap<MessageKey, (u64, Vec<u8>)> = DigestMap::default();
     let mut rows: DigestMap<Handle, Recipient> = DigestMap::default();
     let mut to_seal = Vec::new();
-    for ((records, reply), known) in jobs.into_iter().zip(known) {
+    for ((records, reply, handoff), known) in jobs.into_iter().zip(known) {
         let before = group.entries.len();
         let view = View { flight, seen: &seen, base };
         let plan = match plan_job(shared, &registry, &view, &records, &known, before) {
@@ -160,7 +160,7 @@ pub(super) fn plan(shared: &Shared, flight: &mut InFlight, jobs: Vec<Waiting>) -
             group.leaves.push(leaf);
             group.entries.push(bytes);
         }
-        group.planned.push(Planned { slots, reply });
+        group.planned.push(Planned { slots, reply, handoff });
     }
     // Sealing needs each entry's index and its recipient's key, both fixed by now.
     match to_seal.into_iter().map(ToSeal::private_record).collect::<Result<Vec<_>>>() {

@@ -15,7 +15,8 @@ const TAKE: &str = "UPDATE sightline_lease SET holder = $1, epoch = epoch + 1, e
                     WHERE id = 1 AND expires_at < now() RETURNING epoch";
 const KEEP: &str = "UPDATE sightline_lease SET expires_at = now() + $3::FLOAT8 * INTERVAL '1 millisecond' \
                     WHERE id = 1 AND holder = $1 AND epoch = $2";
-const GIVE_UP: &str = "UPDATE sightline_lease SET expires_at = TIMESTAMPTZ '1970-01-01 00:00:00+00' WHERE id = 1 AND holder = $1 AND epoch = $2";
+const GIVE_UP: &str =
+    "UPDATE sightline_lease SET expires_at = TIMESTAMPTZ '1970-01-01 00:00:00+00' WHERE id = 1 AND holder = $1 AND epoch = $2";
 const HOLDER: &str = "SELECT holder FROM sightline_lease WHERE id = 1 AND expires_at >= now()";
 const QUEUE: &str = "INSERT INTO sightline_handoff (kind, log_body, effect, advertiser, handles) VALUES ($1, $2, $3, $4, $5) RETURNING id";
 const QUEUE_RECORDS: &str = "INSERT INTO sightline_handoff_records \
@@ -88,7 +89,20 @@ impl Coordination for PgStore {
             if !r.pos.is_empty() {
                 tx.execute(
                     &queue_records,
-                    &[&id, &r.pos, &r.body, &r.sig, &r.key, &r.message_key, &r.personal, &r.handle, &r.signer, &r.message_id, &r.advertiser, &r.channel],
+                    &[
+                        &id,
+                        &r.pos,
+                        &r.body,
+                        &r.sig,
+                        &r.key,
+                        &r.message_key,
+                        &r.personal,
+                        &r.handle,
+                        &r.signer,
+                        &r.message_id,
+                        &r.advertiser,
+                        &r.channel,
+                    ],
                 )
                 .map_err(failed)?;
             }
@@ -106,7 +120,8 @@ impl Coordination for PgStore {
             let records = if ids.is_empty() { Vec::new() } else { conn.query("reading handed-over records", WAITING_RECORDS, &[&ids])? };
             let mut out = Vec::with_capacity(jobs.len());
             for (row, id) in jobs.iter().zip(&ids) {
-                let of_job: Vec<&postgres::Row> = records.iter().filter(|r| column::<i64>(r, 0, "a record's job").ok() == Some(*id)).collect();
+                let of_job: Vec<&postgres::Row> =
+                    records.iter().filter(|r| column::<i64>(r, 0, "a record's job").ok() == Some(*id)).collect();
                 out.push((log_index(*id)?, read_job(row, &of_job)));
             }
             Ok(out)
