@@ -101,6 +101,8 @@ fn when_the_sequencer_stops_a_follower_takes_over_and_appends() {
     let a = front_end(&url, &keys, "front-end-a");
     let b = front_end(&url, &keys, "front-end-b");
     register(&a, &keys);
+    // A submitter registered through the sequencer a moment ago is known to the follower.
+    b.submit(vec![submission(&keys, "m-0", "al@example.org")]).expect("the follower catches up with the registration");
     let first = a.submit(vec![submission(&keys, "m-1", "al@example.org")]).unwrap();
     a.shutdown();
     // A stopping front end lets the lease go: the follower takes it at its next try.

@@ -24,6 +24,7 @@
 //! - [`postgres::PgCluster`] is a throw-away PostgreSQL cluster (skipped, with a line saying
 //!   why, where PostgreSQL is not installed and `CI` is not set).
 
+pub mod ingestion;
 pub mod mail;
 pub mod postgres;
 

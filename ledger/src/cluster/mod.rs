@@ -182,22 +182,20 @@ impl Member {
     }
 
     /// Catches up with the store's head now, if this front end does not sequence and did not
-    /// try within [`ON_DEMAND`]; whether its copy of the log grew. For a reader that asked for
-    /// something this front end has not seen yet (a why link or a submitter registered through
-    /// another front end a moment ago).
-    pub(crate) fn follow_now(&self, shared: &Shared) -> bool {
+    /// try within [`ON_DEMAND`]. For a reader that asked for something this front end has not
+    /// seen yet (a why link or a submitter registered through another front end a moment ago).
+    pub(crate) fn follow_now(&self, shared: &Shared) {
         if self.role() != FrontEndRole::Follower {
-            return false;
+            return;
         }
-        let Ok(mut last) = self.following.lock() else { return false };
+        let Ok(mut last) = self.following.lock() else { return };
         if last.is_some_and(|t| t.elapsed() < ON_DEMAND) {
-            return false;
+            return;
         }
         *last = Some(Instant::now());
-        catch_up(shared).unwrap_or_else(|e| {
+        if let Err(e) = catch_up(shared) {
             tracing::warn!(error = %e, "catching up with the shared log failed");
-            false
-        })
+        }
     }
 
     /// Catches up (one at a time with [`Member::follow_now`]), whatever the role; for the lease

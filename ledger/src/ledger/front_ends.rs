@@ -59,10 +59,19 @@ impl Ledger {
     /// Runs `read`; when it fails in a way `missed` says catching up could mend (what it asked
     /// for is newer than this front end's copy of a shared log), catches up and runs it again.
     pub(crate) fn fresh<T>(&self, read: impl Fn() -> Result<T>, missed: impl Fn(&Result<T>) -> bool) -> Result<T> {
+        let Some(member) = &self.member else { return read() };
+        let before = self.size();
         let first = read();
-        match &self.member {
-            Some(m) if missed(&first) && m.follow_now(&self.shared) => read(),
-            _ => first,
+        if !missed(&first) {
+            return first;
+        }
+        // Whoever caught up (this call, or the lease thread meanwhile), the log grew since the
+        // first read: read again.
+        member.follow_now(&self.shared);
+        if self.size() > before {
+            read()
+        } else {
+            first
         }
     }
 }
