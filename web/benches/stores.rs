@@ -85,16 +85,22 @@ fn measure(rt: &tokio::runtime::Runtime, what: &str, servers: &[&Server], batche
     m
 }
 
+/// The parties the records name: id, name, country, controlling party.
+const PARTIES: [(&str, &str, &str, &str); 3] = [
+    ("p-top", "Top Trust Ltd", "KY", "self"),
+    ("p-civic-holding", "Civic Holding AG", "CH", "p-top"),
+    ("p-civic-future", "Civic Future e.V.", "DE", "p-civic-holding"),
+];
+
 /// Registers the submitter and parties of the records in a new log kept in `store`, through the
 /// server's own code, then closes it so that the servers can open it.
 fn new_log(dir: &Path, store: &StoreChoice) {
     let ledger = open_ledger_on(&DataDir::new(dir), ORIGIN, store, Access::Write).expect("open the new log");
-    ledger
-        .register_submitter(common::SUBMITTER, "Acme Ads GmbH", "transparency@acme-ads.example", &public_key_b64(&key()))
-        .expect("submitter");
-    ledger.register_party("p-top", "Top Trust Ltd", "trust@top.example", "KY", "self").expect("party");
-    ledger.register_party("p-civic-holding", "Civic Holding AG", "info@civic-holding.example", "CH", "p-top").expect("party");
-    ledger.register_party("p-civic-future", "Civic Future e.V.", "info@civic-future.example", "DE", "p-civic-holding").expect("party");
+    let submitter_key = public_key_b64(&key());
+    ledger.register_submitter(common::SUBMITTER, "Acme Ads GmbH", "transparency@acme-ads.example", &submitter_key).expect("submitter");
+    for (id, name, country, controlled_by) in PARTIES {
+        ledger.register_party(id, name, &format!("info@{id}.example"), country, controlled_by).expect("party");
+    }
     ledger.shutdown();
 }
 
