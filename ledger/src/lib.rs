@@ -42,16 +42,16 @@
 //! | folder | concern | public as |
 //! |---|---|---|
 //! | `tlog/` | the transparency-log formats: RFC 6962/9162 trees and proofs, C2SP notes, checkpoints, tiles, cosignatures, the witness protocol | [`merkle`], [`note`], [`tiles`], [`cosignature`], [`tlog_witness`] |
-//! | `model/` | what a record is: RFC 8785 bytes, entries, record types and their rules, code lists, signatures, the registry, the request header | [`canonical`], [`entry`], [`record`], [`tally`], [`codes`], [`text`], [`json_text`], [`serde_words`], [`registry`], [`request_auth`] |
+//! | `model/` | what a record is: RFC 8785 bytes, entries, record types and their rules (the audience and a recipient's evaluation among them), code lists, signatures, the registry, the request header | [`canonical`], [`entry`], [`record`], [`audience`], [`selection`], [`tally`], [`codes`], [`text`], [`json_text`], [`serde_words`], [`registry`], [`request_auth`] |
 //! | `evidence/` | what leaves the log as evidence: receipts and entry references | [`receipt`], [`reference`](mod@reference) |
 //! | `store/` | the storage trait, its key names, and its backends (`sled/`, `memory/`, `postgres/`); what a store several front ends share offers | [`store`] |
 //! | `privacy/` | personal parts, commitments, keys and tokens; the private recipient index on disk and in memory, and its conversions | [`privacy`] |
-//! | `pipeline/` | the write path by thread: the caller's (parse, prepare, receipts), the sequencer's, the committer's; the state they share; a job handed between front ends | [`Submission`], [`BatchText`], [`Ack`], [`Metrics`] |
+//! | `pipeline/` | the write path by thread: the caller's (parse, prepare and a follow-up's earlier entry, receipts), the sequencer's, the committer's; the state they share; a job handed between front ends | [`Submission`], [`BatchText`], [`Ack`], [`Metrics`] |
 //! | `cluster/` | several front ends on one store: the lease, catching up, handing jobs to the one that sequences | [`ClusterOptions`], [`FrontEndRole`] |
 //! | `ledger/` | the [`Ledger`]: open, read, write, a recipient's rights, witnessed receipts, fsck | [`Ledger`] |
 //! | `export.rs` | compliance exports: bundles, JSONL, CSV | [`export`] |
 //! | `submitter.rs` | the submitter's side: commitments and signatures | [`submitter`] |
-//! | `fuzzing/` | fuzz bodies, fixtures and store damage, behind the `fuzzing` feature (never in the server) | `fuzzing` |
+//! | `fuzzing/` | fuzz bodies, fixtures and store damage, and the example message of SPEC.md §3.4 read from `tests/fixtures/message.json`, behind the `fuzzing` feature (never in the server) | `fuzzing` |
 
 pub mod error;
 pub mod export;
@@ -69,7 +69,7 @@ mod pipeline;
 mod tlog;
 
 pub use evidence::{receipt, reference};
-pub use model::{canonical, codes, entry, json_text, record, registry, request_auth, serde_words, tally, text};
+pub use model::{audience, canonical, codes, entry, json_text, record, registry, request_auth, selection, serde_words, tally, text};
 pub use tlog::{cosignature, merkle, note, tiles, tlog_witness};
 
 pub use cluster::{ClusterOptions, FrontEndRole};

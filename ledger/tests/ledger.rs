@@ -645,14 +645,18 @@ fn a_record_too_large_for_an_entry_is_refused_at_submission_and_appends_nothing(
     let criteria: Vec<serde_json::Value> = (0..40)
         .map(|i| {
             serde_json::json!({ "id": format!("c{i}"), "effect": "include", "type": "contextual",
-                "description": "x".repeat(1900), "special_category": null, "minor": false, "ai_selected": false, "lineage": ["s-follows"] })
+                "description": "x".repeat(1900), "special_category": null, "art9_condition": null, "minor": false,
+                "ai_selected": false, "match_keys": null, "seed_audience": null, "lineage": [] })
         })
         .collect();
+    let ids: Vec<String> = (0..40).map(|i| format!("c{i}")).collect();
     big["targeting"]["criteria"] = criteria.into();
+    big["targeting"]["audience"] = serde_json::json!({ "all_of": ids });
+    let evaluation = ids.iter().map(|id| (id.clone(), sightline_ledger::audience::Evaluation::not_evaluated())).collect();
     let big = sightline_ledger::submitter::sign_message(
         &keys.submitter,
         big,
-        &sightline_ledger::privacy::Personal::new("a@example.org", Default::default(), Default::default()),
+        &sightline_ledger::privacy::Personal::new("a@example.org", evaluation, Default::default()),
     )
     .unwrap();
     let err = ledger.submit(vec![submission(&keys, "m-1", "alice@example.org"), big]).unwrap_err();
@@ -793,7 +797,7 @@ fn the_lineage_graph_rules_name_the_offending_link() {
     /// What a case is, its edit of the fixture body, the field named and the message.
     type Case<'a> = (&'a str, &'a dyn Fn(&mut Value), &'a str, &'a str);
     let cases: [Case; 7] = [
-        ("duplicate id", &|b| b["lineage"][2]["id"] = json!("s-quiz"), "lineage[2].id", "duplicate lineage id `s-quiz`"),
+        ("duplicate id", &|b| b["lineage"][2]["id"] = json!("s-quiz-app"), "lineage[2].id", "duplicate lineage id `s-quiz-app`"),
         (
             "unknown parent",
             &|b| b["lineage"][0]["derived_from"] = json!(["s-nope"]),
@@ -802,30 +806,30 @@ fn the_lineage_graph_rules_name_the_offending_link() {
         ),
         (
             "two-node cycle",
-            &|b| b["lineage"][0]["derived_from"] = json!(["s-model"]),
+            &|b| b["lineage"][0]["derived_from"] = json!(["s-quiz-model"]),
             "lineage[0].derived_from",
-            "`s-quiz` is derived from itself (a cycle)",
+            "`s-quiz-app` is derived from itself (a cycle)",
         ),
         (
             "self-loop",
-            &|b| b["lineage"][2]["derived_from"] = json!(["s-follows"]),
-            "lineage[2].derived_from",
-            "`s-follows` is derived from itself (a cycle)",
+            &|b| b["lineage"][3]["derived_from"] = json!(["s-page-follows"]),
+            "lineage[3].derived_from",
+            "`s-page-follows` is derived from itself (a cycle)",
         ),
         (
-            // s-quiz leads into the s-model <-> s-follows cycle but is not on it.
+            // s-quiz-app leads into the s-broker <-> s-page-follows cycle but is not on it.
             "a node that reaches a cycle",
             &|b| {
-                b["lineage"][0]["derived_from"] = json!(["s-model"]);
-                b["lineage"][1]["derived_from"] = json!(["s-follows"]);
-                b["lineage"][2]["derived_from"] = json!(["s-model"]);
+                b["lineage"][0]["derived_from"] = json!(["s-broker"]);
+                b["lineage"][1]["derived_from"] = json!(["s-page-follows"]);
+                b["lineage"][3]["derived_from"] = json!(["s-broker"]);
             },
             "lineage[1].derived_from",
-            "`s-model` is derived from itself (a cycle)",
+            "`s-broker` is derived from itself (a cycle)",
         ),
         (
             "criterion from an unknown source",
-            &|b| b["targeting"]["criteria"][1]["lineage"] = json!(["s-follows", "s-nope"]),
+            &|b| b["targeting"]["criteria"][1]["lineage"] = json!(["s-broker", "s-nope"]),
             "targeting.criteria[1].lineage",
             "`s-nope` is not a lineage id of this record",
         ),
@@ -841,11 +845,11 @@ fn the_lineage_graph_rules_name_the_offending_link() {
         assert!(err.contains(field) && err.contains(message), "{case}: {err}");
     }
 
-    // 64 sources: the three of the fixture, then s-3 .. s-63, each derived from the one before.
+    // 64 sources: the four of the fixture, then s-4 .. s-63, each derived from the one before.
     let chain = |ring: bool| {
         move |b: &mut Value| {
             let mut lineage = b["lineage"].as_array().unwrap().clone();
-            for i in 3..64 {
+            for i in 4..64 {
                 let mut l = lineage[2].clone();
                 l["id"] = json!(format!("s-{i}"));
                 lineage.push(l);
@@ -864,7 +868,7 @@ fn the_lineage_graph_rules_name_the_offending_link() {
     ledger.submit(vec![signed("m-chain", &chain(false))]).expect("a 64-source chain is accepted");
     assert_eq!(ledger.size(), size + 1);
     let err = refused(&chain(true));
-    assert!(err.contains("lineage[0].derived_from") && err.contains("`s-quiz` is derived from itself (a cycle)"), "{err}");
+    assert!(err.contains("lineage[0].derived_from") && err.contains("`s-quiz-app` is derived from itself (a cycle)"), "{err}");
     let err = refused(&|b: &mut Value| {
         chain(false)(b);
         let mut extra = b["lineage"][63].clone();

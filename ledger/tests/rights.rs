@@ -109,7 +109,7 @@ fn erasing_through_one_submitters_message_leaves_the_other_scope_readable() {
 fn an_objection_flags_later_messages_of_its_own_scope_only() {
     let t = two_scopes();
     let objection = t.ledger.object(t.a1, ALICE).unwrap().acks[0].index;
-    assert_eq!(body_of(&t.ledger, objection)["advertiser"], "p-civic");
+    assert_eq!(body_of(&t.ledger, objection)["advertiser"], "p-civic-future");
     let later_a = t.ledger.submit(vec![submission(&t.keys, "a-9", ALICE)]).unwrap().acks.remove(0);
     let later_b = t.ledger.submit(vec![submission_by_beta(&t.keys, "b-9", ALICE)]).unwrap().acks.remove(0);
     assert_eq!(flags_of(&t.ledger, later_a.index), vec![format!("objected:{objection}")]);

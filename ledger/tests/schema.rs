@@ -9,18 +9,10 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use sightline_ledger::privacy::{recipient_commitment, Personal};
 use sightline_ledger::submitter::{sign_body, sign_message};
-use sightline_ledger::{BatchText, Error, Ledger, Submission, Submissions};
+use sightline_ledger::{BatchText, Error, Submission, Submissions};
 
 /// A change made to a message body before it is signed.
 type Change = fn(&mut Value);
-
-fn fresh() -> (tempfile::TempDir, Keys, Ledger) {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = Keys::fixed();
-    let ledger = open(dir.path(), &keys).unwrap();
-    register(&ledger, &keys);
-    (dir, keys, ledger)
-}
 
 /// `body` with its commitments for `p`, as a value (not yet signed).
 fn committed(mut body: Value, p: &Personal) -> Value {
@@ -36,17 +28,6 @@ fn raw_submission(keys: &Keys, body_text: String, signed: &Value, personal_text:
         body: RawValue::from_string(body_text).unwrap(),
         sig: sign_body(&keys.submitter, signed).unwrap(),
         personal: Some(RawValue::from_string(personal_text).unwrap()),
-    }
-}
-
-/// Submits one record; returns the field it was refused at (panics if it was not refused so).
-fn refused_at(ledger: &Ledger, sub: Submission) -> (String, String) {
-    let size = ledger.size();
-    let err = ledger.submit(vec![sub]).expect_err("the record was accepted");
-    assert_eq!(ledger.size(), size, "a refused record appended something");
-    match err {
-        Error::InvalidRecord { record: 0, field, why } => (field, why),
-        other => panic!("refused for another reason: {other}"),
     }
 }
 
@@ -89,10 +70,14 @@ fn a_repeated_key_is_refused_naming_its_field() {
     let (field, why) = refused_at(&ledger, sub);
     assert_eq!(field, "delivery.creative.brand");
     assert!(why.contains("repeat"), "{why}");
-    // A key repeated inside the personal part's `matched` (a map, where a decoder keeps the last).
-    let personal_text = String::from_utf8(p.canonical().unwrap()).unwrap().replacen("\"matched\":{", "\"matched\":{\"c1\":\"other\",", 1);
+    // A key repeated inside the personal part's `evaluation` (a map, where a decoder keeps the last).
+    let personal_text = String::from_utf8(p.canonical().unwrap()).unwrap().replacen(
+        "\"evaluation\":{",
+        "\"evaluation\":{\"c1\":{\"result\":\"not_matched\",\"value\":null},",
+        1,
+    );
     let sub = raw_submission(&keys, canonical.clone(), &b, personal_text);
-    assert_eq!(refused_at(&ledger, sub).0, "personal.matched.c1");
+    assert_eq!(refused_at(&ledger, sub).0, "personal.evaluation.c1");
     // In the envelope: both parse paths refuse it, naming record and member.
     let sig = sign_body(&keys.submitter, &b).unwrap();
     let personal_text = String::from_utf8(p.canonical().unwrap()).unwrap();
@@ -156,16 +141,16 @@ fn numbers_are_written_as_integers_within_their_field_range() {
     let canonical = String::from_utf8(sightline_ledger::canonical::jcs(&b).unwrap()).unwrap();
     // `90.0` canonicalises to `90`, the value signed; it is refused all the same.
     let mut signed = b.clone();
-    signed["lineage"][2]["lookback_days"] = json!(90);
+    signed["lineage"][3]["lookback_days"] = json!(90);
     let text = canonical.replacen("\"lookback_days\":30", "\"lookback_days\":90.0", 1);
     let (field, why) = refused_at(&ledger, raw_submission(&keys, text, &signed, personal_text.clone()));
-    assert_eq!(field, "lineage[2].lookback_days");
+    assert_eq!(field, "lineage[3].lookback_days");
     assert!(why.contains("written as an integer"), "{why}");
     for (value, words) in [("4294967296", "from 0 to 4294967295"), ("-1", "from 0 to 4294967295")] {
         let text = canonical.replacen("\"lookback_days\":30", &format!("\"lookback_days\":{value}"), 1);
         let v: Value = serde_json::from_str(&text).unwrap();
         let (field, why) = refused_at(&ledger, raw_submission(&keys, text, &v, personal_text.clone()));
-        assert_eq!(field, "lineage[2].lookback_days");
+        assert_eq!(field, "lineage[3].lookback_days");
         assert!(why.contains(words) && !why.contains("u32"), "{why}");
     }
 }
@@ -175,20 +160,33 @@ fn the_personal_part_keeps_every_member_and_hashes_the_raw_salt() {
     // SPEC.md §7's worked example.
     let salt: [u8; 32] = std::array::from_fn(|i| i as u8);
     assert_eq!(recipient_commitment(&salt, "alice@example.org"), "b2b9d34f76583008bfd4b96ab1a25daa79ec0359fdd1d599cb3cfac8469fb412");
-    let p = Personal {
+    // Revision 2's form, `matched`, still opens its commitment; revision 3 writes `evaluation`.
+    let revision_2 = Personal {
         v: 1,
         salt: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into(),
         recipient: "alice@example.org".into(),
-        matched: Default::default(),
+        matched: Some(Default::default()),
+        evaluation: None,
         consent: Default::default(),
     };
-    assert_eq!(p.salt_bytes().unwrap(), salt);
-    assert_eq!(p.commitment().unwrap(), "c9dc763673ebd370d0714b15f0cc67d2dab68ff017b04c7c87c8f28241a904cf");
+    assert_eq!(revision_2.salt_bytes().unwrap(), salt);
+    assert_eq!(revision_2.commitment().unwrap(), "c9dc763673ebd370d0714b15f0cc67d2dab68ff017b04c7c87c8f28241a904cf");
+    let p = Personal { matched: None, evaluation: Some(Default::default()), ..revision_2.clone() };
+    assert_eq!(p.commitment().unwrap(), "59a021924076909aba1b98c61d1977db7de90ede4db9a5e7cb298a8a3dc1e2b3");
 
     let (_dir, keys, ledger) = fresh();
-    let b = committed(body("members-1", "Members"), &p);
+    let mut plain = body("members-1", "Members");
+    plain["targeting"]["criteria"] = json!([]);
+    plain["targeting"]["audience"] = json!(null);
+    let b = committed(plain, &p);
     let canonical = String::from_utf8(sightline_ledger::canonical::jcs(&b).unwrap()).unwrap();
-    for member in ["matched", "consent"] {
+    // A new record in revision 2's form is refused, naming `matched`.
+    let old = committed(b.clone(), &revision_2);
+    let old_text = String::from_utf8(sightline_ledger::canonical::jcs(&old).unwrap()).unwrap();
+    let (field, why) = refused_at(&ledger, raw_submission(&keys, old_text, &old, serde_json::to_string(&revision_2).unwrap()));
+    assert_eq!(field, "personal.matched");
+    assert!(why.contains("evaluation"), "{why}");
+    for member in ["evaluation", "consent"] {
         let mut v = serde_json::to_value(&p).unwrap();
         v.as_object_mut().unwrap().remove(member);
         let (field, _) = refused_at(&ledger, raw_submission(&keys, canonical.clone(), &b, v.to_string()));
@@ -235,9 +233,9 @@ fn a_record_repeated_in_one_batch_is_a_duplicate_after_its_first_copy() {
 #[test]
 fn a_party_is_registered_once_and_a_submitter_again_is_a_re_key() {
     let (_dir, keys, ledger) = fresh();
-    let earlier = ledger.registry().unwrap().parties["p-civic"].index;
+    let earlier = ledger.registry().unwrap().parties["p-civic-future"].index;
     let size = ledger.size();
-    match ledger.register_party("p-civic", "Civic Future e.V.", "info@civic.example", "DE", "self") {
+    match ledger.register_party("p-civic-future", "Civic Future e.V.", "info@civic.example", "DE", "self") {
         Err(e @ Error::PartyExists { .. }) => {
             assert!(matches!(e, Error::PartyExists { index, .. } if index == earlier));
             assert!(e.to_string().contains(&format!("entry {earlier}")), "{e}");
@@ -261,7 +259,7 @@ fn objection_warnings_carry_no_recipient_identifier() {
     let warnings = &flagged.acks[0].warnings;
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     for w in warnings {
-        assert!(w.contains("p-civic"), "the warning names the advertiser: {w}");
+        assert!(w.contains("p-civic-future"), "the warning names the advertiser: {w}");
         for part in [recipient, "objector", "example.org"] {
             assert!(!w.to_lowercase().contains(part), "the warning carries the recipient: {w}");
         }

@@ -22,7 +22,7 @@ fn a_snapshot_holds_the_entry_its_personal_part_the_registry_and_the_size_of_one
     assert_eq!(Some(snap.bytes.clone()), ledger.entry(index).unwrap(), "the entry's bytes");
     assert_eq!(snap.leaf, leaf_hash(&snap.bytes), "the entry's leaf");
     assert_eq!(snap.size, ledger.size(), "the published size");
-    assert!(snap.registry.submitters.contains_key("acme") && snap.registry.parties.contains_key("p-civic"), "the registry");
+    assert!(snap.registry.submitters.contains_key("acme") && snap.registry.parties.contains_key("p-civic-future"), "the registry");
     let Some(PersonalState::Present(p)) = &snap.personal else { panic!("the personal part: {:?}", snap.personal) };
     assert_eq!(p.recipient, "alice@example.org");
 

@@ -555,24 +555,36 @@ pub fn personal_commitment(personal: &Value) -> String {
     hex::encode(h.finalize())
 }
 
-/// A personal part (SPEC.md §7) with a fresh 32-byte salt.
-/// `consent` items are `(lineage id, format, value)`.
-pub fn personal(recipient: &str, matched: &[(&str, &str)], consent: &[(&str, &str, &str)]) -> Value {
+/// A personal part (SPEC.md §7) with a fresh 32-byte salt. `evaluation` items are
+/// `(criterion id, result, value)`, `consent` items `(lineage id, format, value)`.
+pub fn personal(recipient: &str, evaluation: &[(&str, &str, Option<&str>)], consent: &[(&str, &str, &str)]) -> Value {
     let mut salt = [0u8; 32];
     OsRng.fill_bytes(&mut salt);
-    let matched: serde_json::Map<String, Value> = matched.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    let evaluation: serde_json::Map<String, Value> =
+        evaluation.iter().map(|(k, r, v)| (k.to_string(), json!({ "result": r, "value": v }))).collect();
     let consent: serde_json::Map<String, Value> =
         consent.iter().map(|(k, f, v)| (k.to_string(), json!({ "format": f, "value": v }))).collect();
-    json!({ "v": 1, "salt": B64.encode(salt), "recipient": recipient, "matched": matched, "consent": consent })
+    json!({ "v": 1, "salt": B64.encode(salt), "recipient": recipient, "evaluation": evaluation, "consent": consent })
 }
 
-/// The personal part matching [`political_message`]'s criteria and lineage.
+/// The example message of SPEC.md §3.4 and its personal part: the one shared fixture file,
+/// `tests/fixtures/message.json` at the repository root.
+pub const FIXTURE_JSON: &str = include_str!("../fixtures/message.json");
+
+fn fixture(part: &str) -> Value {
+    let all: Value = serde_json::from_str(FIXTURE_JSON).expect("tests/fixtures/message.json is JSON");
+    all[part].clone()
+}
+
+/// The personal part of [`political_message`] (the fixture's) for `recipient`, with a fresh salt.
 pub fn political_personal(recipient: &str) -> Value {
-    personal(
-        recipient,
-        &[("c1", "neuroticism score 0.82 (high)"), ("c2", "does not follow the party page")],
-        &[("s-broker", "tcf", "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA")],
-    )
+    let mut p = fixture("personal");
+    let mut salt = [0u8; 32];
+    OsRng.fill_bytes(&mut salt);
+    p["v"] = json!(1);
+    p["salt"] = json!(B64.encode(salt));
+    p["recipient"] = json!(recipient);
+    p
 }
 
 /// RFC 3339 UTC (`Z`, whole seconds) of a Unix time.
@@ -602,80 +614,20 @@ pub fn an_hour_ago() -> String {
     rfc3339(now_unix() - 3600)
 }
 
-/// The SPEC.md §3.4 political "dark post" on behalf of `p-civic-future`, paid by
-/// `p-civic-holding`, with an inclusion, an exclusion and a broker-fed model.
-/// Commitments are filled in by [`Submitter::record`].
+/// The SPEC.md §3.4 political "dark post" (`tests/fixtures/message.json`) on behalf of
+/// `p-civic-future`, paid by `p-civic-holding`, as `signer`'s message `message_id` with `subject`,
+/// served an hour ago. Commitments are filled in by [`Submitter::record`].
 pub fn political_message(signer: &str, message_id: &str, subject: &str) -> Value {
-    json!({
-        "kind": "message",
-        "signer": signer,
-        "message_id": message_id,
-        "delivery": {
-            "channel": "social",
-            "served_at": an_hour_ago(),
-            "member_state": "DE",
-            "creative": {
-                "sha256": "9f2c".repeat(16),
-                "brand": "Civic Future",
-                "subject": subject,
-                "language": "de",
-                "campaign_id": "ocean-2026",
-                "ad_id": "ad-17",
-                "creative_id": "cr-fear-3"
-            },
-            "email_headers": null
-        },
-        "sponsor": {
-            "on_behalf_of": "p-civic-future",
-            "payer": "p-civic-holding",
-            "political": {
-                "kind": "election",
-                "linked_to": "Bundestag election 2029",
-                "date": "2029-09-23",
-                "amount": { "value": "48000.00", "currency": "EUR" },
-                "funding_origin": "private donations from within the EU",
-                "notice_url": "https://civic-future.example/transparency/ocean-2026"
-            }
-        },
-        "recipient": { "commitment": "0".repeat(64) },
-        "personal_commitment": "0".repeat(64),
-        "targeting": {
-            "criteria": [
-                { "id": "c1", "effect": "include", "type": "modelled",
-                  "description": "Personality score: high neuroticism (OCEAN model)",
-                  "special_category": null, "minor": false, "ai_selected": true, "lineage": ["s-quiz-model"] },
-                { "id": "c2", "effect": "exclude", "type": "declared",
-                  "description": "People who follow the party page",
-                  "special_category": "political_opinion", "minor": false, "ai_selected": false, "lineage": ["s-page-follows"] }
-            ],
-            "delivery_optimisation": { "ai_system": true, "goal": "engagement" }
-        },
-        "lineage": [
-            { "id": "s-broker", "provider": "DataBroker Inc", "contact": "privacy@databroker.example",
-              "kind": "bought_from_broker", "model": null,
-              "collection_method": "Purchased household segments",
-              "collected_at": "2026-10-01", "refresh": "monthly", "lookback_days": 90,
-              "legal_basis": "consent", "derived_from": [] },
-            { "id": "s-quiz-model", "provider": "Acme Modelling Unit", "contact": "dpo@acme-ads.example",
-              "kind": "inferred", "model": { "name": "ocean-v2", "version": "2.3.1" },
-              "collection_method": "Model inferring OCEAN traits from page likes",
-              "collected_at": "2026-11-01", "refresh": "weekly", "lookback_days": 365,
-              "legal_basis": "legitimate_interests", "derived_from": ["s-broker"] },
-            { "id": "s-page-follows", "provider": "Acme Social", "contact": "dpo@social.example",
-              "kind": "observed", "model": null, "collection_method": "Page follows on the platform",
-              "collected_at": "not_disclosed", "refresh": "daily", "lookback_days": 30,
-              "legal_basis": "contract", "derived_from": [] }
-        ],
-        "controls": {
-            "change_parameters_url": "https://social.example/settings/ads",
-            "object_url": "https://social.example/settings/ads/object",
-            "opt_out_url": "not_disclosed",
-            "controller_contact": "mailto:dpo@acme-ads.example"
-        }
-    })
+    let mut m = fixture("body");
+    m["signer"] = json!(signer);
+    m["message_id"] = json!(message_id);
+    m["delivery"]["served_at"] = json!(an_hour_ago());
+    m["delivery"]["creative"]["subject"] = json!(subject);
+    m
 }
 
-/// A plain, non-political display ad on behalf of `p-shoes`, with no criteria.
+/// A plain, non-political display ad on behalf of `p-shoes`, with no criteria, and one source
+/// (`s-customers`, how the shop got its customers' addresses, for an e-mail's address lineage).
 /// Its personal part is `personal(recipient, &[], &[])`.
 pub fn plain_message(signer: &str, message_id: &str, subject: &str) -> Value {
     json!({
@@ -687,14 +639,21 @@ pub fn plain_message(signer: &str, message_id: &str, subject: &str) -> Value {
             "served_at": an_hour_ago(),
             "member_state": "FR",
             "creative": { "sha256": "ab".repeat(32), "brand": "Shoe Shop", "subject": subject, "language": "fr",
-                "campaign_id": "winter-sale", "ad_id": "banner-1", "creative_id": "cr-1" },
-            "email_headers": null
+                "campaign_id": "winter-sale", "ad_id": "banner-1", "creative_id": "cr-1", "visibility": "public",
+                "content": { "text": "Winter sale: every boot at half price until Sunday.", "assets": [] } },
+            "email_headers": null,
+            "address_lineage": null
         },
         "sponsor": { "on_behalf_of": "p-shoes", "payer": "p-shoes", "political": null },
         "recipient": { "commitment": "0".repeat(64) },
         "personal_commitment": "0".repeat(64),
-        "targeting": { "criteria": [], "delivery_optimisation": { "ai_system": false, "goal": "not_disclosed" } },
-        "lineage": [],
+        "targeting": { "criteria": [], "audience": null, "delivery_optimisation": { "ai_system": false, "goal": "not_disclosed" } },
+        "lineage": [
+            { "id": "s-customers", "provider": "Shoe Shop SE", "contact": "hello@shoes.example", "kind": "provided_by_person",
+              "model": null, "collection_method": "The address customers gave when they ordered from the shop",
+              "collected_at": "not_disclosed", "refresh": "once", "lookback_days": "not_disclosed", "legal_basis": "contract",
+              "derived_from": [], "entry": null, "audience_size": null, "precision": null, "id_types": null, "onboarder": null }
+        ],
         "controls": { "change_parameters_url": "not_disclosed", "object_url": "not_disclosed",
             "opt_out_url": "https://shoes.example/opt-out", "controller_contact": "not_disclosed" }
     })

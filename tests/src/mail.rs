@@ -82,6 +82,7 @@ impl Mail {
         body["delivery"]["creative"]["language"] = json!("de");
         body["delivery"]["email_headers"] =
             json!({ "list_unsubscribe": "<https://shoes.example/unsub>", "list_unsubscribe_post": "not_disclosed" });
+        body["delivery"]["address_lineage"] = json!(["s-customers"]);
         body
     }
 }

@@ -284,12 +284,16 @@ fn markup_in_every_free_text_field_is_escaped() {
     let mut m = political_message("acme-ads", "xss/1", &x("subject"));
     m["delivery"]["channel"] = json!("email");
     m["delivery"]["email_headers"] = json!({ "list_unsubscribe": x("unsub"), "list_unsubscribe_post": x("post") });
+    m["delivery"]["address_lineage"] = json!(["s-broker"]);
     m["delivery"]["creative"]["brand"] = json!(x("brand"));
+    m["delivery"]["creative"]["content"]["text"] = json!(x("content"));
     m["sponsor"]["on_behalf_of"] = json!("p-evil");
     m["sponsor"]["payer"] = json!("p-top");
     let pol = &mut m["sponsor"]["political"];
     pol["linked_to"] = json!(x("linked"));
     pol["funding_origin"] = json!(x("funding"));
+    pol["other_benefits"] = json!(x("benefits"));
+    pol["suspension"] = json!(x("suspension"));
     for c in m["targeting"]["criteria"].as_array_mut().expect("criteria") {
         c["description"] = json!(x("criterion"));
     }
@@ -301,8 +305,20 @@ fn markup_in_every_free_text_field_is_escaped() {
         if l["model"].is_object() {
             l["model"] = json!({ "name": x("model"), "version": x("version") });
         }
+        if l["onboarder"].is_object() {
+            l["onboarder"] = json!({ "name": x("onboarder"), "match_method": x("match_method") });
+        }
     }
-    let p = personal(&x("recipient"), &[("c1", &x("matched")), ("c2", &x("matched2"))], &[("s-broker", "other", &x("consent"))]);
+    let p = personal(
+        &x("recipient"),
+        &[
+            ("c1", "matched", Some(&x("matched"))),
+            ("c2", "not_matched", None),
+            ("c3", "not_matched", Some(&x("matched2"))),
+            ("c4", "not_evaluated", None),
+        ],
+        &[("s-broker", "other", &x("consent"))],
+    );
     let ack = server.submit(&[acme.record(m, &p)]);
     let why_url = ack["receipts"][0]["why_url"].as_str().expect("why_url").to_string();
     let token = why_token(&why_url).to_string();
@@ -348,11 +364,16 @@ fn markup_in_every_free_text_field_is_escaped() {
         "consent",
         "unsub",
         "post",
+        "content",
+        "benefits",
+        "suspension",
+        "onboarder",
+        "match_method",
     ] {
         assert!(why.contains(&html_escape(&x(tag))), "the why page does not show the escaped {tag} field");
     }
     let library = server.get("/library").text();
-    for tag in ["subject", "brand", "p-evil", "criterion"] {
+    for tag in ["subject", "brand", "p-evil", "criterion", "content", "onboarder"] {
         assert!(library.contains(&html_escape(&x(tag))), "the library does not show the escaped {tag} field");
     }
     let messages = server.post_rights(&format!("/why/{token}"), "messages", &[("address", &x("recipient"))]);
@@ -456,15 +477,15 @@ fn schema_holes_are_refused_and_write_nothing() {
     assert_eq!((p["record"].clone(), p["field"].clone()), (json!(1), json!("sig")), "{p}");
     unchanged("a repeated sig");
 
-    // The personal part: missing (an envelope error, 400), and with its empty `matched` left out.
+    // The personal part: missing (an envelope error, 400), and with its empty `evaluation` left out.
     let mut no_personal = good("h/no-personal");
     no_personal.as_object_mut().map(|o| o.remove("personal"));
     refused(vec![good("h/ok"), no_personal], 400, "personal", "is missing", "personal missing");
     let mut bare = personal("m@example.org", &[], &[]);
-    let mut no_matched = acme.record(plain_message("acme-ads", "h/no-matched", "Plain"), &bare);
-    bare.as_object_mut().map(|o| o.remove("matched"));
-    no_matched["personal"] = bare;
-    refused(vec![good("h/ok"), no_matched], 422, "personal.matched", "is missing", "empty matched omitted");
+    let mut no_evaluation = acme.record(plain_message("acme-ads", "h/no-evaluation", "Plain"), &bare);
+    bare.as_object_mut().map(|o| o.remove("evaluation"));
+    no_evaluation["personal"] = bare;
+    refused(vec![good("h/ok"), no_evaluation], 422, "personal.evaluation", "is missing", "empty evaluation omitted");
 
     // An integer written with a fraction.
     let text = json!({ "records": [good("h/ok"), changed("h/fraction", &|b| b["lineage"][1]["lookback_days"] = json!(91))] }).to_string();

@@ -3,7 +3,9 @@
 //! the proof link by element lookup and clicks it, follows the receipt link it
 //! finds there through the verifier, takes a screenshot, and types the
 //! recipient's address into the page's form to reach their message list and to
-//! object.
+//! object. A second session clicks through three of the seed scenarios: the dark
+//! post, the follow-up (to the earlier message it follows and back) and the
+//! e-mail to an address bought from a broker.
 //!
 //! Chromium and chromedriver come from the system (`apt-get install chromium
 //! chromium-driver`; `.ci/run` installs both). Without them the test fails when
@@ -137,6 +139,16 @@ impl Browser {
         self.call("POST", &format!("/element/{element}/click"), None);
     }
 
+    /// The browser's Back button.
+    fn back(&self) {
+        self.call("POST", "/back", None);
+    }
+
+    /// The text of the whole page, as the browser renders it.
+    fn page_text(&self) -> String {
+        self.text(&self.find("body"))
+    }
+
     /// Types `text` into an input, key by key (WebDriver "Element Send Keys").
     fn type_text(&self, element: &str, text: &str) {
         self.call("POST", &format!("/element/{element}/value"), Some(json!({ "text": text })));
@@ -182,20 +194,37 @@ fn png_size(png: &[u8]) -> (u32, u32) {
     (be(&png[16..20]), be(&png[20..24]))
 }
 
-#[test]
-fn why_page_proof_link_is_clicked_in_a_real_browser() {
+/// Chromium and chromedriver, or `None` (having said so loudly) when they are missing outside CI.
+fn browser_programs(test: &str) -> Option<(PathBuf, PathBuf)> {
     let chromium = find_program(&["/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"]);
     let chromedriver = find_program(&["/usr/bin/chromedriver", "chromedriver"]);
-    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-        let msg = "Chromium and chromedriver are needed for the browser test: apt-get install chromium chromium-driver";
-        if std::env::var_os("CI").is_some() {
-            panic!("{msg} (CI is set, so this is a failure, not a skip)");
-        }
-        eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-        eprintln!("!!! SKIPPED why_page_proof_link_is_clicked_in_a_real_browser: {msg}");
-        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
-        return;
-    };
+    if let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) {
+        return Some((chromium, chromedriver));
+    }
+    let msg = "Chromium and chromedriver are needed for the browser test: apt-get install chromium chromium-driver";
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg} (CI is set, so this is a failure, not a skip)");
+    }
+    eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+    eprintln!("!!! SKIPPED {test}: {msg}");
+    eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+    None
+}
+
+/// The why link the demo printed for campaign `n` as seen by `who`.
+fn demo_link(server: &Server, n: u32, who: &str) -> String {
+    server
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with(&format!("Campaign {n}: ")) && l.contains(&format!("as seen by {who}:")))
+        .filter_map(|l| l.rsplit_once(": ").map(|(_, u)| u.trim().to_string()))
+        .find(|u| u.starts_with(&format!("{}/why/", server.base)))
+        .unwrap_or_else(|| panic!("no link of campaign {n} as seen by {who} in the demo output:\n{}", server.stdout))
+}
+
+#[test]
+fn why_page_proof_link_is_clicked_in_a_real_browser() {
+    let Some((chromium, chromedriver)) = browser_programs("why_page_proof_link_is_clicked_in_a_real_browser") else { return };
 
     let server = Server::start_with(ServerOptions { demo: true, ..Default::default() });
     // The demo prints the links to click; take a message as seen by alice, whose address the
@@ -281,4 +310,57 @@ fn why_page_proof_link_is_clicked_in_a_real_browser() {
     let object_url = browser.wait_url(|u| u.ends_with("/object"));
     assert_eq!(object_url, format!("{why_url}/object"));
     assert_eq!(browser.text(&browser.find("h1")), "Your objection was already recorded");
+}
+
+#[test]
+fn the_dark_post_the_follow_up_and_the_bought_list_email_are_clicked_through() {
+    let Some((chromium, chromedriver)) = browser_programs("the_dark_post_the_follow_up_and_the_bought_list_email_are_clicked_through")
+    else {
+        return;
+    };
+    let server = Server::start_with(ServerOptions { demo: true, ..Default::default() });
+    let dark_post = demo_link(&server, 1, "alice@example.org");
+    let follow_up = demo_link(&server, 2, "alice@example.org");
+    let email = demo_link(&server, 10, "bob@example.org");
+    let browser = Browser::start(&chromium, &chromedriver);
+
+    // The dark post: what it said, that only its audience saw it, and why this reader got it.
+    browser.goto(&dark_post);
+    assert_eq!(browser.text(&browser.find("h2#content")), "What the message said");
+    let content = browser.text(&browser.find("blockquote.creative"));
+    assert!(content.starts_with("Sie sollen nicht erfahren, was auf uns zukommt."), "{content}");
+    let text = browser.page_text();
+    assert!(text.contains("Shown only to the people it was targeted at (a “dark post”)"), "{text}");
+    assert!(text.contains("You were selected because criterion 1 (“Personality score: high neuroticism (OCEAN model)”)"), "{text}");
+    let why = browser.find("nav a[href='#why']");
+    browser.click(&why);
+    assert!(browser.wait_url(|u| u.ends_with("#why")).ends_with("#why"), "the Why you link did not go to the criteria");
+
+    // The follow-up: its source is the reader's response to the dark post, whose own page it
+    // links to; the browser follows the link there and comes back.
+    browser.goto(&follow_up);
+    let text = browser.page_text();
+    assert!(text.contains("This message follows up on your response to an earlier message"), "{text}");
+    let earlier = browser.find("a.earlier");
+    assert!(browser.text(&earlier).starts_with("The message you responded to (entry "), "{}", browser.text(&earlier));
+    browser.click(&earlier);
+    let at = browser.wait_url(|u| u == dark_post);
+    assert_eq!(at, dark_post, "the earlier message's link leads to the dark post's own page");
+    assert_eq!(browser.text(&browser.find("blockquote.creative")), content, "the earlier page is the dark post");
+    browser.back();
+    let back = browser.wait_url(|u| u == follow_up);
+    assert_eq!(back, follow_up, "Back returns to the follow-up");
+    assert!(browser.page_text().contains("Clicked or answered an earlier post of the personality campaign"));
+
+    // The e-mail to a bought address: how the sender got the address, under its own heading.
+    browser.goto(&email);
+    assert_eq!(browser.text(&browser.find("h1")), "Why you received an email");
+    assert_eq!(browser.text(&browser.find("h2#address")), "How we got your address");
+    let source = browser.text(&browser.find("h2#address + p + ol.chain h5"));
+    assert!(source.starts_with("ListHaus Direct GmbH"), "{source}");
+    let text = browser.page_text();
+    assert!(text.contains("Bought from a data broker"), "{text}");
+    assert!(text.contains("Entry form of an online prize draw"), "{text}");
+    let unsubscribe = browser.find("h2#unsubscribe");
+    assert_eq!(browser.text(&unsubscribe), "Unsubscribe from these emails");
 }

@@ -60,9 +60,10 @@ fn recipients_see_why_object_erase_and_regulators_verify_the_export() {
         "Civic Holding AG",
         "Top Trust Ltd",
         "Inclusion: Personality score: high neuroticism (OCEAN model)",
-        "Exclusion: People who follow the party page",
+        "Exclusion: People who follow the party's own page",
+        "You were selected because criterion 1 (“Personality score: high neuroticism (OCEAN model)”) held for you.",
         "DataBroker Inc",
-        "Acme Modelling Unit",
+        "Acme Ads GmbH",
         "Acme Social",
         "Purchased household segments",
         "Model inferring OCEAN traits from page likes",
@@ -149,7 +150,7 @@ fn recipients_see_why_object_erase_and_regulators_verify_the_export() {
     let after_erasure = server.get(&format!("/why/{alice_token}")).text();
     assert!(after_erasure.contains("Your personal data was erased"));
     assert!(!after_erasure.contains("neuroticism score 0.82 (high)"), "erased values are still shown");
-    assert!(after_erasure.contains(&html_escape("Exclusion: People who follow the party page")), "the public part stays");
+    assert!(after_erasure.contains(&html_escape("Exclusion: People who follow the party's own page")), "the public part stays");
     // Bob is untouched.
     let bob_page = server.get(why_path(&server, &url(1))).text();
     assert!(bob_page.contains("neuroticism score 0.82 (high)") && !bob_page.contains("Your personal data was erased"));

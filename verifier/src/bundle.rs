@@ -267,6 +267,8 @@ pub fn prepare_line(position: u64, line: &[u8], mode: Mode, cp: &SignedCheckpoin
             Some(Kind::Str) if doc.str(pn).as_deref() == Some("erased") => p = 2,
             Some(Kind::Obj) => {
                 check_personal(doc.raw(pn).as_bytes(), recipient, personal).map_err(|which| Error::Commitment { index: i, which })?;
+                let body = doc.get(at, "body").ok_or_else(|| Error::entry(i, "the entry has no body"))?;
+                crate::audience::check_evaluation(&doc, body, &doc, pn).map_err(|detail| Error::entry(i, detail))?;
                 p = 1;
             }
             _ => return Err(Error::entry(i, "field personal is neither a personal part nor \"erased\"")),

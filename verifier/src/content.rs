@@ -6,6 +6,9 @@
 //!   present (`null` is a value; a missing field is silence, which §1 forbids); the Member State,
 //!   language, currency and country codes are on their real lists (ISO 3166-1 alpha-2, ISO 639-1,
 //!   ISO 4217, read from the same list crates the ledger uses, not from the ledger);
+//! - **failures of a revision-3 body** (one with `targeting.audience`, `audience.rs`):
+//!   every field revision 3 added is present, and the audience uses each criterion as its effect
+//!   says; a revision-2 body has none of them and is not held to this;
 //! - **warnings** (rules new in revision 3, so that a revision-2 log still verifies): a string
 //!   that holds an invisible or bidirectional formatting character, named by entry and field.
 //!
@@ -95,7 +98,7 @@ pub fn check_message(doc: &Doc<'_>, b: usize) -> Result<(), String> {
         let l = object(Some(l), &format!("lineage[{n}]"))?;
         present(l, "model", &format!("lineage[{n}].model"))?;
     }
-    Ok(())
+    crate::audience::check_body(doc, b)
 }
 
 /// Checks a `party` body (node `b`): `established_in` is a country code.

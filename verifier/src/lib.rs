@@ -19,8 +19,9 @@
 //!   index), and no submitter key is of small order;
 //! - sponsors, payers, controlling parties and objection flags name entries that exist earlier;
 //!   `message_id`s are unique per submitter;
-//! - personal parts shipped in a bundle match both commitments; an erased one is reported,
-//!   not treated as tampering;
+//! - personal parts shipped in a bundle match both commitments, and a revision-3 part's
+//!   evaluation proves that the record's audience held for the person; an erased one is
+//!   reported, not treated as tampering;
 //! - every `tally` (SPEC §3.8) equals the number of message entries of its submitter, campaign,
 //!   day and Member State, and no day is tallied twice.
 //!
@@ -55,6 +56,8 @@
 //! - [`json`]: a strict JSON reader that recognises RFC 8785 canonical bytes.
 //! - `record`: one Sightline entry's fields, signed message and personal-part commitments.
 //! - [`content`]: the content rules re-applied to a body; [`content::neutralise`] for printing.
+//! - `audience`: a revision-3 body's audience expression, and a shipped personal part's
+//!   evaluation, which must prove the audience held for the person.
 //! - `prepare`: one entry's canonical bytes, leaf hash and fields (the parallel stage).
 //! - [`chain`]: walking entries in order: chain, log keys, registries, batched signatures.
 //! - [`sig`]: record signatures by the ZIP 215 rules, alone or in batches.
@@ -90,6 +93,7 @@ pub mod trust;
 pub mod watch;
 pub mod witness_policy;
 
+mod audience;
 mod cosignature;
 mod prepare;
 mod record;

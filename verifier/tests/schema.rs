@@ -9,8 +9,6 @@ use std::process::Command;
 
 use common::*;
 use serde_json::{json, Value};
-use sightline_verifier::trust::Options;
-use sightline_verifier::{bundle, Error, Summary};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sightline-verifier");
 
@@ -21,20 +19,12 @@ fn bundle_with(change: impl Fn(&mut Value)) -> (tempfile::TempDir, std::path::Pa
     let (mut body, personal) = message("acme-ads", 1);
     change(&mut body);
     log.append_signed(&body, &acme, Some(personal));
-    let lines = log.bundle_lines(&log.checkpoint(), None, false);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("b.sightline-bundle.jsonl");
-    write_lines(&path, &lines);
-    (dir, path)
-}
-
-fn verify(path: &std::path::Path) -> Result<Summary, Error> {
-    bundle::verify_bundle(path, &Options { trusted: vec![skey(1).vkey()], signatures: true, quiet: true, ..Options::default() })
+    bundle_file(&log, false)
 }
 
 fn fails_at(change: impl Fn(&mut Value), field: &str) {
     let (_dir, path) = bundle_with(change);
-    let e = verify(&path).expect_err("the entry verified");
+    let e = verify_bundle_file(&path).expect_err("the entry verified");
     assert_eq!((e.index(), e.exit_code()), (Some(4), 1), "{e}");
     assert!(e.to_string().contains(field), "{e} does not name {field}");
 }
@@ -50,7 +40,7 @@ fn a_missing_nullable_field_fails_naming_entry_and_field() {
     fails_at(|b| drop(b["lineage"][0].as_object_mut().unwrap().remove("model")), "body.lineage[0].model is missing");
     // Present and null is a statement: it verifies.
     let (_dir, path) = bundle_with(|b| b["sponsor"]["political"] = Value::Null);
-    verify(&path).unwrap();
+    verify_bundle_file(&path).unwrap();
 }
 
 #[test]
@@ -71,7 +61,7 @@ fn a_fake_code_fails_naming_entry_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("b.sightline-bundle.jsonl");
     write_lines(&path, &log.bundle_lines(&log.checkpoint(), None, false));
-    let e = verify(&path).expect_err("XX verified");
+    let e = verify_bundle_file(&path).expect_err("XX verified");
     assert_eq!(e.index(), Some(4));
     assert!(e.to_string().contains("body.established_in \"XX\""), "{e}");
 }
@@ -79,7 +69,7 @@ fn a_fake_code_fails_naming_entry_and_field() {
 #[test]
 fn a_bidi_control_warns_and_passes() {
     let (_dir, path) = bundle_with(|b| b["delivery"]["creative"]["brand"] = json!("Civic\u{202E}erutuF"));
-    let s = verify(&path).expect("a revision-2 log with a bidi control still verifies");
+    let s = verify_bundle_file(&path).expect("a revision-2 log with a bidi control still verifies");
     assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
     let w = &s.warnings[0];
     assert!(w.starts_with("entry 4: field body.delivery.creative.brand holds U+202E"), "{w}");

@@ -99,7 +99,7 @@ fn throughput(rt: &tokio::runtime::Runtime, logs: usize, secs: u64) -> f64 {
 }
 
 /// (b) Seconds from each append's acknowledgement to a witnessed checkpoint that includes it.
-fn append_to_witnessed(rt: &tokio::runtime::Runtime, fx: &Fixture, cosigning: &Cosigning, appends: usize, every: Duration) -> Vec<f64> {
+fn append_to_witnessed(fx: &Fixture, cosigning: &Cosigning, appends: usize, every: Duration) -> Vec<f64> {
     let mut waits = Vec::with_capacity(appends);
     let mut pending: Vec<(u64, Instant)> = Vec::new();
     let mut next = Instant::now();
@@ -117,7 +117,7 @@ fn append_to_witnessed(rt: &tokio::runtime::Runtime, fx: &Fixture, cosigning: &C
             }
             keep
         });
-        rt.block_on(tokio::time::sleep(Duration::from_millis(1)));
+        std::thread::sleep(Duration::from_millis(1));
     }
     waits.sort_by(f64::total_cmp);
     waits
@@ -146,7 +146,7 @@ fn main() {
     let cosigning =
         Cosigning::start(Arc::clone(&fx.ledger), config::build(None, &flags, Some(2)).expect("config").expect("witnesses"), fx._dir.path());
     let sparse = env_or("SIGHTLINE_BENCH_SPARSE", 30usize);
-    let waits = append_to_witnessed(&rt, &fx, &cosigning, sparse, Duration::from_millis(1_200));
+    let waits = append_to_witnessed(&fx, &cosigning, sparse, Duration::from_millis(1_200));
     println!(
         "(b) append -> witnessed checkpoint, 3 witnesses, 2 of 3, appends 1.2 s apart ({} samples): p50 {:.1} ms, p99 {:.1} ms",
         waits.len(),
@@ -154,7 +154,7 @@ fn main() {
         pct(&waits, 0.99) * 1e3
     );
     let busy = env_or("SIGHTLINE_BENCH_BUSY_SECS", 20u64);
-    let waits = append_to_witnessed(&rt, &fx, &cosigning, (busy * 10) as usize, Duration::from_millis(100));
+    let waits = append_to_witnessed(&fx, &cosigning, (busy * 10) as usize, Duration::from_millis(100));
     println!(
         "(b) append -> witnessed checkpoint, appends every 100 ms ({} samples): p50 {:.1} ms, p99 {:.1} ms (at most one submission per witness per second)",
         waits.len(),

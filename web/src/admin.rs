@@ -26,6 +26,7 @@ pub struct NewSubmitter {
     public_key: String,
 }
 
+/// A party to register (SPEC.md §3.3), as the admin API and the demo's data file write it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewParty {
@@ -34,6 +35,13 @@ pub struct NewParty {
     contact: String,
     established_in: String,
     ultimately_controlled_by: String,
+}
+
+impl NewParty {
+    /// Appends its registration.
+    pub fn register(&self, ledger: &sightline_ledger::Ledger) -> sightline_ledger::Result<BatchAck> {
+        ledger.register_party(&self.party, &self.name, &self.contact, &self.established_in, &self.ultimately_controlled_by)
+    }
 }
 
 #[derive(Deserialize)]
@@ -77,8 +85,7 @@ pub async fn register_submitter(
 pub async fn register_party(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> WebResult<Response> {
     let p: NewParty = parse(&state, &headers, Role::Admin, body)?;
     let ledger = state.ledger.clone();
-    let ack =
-        blocking(move || Ok(ledger.register_party(&p.party, &p.name, &p.contact, &p.established_in, &p.ultimately_controlled_by)?)).await?;
+    let ack = blocking(move || p.register(&ledger).map_err(WebError::from)).await?;
     batch_response(&state.public_url, &ack)
 }
 

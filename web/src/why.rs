@@ -19,7 +19,7 @@ use sightline_ledger::PersonalState;
 
 use crate::cosigning::report::words as witness_words;
 use crate::error::{WebError, WebResult};
-use crate::explain::{self, PersonalRef, ProofInput, WhyView};
+use crate::explain::{self, Logged, PersonalRef, ProofInput, WhyView};
 use crate::http::{blocking, html};
 use crate::receipts::{receipt_response, witnessed_receipt};
 use crate::recipient_pages::{lookup, message_in};
@@ -87,10 +87,11 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> W
     let snapshot = ledger.snapshot(index)?.ok_or(WebError::NotFound)?;
     let (stamp, m) = message_in(index, &snapshot.bytes, snapshot.leaf)?;
     let vkey = ledger.vkey();
-    let proof = ProofInput { size: snapshot.size, vkey: &vkey, token: &token };
+    let why_token = |i: u64| ledger.why_token(i);
+    let proof = ProofInput { size: snapshot.size, vkey: &vkey, token: &token, why_token: &why_token };
     let personal = personal_ref(&snapshot.personal);
-    let mut v = explain::explain(index, (&stamp.logged_at, &stamp.flags), &m, &snapshot.registry, personal, &proof);
-    v.unstated = stamp.omitted.iter().map(|f| explain::unstated_words(f)).collect();
+    let logged = Logged { logged_at: &stamp.logged_at, flags: &stamp.flags, omitted: &stamp.omitted };
+    let v = explain::explain(index, logged, &m, &snapshot.registry, personal, &proof);
     let witnesses = state.cosigning.as_ref().map(|c| witness_words(c.witnessed().as_ref(), index, c.policy_words()));
     let entry_ref = EntryRef { origin: ledger.origin().to_string(), index, leaf: stamp.leaf };
     let reference = entry_ref.carrier(m.delivery.channel, Some(&format!("{}/why/{token}", state.public_url)));

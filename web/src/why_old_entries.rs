@@ -8,7 +8,7 @@ use sightline_ledger::record::Body;
 use sightline_ledger::registry::Registry;
 
 use super::WhyPage;
-use crate::explain::{self, PersonalRef, ProofInput};
+use crate::explain::{self, Logged, PersonalRef, ProofInput};
 
 /// An old message: a right-to-left override (`<RLO>`) in its brand and a zero-width space
 /// (`<ZWSP>`) in a criterion, no `sponsor.political` and no `model` on its one lineage label.
@@ -19,12 +19,28 @@ fn an_old_entry_is_shown_with_markers_and_what_it_does_not_state() {
     // The characters are written as escapes here, never raw in the source.
     let text = OLD_ENTRY_BODY.replace("<RLO>", "\u{202E}").replace("<ZWSP>", "\u{200B}");
     let (body, omitted) = Body::parse_logged_noting(&text).expect("an old entry still reads");
-    assert_eq!(omitted, ["sponsor.political", "lineage[0].model"]);
+    // Revision 2's nullable fields it leaves out, and what revision 3 added where `null` would
+    // say something (a social ad needs no address lineage, so that one is not listed).
+    assert_eq!(
+        omitted,
+        [
+            "delivery.creative.visibility",
+            "delivery.creative.content",
+            "sponsor.political",
+            "targeting.audience",
+            "lineage[0].model",
+            "lineage[0].audience_size",
+            "lineage[0].precision",
+            "lineage[0].id_types",
+            "lineage[0].onboarder"
+        ]
+    );
     let Body::Message(m) = body else { panic!("a message") };
     assert!(m.sponsor.political.is_none());
-    let proof = ProofInput { size: 9, vkey: "sightline.localhost/log+01020304+AQ==", token: "TOKEN" };
-    let mut v = explain::explain(3, ("2026-11-20T18:04:06.000Z", &[]), &m, &Registry::default(), PersonalRef::Absent, &proof);
-    v.unstated = omitted.iter().map(|f| explain::unstated_words(f)).collect();
+    let why_token = |i: u64| format!("TOKEN{i}");
+    let proof = ProofInput { size: 9, vkey: "sightline.localhost/log+01020304+AQ==", token: "TOKEN", why_token: &why_token };
+    let logged = Logged { logged_at: "2026-11-20T18:04:06.000Z", flags: &[], omitted: &omitted };
+    let v = explain::explain(3, logged, &m, &Registry::default(), PersonalRef::Absent, &proof);
     let html = WhyPage {
         origin: "sightline.localhost/log".into(),
         token: "TOKEN".into(),
@@ -41,6 +57,10 @@ fn an_old_entry_is_shown_with_markers_and_what_it_does_not_state() {
     assert!(html.contains("What this record does not state"));
     assert!(html.contains("The record does not state whether this is a political advertisement"), "the omission reads as an answer");
     assert!(html.contains("which model inferred this data (field lineage[0].model"));
+    assert!(html.contains("how the criteria combine, or which of them applied to you"));
+    assert_eq!(html.matches("audience size, precision, ID types and onboarder").count(), 1, "the four data-label fields are one line");
+    assert!(html.contains("The record does not state how these criteria combine"));
+    assert!(!html.contains("part of why you were selected"), "an old entry claims no match");
     assert!(!html.contains("Political advertisement"));
 }
 

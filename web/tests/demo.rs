@@ -1,5 +1,5 @@
-//! The demo data set loads into a fresh ledger, is idempotent, covers the six
-//! campaigns and every recipient-page state, and leaves a log that passes fsck.
+//! The demo data set loads into a fresh ledger, is idempotent, covers the ten
+//! seed scenarios and every recipient-page state, and leaves a log that passes fsck.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -28,7 +28,7 @@ fn the_demo_loads_once_and_covers_every_page_state() {
     assert_eq!(again.len(), links.len());
     assert_eq!(again, links);
 
-    // Six campaigns; exactly one message flagged after an objection.
+    // Ten campaigns; exactly one message flagged after an objection.
     let mut campaigns = BTreeSet::new();
     let mut flagged = Vec::new();
     let mut kinds = BTreeSet::new();
@@ -45,15 +45,20 @@ fn the_demo_loads_once_and_covers_every_page_state() {
         flagged.extend(e.flags.iter().filter(|f| f.starts_with("objected:")).cloned());
         kinds.insert(kind);
     }
-    assert_eq!(campaigns.len(), 6, "campaigns: {campaigns:?}");
+    assert_eq!(campaigns.len(), 10, "campaigns: {campaigns:?}");
     assert_eq!(flagged.len(), 1, "flags: {flagged:?}");
     assert!(erased >= 2, "the erased recipient received several messages");
     for k in ["log_key", "submitter", "party", "message", "objection", "erasure"] {
         assert!(kinds.contains(k), "no {k} entry");
     }
 
-    // Links: one per campaign, alice's list, the flagged and erased pages, the library.
-    assert_eq!(links.len(), 6 + 4, "{links:#?}");
+    // Links: one per recipient each scenario shows (two for the scenarios that select two
+    // recipients through different branches), alice's list, the flagged and erased pages, the
+    // library.
+    assert_eq!(links.len(), 13 + 4, "{links:#?}");
+    for n in 1..=10 {
+        assert!(links.iter().any(|(label, _)| label.starts_with(&format!("Campaign {n}: "))), "no link for campaign {n}");
+    }
     assert!(links.iter().any(|(_, u)| u == &format!("{URL}/library")));
     assert!(links.iter().any(|(_, u)| u.ends_with("/messages")));
     for (label, url) in &links {

@@ -68,8 +68,12 @@ impl Msg<'_> {
                 "served_at": self.served_at,
                 "member_state": self.member_state,
                 "creative": { "sha256": HEX, "brand": self.brand, "subject": self.subject, "language": "de",
-                              "campaign_id": self.campaign, "ad_id": "ad-17", "creative_id": "cr-fear-3" },
-                "email_headers": null
+                              "campaign_id": self.campaign, "ad_id": "ad-17", "creative_id": "cr-fear-3",
+                              "visibility": "audience_only",
+                              "content": { "text": format!("{}: {}", self.brand, self.subject),
+                                           "assets": [{ "sha256": HEX, "url": "https://cdn.social.example/cr-fear-3.jpg" }] } },
+                "email_headers": null,
+                "address_lineage": null
             },
             "sponsor": { "on_behalf_of": self.sponsor, "payer": self.payer, "political": political },
             "recipient": { "commitment": HEX },
@@ -80,11 +84,14 @@ impl Msg<'_> {
                   "kind": "inferred", "model": { "name": "ocean-v2", "version": "2.3.1" },
                   "collection_method": "Model inferring OCEAN traits from page likes",
                   "collected_at": "2026-11-01", "refresh": "weekly", "lookback_days": 365,
-                  "legal_basis": "legitimate_interests", "derived_from": [] },
+                  "legal_basis": "legitimate_interests", "derived_from": [], "entry": null,
+                  "audience_size": 38000, "precision": "individual", "id_types": ["platform_id"],
+                  "onboarder": { "name": "MatchCo Onboarding", "match_method": "hashed e-mail addresses" } },
                 { "id": "s-page-follows", "provider": "Acme Social", "contact": "dpo@social.example",
                   "kind": "observed", "model": null, "collection_method": "Page follows on the platform",
                   "collected_at": "not_disclosed", "refresh": "daily", "lookback_days": 30,
-                  "legal_basis": "contract", "derived_from": [] }
+                  "legal_basis": "contract", "derived_from": [], "entry": null,
+                  "audience_size": null, "precision": null, "id_types": null, "onboarder": null }
             ],
             "controls": { "change_parameters_url": "https://social.example/settings/ads",
                           "object_url": "https://social.example/settings/ads/object",
@@ -347,6 +354,15 @@ fn exclusions_are_listed_with_their_counts() {
     let (_, html) = render_page(&lib, "sightline.example/log", &[("advertiser", "civic")]).unwrap();
     assert!(html.contains("<strong>excluded:</strong> People who follow the party&#39;s own page"), "{html}");
     assert!(html.contains("included: Personality score: high neuroticism (OCEAN model)"));
+    // the creative's content is in the library, and a dark post says it was shown to its audience only
+    assert!(html.contains("Dark post"), "{html}");
+    assert!(html.contains("shown only to the people targeted (a dark post)"));
+    assert!(
+        html.contains(r#"<blockquote class="creative">Civic Future: They don&#39;t want you to know what&#39;s coming</blockquote>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<a href="https://cdn.social.example/cr-fear-3.jpg""#));
+    assert!(html.contains("Onboarded by: MatchCo Onboarding"));
 
     // an untargeted campaign says so
     let shoes = search_json(&lib, &[("q", "boots")]);
@@ -368,7 +384,14 @@ fn political_label_parties_and_dates() {
     assert_eq!(c["first_shown"], "2026-11-20");
     assert_eq!(c["last_shown"], "2026-11-22");
     assert_eq!(c["brands"]["values"], json!(["Civic Future"]));
-    assert_eq!(c["creatives"]["values"][0], json!({ "creative_id": "cr-fear-3", "ad_id": "ad-17", "sha256": HEX }));
+    assert_eq!(
+        c["creatives"]["values"][0],
+        json!({ "creative_id": "cr-fear-3", "ad_id": "ad-17", "sha256": HEX, "visibility": "audience_only",
+                "text": "Civic Future: They don't want you to know what's coming",
+                "assets": [{ "sha256": HEX, "url": "https://cdn.social.example/cr-fear-3.jpg" }] })
+    );
+    assert_eq!(c["data_id_types"], json!(["platform_id"]));
+    assert_eq!(c["data_onboarders"]["values"], json!(["MatchCo Onboarding"]));
     assert_eq!(c["first_entry"], 4);
     assert_eq!(c["last_entry"], 31);
 }
@@ -488,7 +511,7 @@ fn csv_quoting_and_formula_injection() {
     assert_eq!(row[col("subjects")], "'=HYPERLINK(\"http://evil.example\",\"click\")");
     assert_eq!(
         row[col("targeting_included")],
-        "contextual; messages=<10; special_category=none; ai_selected=false; minor=false; -2+3, \"quoted\""
+        "contextual; messages=<10; special_category=none; art9_condition=none; ai_selected=false; minor=false; -2+3, \"quoted\""
     );
     assert_eq!(row[col("reach")], "<10");
     assert_eq!(row[col("reach_NL")], "<10");

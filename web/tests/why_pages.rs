@@ -41,15 +41,18 @@ async fn why_page_explains_every_criterion_source_and_the_proof() {
         assert!(body.contains(s), "missing political fact {s}");
     }
     assert!(body.contains(r#"<a href="https://civic-future.example/transparency/ocean-2026">"#));
-    // Every criterion, include and exclude, with the personal value used.
-    assert!(body.contains("3 criteria: 2 to include people and 1 to exclude people"));
+    // Every criterion, include and exclude, with what the evaluation proves for this recipient
+    // and the personal value used.
+    assert!(body.contains("4 criteria: 3 to include people and 1 to exclude people"));
     for s in [
         "Personality score: high neuroticism (OCEAN model)",
         "People who follow the party's own page",
         "Low-income households list",
         "neuroticism score 0.82 (high)",
-        "does not follow the party page",
-        "household income band E (lowest)",
+        "does not follow the party's page",
+        "You were selected because criterion 1 (“Personality score: high neuroticism (OCEAN model)”) held for you.",
+        "Criterion 2 (“Low-income households list”) was another way into this audience, and it did not apply to you.",
+        "You were checked against exclusion criterion 3 (“People who follow the party's own page”) and were not in it.",
     ] {
         assert!(body.contains(&esc(s)), "missing criterion fact {s}");
     }
@@ -195,8 +198,8 @@ async fn the_same_record_always_renders_the_same_page() {
     assert_eq!(a, b);
     // The criteria appear in record order.
     let pos = |s: &str| a.find(&esc(s)).unwrap_or_else(|| panic!("missing {s}"));
-    assert!(pos("Personality score: high neuroticism") < pos("People who follow the party's own page"));
-    assert!(pos("People who follow the party's own page") < pos("Low-income households list"));
+    assert!(pos("1. Inclusion: Personality score: high neuroticism") < pos("2. Inclusion: Low-income households list"));
+    assert!(pos("2. Inclusion: Low-income households list") < pos("3. Exclusion: People who follow the party's own page"));
 }
 
 #[tokio::test]

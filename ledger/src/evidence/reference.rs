@@ -34,14 +34,14 @@ impl EntryRef {
     }
 
     /// What the platform inserts into a message of `channel`: the e-mail header line, the
-    /// HTML attribute, or (text messages and pushes, which have neither) the why link with the
-    /// reference as its fragment, `#sightline-entry=<index>.<leaf hash hex>` (the origin is the
+    /// HTML attribute, or (text messages, pushes and television, which have neither) the why
+    /// link with the reference as its fragment, `#sightline-entry=<index>.<leaf hash hex>` (the origin is the
     /// log that serves the link).
     pub fn carrier(&self, channel: Channel, why_url: Option<&str>) -> String {
         match channel {
             Channel::Email => format!("{EMAIL_HEADER}: {}", self.value()),
             Channel::Display | Channel::Social | Channel::Search | Channel::Video => format!("{HTML_ATTRIBUTE}=\"{}\"", self.value()),
-            Channel::Sms | Channel::Push => {
+            Channel::Sms | Channel::Push | Channel::Tv => {
                 format!("{}#{LINK_FRAGMENT}={}.{}", why_url.unwrap_or_default(), self.index, hex::encode(self.leaf))
             }
         }
@@ -87,7 +87,7 @@ mod tests {
             assert_eq!(r.carrier(c, None), format!("data-sightline-entry=\"{v}\""));
         }
         let link = "https://log.example/why/TOKEN";
-        for c in [Channel::Sms, Channel::Push] {
+        for c in [Channel::Sms, Channel::Push, Channel::Tv] {
             assert_eq!(r.carrier(c, Some(link)), format!("{link}#sightline-entry=41.{}", "ab".repeat(32)));
         }
     }

@@ -34,7 +34,7 @@ pub(super) fn filters() -> [ExportFilter; 2] {
     let narrow = ExportFilter {
         from: parse_time("2026-01-01T00:00:00Z"),
         to: parse_time("2027-01-01T00:00:00.500Z"),
-        advertiser: Some("p-civic".into()),
+        advertiser: Some("p-civic-future".into()),
         campaign: Some("ocean-2026".into()),
         include_personal: true,
     };

@@ -19,12 +19,14 @@
 //! | `stored.rs` | the `store` family: the store's own data, and a whole store damaged value by value |
 //! | `checks.rs` | what several families assert (proofs, tiles, times) |
 //! | `fixture.rs` | the fixture ledger, keys and message |
+//! | `example.rs` | the example message of SPEC.md §3.4, from the shared file `tests/fixtures/message.json` |
 //! | `witness.rs` | the witness's `add-checkpoint` handling |
 //!
 //! Compiled with the `fuzzing` feature only: the fuzz crates and the crate's own tests enable
 //! it, the server never does.
 
 mod checks;
+pub mod example;
 mod fixture;
 mod stored;
 pub mod witness;

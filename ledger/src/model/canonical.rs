@@ -285,6 +285,9 @@ pub fn decode_public_key(b64: &str) -> std::result::Result<VerifyingKey, String>
     VerifyingKey::from_bytes(&arr).map_err(|_| "is not a valid Ed25519 public key".to_string())
 }
 
+/// The largest integer a JSON number in a record may hold, 2^53 − 1 (SPEC.md §1).
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
 /// Decodes a 64-byte Ed25519 signature from standard base64.
 pub fn decode_signature(b64: &str) -> std::result::Result<[u8; 64], String> {
     let raw = B64.decode(b64).map_err(|_| "must be standard base64".to_string())?;

@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 /// The literal that stands for a field the submitter chose not to disclose.
 pub const NOT_DISCLOSED: &str = "not_disclosed";
 
+/// A field that may be `null` but never left out (SPEC.md §1: nothing is silent). Derived
+/// decoders read a missing `Option` as `None`, which would log an omitted `sponsor.political`
+/// as "not political"; a field decoded through a function is required instead.
+pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
+}
+
 /// A disclosable field: its value, or the explicit string `"not_disclosed"`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]

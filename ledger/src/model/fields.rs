@@ -118,6 +118,19 @@ pub fn check_country(r: usize, field: &str, s: &str) -> Result<()> {
     }
 }
 
+/// An `https://` URL (or `mailto:` where allowed) of plain printable characters.
+pub(crate) fn check_url(r: usize, field: &str, u: &str, mailto_ok: bool) -> Result<()> {
+    let scheme_ok = u.starts_with("https://") || (mailto_ok && u.starts_with("mailto:"));
+    let chars_ok = u.len() <= 2000 && u.bytes().all(|b| b.is_ascii_graphic() && !b"<>\"'`\\".contains(&b));
+    if scheme_ok && chars_ok && u.len() > 8 {
+        Ok(())
+    } else if mailto_ok {
+        Err(invalid(r, field, "must be an https:// URL, a mailto: address, or \"not_disclosed\""))
+    } else {
+        Err(invalid(r, field, "must be an https:// URL (or \"not_disclosed\")"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     proptest::proptest! {

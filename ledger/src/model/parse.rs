@@ -45,10 +45,11 @@ impl Body {
         Ok(Body::parse_logged_noting(json)?.0)
     }
 
-    /// [`Body::parse_logged`], and the nullable fields the body leaves out
-    /// ([`NULLABLE_FIELDS`](crate::record::NULLABLE_FIELDS), spelled with indexes such as `lineage[2].model`). Only an entry
-    /// logged before revision 3 can leave one out; it is read as `null`, and a page that shows it
-    /// says the record does not state it.
+    /// [`Body::parse_logged`], and the fields the body leaves out that the record would have to
+    /// state now ([`NULLABLE_FIELDS`](crate::record::NULLABLE_FIELDS),
+    /// [`REVISION_3_FIELDS`](crate::record::REVISION_3_FIELDS), spelled with indexes such as
+    /// `lineage[2].model`). Only an entry logged before revision 3 can leave one out; it is read
+    /// as `null`, and a page that shows it says the record does not state it.
     pub fn parse_logged_noting(json: &str) -> Result<(Body, Vec<String>)> {
         #[derive(Deserialize)]
         struct KindOnly {
@@ -63,7 +64,7 @@ impl Body {
                 Ok(m) => (Body::Message(Box::new(m)), Vec::new()),
                 Err(strict) => {
                     let mut value: Value = serde_json::from_str(json).map_err(typed)?;
-                    let omitted = fill_omitted(&mut value);
+                    let omitted = crate::model::omitted::fill_omitted(&mut value);
                     if omitted.is_empty() {
                         return Err(typed(strict));
                     }
@@ -75,33 +76,6 @@ impl Body {
             Kind::Tally => (Body::Tally(serde_json::from_str(json).map_err(typed)?), Vec::new()),
         })
     }
-}
-
-/// Sets each nullable field ([`NULLABLE_FIELDS`](crate::record::NULLABLE_FIELDS)) that a message body leaves out to `null`;
-/// returns their paths.
-fn fill_omitted(body: &mut Value) -> Vec<String> {
-    let mut omitted = Vec::new();
-    let mut fill = |object: Option<&mut Value>, key: &str, path: String| {
-        if let Some(Value::Object(o)) = object {
-            if !o.contains_key(key) {
-                o.insert(key.to_string(), Value::Null);
-                omitted.push(path);
-            }
-        }
-    };
-    fill(body.get_mut("delivery"), "email_headers", "delivery.email_headers".into());
-    fill(body.get_mut("sponsor"), "political", "sponsor.political".into());
-    if let Some(Value::Array(criteria)) = body.pointer_mut("/targeting/criteria") {
-        for (i, c) in criteria.iter_mut().enumerate() {
-            fill(Some(c), "special_category", format!("targeting.criteria[{i}].special_category"));
-        }
-    }
-    if let Some(Value::Array(lineage)) = body.get_mut("lineage") {
-        for (i, l) in lineage.iter_mut().enumerate() {
-            fill(Some(l), "model", format!("lineage[{i}].model"));
-        }
-    }
-    omitted
 }
 
 /// Deserializes directly; only a value that fails is deserialized again with

@@ -11,25 +11,19 @@
 //! Over 400 lines because it is the whole record schema of SPEC.md §3, one documented type per
 //! JSON object, read side by side with the spec.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
+pub use crate::model::audience::{Audience, Evaluation, Outcome};
 pub use crate::model::disclosed::{Disclosed, NOT_DISCLOSED};
+pub use crate::model::disclosures::{
+    Art9Condition, Asset, CreativeContent, FundingSector, FundingSource, FundingTerritory, IdType, Onboarder, Period, Precision,
+    SeedAudience, Visibility,
+};
 pub use crate::model::fields::{check_country, check_hex32, check_id, check_text, check_time, format_time, invalid, parse_time, FieldPath};
 pub use crate::model::kind::Kind;
 pub use crate::model::tally::TallyBody;
 
-/// A field that may be `null` but never left out (SPEC.md §1: nothing is silent). Derived
-/// decoders read a missing `Option` as `None`, which would log an omitted `sponsor.political`
-/// as "not political"; a field decoded through a function is required instead.
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<T>, D::Error> {
-    Option::<T>::deserialize(d)
-}
-
-/// The nullable fields of a message body, as JSON paths with `[]` for "every element": what
-/// [`Body::parse_logged`] fills with `null` (and reports) for an entry logged before they were
-/// enforced.
-pub const NULLABLE_FIELDS: [&str; 4] =
-    ["delivery.email_headers", "sponsor.political", "targeting.criteria[].special_category", "lineage[].model"];
+pub use crate::model::omitted::{NULLABLE_FIELDS, REVISION_3_FIELDS};
 
 /// §3.1
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -164,8 +158,12 @@ pub struct Delivery {
     /// What was served.
     pub creative: Creative,
     /// For an e-mail, its unsubscribe headers; `null` for every other channel.
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
     pub email_headers: Option<EmailHeaders>,
+    /// For an email, the lineage ids behind the recipient's address ("how we got your
+    /// address"); `null` for every other channel (revision 3).
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub address_lineage: Option<Vec<String>>,
 }
 
 /// The channel a message was served on.
@@ -186,6 +184,8 @@ pub enum Channel {
     Sms,
     /// A push notification.
     Push,
+    /// Broadcast or streamed television (revision 3).
+    Tv,
 }
 
 /// What was served (§3.4 `delivery.creative`).
@@ -206,6 +206,12 @@ pub struct Creative {
     pub ad_id: String,
     /// The creative.
     pub creative_id: String,
+    /// Published openly too, or shown only to the audience targeted (revision 3).
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub visibility: Option<Visibility>,
+    /// The creative's text and assets (revision 3).
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub content: Option<CreativeContent>,
 }
 
 /// An e-mail's unsubscribe headers, verbatim (§3.4 `delivery.email_headers`).
@@ -227,7 +233,7 @@ pub struct Sponsor {
     /// The registered party that paid.
     pub payer: String,
     /// The political label and notice (TTPA), `null` for a non-political message.
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
     pub political: Option<Political>,
 }
 
@@ -247,6 +253,26 @@ pub struct Political {
     pub funding_origin: Disclosed<String>,
     /// The transparency notice (https).
     pub notice_url: String,
+    /// The rest of the TTPA notice (Reg. 2024/900 Art. 12), revision 3: `None` only in an
+    /// entry logged before it.
+    /// When it is disseminated.
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub period: Option<Disclosed<Period>>,
+    /// Benefits other than money received for it.
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub other_benefits: Option<Disclosed<String>>,
+    /// Public or private funds, from inside or outside the EU.
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub funding_source: Option<Disclosed<FundingSource>>,
+    /// Its entry in the European repository of political advertisements.
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub repository_url: Option<Disclosed<String>>,
+    /// Where to report it as unlawful.
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub report_url: Option<String>,
+    /// An earlier suspension or removal of this advertisement; `null`: none.
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub suspension: Option<String>,
 }
 
 /// What a political message is linked to.
@@ -287,6 +313,9 @@ pub struct RecipientRef {
 pub struct Targeting {
     /// Every criterion that selected or excluded recipients.
     pub criteria: Vec<Criterion>,
+    /// How the criteria combine (revision 3); `null` when there are none.
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub audience: Option<Audience>,
     /// Whether an AI system optimised delivery, and for what.
     pub delivery_optimisation: DeliveryOptimisation,
 }
@@ -305,12 +334,21 @@ pub struct Criterion {
     /// What it selects, in words.
     pub description: String,
     /// The GDPR Art. 9 special category it touches, if any.
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
     pub special_category: Option<Disclosed<SpecialCategory>>,
+    /// The GDPR Art. 9(2) condition for a special category (revision 3); `null` without one.
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub art9_condition: Option<Disclosed<Art9Condition>>,
     /// A known minor was involved.
     pub minor: bool,
     /// An AI system chose or optimised it.
     pub ai_selected: bool,
+    /// What an uploaded list or a lookalike's seed list was matched by (revision 3).
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub match_keys: Option<Disclosed<Vec<IdType>>>,
+    /// The audience a lookalike was grown from (revision 3).
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub seed_audience: Option<SeedAudience>,
     /// The lineage labels its data came from.
     pub lineage: Vec<String>,
 }
@@ -394,7 +432,7 @@ pub struct LineageLabel {
     /// How the data was obtained.
     pub kind: SourceKind,
     /// For inferred data, the model that inferred it; `null` otherwise.
-    #[serde(deserialize_with = "nullable")]
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
     pub model: Option<Disclosed<ModelRef>>,
     /// How it was collected, in words.
     pub collection_method: String,
@@ -408,6 +446,22 @@ pub struct LineageLabel {
     pub legal_basis: Disclosed<LegalBasis>,
     /// The labels it was derived from, in the same message.
     pub derived_from: Vec<String>,
+    /// For `kind = earlier_message`: the index of that message's entry in this log (revision 3).
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub entry: Option<u64>,
+    /// The data-label fields of the IAB Data Transparency Standard (revision 3); `null` for a
+    /// source that is not an audience segment.
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub audience_size: Option<Disclosed<u64>>,
+    /// How precisely the segment describes people.
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub precision: Option<Disclosed<Precision>>,
+    /// What the segment is keyed on.
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub id_types: Option<Disclosed<Vec<IdType>>>,
+    /// Who matched offline data to online identifiers, and how.
+    #[serde(deserialize_with = "crate::model::disclosed::nullable")]
+    pub onboarder: Option<Disclosed<Onboarder>>,
 }
 
 /// How a lineage source obtained its data.
@@ -428,6 +482,8 @@ pub enum SourceKind {
     PartnerList,
     /// Another person's permission gave access to it (a friend's app).
     ViaOtherPersonPermission,
+    /// The recipient's response to an earlier message of this log (revision 3).
+    EarlierMessage,
 }
 
 /// A model that inferred data.

@@ -5,6 +5,7 @@
 use crate::error::Result;
 use crate::model::canonical::decode_public_key;
 use crate::model::codes::{is_currency, is_language, is_member_state};
+use crate::model::fields::check_url;
 use crate::model::record::{
     check_country, check_hex32, check_id, check_text, check_time, invalid, Body, Channel, Disclosed, MessageBody, SourceKind, ERASED_BY,
     NOT_DISCLOSED,
@@ -86,6 +87,7 @@ pub(crate) fn validate_message(m: &MessageBody, r: usize) -> Result<()> {
     check_hex32(r, "personal_commitment", &m.personal_commitment)?;
     let lineage_ids = check_lineage(m, r)?;
     check_targeting(m, r, &lineage_ids)?;
+    crate::model::disclosure_rules::check_delivery(m, r, &lineage_ids)?;
     check_controls(m, r)?;
     Ok(())
 }
@@ -161,6 +163,7 @@ fn check_sponsor(m: &MessageBody, r: usize) -> Result<()> {
             check_text(r, "sponsor.political.funding_origin", f)?;
         }
         check_url(r, "sponsor.political.notice_url", &p.notice_url, false)?;
+        crate::model::disclosure_rules::check_notice(p, r)?;
     }
     Ok(())
 }
@@ -214,6 +217,7 @@ fn check_lineage(m: &MessageBody, r: usize) -> Result<Vec<&str>> {
         if let Disclosed::Value(t) = &l.refresh {
             check_text(r, || f("refresh"), t)?;
         }
+        crate::model::disclosure_rules::check_label(l, i, r)?;
     }
     // derived_from: known ids, no cycles. `parents[i]` is the set lineage[i] is derived from
     // (an unknown id is refused below, at its own label, in record order).
@@ -260,14 +264,15 @@ fn check_targeting(m: &MessageBody, r: usize, lineage_ids: &[&str]) -> Result<()
             return Err(invalid(r, &f("id"), format!("duplicate criterion id `{}`", c.id)));
         }
         check_text(r, || f("description"), &c.description)?;
-        if c.lineage.is_empty() {
-            return Err(invalid(r, &f("lineage"), "every criterion must name where its data came from (a lineage id)"));
-        }
+        crate::model::disclosure_rules::check_criterion(c, i, r, lineage_ids)?;
         for l in &c.lineage {
             if !lineage_ids.contains(&l.as_str()) {
                 return Err(invalid(r, &f("lineage"), format!("`{l}` is not a lineage id of this record")));
             }
         }
+    }
+    if let Err(fault) = crate::model::selection::check(t.audience.as_ref(), &t.criteria) {
+        return Err(invalid(r, "targeting.audience", fault.why));
     }
     if let Disclosed::Value(g) = &t.delivery_optimisation.goal {
         check_text(r, "targeting.delivery_optimisation.goal", g)?;
@@ -288,17 +293,4 @@ fn check_controls(m: &MessageBody, r: usize) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// An `https://` URL (or `mailto:` where allowed) of plain printable characters.
-fn check_url(r: usize, field: &str, u: &str, mailto_ok: bool) -> Result<()> {
-    let scheme_ok = u.starts_with("https://") || (mailto_ok && u.starts_with("mailto:"));
-    let chars_ok = u.len() <= 2000 && u.bytes().all(|b| b.is_ascii_graphic() && !b"<>\"'`\\".contains(&b));
-    if scheme_ok && chars_ok && u.len() > 8 {
-        Ok(())
-    } else if mailto_ok {
-        Err(invalid(r, field, "must be an https:// URL, a mailto: address, or \"not_disclosed\""))
-    } else {
-        Err(invalid(r, field, "must be an https:// URL (or \"not_disclosed\")"))
-    }
 }

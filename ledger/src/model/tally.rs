@@ -16,7 +16,7 @@ use crate::model::codes::MEMBER_STATES;
 use crate::model::record::{check_id, check_time, invalid, Kind};
 
 /// Largest count a tally can claim (JSON integers are at most 2^53 - 1, SPEC.md §1).
-pub const MAX_COUNT: u64 = (1 << 53) - 1;
+pub const MAX_COUNT: u64 = crate::model::canonical::MAX_SAFE_INTEGER;
 
 /// §3.8
 #[derive(Clone, Debug, Serialize, Deserialize)]

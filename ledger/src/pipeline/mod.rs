@@ -13,13 +13,16 @@
 //!  receipts.rs    proofs, acks ◄──────────── (jobs.rs: Durable) ◄─────────┘
 //! ```
 //!
-//! `handoff.rs` is a job as it crosses the database from a front end that does not sequence to
-//! the one that does, and the answer that crosses back (SPEC.md §12.2). `state.rs` holds what the threads share: the tree and what is published of it, the
+//! `follow_up.rs` checks, as a message is prepared, that an earlier entry its lineage names is
+//! a message of the same submitter to the same recipient. `handoff.rs` is a job as it crosses
+//! the database from a front end that does not sequence to the one that does, and the answer
+//! that crosses back (SPEC.md §12.2). `state.rs` holds what the threads share: the tree and what is published of it, the
 //! in-memory indexes, the keys, the counters, and the two steps that change the tree
 //! (extend-and-sign, store-and-publish). Nothing here knows the [`Ledger`](crate::Ledger)
 //! façade that starts the threads and queues the jobs.
 
 pub(crate) mod committer;
+pub(crate) mod follow_up;
 pub(crate) mod group;
 pub(crate) mod handoff;
 pub(crate) mod jobs;

@@ -68,10 +68,12 @@ pub(crate) fn prepare(shared: &Shared, subs: &[RecordText<'_>], only_signer: Opt
                     ),
                 ));
             }
+            let handle = shared.secret.recipient_handle(&message.signer, &personal.recipient);
+            crate::pipeline::follow_up::check_earlier_entries(shared, &message, &handle, r)?;
             let check = Check::new(&info.key, &sig, &signed_message(&body_jcs));
             let prepared = Prepared {
                 personal_jcs,
-                handle: shared.secret.recipient_handle(&message.signer, &personal.recipient),
+                handle,
                 message_key: shared.secret.message_key(&message.signer, &message.message_id),
                 message: MessageFields::of(message),
                 body_jcs,

@@ -28,8 +28,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::model::audience::Evaluation;
 use crate::model::canonical::jcs_value;
-use crate::model::record::{check_id, check_text, invalid, MessageBody};
+use crate::model::record::{check_text, invalid, MessageBody};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -43,8 +44,12 @@ pub struct Personal {
     pub salt: String,
     /// The recipient's identifier as the platform knows it (an address, an account, a device).
     pub recipient: String,
-    /// For each criterion that selected the recipient, the value it matched.
-    pub matched: BTreeMap<String, String>,
+    /// Revision 2's form (criterion id → value matched), kept so that such a part's commitment opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched: Option<BTreeMap<String, String>>,
+    /// Every criterion's result for this recipient, with the value used (SPEC.md §7, revision 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<BTreeMap<String, Evaluation>>,
     /// For each lineage source that relies on consent, the evidence of it.
     pub consent: BTreeMap<String, ConsentEvidence>,
 }
@@ -97,13 +102,7 @@ impl Personal {
         if let Some(c) = crate::model::text::first_formatting(&p.recipient) {
             return Err(invalid(r, "personal.recipient", crate::model::text::formatting_refusal(c)));
         }
-        for (id, v) in &p.matched {
-            check_id(r, "personal.matched", id)?;
-            if !body.targeting.criteria.iter().any(|c| &c.id == id) {
-                return Err(invalid(r, &format!("personal.matched.{id}"), "is not a criterion id of the record"));
-            }
-            check_text(r, || format!("personal.matched.{id}"), v)?;
-        }
+        crate::model::selection::check_evaluation(p.matched.is_some(), p.evaluation.as_ref(), body, r)?;
         for (id, c) in &p.consent {
             if !body.lineage.iter().any(|l| &l.id == id) {
                 return Err(invalid(r, &format!("personal.consent.{id}"), "is not a lineage id of the record"));
@@ -142,10 +141,10 @@ impl Personal {
     }
 
     /// A fresh personal part with a random salt (for submitters and the demo).
-    pub fn new(recipient: &str, matched: BTreeMap<String, String>, consent: BTreeMap<String, ConsentEvidence>) -> Personal {
+    pub fn new(recipient: &str, evaluation: BTreeMap<String, Evaluation>, consent: BTreeMap<String, ConsentEvidence>) -> Personal {
         let mut salt = [0u8; 32];
         OsRng.fill_bytes(&mut salt);
-        Personal { v: 1, salt: B64.encode(salt), recipient: recipient.to_string(), matched, consent }
+        Personal { v: 1, salt: B64.encode(salt), recipient: recipient.to_string(), matched: None, evaluation: Some(evaluation), consent }
     }
 }
 

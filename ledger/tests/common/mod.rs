@@ -2,14 +2,13 @@
 //! a fresh ledger in a temp folder, a registered submitter, valid messages.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use sightline_ledger::note::NoteSigner;
-use sightline_ledger::privacy::{ConsentEvidence, Personal, ServerSecret};
+use sightline_ledger::privacy::{Personal, ServerSecret};
 use sightline_ledger::store::sled::SledStore;
 use sightline_ledger::submitter::{public_key_b64, sign_message};
 use sightline_ledger::{Ledger, LedgerOptions, Submission};
@@ -55,11 +54,11 @@ pub fn register(ledger: &Ledger, keys: &Keys) {
     if !reg.submitters.contains_key("acme") {
         ledger.register_submitter("acme", "Acme Ads GmbH", "dpo@acme.example", &public_key_b64(&keys.submitter)).unwrap();
     }
-    if !reg.parties.contains_key("p-holding") {
-        ledger.register_party("p-holding", "Civic Holding SE", "info@holding.example", "LU", "self").unwrap();
+    if !reg.parties.contains_key("p-civic-holding") {
+        ledger.register_party("p-civic-holding", "Civic Holding SE", "info@holding.example", "LU", "self").unwrap();
     }
-    if !reg.parties.contains_key("p-civic") {
-        ledger.register_party("p-civic", "Civic Future e.V.", "info@civic.example", "DE", "p-holding").unwrap();
+    if !reg.parties.contains_key("p-civic-future") {
+        ledger.register_party("p-civic-future", "Civic Future e.V.", "info@civic.example", "DE", "p-civic-holding").unwrap();
     }
 }
 
@@ -70,80 +69,17 @@ pub fn register_beta(ledger: &Ledger, keys: &Keys) {
     }
 }
 
-/// A realistic political message body (about 1.5 KB canonical) without commitments.
+/// The example message of SPEC.md §3.4 (`tests/fixtures/message.json`) as submitter `acme`'s
+/// message `message_id` with `subject`, without commitments.
 pub fn body(message_id: &str, subject: &str) -> Value {
-    json!({
-        "kind": "message",
-        "signer": "acme",
-        "message_id": message_id,
-        "delivery": {
-            "channel": "social",
-            "served_at": "2026-11-20T18:04:05Z",
-            "member_state": "DE",
-            "creative": {
-                "sha256": "9f2c6f1e0b8f4a3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c",
-                "brand": "Civic Future",
-                "subject": subject,
-                "language": "de",
-                "campaign_id": "ocean-2026",
-                "ad_id": "ad-17",
-                "creative_id": "cr-fear-3"
-            },
-            "email_headers": null
-        },
-        "sponsor": {
-            "on_behalf_of": "p-civic",
-            "payer": "p-holding",
-            "political": {
-                "kind": "election",
-                "linked_to": "Bundestag election 2029",
-                "date": "2029-09-23",
-                "amount": { "value": "48000.00", "currency": "EUR" },
-                "funding_origin": "private donations from within the EU",
-                "notice_url": "https://civic.example/transparency/ocean-2026"
-            }
-        },
-        "recipient": { "commitment": "" },
-        "personal_commitment": "",
-        "targeting": {
-            "criteria": [
-                { "id": "c1", "effect": "include", "type": "modelled", "description": "Personality score: high neuroticism (OCEAN model)",
-                  "special_category": null, "minor": false, "ai_selected": true, "lineage": ["s-model"] },
-                { "id": "c2", "effect": "exclude", "type": "observed", "description": "People who follow the party's own page",
-                  "special_category": "political_opinion", "minor": false, "ai_selected": false, "lineage": ["s-follows"] }
-            ],
-            "delivery_optimisation": { "ai_system": true, "goal": "engagement" }
-        },
-        "lineage": [
-            { "id": "s-quiz", "provider": "Quiz app", "contact": "dpo@quiz.example", "kind": "via_other_person_permission", "model": null,
-              "collection_method": "A friend's quiz app read their friends' page likes", "collected_at": "2026-03-01", "refresh": "once",
-              "lookback_days": "not_disclosed", "legal_basis": "not_disclosed", "derived_from": [] },
-            { "id": "s-model", "provider": "Acme Ads GmbH", "contact": "dpo@acme.example", "kind": "inferred",
-              "model": { "name": "ocean-v2", "version": "2.3.1" }, "collection_method": "Model inferring OCEAN traits from page likes",
-              "collected_at": "2026-11-01", "refresh": "weekly", "lookback_days": 365, "legal_basis": "legitimate_interests", "derived_from": ["s-quiz"] },
-            { "id": "s-follows", "provider": "Acme Social", "contact": "dpo@social.example", "kind": "observed", "model": null,
-              "collection_method": "Page follows on the platform", "collected_at": "not_disclosed", "refresh": "daily", "lookback_days": 30,
-              "legal_basis": "contract", "derived_from": [] }
-        ],
-        "controls": {
-            "change_parameters_url": "https://social.example/settings/ads",
-            "object_url": "https://social.example/settings/ads/object",
-            "opt_out_url": "https://social.example/settings/ads/opt-out",
-            "controller_contact": "mailto:dpo@acme.example"
-        }
-    })
+    let mut b = sightline_ledger::fuzzing::example::message("acme", message_id);
+    b["delivery"]["creative"]["subject"] = json!(subject);
+    b
 }
 
-/// A personal part for `recipient`.
+/// The example's personal part for `recipient`.
 pub fn personal(recipient: &str) -> Personal {
-    let mut matched = BTreeMap::new();
-    matched.insert("c1".to_string(), "neuroticism score 0.82 (high)".to_string());
-    let mut consent = BTreeMap::new();
-    consent.insert(
-        "s-quiz".to_string(),
-        ConsentEvidence { format: "tcf".into(), value: "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA".into() },
-    );
-    Personal::new(recipient, matched, consent)
+    sightline_ledger::fuzzing::example::personal(recipient)
 }
 
 /// A signed, valid submission.
@@ -156,4 +92,26 @@ pub fn submission_by_beta(keys: &Keys, message_id: &str, recipient: &str) -> Sub
     let mut b = body(message_id, "A message from another platform");
     b["signer"] = json!("beta");
     sign_message(&keys.beta, b, &personal(recipient)).unwrap()
+}
+
+/// A fresh ledger in a temporary folder with `acme`, `beta` and the example's parties registered.
+pub fn fresh() -> (tempfile::TempDir, Keys, Ledger) {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::fixed();
+    let ledger = open(dir.path(), &keys).unwrap();
+    register(&ledger, &keys);
+    register_beta(&ledger, &keys);
+    (dir, keys, ledger)
+}
+
+/// Submits one record; returns the field it was refused at and why (panics if it was accepted,
+/// refused for another reason, or appended anything).
+pub fn refused_at(ledger: &Ledger, sub: Submission) -> (String, String) {
+    let size = ledger.size();
+    let err = ledger.submit(vec![sub]).expect_err("the record was accepted");
+    assert_eq!(ledger.size(), size, "a refused record appended something");
+    match err {
+        sightline_ledger::Error::InvalidRecord { record: 0, field, why } => (field, why),
+        other => panic!("refused for another reason: {other}"),
+    }
 }

@@ -27,7 +27,7 @@ use super::Observation;
 use crate::error::{Error, Result};
 
 /// The channels of SPEC §3.4.
-pub const CHANNELS: [&str; 7] = ["display", "social", "search", "video", "email", "sms", "push"];
+pub const CHANNELS: [&str; 8] = ["display", "social", "search", "video", "email", "sms", "push", "tv"];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -285,3 +285,22 @@ pub fn write_complete_bundle(log: &Log, cp: &str, path: &std::path::Path) {
     }
     f.flush().expect("flush");
 }
+
+/// `log` written as a complete bundle (with its personal parts when `with_personal`) in a
+/// temporary folder; returns the folder (keep it alive) and the file.
+pub fn bundle_file(log: &Log, with_personal: bool) -> (tempfile::TempDir, std::path::PathBuf) {
+    let lines = log.bundle_lines(&log.checkpoint(), None, with_personal);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.sightline-bundle.jsonl");
+    write_lines(&path, &lines);
+    (dir, path)
+}
+
+/// `verify` of a bundle file, trusting the log key of [`Log::demo`], signatures checked.
+pub fn verify_bundle_file(path: &std::path::Path) -> Result<sightline_verifier::Summary, sightline_verifier::Error> {
+    use sightline_verifier::trust::Options;
+    sightline_verifier::bundle::verify_bundle(
+        path,
+        &Options { trusted: vec![skey(1).vkey()], signatures: true, quiet: true, ..Options::default() },
+    )
+}

@@ -5,29 +5,43 @@ use std::collections::HashSet;
 
 use super::*;
 
-/// The flag of a criterion's `special_category`, if it has one.
-pub fn special_category_flag(s: &Option<Disclosed<SpecialCategory>>) -> Option<FlagView> {
-    match s {
-        None => None,
-        Some(Disclosed::Value(c)) => Some(FlagView {
+/// The flags of a criterion's `special_category` and the GDPR Art. 9(2) condition relied on:
+/// a special category used on no Art. 9(2) condition is flagged as unlawful on its face.
+/// `condition_stated` is false for an entry logged before the condition was asked for.
+pub fn special_category_flags(c: &Criterion, condition_stated: bool) -> Vec<FlagView> {
+    let condition = match (&c.art9_condition, condition_stated) {
+        (_, false) => format!("The condition relied on is {NOT_STATED_WORDS}."),
+        (Some(Disclosed::Value(k)), true) => format!("The condition the advertiser relied on: {}.", art9_words(*k)),
+        (Some(Disclosed::NotDisclosed), true) => format!("The GDPR Art. 9(2) condition relied on was {NOT_DISCLOSED_WORDS}."),
+        (None, true) => "The record names no GDPR Art. 9(2) condition.".to_string(),
+    };
+    let mut flags = match &c.special_category {
+        None => return Vec::new(),
+        Some(Disclosed::Value(k)) => vec![FlagView {
             kind: "special",
-            label: format!("Special category of personal data: {}", special_category_words(*c)),
-            detail: "This is sensitive data that GDPR Art. 9 protects specially: it may be used only in narrow cases, such as with your explicit consent.".to_string(),
-        }),
-        Some(Disclosed::NotDisclosed) => Some(FlagView {
+            label: format!("Special category of personal data: {}", special_category_words(*k)),
+            detail: format!("This is sensitive data that GDPR Art. 9 protects specially: it may be used only in narrow cases, such as with your explicit consent. {condition}"),
+        }],
+        Some(Disclosed::NotDisclosed) => vec![FlagView {
             kind: "special_undisclosed",
             label: "Special category of personal data: not disclosed".to_string(),
-            detail: format!("Whether this uses sensitive data protected by GDPR Art. 9 was {NOT_DISCLOSED_WORDS}."),
-        }),
+            detail: format!("Whether this uses sensitive data protected by GDPR Art. 9 was {NOT_DISCLOSED_WORDS}. {condition}"),
+        }],
+    };
+    if matches!(c.special_category, Some(Disclosed::Value(_))) && matches!(c.art9_condition, Some(Disclosed::Value(Art9Condition::None))) {
+        flags.push(FlagView {
+            kind: "unlawful",
+            label: "Unlawful on its face: special-category data on an ordinary legal basis".to_string(),
+            detail: "GDPR Art. 9(1) prohibits using this kind of data unless one of the conditions of Art. 9(2) applies, and the advertiser states it relied on none. You can complain to your data protection authority.".to_string(),
+        });
     }
+    flags
 }
 
-/// Every flag of a criterion, in a fixed order: special category, minor, inferred, AI.
-pub fn criterion_flags(c: &Criterion, sources: &[SourceView]) -> Vec<FlagView> {
-    let mut flags = Vec::new();
-    if let Some(f) = special_category_flag(&c.special_category) {
-        flags.push(f);
-    }
+/// Every flag of a criterion, in a fixed order: special category (and an unlawful use), minor,
+/// inferred, AI.
+pub fn criterion_flags(c: &Criterion, sources: &[SourceView], condition_stated: bool) -> Vec<FlagView> {
+    let mut flags = special_category_flags(c, condition_stated);
     if c.minor {
         flags.push(FlagView {
             kind: "minor",
@@ -54,27 +68,9 @@ pub fn criterion_flags(c: &Criterion, sources: &[SourceView]) -> Vec<FlagView> {
     flags
 }
 
-/// What the personal part says about one criterion.
-pub fn matched_words(criterion_id: &str, personal: PersonalRef<'_>) -> MatchedView {
-    match personal {
-        PersonalRef::Present(p) => match p.matched.get(criterion_id) {
-            Some(v) => MatchedView { value: Some(v.clone()), words: "The value about you that was used:".to_string() },
-            None => MatchedView {
-                value: None,
-                words: "No personal value about you was recorded for this criterion (for example, it concerns the context, not you)."
-                    .to_string(),
-            },
-        },
-        PersonalRef::Erased => MatchedView {
-            value: None,
-            words: "The value about you was part of your personal data, which was erased on request.".to_string(),
-        },
-        PersonalRef::Absent => MatchedView { value: None, words: "This ledger holds no personal values for this message.".to_string() },
-    }
-}
-
 /// One lineage label as a step of a chain.
-pub fn source_view(l: &LineageLabel, depth: usize, all: &[LineageLabel], personal: PersonalRef<'_>) -> SourceView {
+pub fn source_view(l: &LineageLabel, depth: usize, ctx: Ctx<'_>) -> SourceView {
+    let all = ctx.lineage;
     let mut flags = Vec::new();
     if l.kind == SourceKind::Inferred {
         flags.push(FlagView {
@@ -104,10 +100,18 @@ pub fn source_view(l: &LineageLabel, depth: usize, all: &[LineageLabel], persona
             detail: format!("The legal basis for using this data was {NOT_DISCLOSED_WORDS}."),
         });
     }
-    let consent = match personal {
-        PersonalRef::Present(p) => consent_words(p.consent.get(&l.id), personal),
+    if l.kind == SourceKind::EarlierMessage {
+        flags.push(FlagView {
+            kind: "earlier_message",
+            label: "Your response to an earlier message".to_string(),
+            detail: "This message was sent because of how you responded to an earlier one, which this log also holds.".to_string(),
+        });
+    }
+    let consent = match ctx.personal {
+        PersonalRef::Present(p) => consent_words(p.consent.get(&l.id), ctx.personal),
         other => consent_words(None, other),
     };
+    let position = all.iter().position(|x| x.id == l.id).unwrap_or(usize::MAX);
     SourceView {
         id: l.id.clone(),
         depth,
@@ -131,12 +135,14 @@ pub fn source_view(l: &LineageLabel, depth: usize, all: &[LineageLabel], persona
             })
             .collect(),
         flags,
+        data_label: data_label(l, position, ctx),
+        earlier: earlier_view(l, ctx),
     }
 }
 
 /// The whole data chain of a set of lineage ids: depth-first, following
 /// `derived_from`, in the order the record lists them, each label once.
-pub fn lineage_chain(start: &[String], all: &[LineageLabel], personal: PersonalRef<'_>) -> Vec<SourceView> {
+pub fn lineage_chain(start: &[String], ctx: Ctx<'_>) -> Vec<SourceView> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     // An explicit stack (ids pushed in reverse so that they pop in record order).
@@ -145,9 +151,9 @@ pub fn lineage_chain(start: &[String], all: &[LineageLabel], personal: PersonalR
         if !seen.insert(id) {
             continue;
         }
-        match all.iter().find(|l| l.id == id) {
+        match ctx.lineage.iter().find(|l| l.id == id) {
             Some(l) => {
-                out.push(source_view(l, depth, all, personal));
+                out.push(source_view(l, depth, ctx));
                 stack.extend(l.derived_from.iter().rev().map(|d| (d.as_str(), depth + 1)));
             }
             None => out.push(missing_source(id, depth)),
@@ -174,6 +180,8 @@ fn missing_source(id: &str, depth: usize) -> SourceView {
         consent: unknown,
         derived_from: Vec::new(),
         flags: Vec::new(),
+        data_label: Vec::new(),
+        earlier: None,
     }
 }
 
@@ -185,15 +193,10 @@ pub fn control_link(v: &Disclosed<String>) -> Link {
     }
 }
 
-/// One criterion, fully explained.
-pub fn criterion_view(
-    position: usize,
-    c: &Criterion,
-    lineage: &[LineageLabel],
-    controls: &Controls,
-    personal: PersonalRef<'_>,
-) -> CriterionView {
-    let sources = lineage_chain(&c.lineage, lineage, personal);
+/// One criterion (the `position`-th, from 1), fully explained, with the recipient's standing.
+pub fn criterion_view(position: usize, c: &Criterion, controls: &Controls, standing: StandingView, ctx: Ctx<'_>) -> CriterionView {
+    let sources = lineage_chain(&c.lineage, ctx);
+    let condition_stated = !ctx.omits(&format!("targeting.criteria[{}].art9_condition", position - 1));
     CriterionView {
         id: c.id.clone(),
         position,
@@ -202,8 +205,10 @@ pub fn criterion_view(
         sentence: criterion_sentence(c),
         type_words: criterion_type_words(c.kind),
         description: c.description.clone(),
-        matched: matched_words(&c.id, personal),
-        flags: criterion_flags(c, &sources),
+        standing,
+        flags: criterion_flags(c, &sources, condition_stated),
+        match_keys: match_keys_words(c, position - 1, ctx),
+        seed: c.seed_audience.as_ref().map(|s| seed_view(s, ctx)),
         sources,
         change: control_link(&controls.change_parameters_url),
         object: control_link(&controls.object_url),
@@ -237,6 +242,7 @@ pub fn criteria_summary(criteria: &[Criterion]) -> String {
 pub fn summary_flags(criteria: &[CriterionView]) -> Vec<FlagView> {
     let mut out: Vec<FlagView> = Vec::new();
     for (kind, label) in [
+        ("unlawful", "Special-category data was used on no GDPR Art. 9(2) condition: unlawful on its face"),
         ("special", "Special categories of personal data (GDPR Art. 9) were used"),
         ("special_undisclosed", "Whether special categories of personal data (GDPR Art. 9) were used was not disclosed"),
         ("minor", "A known minor was involved"),
@@ -245,6 +251,7 @@ pub fn summary_flags(criteria: &[CriterionView]) -> Vec<FlagView> {
         ("broker", "Data bought from a data broker was used"),
         ("other_person", "Data obtained through another person's permission, not yours, was used"),
         ("basis_undisclosed", "The legal basis for some of the data was not disclosed"),
+        ("earlier_message", "This message follows up on your response to an earlier message"),
     ] {
         let concerned =
             |c: &&CriterionView| c.flags.iter().any(|f| f.kind == kind) || c.sources.iter().any(|s| s.flags.iter().any(|f| f.kind == kind));

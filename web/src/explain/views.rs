@@ -40,7 +40,7 @@ pub struct PartyView {
     pub control_words: String,
 }
 
-/// The TTPA transparency notice of a political message.
+/// The TTPA transparency notice of a political message (Reg. 2024/900 Art. 12).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoliticalView {
     pub label: &'static str,
@@ -52,15 +52,89 @@ pub struct PoliticalView {
     pub notice: Link,
     pub sponsor_name: String,
     pub payer_name: String,
+    /// When the advertisement is disseminated.
+    pub period: String,
+    /// Benefits other than money, in words.
+    pub other_benefits: String,
+    /// Public or private funds, from inside or outside the EU.
+    pub funding_source: String,
+    /// Its entry in the European repository of political advertisements.
+    pub repository: Link,
+    /// Where to report it as unlawful.
+    pub report: Link,
+    /// An earlier suspension or removal, in words.
+    pub suspension: String,
 }
 
-/// What the personal part says about one criterion.
+/// A recipient's standing for one criterion: what the record proves about it for them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MatchedView {
-    /// The personal value that matched, if the ledger holds one.
-    pub value: Option<String>,
-    /// A sentence for the value (or for its absence).
+pub struct StandingView {
+    /// `selected`, `held_not_decisive`, `other_way`, `not_checked`, `exclusion_checked`,
+    /// `exclusion_other_way`, `context`, `unstated`, `erased` or `absent`.
+    pub kind: &'static str,
+    /// One sentence: whether and how the criterion applied to the recipient.
     pub words: String,
+    /// The value about the recipient the record holds for it, if any.
+    pub value: Option<String>,
+    /// What the value is, in words (shown before it).
+    pub value_words: &'static str,
+}
+
+/// How the recipient was selected, as far as the record proves it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelectionView {
+    /// Who the advertiser asked for: the audience expression in words, or that the record
+    /// does not state it.
+    pub audience: String,
+    /// Sentences: which criteria selected the recipient, which exclusions were checked, which
+    /// other ways in did not apply; or that the record does not say.
+    pub sentences: Vec<String>,
+}
+
+/// One line of facts (a `<dt>` and its `<dd>`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FactView {
+    pub term: &'static str,
+    pub value: String,
+}
+
+/// A source that is an earlier message of this log, with the link to its own page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EarlierView {
+    pub index: u64,
+    pub href: String,
+}
+
+/// The audience a lookalike was grown from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedView {
+    pub description: String,
+    pub size: String,
+    pub sources: Vec<SourceView>,
+}
+
+/// One asset of the creative.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssetView {
+    pub sha256: String,
+    pub link: Option<Link>,
+}
+
+/// The creative's content and whether it was published openly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreativeView {
+    /// Shown only to the audience targeted (a dark post).
+    pub audience_only: bool,
+    pub visibility: String,
+    pub text: Option<String>,
+    pub assets: Vec<AssetView>,
+}
+
+/// "How we got your address": the sources behind an e-mail address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressView {
+    pub words: String,
+    pub sources: Vec<SourceView>,
 }
 
 /// One lineage label, as a step of a criterion's data chain.
@@ -83,6 +157,10 @@ pub struct SourceView {
     /// The sources this one was derived from, as "provider (id)".
     pub derived_from: Vec<String>,
     pub flags: Vec<FlagView>,
+    /// The data-label fields (audience size, precision, ID types, onboarder).
+    pub data_label: Vec<FactView>,
+    /// For a source that is an earlier message of this log: its entry and page.
+    pub earlier: Option<EarlierView>,
 }
 
 /// One targeting criterion, fully explained.
@@ -95,8 +173,12 @@ pub struct CriterionView {
     pub sentence: String,
     pub type_words: &'static str,
     pub description: String,
-    pub matched: MatchedView,
+    pub standing: StandingView,
     pub flags: Vec<FlagView>,
+    /// What an uploaded list or a lookalike's seed list was matched by.
+    pub match_keys: Option<String>,
+    /// The audience a lookalike was grown from.
+    pub seed: Option<SeedView>,
     /// The whole lineage chain, depth-first in record order, each label once.
     pub sources: Vec<SourceView>,
     /// Where to change this parameter, and where to object to it (the record's controls).
@@ -118,6 +200,7 @@ pub struct EmailView {
     pub list_unsubscribe_post: String,
     pub one_click: bool,
     pub targets: Vec<Link>,
+    pub address: AddressView,
 }
 
 /// The proof that the record is in the log, and how to check it offline.
@@ -154,7 +237,11 @@ pub struct WhyView {
     pub payer: PartyView,
     pub payer_is_sponsor: bool,
     pub political: Option<PoliticalView>,
+    pub creative: CreativeView,
     pub criteria_summary: String,
+    pub selection: SelectionView,
+    /// The use of AI for the whole message, in one sentence.
+    pub ai_use: String,
     pub criteria: Vec<CriterionView>,
     pub summary_flags: Vec<FlagView>,
     pub optimisation: String,
@@ -195,10 +282,21 @@ pub enum PersonalRef<'a> {
     Absent,
 }
 
+/// What the log added to a message's body: when it was logged, its flags, and the fields an
+/// entry logged before they were required leaves out.
+#[derive(Clone, Copy, Debug)]
+pub struct Logged<'a> {
+    pub logged_at: &'a str,
+    pub flags: &'a [String],
+    pub omitted: &'a [String],
+}
+
 /// The proof numbers the page states.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ProofInput<'a> {
     pub size: u64,
     pub vkey: &'a str,
     pub token: &'a str,
+    /// The why token of another entry, for links to an earlier message this one follows up.
+    pub why_token: &'a dyn Fn(u64) -> String,
 }

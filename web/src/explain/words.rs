@@ -18,6 +18,7 @@ pub fn channel_words(c: Channel) -> &'static str {
         Channel::Email => "an email",
         Channel::Sms => "a text message (SMS)",
         Channel::Push => "a push notification",
+        Channel::Tv => "a television advertisement",
     }
 }
 
@@ -36,24 +37,26 @@ pub fn criterion_type_words(t: CriterionType) -> &'static str {
     }
 }
 
-/// Whether the criterion put people in or kept them out.
+/// Whether the criterion lets people in or keeps them out (of everyone; what it did for the
+/// reader is their standing, [`super::standings`]).
 pub fn effect_words(e: Effect) -> &'static str {
     match e {
-        Effect::Include => "Included you",
-        Effect::Exclude => "Exclusion you did not match",
+        Effect::Include => "Inclusion: lets people in",
+        Effect::Exclude => "Exclusion: keeps people out",
     }
 }
 
-/// One plain sentence for a criterion, include or exclude.
+/// One plain sentence for what the advertiser asked, include or exclude. It says nothing about
+/// the reader: whether it applied to them is their standing.
 pub fn criterion_sentence(c: &Criterion) -> String {
     match c.effect {
         Effect::Include => format!(
-            "The advertiser asked to show this message to people matching “{}”. It is based on {}. You matched it, so it selected you.",
+            "The advertiser asked to show this message to people matching “{}”. It is based on {}.",
             c.description,
             criterion_type_words(c.kind)
         ),
         Effect::Exclude => format!(
-            "The advertiser asked NOT to show this message to people matching “{}”. It is based on {}. You did not match it, so this rule kept you in the audience.",
+            "The advertiser asked NOT to show this message to people matching “{}”. It is based on {}.",
             c.description,
             criterion_type_words(c.kind)
         ),
@@ -84,6 +87,7 @@ pub fn source_kind_words(k: SourceKind) -> &'static str {
         SourceKind::PublicRecord => "Taken from a public record",
         SourceKind::PartnerList => "From a partner's list of people",
         SourceKind::ViaOtherPersonPermission => "Obtained through another person's permission (for example a friend's app), not yours",
+        SourceKind::EarlierMessage => "Your response to an earlier message this log holds (you clicked or answered it)",
     }
 }
 
@@ -309,29 +313,82 @@ pub fn unsubscribe_targets(header: &str) -> Vec<Link> {
     out
 }
 
-/// The email headers of a message, if it was an email.
-pub fn email_view(h: &Option<EmailHeaders>) -> Option<EmailView> {
+/// The email headers of a message and how its address was obtained, if it was an email.
+pub fn email_view(h: &Option<EmailHeaders>, address: AddressView) -> Option<EmailView> {
     h.as_ref().map(|h| EmailView {
         list_unsubscribe: h.list_unsubscribe.clone(),
         list_unsubscribe_post: disclosed_text(&h.list_unsubscribe_post),
         one_click: matches!(&h.list_unsubscribe_post, Disclosed::Value(v) if v.trim().eq_ignore_ascii_case("List-Unsubscribe=One-Click")),
         targets: unsubscribe_targets(&h.list_unsubscribe),
+        address,
     })
 }
 
-/// What a page says of a nullable field an old entry leaves out (`sponsor.political`,
-/// `lineage[2].model`, ...): that the record does not state it, never what its absence "means".
+/// What a page says of a field an old entry leaves out (`sponsor.political`, `lineage[2].model`,
+/// ...): that the record does not state it, never what its absence "means".
 pub fn unstated_words(field: &str) -> String {
-    let what = if field == "sponsor.political" {
-        "whether this is a political advertisement"
-    } else if field == "delivery.email_headers" {
-        "the email's unsubscribe headers"
-    } else if field.ends_with(".special_category") {
-        "whether this criterion used a special category of personal data"
-    } else if field.ends_with(".model") {
-        "which model inferred this data"
-    } else {
-        "this field"
+    let last = field.rsplit('.').next().unwrap_or(field);
+    let what = match (field, last) {
+        ("sponsor.political", _) => "whether this is a political advertisement",
+        ("delivery.email_headers", _) => "the email's unsubscribe headers",
+        ("delivery.address_lineage", _) => "how your e-mail address was obtained",
+        ("targeting.audience", _) => "how the criteria combine, or which of them applied to you",
+        (_, "special_category") => "whether this criterion used a special category of personal data",
+        (_, "art9_condition") => "which GDPR Art. 9(2) condition was relied on for special-category data",
+        (_, "model") => "which model inferred this data",
+        (_, "visibility") => "whether the creative was also published openly or shown only to the people targeted",
+        (_, "content") => "the creative's content (its text and assets)",
+        (_, "match_keys") => "which identifiers an uploaded list or lookalike was matched by",
+        (_, "seed_audience") => "the audience a lookalike was grown from",
+        (_, "audience_size" | "precision" | "id_types" | "onboarder") => "a data source's audience size, precision, ID types and onboarder",
+        ("sponsor.political.period", _) => "the dissemination period of this political advertisement",
+        ("sponsor.political.other_benefits", _) => "benefits other than money received for it",
+        ("sponsor.political.funding_source", _) => "whether its funds are public or private, from inside or outside the EU",
+        ("sponsor.political.repository_url", _) => "its entry in the European repository of political advertisements",
+        ("sponsor.political.report_url", _) => "where to report it as unlawful",
+        ("sponsor.political.suspension", _) => "whether it was suspended or removed before",
+        _ => "this field",
     };
     format!("The record does not state {what} (field {field} is left out: it was logged before the log required the field). This page cannot tell either way.")
+}
+
+/// The unstated fields of an entry, each said once: fields of every element of a list
+/// (`lineage[0].precision`, `lineage[1].precision`) are one line, and the four data-label
+/// fields of the sources are one line.
+pub fn unstated_lines(omitted: &[String]) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for field in omitted {
+        let general = general_path(field);
+        let key = match general.rsplit('.').next() {
+            Some("audience_size" | "precision" | "id_types" | "onboarder") => "lineage[].data_label".to_string(),
+            _ => general.clone(),
+        };
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let shown =
+            if general.contains("[]") && omitted.iter().filter(|o| general_path(o) == general).count() > 1 { &general } else { field };
+        out.push(unstated_words(shown));
+    }
+    out
+}
+
+/// A path with every index written `[]`.
+fn general_path(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut in_index = false;
+    for ch in field.chars() {
+        match ch {
+            '[' => {
+                in_index = true;
+                out.push_str("[]");
+            }
+            ']' => in_index = false,
+            c if !in_index => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }

@@ -70,9 +70,31 @@ pub fn csv_columns() -> Vec<String> {
     .collect();
     cols.extend(MEMBER_STATES.iter().map(|ms| format!("reach_{ms}")));
     cols.extend(
-        ["objected_messages", "first_entry", "last_entry", "tally_days", "tally_delivered", "tally_logged", "tally_differences"]
-            .iter()
-            .map(|s| (*s).to_owned()),
+        [
+            "objected_messages",
+            "first_entry",
+            "last_entry",
+            // Revision 3: creative content, data labels and the rest of the TTPA notice.
+            "creative_visibility",
+            "creative_texts",
+            "creative_assets",
+            "data_precisions",
+            "data_id_types",
+            "data_onboarders",
+            "political_period",
+            "political_other_benefits",
+            "political_funding_source",
+            "political_repository_url",
+            "political_report_url",
+            "political_suspension",
+            // The submitter's tallies, last.
+            "tally_days",
+            "tally_delivered",
+            "tally_logged",
+            "tally_differences",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned()),
     );
     cols
 }
@@ -127,6 +149,28 @@ fn csv_row(c: &CampaignView) -> Vec<String> {
         row.push(c.reach_by_member_state.iter().find(|r| r.member_state == ms).map(|r| r.reach).unwrap_or(Count::Exact(0)).to_string());
     }
     row.extend([c.objected_messages.to_string(), c.first_entry.to_string(), c.last_entry.to_string()]);
+    let creatives = &c.creatives.values;
+    let notice = |v: fn(&PoliticalLabel) -> String| lines(labels, v);
+    row.extend([
+        lines(creatives, |k| format!("{} {}", k.creative_id, k.visibility.as_deref().unwrap_or("not_stated"))),
+        lines(creatives, |k| format!("{} {}", k.creative_id, k.text.as_deref().unwrap_or("not_stated"))),
+        lines(creatives, |k| {
+            k.assets
+                .iter()
+                .map(|a| format!("{} {} {}", k.creative_id, a.sha256, a.url.as_deref().unwrap_or("-")))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }),
+        c.data_precisions.join("\n"),
+        c.data_id_types.join("\n"),
+        lines(&c.data_onboarders.values, String::clone),
+        notice(PoliticalLabel::period_text),
+        notice(|l| PoliticalLabel::notice_text(&l.other_benefits)),
+        notice(PoliticalLabel::funding_source_text),
+        notice(|l| PoliticalLabel::notice_text(&l.repository_url)),
+        notice(|l| PoliticalLabel::notice_text(&l.report_url)),
+        notice(PoliticalLabel::suspension_text),
+    ]);
     // The submitter's signed tallies beside the logged count (SPEC.md §3.8); empty cells without one.
     match &c.tally {
         Some(t) => {

@@ -64,6 +64,24 @@ pub(super) struct Creative<'a> {
     pub creative_id: Text<'a>,
     pub ad_id: Text<'a>,
     pub sha256: Text<'a>,
+    /// `public` or `audience_only` (revision 3).
+    pub visibility: Text<'a>,
+    pub content: Obj<Content<'a>>,
+}
+
+/// A creative's content (revision 3): its text and assets.
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+pub(super) struct Content<'a> {
+    pub text: Text<'a>,
+    pub assets: List<Obj<Asset<'a>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+pub(super) struct Asset<'a> {
+    pub sha256: Text<'a>,
+    pub url: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -92,6 +110,16 @@ pub(super) struct Criterion<'a> {
     pub special_category: Text<'a>,
     pub minor: Flag,
     pub ai_selected: Flag,
+    /// Revision 3: the Art. 9(2) condition, match keys and a lookalike's seed audience.
+    pub art9_condition: Text<'a>,
+    pub match_keys: List<Text<'a>>,
+    pub seed_audience: Obj<Seed<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+pub(super) struct Seed<'a> {
+    pub description: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -106,6 +134,16 @@ pub(super) struct Optimisation<'a> {
 pub(super) struct Source<'a> {
     pub kind: Text<'a>,
     pub provider: Text<'a>,
+    /// Revision 3's data-label fields (IAB Data Transparency Standard).
+    pub precision: Text<'a>,
+    pub id_types: List<Text<'a>>,
+    pub onboarder: Obj<Onboarder<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
+pub(super) struct Onboarder<'a> {
+    pub name: Text<'a>,
 }
 
 impl Entry<'_> {

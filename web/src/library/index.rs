@@ -71,23 +71,15 @@ impl Distinct<String> {
     }
 }
 
-/// One creative as served (no personal data: ids and a digest).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct CreativeRef {
-    /// Its creative id.
-    pub creative_id: String,
-    /// Its ad id.
-    pub ad_id: String,
-    /// The content hash of what was served.
-    pub sha256: String,
-}
-
 #[derive(Clone, Debug)]
 struct CriterionAgg {
     effect: String,
     kind: String,
     description: String,
     special_category: Option<String>,
+    art9_condition: Option<String>,
+    match_keys: Vec<String>,
+    seed_audience: Option<String>,
     minor: bool,
     ai_selected: bool,
     messages: u64,
@@ -119,6 +111,9 @@ struct Campaign {
     criteria_more: Overflow,
     source_kinds: Distinct<String>,
     providers: Distinct<String>,
+    precisions: Distinct<String>,
+    id_types: Distinct<String>,
+    onboarders: Distinct<String>,
     special_categories: Distinct<String>,
     minor_messages: u64,
     ai_selected_messages: u64,
@@ -154,6 +149,9 @@ impl Campaign {
             criteria_more: Overflow::default(),
             source_kinds: Distinct::new(MAX_LISTED),
             providers: Distinct::new(MAX_LISTED),
+            precisions: Distinct::new(MAX_LISTED),
+            id_types: Distinct::new(MAX_LISTED),
+            onboarders: Distinct::new(MAX_LISTED),
             special_categories: Distinct::new(MAX_LISTED),
             minor_messages: 0,
             ai_selected_messages: 0,
@@ -200,6 +198,9 @@ impl Campaign {
             kind: kind.to_owned(),
             description: description.to_owned(),
             special_category: c.special_category.0.as_deref().map(str::to_owned),
+            art9_condition: c.art9_condition.0.as_deref().map(str::to_owned),
+            match_keys: c.match_keys.0.iter().map(|k| k.as_str().to_owned()).collect(),
+            seed_audience: c.seed_audience.0.as_ref().map(|s| s.description.as_str().to_owned()),
             minor,
             ai_selected: ai,
             messages: 1,
@@ -352,7 +353,20 @@ impl LibraryIndex {
         let (cid, aid, sha) = (creative.creative_id.as_str(), creative.ad_id.as_str(), creative.sha256.as_str());
         c.creatives.insert(
             |x| x.creative_id == cid && x.ad_id == aid && x.sha256 == sha,
-            || CreativeRef { creative_id: cid.to_owned(), ad_id: aid.to_owned(), sha256: sha.to_owned() },
+            || CreativeRef {
+                creative_id: cid.to_owned(),
+                ad_id: aid.to_owned(),
+                sha256: sha.to_owned(),
+                visibility: creative.visibility.0.as_deref().map(str::to_owned),
+                text: creative.content.0.as_ref().and_then(|k| k.text.0.as_deref()).map(str::to_owned),
+                assets: creative
+                    .content
+                    .0
+                    .iter()
+                    .flat_map(|k| k.assets.0.iter().filter_map(|a| a.0.as_ref()))
+                    .map(|a| AssetRef { sha256: a.sha256.as_str().to_owned(), url: a.url.0.as_deref().map(str::to_owned) })
+                    .collect(),
+            },
             || hash_of(&(cid, aid, sha)),
         );
 
@@ -398,6 +412,15 @@ impl LibraryIndex {
             let l = l.0.as_ref().unwrap_or(&blank);
             c.source_kinds.insert_str(l.kind.as_str());
             c.providers.insert_str(l.provider.as_str());
+            if let Some(p) = &l.precision.0 {
+                c.precisions.insert_str(p);
+            }
+            for t in &l.id_types.0 {
+                c.id_types.insert_str(t.as_str());
+            }
+            if let Some(o) = &l.onboarder.0 {
+                c.onboarders.insert_str(o.name.as_str());
+            }
         }
         if entry.flags.0.iter().any(|f| f.as_str().starts_with("objected:")) {
             c.objected_messages += 1;
@@ -489,6 +512,9 @@ impl LibraryIndex {
                 kind: k.kind.clone(),
                 description: k.description.clone(),
                 special_category: k.special_category.clone(),
+                art9_condition: k.art9_condition.clone(),
+                match_keys: k.match_keys.clone(),
+                seed_audience: k.seed_audience.clone(),
                 minor: k.minor,
                 ai_selected: k.ai_selected,
                 messages: Count::of(k.messages),
@@ -515,6 +541,9 @@ impl LibraryIndex {
             targeting_more: c.criteria_more.count(),
             data_source_kinds: c.source_kinds.items.clone(),
             data_providers: c.providers.listed(String::clone),
+            data_precisions: c.precisions.items.clone(),
+            data_id_types: c.id_types.items.clone(),
+            data_onboarders: c.onboarders.listed(String::clone),
             special_categories: c.special_categories.items.clone(),
             minor_messages: Count::of(c.minor_messages),
             ai_selected_messages: Count::of(c.ai_selected_messages),

@@ -18,7 +18,8 @@
 //! Here: suppressed counts, the HTML page and the two handlers. Beside it: `views.rs` (what a
 //! search returns), `fields.rs` (the entry fields the index reads, decoded in one pass),
 //! `index.rs` (the per-campaign aggregates), `query.rs` (search parameters and query strings),
-//! `tallies.rs` (the submitters' tallies beside the logged counts), `csv.rs` (the bulk download).
+//! `tallies.rs` (the submitters' tallies beside the logged counts), `csv.rs` (the bulk download),
+//! `political.rs` (a campaign's TTPA label and notice), `creative.rs` (one creative and its content).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -35,15 +36,19 @@ use sightline_ledger::{Ledger, MEMBER_STATES};
 
 use crate::error::{WebError, WebResult};
 
+mod creative;
 mod csv;
 mod fields;
 mod index;
+mod political;
 mod query;
 mod tallies;
 mod views;
 
+pub use creative::{AssetRef, CreativeRef};
 pub use csv::*;
 pub use index::*;
+pub use political::PoliticalLabel;
 pub use query::*;
 pub use tallies::{TallyDifference, TallyView};
 pub use views::*;

@@ -4,9 +4,8 @@
 use std::fmt;
 
 use serde::{Serialize, Serializer};
-use serde_json::Value;
 
-use super::{str_at, Count, CreativeRef, TallyView};
+use super::{Count, CreativeRef, PoliticalLabel, TallyView};
 
 /// A registered party (or submitter) by id, with its registered name.
 #[derive(Clone, Debug, Serialize)]
@@ -56,54 +55,6 @@ impl Listed<String> {
     }
 }
 
-/// The TTPA (Reg. 2024/900) label of a political message.
-#[derive(Clone, Debug, Serialize)]
-pub struct PoliticalLabel {
-    /// `election`, `referendum`, `legislative_process` or `regulatory_process`.
-    pub kind: String,
-    /// The election, referendum or process it is linked to.
-    pub linked_to: String,
-    /// A date or `not_disclosed`.
-    pub date: String,
-    /// `{value, currency}` or `"not_disclosed"`.
-    pub amount: Value,
-    /// Text or `not_disclosed`.
-    pub funding_origin: String,
-    /// The transparency notice.
-    pub notice_url: String,
-}
-
-impl PoliticalLabel {
-    pub(super) fn from_value(v: &Value) -> PoliticalLabel {
-        PoliticalLabel {
-            kind: str_at(v, "kind").to_owned(),
-            linked_to: str_at(v, "linked_to").to_owned(),
-            date: str_at(v, "date").to_owned(),
-            amount: v.get("amount").cloned().unwrap_or(Value::Null),
-            funding_origin: str_at(v, "funding_origin").to_owned(),
-            notice_url: str_at(v, "notice_url").to_owned(),
-        }
-    }
-
-    /// `48000.00 EUR`, or `not disclosed`.
-    pub fn amount_text(&self) -> String {
-        match (self.amount.get("value").and_then(Value::as_str), self.amount.get("currency").and_then(Value::as_str)) {
-            (Some(v), Some(c)) => format!("{v} {c}"),
-            _ => "not disclosed".into(),
-        }
-    }
-
-    /// `election`, `legislative process`, ...
-    pub fn kind_text(&self) -> String {
-        self.kind.replace('_', " ")
-    }
-
-    /// Whether the notice URL may be shown as a link (it is always https).
-    pub fn notice_is_link(&self) -> bool {
-        self.notice_url.starts_with("https://")
-    }
-}
-
 /// A targeting criterion of the campaign, with the number of messages it applied to.
 #[derive(Clone, Debug, Serialize)]
 pub struct CriterionView {
@@ -116,6 +67,12 @@ pub struct CriterionView {
     pub description: String,
     /// The GDPR Art. 9 special category it touches, if any.
     pub special_category: Option<String>,
+    /// The GDPR Art. 9(2) condition relied on (revision 3).
+    pub art9_condition: Option<String>,
+    /// What an uploaded list or lookalike was matched by (revision 3).
+    pub match_keys: Vec<String>,
+    /// The audience a lookalike was grown from (revision 3).
+    pub seed_audience: Option<String>,
     /// A known minor was involved.
     pub minor: bool,
     /// An AI system chose or optimised it.
@@ -134,11 +91,14 @@ impl CriterionView {
         self.kind.replace('_', " ")
     }
     pub(super) fn csv_line(&self) -> String {
+        let keys = if self.match_keys.is_empty() { String::new() } else { format!("; match_keys={}", self.match_keys.join(" ")) };
+        let seed = self.seed_audience.as_deref().map(|s| format!("; seed_audience={s}")).unwrap_or_default();
         format!(
-            "{}; messages={}; special_category={}; ai_selected={}; minor={}; {}",
+            "{}; messages={}; special_category={}; art9_condition={}; ai_selected={}; minor={}{keys}{seed}; {}",
             self.kind,
             self.messages,
             self.special_category.as_deref().unwrap_or("none"),
+            self.art9_condition.as_deref().unwrap_or("none"),
             self.ai_selected,
             self.minor,
             self.description
@@ -207,6 +167,13 @@ pub struct CampaignView {
     pub data_source_kinds: Vec<String>,
     /// The data providers.
     pub data_providers: Listed<String>,
+    /// The data-label fields of the sources (revision 3): how precise they are, what they are
+    /// keyed on, and who onboarded them.
+    pub data_precisions: Vec<String>,
+    /// What the sources are keyed on.
+    pub data_id_types: Vec<String>,
+    /// Who onboarded the sources.
+    pub data_onboarders: Listed<String>,
     /// The GDPR Art. 9 special categories its criteria touched.
     pub special_categories: Vec<String>,
     /// Messages whose targeting involved a known minor.
@@ -266,6 +233,10 @@ impl CampaignView {
         } else {
             self.brands.joined()
         }
+    }
+    /// Whether a creative of the campaign was shown only to its audience (a dark post).
+    pub fn dark_post(&self) -> bool {
+        self.creatives.values.iter().any(|k| k.visibility.as_deref() == Some("audience_only"))
     }
 }
 

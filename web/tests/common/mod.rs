@@ -1,6 +1,6 @@
 //! Shared fixtures for the web crate's integration tests: a real ledger in a
 //! temporary data folder, a registered submitter and parties, a message builder
-//! (the SPEC.md §3.4 example, extended), hand-made commitments and signatures,
+//! (the SPEC.md §3.4 example, `tests/fixtures/message.json`), hand-made commitments and signatures,
 //! and `oneshot` HTTP helpers over the real router.
 #![allow(dead_code)]
 
@@ -15,7 +15,7 @@ use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
 use sightline_ledger::canonical::{jcs, signed_message};
-use sightline_ledger::privacy::{recipient_commitment, ConsentEvidence, Personal};
+use sightline_ledger::privacy::{recipient_commitment, Personal};
 use sightline_ledger::record::format_time;
 use sightline_ledger::{Ack, Ledger, Submission};
 use sightline_web::limits::Limits;
@@ -43,14 +43,24 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    pub fn new() -> Fixture {
+    /// A fresh ledger with nobody registered, and the router over it.
+    pub fn bare() -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
         let ledger = open_ledger(&DataDir::new(dir.path()), ORIGIN).expect("open ledger");
+        let credentials = Credentials { admin: random_token(), compliance: random_token() };
+        let state = AppState::new(Arc::clone(&ledger), PUBLIC_URL.into(), credentials, Limits::default()).expect("state");
         let key = SigningKey::generate(&mut rand_core::OsRng);
+        let beta = SigningKey::generate(&mut rand_core::OsRng);
+        Fixture { _dir: dir, ledger, key, beta, app: router(state), seq: Default::default() }
+    }
+
+    /// A ledger with [`SUBMITTER`], [`BETA`] and the parties of the example message.
+    pub fn new() -> Fixture {
+        let f = Fixture::bare();
+        let (ledger, key, beta) = (&f.ledger, &f.key, &f.beta);
         ledger
             .register_submitter(SUBMITTER, "Acme Ads GmbH", "transparency@acme-ads.example", &B64.encode(key.verifying_key().to_bytes()))
             .expect("register submitter");
-        let beta = SigningKey::generate(&mut rand_core::OsRng);
         ledger
             .register_submitter(BETA, "Beta Mail SA", "dpo@beta.example", &B64.encode(beta.verifying_key().to_bytes()))
             .expect("register beta");
@@ -58,9 +68,7 @@ impl Fixture {
         ledger.register_party("p-civic-holding", "Civic Holding AG", "info@civic-holding.example", "CH", "p-top").expect("party");
         ledger.register_party("p-civic-future", "Civic Future e.V.", "info@civic-future.example", "DE", "p-civic-holding").expect("party");
         ledger.register_party("p-shoes", "Shoe Shop SE", "hello@shoes.example", "FR", "not_disclosed").expect("party");
-        let credentials = Credentials { admin: random_token(), compliance: random_token() };
-        let state = AppState::new(Arc::clone(&ledger), PUBLIC_URL.into(), credentials, Limits::default()).expect("state");
-        Fixture { _dir: dir, ledger, key, beta, app: router(state), seq: Default::default() }
+        f
     }
 
     /// Submits `body` (a message body without commitments) for `personal`; returns the ack.
@@ -143,98 +151,31 @@ pub fn an_hour_ago() -> String {
     format_time(t.replace_millisecond(0).expect("ms"))
 }
 
-/// The personal part of the example message.
-pub fn personal_for(recipient: &str) -> Personal {
-    let matched = BTreeMap::from([
-        ("c1".to_string(), "neuroticism score 0.82 (high)".to_string()),
-        ("c2".to_string(), "does not follow the party page".to_string()),
-        ("c3".to_string(), "household income band E (lowest)".to_string()),
-    ]);
-    let consent = BTreeMap::from([(
-        "s-broker".to_string(),
-        ConsentEvidence { format: "tcf".into(), value: "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA".into() },
-    )]);
-    Personal::new(recipient, matched, consent)
+/// The example message of SPEC.md §3.4 and its personal part: the one shared fixture file.
+const FIXTURE_JSON: &str = include_str!("../../../tests/fixtures/message.json");
+
+fn fixture(part: &str) -> Value {
+    let all: Value = serde_json::from_str(FIXTURE_JSON).expect("tests/fixtures/message.json is JSON");
+    all[part].clone()
 }
 
-/// The SPEC.md §3.4 "dark post", extended with a data broker feeding the model
-/// and a third criterion; commitments are filled in by [`Fixture::submit`].
+/// The personal part of the example message (`tests/fixtures/message.json`) for `recipient`.
+pub fn personal_for(recipient: &str) -> Personal {
+    let p = fixture("personal");
+    let evaluation = serde_json::from_value(p["evaluation"].clone()).expect("the fixture's evaluation");
+    let consent = serde_json::from_value(p["consent"].clone()).expect("the fixture's consent evidence");
+    Personal::new(recipient, evaluation, consent)
+}
+
+/// The SPEC.md §3.4 "dark post" (`tests/fixtures/message.json`) as [`SUBMITTER`]'s message
+/// `message_id` with `subject`, served an hour ago; commitments are filled in by [`Fixture::submit`].
 pub fn political_message(message_id: &str, subject: &str) -> Value {
-    json!({
-        "kind": "message",
-        "signer": SUBMITTER,
-        "message_id": message_id,
-        "delivery": {
-            "channel": "social",
-            "served_at": an_hour_ago(),
-            "member_state": "DE",
-            "creative": {
-                "sha256": "9f2c".repeat(16),
-                "brand": "Civic Future",
-                "subject": subject,
-                "language": "de",
-                "campaign_id": "ocean-2026",
-                "ad_id": "ad-17",
-                "creative_id": "cr-fear-3"
-            },
-            "email_headers": null
-        },
-        "sponsor": {
-            "on_behalf_of": "p-civic-future",
-            "payer": "p-civic-holding",
-            "political": {
-                "kind": "election",
-                "linked_to": "Bundestag election 2029",
-                "date": "2029-09-23",
-                "amount": { "value": "48000.00", "currency": "EUR" },
-                "funding_origin": "private donations from within the EU",
-                "notice_url": "https://civic-future.example/transparency/ocean-2026"
-            }
-        },
-        "recipient": { "commitment": "0".repeat(64) },
-        "personal_commitment": "0".repeat(64),
-        "targeting": {
-            "criteria": [
-                { "id": "c1", "effect": "include", "type": "modelled",
-                  "description": "Personality score: high neuroticism (OCEAN model)",
-                  "special_category": null, "minor": false, "ai_selected": true, "lineage": ["s-quiz-model"] },
-                { "id": "c2", "effect": "exclude", "type": "declared",
-                  "description": "People who follow the party's own page",
-                  "special_category": "political_opinion", "minor": false, "ai_selected": false, "lineage": ["s-page-follows"] },
-                { "id": "c3", "effect": "include", "type": "uploaded_list",
-                  "description": "Low-income households list",
-                  "special_category": "not_disclosed", "minor": true, "ai_selected": false, "lineage": ["s-broker"] }
-            ],
-            "delivery_optimisation": { "ai_system": true, "goal": "engagement" }
-        },
-        "lineage": [
-            { "id": "s-quiz-app", "provider": "ThisIsYourDigitalLife quiz", "contact": "dpo@quiz.example",
-              "kind": "via_other_person_permission", "model": null,
-              "collection_method": "A friend installed a personality quiz app that read their friends' page likes",
-              "collected_at": "2026-03-01", "refresh": "once", "lookback_days": "not_disclosed",
-              "legal_basis": "not_disclosed", "derived_from": [] },
-            { "id": "s-broker", "provider": "DataBroker Inc", "contact": "privacy@databroker.example",
-              "kind": "bought_from_broker", "model": null,
-              "collection_method": "Purchased household segments",
-              "collected_at": "2026-10-01", "refresh": "monthly", "lookback_days": 90,
-              "legal_basis": "consent", "derived_from": [] },
-            { "id": "s-quiz-model", "provider": "Acme Ads GmbH", "contact": "dpo@acme-ads.example",
-              "kind": "inferred", "model": { "name": "ocean-v2", "version": "2.3.1" },
-              "collection_method": "Model inferring OCEAN traits from page likes",
-              "collected_at": "2026-11-01", "refresh": "weekly", "lookback_days": 365,
-              "legal_basis": "legitimate_interests", "derived_from": ["s-quiz-app", "s-broker"] },
-            { "id": "s-page-follows", "provider": "Acme Social", "contact": "dpo@social.example",
-              "kind": "observed", "model": null, "collection_method": "Page follows on the platform",
-              "collected_at": "not_disclosed", "refresh": "daily", "lookback_days": 30,
-              "legal_basis": "contract", "derived_from": [] }
-        ],
-        "controls": {
-            "change_parameters_url": "https://social.example/settings/ads",
-            "object_url": "https://social.example/settings/ads/object",
-            "opt_out_url": "not_disclosed",
-            "controller_contact": "mailto:dpo@acme-ads.example"
-        }
-    })
+    let mut m = fixture("body");
+    m["signer"] = json!(SUBMITTER);
+    m["message_id"] = json!(message_id);
+    m["delivery"]["served_at"] = json!(an_hour_ago());
+    m["delivery"]["creative"]["subject"] = json!(subject);
+    m
 }
 
 /// A plain, non-political email from another advertiser, with no criteria.
@@ -248,15 +189,22 @@ pub fn shoe_email(message_id: &str, subject: &str) -> Value {
             "served_at": an_hour_ago(),
             "member_state": "FR",
             "creative": { "sha256": "ab".repeat(32), "brand": "Shoe Shop", "subject": subject, "language": "fr",
-                "campaign_id": "winter-sale", "ad_id": "mail-1", "creative_id": "cr-1" },
+                "campaign_id": "winter-sale", "ad_id": "mail-1", "creative_id": "cr-1", "visibility": "audience_only",
+                "content": { "text": "Winter sale: every boot at half price until Sunday.", "assets": [] } },
             "email_headers": { "list_unsubscribe": "<https://shoes.example/unsub?u=1>, <mailto:unsub@shoes.example>",
-                "list_unsubscribe_post": "List-Unsubscribe=One-Click" }
+                "list_unsubscribe_post": "List-Unsubscribe=One-Click" },
+            "address_lineage": ["s-customer"]
         },
         "sponsor": { "on_behalf_of": "p-shoes", "payer": "p-shoes", "political": null },
         "recipient": { "commitment": "0".repeat(64) },
         "personal_commitment": "0".repeat(64),
-        "targeting": { "criteria": [], "delivery_optimisation": { "ai_system": false, "goal": "not_disclosed" } },
-        "lineage": [],
+        "targeting": { "criteria": [], "audience": null, "delivery_optimisation": { "ai_system": false, "goal": "not_disclosed" } },
+        "lineage": [
+            { "id": "s-customer", "provider": "Shoe Shop SE", "contact": "hello@shoes.example", "kind": "provided_by_person",
+              "model": null, "collection_method": "The address you gave when you ordered from the shop", "collected_at": "not_disclosed",
+              "refresh": "once", "lookback_days": "not_disclosed", "legal_basis": "contract", "derived_from": [], "entry": null,
+              "audience_size": null, "precision": null, "id_types": null, "onboarder": null }
+        ],
         "controls": { "change_parameters_url": "not_disclosed", "object_url": "not_disclosed",
             "opt_out_url": "https://shoes.example/opt-out", "controller_contact": "not_disclosed" }
     })
