@@ -76,10 +76,11 @@ impl Ledger {
                 return Err(invalid(r, "kind", "a batch holds either messages or tallies; send the tallies in a batch of their own"));
             }
         }
-        // A submitter or party another front end of a shared log registered a moment ago.
+        // A submitter or party another front end of a shared log registered a moment ago, or
+        // the earlier message a follow-up names, appended through another front end.
         let unregistered = |r: &Result<_>| {
             matches!(r, Err(Error::UnknownSubmitter(_)))
-                || matches!(r, Err(Error::InvalidRecord { field, .. }) if field.starts_with("sponsor."))
+                || matches!(r, Err(Error::InvalidRecord { field, .. }) if field.starts_with("sponsor.") || field.ends_with("].entry"))
         };
         let records = self.fresh(|| prepare(&self.shared, texts, only_signer), unregistered)?;
         let (reply, rx) = mpsc::sync_channel(1);
