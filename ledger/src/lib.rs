@@ -24,6 +24,11 @@
 //!   recipient's list, objections and erasure through a why link need the address
 //!   the message was sent to and stay in that scope (`ledger/rights.rs`).
 //!
+//! - **Several front ends, one sequencer at a time.** On a store several servers share
+//!   (PostgreSQL, `store/postgres/`), [`Ledger::open_shared`] makes each a front end that checks
+//!   and serves on its own; the one holding the store's lease sequences, its commits fenced by the
+//!   lease, and the others hand it their checked batches (`cluster/`, SPEC.md §12.2).
+//!
 //! ## Non-goals
 //! - Hiding *that* a message was served: the log is public by design.
 //! - Proving by itself that a submitter reported every message it served; the log

@@ -5,8 +5,8 @@
 use postgres::types::ToSql;
 
 use crate::error::{Error, Result};
-use crate::store::postgres::db_index;
 use crate::store::postgres::pool::{self, column, Conn};
+use crate::store::postgres::{db_index, RowColumns};
 use crate::store::{Commit, Lease, LookupRecord, Space, LOOKUP_BYTES, LOOKUP_PRIVATE};
 
 /// What one commit writes, as the columns of its statements (owned: the statements run on the
@@ -24,7 +24,7 @@ pub(super) struct CommitRows {
     recipient_keys: Vec<Vec<u8>>,
     tiles: (Vec<i16>, Vec<i64>, Vec<Vec<u8>>),
     /// Puts and deletes of each space, `[Index, Private]`, the last put of a key winning.
-    puts: [(Vec<Vec<u8>>, Vec<Vec<u8>>); 2],
+    puts: [RowColumns; 2],
     deletes: [Vec<Vec<u8>>; 2],
     wipe: Vec<i64>,
     answers: (Vec<i64>, Vec<String>),

@@ -9,7 +9,7 @@ use postgres::types::ToSql;
 use crate::error::{Error, Result};
 use crate::store::postgres::commit::{COMMIT_STATEMENTS, ENTRIES, MOVE_HEAD, PRIVATE, PUTS, TILES};
 use crate::store::postgres::pool::{self, Conn};
-use crate::store::postgres::{db_index, PgStore};
+use crate::store::postgres::{db_index, PgStore, RowColumns};
 use crate::store::{Head, Space, Store, LOOKUP_BYTES};
 
 /// Entries per transaction of the copy.
@@ -92,7 +92,7 @@ impl Records {
 /// The tiles, both key spaces and the head: the copy's last transaction.
 struct Rest {
     tiles: (Vec<i16>, Vec<i64>, Vec<Vec<u8>>),
-    spaces: [(Vec<Vec<u8>>, Vec<Vec<u8>>); 2],
+    spaces: [RowColumns; 2],
     head: Head,
 }
 

@@ -56,7 +56,7 @@ impl PgStore {
     /// left half copied.
     pub fn open(url: &str) -> Result<PgStore> {
         let store = PgStore::connect(url)?;
-        if store.head()?.is_none() && store.readers.run(|conn| has_rows(conn))? {
+        if store.head()?.is_none() && store.readers.run(has_rows)? {
             return Err(Error::Corrupt(format!(
                 "{} holds entries but no signed head: a `sightline migrate` into it was interrupted; run it again (it starts over)",
                 store.place
@@ -102,6 +102,9 @@ impl PgStore {
 fn has_rows(conn: &mut Conn) -> Result<bool> {
     Ok(!conn.query("reading the entries", "SELECT idx FROM sightline_entries LIMIT 1", &[])?.is_empty())
 }
+
+/// Rows of a key space as the two columns of one statement: keys, values.
+type RowColumns = (Vec<Vec<u8>>, Vec<Vec<u8>>);
 
 /// An entry index as the database stores it.
 fn db_index(i: u64) -> Result<i64> {
@@ -169,7 +172,7 @@ fn lookup_record(message_key: &[u8], handle: &[u8], key: &[u8]) -> LookupRecord 
 
 impl Store for PgStore {
     fn head(&self) -> Result<Option<Head>> {
-        self.readers.run(|conn| read_head(conn))
+        self.readers.run(read_head)
     }
 
     fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
