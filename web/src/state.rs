@@ -50,10 +50,10 @@ impl AppState {
     /// the index current after every commit.
     pub fn new(ledger: Arc<Ledger>, public_url: String, credentials: Credentials, limits: Limits) -> Result<AppState, WebError> {
         let library = Arc::new(RwLock::new(LibraryIndex::default()));
+        let size = ledger.size();
         {
             let mut lib = library.write().map_err(|_| WebError::Setup("library lock poisoned".into()))?;
             // One thread reads and checks the next chunk while this one indexes the last.
-            let size = ledger.size();
             std::thread::scope(|s| -> Result<(), WebError> {
                 let (tx, rx) = std::sync::mpsc::sync_channel(2);
                 let reader = &ledger;
@@ -73,7 +73,8 @@ impl AppState {
             })?;
         }
         let lib = Arc::clone(&library);
-        ledger.set_listener(Box::new(move |base, entries| LibraryIndex::add_committed(&lib, base, entries)));
+        // What another front end of a shared log appended during the scan is indexed first.
+        ledger.set_listener_from(size, Box::new(move |base, entries| LibraryIndex::add_committed(&lib, base, entries)))?;
         Ok(AppState {
             ledger,
             public_origin: origin_of(&public_url).map(Arc::from),

@@ -9,12 +9,11 @@
 //! If the sequencer appended it meanwhile, the same request sent again is a duplicate and gets
 //! the same receipts.
 
-use std::collections::HashMap;
-use std::sync::{mpsc, Condvar, Mutex};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::cluster::follow::checked_entries;
-use crate::cluster::{FrontEndRole, Member, TICK};
+use crate::cluster::member::{FrontEndRole, Member, TICK};
 use crate::error::{Error, Result};
 use crate::pipeline::handoff::{read_answer, to_handed};
 use crate::pipeline::jobs::{Durable, Job};
@@ -22,32 +21,6 @@ use crate::pipeline::state::Shared;
 
 /// How often the answers of waiting jobs are read.
 const POLL: Duration = Duration::from_millis(3);
-
-/// The jobs this front end waits for: their ids and where to wake their callers.
-#[derive(Default)]
-pub(super) struct Waiting {
-    callers: Mutex<HashMap<u64, mpsc::SyncSender<String>>>,
-    some: Condvar,
-}
-
-impl Waiting {
-    fn add(&self, id: u64, caller: mpsc::SyncSender<String>) {
-        if let Ok(mut c) = self.callers.lock() {
-            c.insert(id, caller);
-        }
-        self.some.notify_all();
-    }
-
-    fn remove(&self, id: u64) {
-        if let Ok(mut c) = self.callers.lock() {
-            c.remove(&id);
-        }
-    }
-
-    pub(super) fn wake(&self) {
-        self.some.notify_all();
-    }
-}
 
 /// Hands `job` to the sequencer through the store and waits for its answer; the durable
 /// records with their entries' bytes, ready for their receipts.

@@ -12,7 +12,7 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::cluster::{answered_in_commit, FrontEndRole, Member};
+use crate::cluster::member::{answered_in_commit, FrontEndRole, Member};
 use crate::error::{Error, Result};
 use crate::pipeline::handoff::{answer_text, from_handed};
 use crate::pipeline::jobs::{Durable, Job};

@@ -13,7 +13,7 @@
 use std::sync::mpsc;
 use std::time::Instant;
 
-use crate::cluster::{barrier, FrontEndRole, Member, TICK};
+use crate::cluster::member::{barrier, FrontEndRole, Member, TICK};
 use crate::pipeline::jobs::Job;
 use crate::pipeline::state::Shared;
 use crate::store::Lease;

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cluster::{hand_over, ClusterOptions, FrontEndRole, Member};
+use crate::cluster::{self, hand_over, ClusterOptions, FrontEndRole, Member};
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::pipeline::jobs::{Durable, Job};
@@ -36,7 +36,7 @@ impl Ledger {
         let mut ledger = Ledger::open(store, signer, secret, options)?;
         let member = Arc::new(Member::new(coordination, cluster, role));
         let jobs = ledger.jobs.lock().ok().and_then(|j| j.clone()).ok_or(Error::ShuttingDown)?;
-        member.start(&ledger.shared, jobs, held)?;
+        cluster::start(&member, &ledger.shared, jobs, held)?;
         ledger.member = Some(member);
         Ok(ledger)
     }

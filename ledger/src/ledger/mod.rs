@@ -59,6 +59,23 @@ impl Ledger {
         }
     }
 
+    /// Registers a function called with the new entries after each durable commit (and, on a
+    /// store several front ends share, each time this one catches up), called first with the
+    /// published entries from `from` on: what a caller that read the log up to `from` has not
+    /// seen yet, so that it misses no entry appended meanwhile by another front end.
+    pub fn set_listener_from(&self, from: u64, f: CommitListener) -> Result<()> {
+        let mut l = self.shared.listener.write().map_err(|_| crate::pipeline::state::lock_poisoned())?;
+        let size = self.size();
+        let mut start = from;
+        while start < size {
+            let end = (start + 4096).min(size);
+            f(start, &self.entries(start, end)?);
+            start = end;
+        }
+        *l = Some(f);
+        Ok(())
+    }
+
     /// The write path's counters, for `/metrics`.
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics

@@ -5,8 +5,8 @@
 use postgres::types::ToSql;
 
 use crate::error::{Error, Result};
+use crate::store::postgres::columns::{db_index, RowColumns};
 use crate::store::postgres::pool::{self, column, Conn};
-use crate::store::postgres::{db_index, RowColumns};
 use crate::store::{Commit, Lease, LookupRecord, Space, LOOKUP_BYTES, LOOKUP_PRIVATE};
 
 /// What one commit writes, as the columns of its statements (owned: the statements run on the

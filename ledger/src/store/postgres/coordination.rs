@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::model::record::Channel;
+use crate::store::postgres::columns::{db_index, log_index};
 use crate::store::postgres::pool::column;
-use crate::store::postgres::{db_index, log_index, PgStore};
+use crate::store::postgres::PgStore;
 use crate::store::{Coordination, HandedEffect, HandedJob, HandedMessage, HandedRecord, Lease};
 
 const TAKE: &str = "UPDATE sightline_lease SET holder = $1, epoch = epoch + 1, expires_at = now() + $2::FLOAT8 * INTERVAL '1 millisecond' \

@@ -7,9 +7,10 @@
 use postgres::types::ToSql;
 
 use crate::error::{Error, Result};
+use crate::store::postgres::columns::{db_index, RowColumns};
 use crate::store::postgres::commit::{COMMIT_STATEMENTS, ENTRIES, MOVE_HEAD, PRIVATE, PUTS, TILES};
 use crate::store::postgres::pool::{self, Conn};
-use crate::store::postgres::{db_index, PgStore, RowColumns};
+use crate::store::postgres::PgStore;
 use crate::store::{Head, Space, Store, LOOKUP_BYTES};
 
 /// Entries per transaction of the copy.

@@ -21,6 +21,7 @@
 //! Every statement runs on the store's own threads (`pool.rs`): commits on one connection,
 //! the lease on another, reads on a few more.
 
+mod columns;
 mod commit;
 mod coordination;
 mod copy;
@@ -30,6 +31,7 @@ mod schema;
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
+use crate::store::postgres::columns::{contiguous, db_bound, db_index, log_index, lookup_record};
 use crate::store::postgres::pool::{column, Conn, Pool, CONNECT_TIMEOUT};
 use crate::store::{Commit, Head, Lease, LookupRecord, Space, Store, LOOKUP_BYTES};
 
@@ -103,24 +105,6 @@ fn has_rows(conn: &mut Conn) -> Result<bool> {
     Ok(!conn.query("reading the entries", "SELECT idx FROM sightline_entries LIMIT 1", &[])?.is_empty())
 }
 
-/// Rows of a key space as the two columns of one statement: keys, values.
-type RowColumns = (Vec<Vec<u8>>, Vec<Vec<u8>>);
-
-/// An entry index as the database stores it.
-fn db_index(i: u64) -> Result<i64> {
-    i64::try_from(i).map_err(|_| Error::OutOfRange(format!("entry {i} is beyond what the database indexes")))
-}
-
-/// A range bound as the database compares it (indexes past `i64::MAX` never exist).
-fn db_bound(i: u64) -> i64 {
-    i64::try_from(i).unwrap_or(i64::MAX)
-}
-
-/// An entry index the database returned.
-fn log_index(i: i64) -> Result<u64> {
-    u64::try_from(i).map_err(|_| Error::Corrupt(format!("the database holds a negative entry index ({i})")))
-}
-
 /// The table of a key space.
 fn space_table(space: Space) -> (&'static str, &'static str) {
     match space {
@@ -145,29 +129,6 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
-}
-
-/// What `read` makes of rows whose first column is an entry index, from index `from` on and up
-/// to the first one missing (positional reads stop there).
-fn contiguous<T>(rows: &[postgres::Row], from: i64, read: impl Fn(&postgres::Row) -> Result<T>) -> Result<Vec<T>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for (want, row) in (from..).zip(rows) {
-        if column::<i64>(row, 0, "an entry's index")? != want {
-            break;
-        }
-        out.push(read(row)?);
-    }
-    Ok(out)
-}
-
-/// The lookup record stored in three columns.
-fn lookup_record(message_key: &[u8], handle: &[u8], key: &[u8]) -> LookupRecord {
-    let mut r = [0u8; LOOKUP_BYTES];
-    for (range, part) in [(0..16, message_key), (16..48, handle), (48..LOOKUP_BYTES, key)] {
-        let n = part.len().min(range.len());
-        r[range.start..range.start + n].copy_from_slice(&part[..n]);
-    }
-    r
 }
 
 impl Store for PgStore {
