@@ -16,6 +16,10 @@ use crate::privacy::ServerSecret;
 use crate::store::{Coordination, Lease, Store};
 use crate::tlog::note::NoteSigner;
 
+/// How long a job waits for this front end to finish switching roles (taking over, catching up
+/// after a failed commit) before its caller is told to try again.
+const SWITCH_WAIT: Duration = Duration::from_secs(10);
+
 /// How long a new front end waits for another one to write the first entry of a new log.
 const FIRST_ENTRY_WAIT: Duration = Duration::from_secs(30);
 
@@ -50,7 +54,7 @@ impl Ledger {
     /// pipeline, or, when another front end sequences, the store's queue.
     pub(crate) fn sequence(&self, job: Job, local: impl FnOnce(Job) -> Result<Durable>) -> Result<Durable> {
         let Some(member) = &self.member else { return local(job) };
-        match member.settled_role(member.options.answer_timeout)? {
+        match member.settled_role(SWITCH_WAIT)? {
             FrontEndRole::Follower => hand_over(member, &self.shared, job),
             _ => local(job),
         }
