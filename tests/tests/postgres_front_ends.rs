@@ -74,6 +74,18 @@ fn every_acknowledged_record_is_in_the_log_once(server: &Server, acked: &[Acked]
     }
 }
 
+/// Clients, batches per client and records per batch of the ingestion the tests break.
+const CLIENTS: usize = 4;
+const BATCHES: usize = 40;
+const RECORDS: usize = 10;
+
+/// Clients ingesting through `servers`, once the first 120 records are acknowledged.
+fn ingesting(servers: [&Server; 2], acme: &Submitter, prefix: &str) -> Ingestion {
+    let ingestion = Ingestion::start(&servers.map(|s| s.base.clone()), acme, prefix, CLIENTS, BATCHES, RECORDS);
+    ingestion.wait_for(120, Duration::from_secs(120));
+    ingestion
+}
+
 fn verifies(server: &Server) {
     let (code, out, err) = verifier(&["verify", &server.base, "--vkey", &server.vkey, "--quiet"]);
     assert_eq!(code, 0, "the verifier fails the live log through {}: {out}{err}", server.base);
@@ -120,14 +132,13 @@ fn killing_the_sequencing_front_end_loses_no_acknowledged_record() {
     let data = tempfile::tempdir().expect("tempdir");
     let (one, two, acme) = two_front_ends(&pg, "kill_sequencer", &data.path().join("data"));
     let (mut sequencer, follower) = if role(&one).starts_with("role: sequencer") { (one, two) } else { (two, one) };
-    let ingestion = Ingestion::start(&[sequencer.base.clone(), follower.base.clone()], &acme, "kill", 4, 40, 10);
-    ingestion.wait_for(120, Duration::from_secs(120));
+    let ingestion = ingesting([&sequencer, &follower], &acme, "kill");
     sequencer.kill9();
     let killed_at = Instant::now();
     wait_until_sequencer(&follower, Duration::from_secs(20));
     eprintln!("the follower took over {:?} after the kill", killed_at.elapsed());
     let (acked, refusals) = ingestion.finish();
-    assert_eq!(acked.len(), 4 * 40 * 10, "every batch was acknowledged in the end ({refusals:?})");
+    assert_eq!(acked.len(), CLIENTS * BATCHES * RECORDS, "every batch was acknowledged in the end ({refusals:?})");
     every_acknowledged_record_is_in_the_log_once(&follower, &acked);
     verifies(&follower);
 }
@@ -137,8 +148,7 @@ fn restarting_the_database_during_ingestion_loses_no_acknowledged_record() {
     let Some(pg) = PgCluster::start("restarting_the_database_during_ingestion_loses_no_acknowledged_record") else { return };
     let data = tempfile::tempdir().expect("tempdir");
     let (one, two, acme) = two_front_ends(&pg, "restart_database", &data.path().join("data"));
-    let ingestion = Ingestion::start(&[one.base.clone(), two.base.clone()], &acme, "restart", 4, 40, 10);
-    ingestion.wait_for(120, Duration::from_secs(120));
+    let ingestion = ingesting([&one, &two], &acme, "restart");
     pg.stop_immediately();
     // While the database is down, clients are told to come back, in words and with Retry-After.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -155,7 +165,7 @@ fn restarting_the_database_during_ingestion_loses_no_acknowledged_record() {
     assert!(problem["detail"].as_str().is_some_and(|d| d.contains("again")), "the 503 says to try again: {problem}");
     pg.start_again();
     let (acked, refusals) = ingestion.finish();
-    assert_eq!(acked.len(), 4 * 40 * 10, "every batch was acknowledged once the database was back ({refusals:?})");
+    assert_eq!(acked.len(), CLIENTS * BATCHES * RECORDS, "every batch was acknowledged once the database was back ({refusals:?})");
     assert_eq!(
         refusals.unavailable.load(std::sync::atomic::Ordering::SeqCst),
         refusals.unavailable_with_retry_after.load(std::sync::atomic::Ordering::SeqCst),
