@@ -10,10 +10,14 @@
 //! ## Guarantees
 //! - **Nothing acknowledged is lost.** [`Ledger::submit`] returns only after the
 //!   batch is in one atomic, fsynced store commit (group commit, `pipeline/`).
-//! - **Nothing corrupted is served.** [`Ledger::open`] rebuilds the tree from
-//!   the stored tiles and refuses a store whose root differs from its last
-//!   signed checkpoint; every entry read back ([`Ledger::entry`],
-//!   [`Ledger::entries`]) must hash to its leaf in that tree or is refused.
+//! - **Nothing corrupted is served.** [`Ledger::open`] reads the tree's right edge
+//!   from the stored tiles and refuses a store whose root differs from its last
+//!   signed checkpoint; every full tile read later must hash to its place in that
+//!   tree, and every entry read back ([`Ledger::entry`], [`Ledger::entries`]) to its
+//!   leaf, or is refused.
+//! - **Cost does not grow with the log.** Memory holds the tree's right edge and
+//!   bounded caches; opening reads no entry but the registry's and the last
+//!   (`pipeline/tree.rs`, `privacy/lookup.rs`).
 //! - **Only registered submitters append**, each record signed with the key the
 //!   log itself registered; sponsors and payers are registered parties.
 //! - **No personal data in the public log.** Recipients appear only as salted
@@ -50,7 +54,7 @@
 //! | `model/` | what a record is: RFC 8785 bytes, entries, record types and their rules (the audience and a recipient's evaluation among them), code lists, signatures, the registry, the request header | [`canonical`], [`entry`], [`record`], [`audience`], [`selection`], [`tally`], [`codes`], [`text`], [`json_text`], [`serde_words`], [`registry`], [`request_auth`] |
 //! | `evidence/` | what leaves the log as evidence: receipts and entry references | [`receipt`], [`reference`](mod@reference) |
 //! | `store/` | the storage trait, its key names, and its backends (`sled/`, `memory/`, `postgres/`); what a store several front ends share offers | [`store`] |
-//! | `privacy/` | personal parts, commitments, keys and tokens; the private recipient index on disk and in memory, and its conversions | [`privacy`] |
+//! | `privacy/` | personal parts, commitments, keys and tokens; the private recipient index, its rows and caches, and its conversions | [`privacy`] |
 //! | `pipeline/` | the write path by thread: the caller's (parse, prepare and a follow-up's earlier entry, receipts), the sequencer's, the committer's; the state they share; a job handed between front ends | [`Submission`], [`BatchText`], [`Ack`], [`Metrics`] |
 //! | `cluster/` | several front ends on one store: the lease, catching up, handing jobs to the one that sequences | [`ClusterOptions`], [`FrontEndRole`] |
 //! | `ledger/` | the [`Ledger`]: open, read, write, a recipient's rights, witnessed receipts, fsck | [`Ledger`] |

@@ -48,6 +48,9 @@ macro_rules! forward_reads {
         fn get(&self, space: Space, key: &[u8]) -> sightline_ledger::Result<Option<Vec<u8>>> {
             self.inner.get(space, key)
         }
+        fn get_many(&self, space: Space, keys: &[Vec<u8>]) -> sightline_ledger::Result<Vec<Option<Vec<u8>>>> {
+            self.inner.get_many(space, keys)
+        }
         fn scan(&self, space: Space, prefix: &[u8]) -> sightline_ledger::Result<Vec<(Vec<u8>, Vec<u8>)>> {
             self.inner.scan(space, prefix)
         }

@@ -410,17 +410,35 @@ fn fsck_finds_a_damaged_link_key_handle_or_message_key_in_the_private_indexes() 
     }
     assert_eq!(open(dir.path(), &keys).unwrap().fsck(&|_| {}).unwrap(), b + 1);
 
-    // Lookup records missing for acknowledged entries: refused at open, not guessed.
+    // The rows of the indexes: alice's latest entry, and the entry of bob's message id.
+    let rows = |f: &dyn Fn(&SledStore) -> Commit| tamper_on_disk(dir.path(), |s| f(s));
+    let alice_row = |s: &SledStore| s.scan(Space::Private, b"rc/").unwrap().into_iter().find(|(_, v)| *v == a3.to_be_bytes()).unwrap();
+    let (row_key, row) = alice_row(&SledStore::open(dir.path()).unwrap());
+    let stale = a2.to_be_bytes().to_vec();
+    rows(&|_| Commit { puts: vec![(Space::Private, row_key.clone(), stale.clone())], ..Commit::default() });
+    assert!(fsck_error().contains("its latest entry differs from the lookup records"), "a recipient row naming an older entry");
+    rows(&|_| Commit { puts: vec![(Space::Private, row_key.clone(), row.clone())], ..Commit::default() });
+    let (bob_key, bob_row) =
+        SledStore::open(dir.path()).unwrap().scan(Space::Index, b"mk/").unwrap().into_iter().find(|(_, v)| *v == b.to_be_bytes()).unwrap();
+    rows(&|_| Commit { deletes: vec![(Space::Index, bob_key.clone())], ..Commit::default() });
+    let err = fsck_error();
+    assert!(err.contains(&format!("entry {b}: the message id index names no entry instead")), "{err}");
+    rows(&|_| Commit { puts: vec![(Space::Index, bob_key.clone(), bob_row.clone())], ..Commit::default() });
+    assert_eq!(open(dir.path(), &keys).unwrap().fsck(&|_| {}).unwrap(), b + 1);
+
+    // Lookup records missing for acknowledged entries: opening does not read them (the
+    // indexes are rows), fsck refuses the store.
     std::fs::write(&path, &original[..original.len() - 80]).unwrap();
-    let err = open(dir.path(), &keys).err().expect("a lookup record is missing");
-    assert!(matches!(err, Error::Corrupt(ref m) if m.contains(&format!("cover {b} of the log's {} entries", b + 1))), "{err}");
+    let err = fsck_error();
+    assert!(err.contains(&format!("the lookup record of entry {b} is missing")), "{err}");
 }
 
 /// Rewrites a store's private indexes into an older layout, as Sightline wrote them.
 /// Layout 2 (before 2026-12-02): no lookup records; one row `rk/` per recipient holding their
 /// key and latest entry, one row `msg/` per message. Layout 1 (before 2026-11-25): the `rk/`
 /// row holds the key and every entry index, private records are `handle || sealed` (no link
-/// to the recipient's previous entry), and there is no layout marker.
+/// to the recipient's previous entry), and there is no layout marker. Neither had the rows of
+/// layout 5 (`mk/`, `rc/`).
 fn downgrade(dir: &std::path::Path, layout: u8) {
     let lookup = std::fs::read(dir.join("lookup.dat")).unwrap();
     let mut records = Vec::new();
@@ -428,6 +446,8 @@ fn downgrade(dir: &std::path::Path, layout: u8) {
         let size = store.head().unwrap().unwrap().size;
         let mut rows: std::collections::BTreeMap<Vec<u8>, (Vec<u8>, Vec<u64>)> = Default::default();
         let mut c = Commit::default();
+        c.deletes.extend(store.scan(Space::Index, b"mk/").unwrap().into_iter().map(|(k, _)| (Space::Index, k)));
+        c.deletes.extend(store.scan(Space::Private, b"rc/").unwrap().into_iter().map(|(k, _)| (Space::Private, k)));
         for i in 0..size {
             let l = &lookup[i as usize * 80..][..80];
             let mut r = store.private(i).unwrap().unwrap();
@@ -582,8 +602,11 @@ fn a_store_with_the_version_1_recipient_index_is_converted_when_opened() {
     assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size());
     drop(ledger);
     let store = SledStore::open(dir.path()).unwrap();
-    let left: Vec<Vec<u8>> = store.scan(Space::Private, b"r").unwrap().into_iter().map(|(_, v)| v).collect();
-    assert_eq!(left, vec![b.to_be_bytes().to_vec()], "bob's frozen layout 1 list (`rl/`) remains, alice's is gone, and no `rk/` row");
+    let left: Vec<Vec<u8>> = store.scan(Space::Private, b"rl/").unwrap().into_iter().map(|(_, v)| v).collect();
+    assert_eq!(left, vec![b.to_be_bytes().to_vec()], "bob's frozen layout 1 list (`rl/`) remains, alice's is gone");
+    assert!(store.scan(Space::Private, b"rk/").unwrap().is_empty(), "no `rk/` row");
+    let rows: Vec<Vec<u8>> = store.scan(Space::Private, b"rc/").unwrap().into_iter().map(|(_, v)| v).collect();
+    assert_eq!(rows, vec![b.to_be_bytes().to_vec()], "bob's row names his latest entry; alice's went with her erasure");
 }
 
 #[test]

@@ -89,6 +89,9 @@ fn downgrade_to_layout_3(dir: &Path, secret: &ServerSecret) {
         c.deletes.push((Space::Private, k));
     }
     c.deletes.extend(store.scan(Space::Private, b"sup/").unwrap().into_iter().map(|(k, _)| (Space::Private, k)));
+    // Layout 3 had no index rows (layout 5's `mk/` and `rc/`).
+    c.deletes.extend(store.scan(Space::Private, b"rc/").unwrap().into_iter().map(|(k, _)| (Space::Private, k)));
+    c.deletes.extend(store.scan(Space::Index, b"mk/").unwrap().into_iter().map(|(k, _)| (Space::Index, k)));
     c.puts.push((Space::Private, b"layout/recipients".to_vec(), [b"3".as_slice(), &0u64.to_be_bytes()].concat()));
     store.commit(&c).unwrap();
     drop(store);
@@ -172,7 +175,8 @@ fn a_layout_3_store_is_converted_to_recipients_scoped_to_their_submitter() {
 
     drop(open(dir.path(), &keys).unwrap());
     let (lookup, _, rows) = state(dir.path());
-    assert_eq!(rows[b"layout/recipients".as_slice()], [b"4".as_slice(), &0u64.to_be_bytes()].concat());
+    // Converted to layout 4, then on to layout 5 (the indexes as store rows).
+    assert_eq!(rows[b"layout/recipients".as_slice()], [b"5".as_slice(), &0u64.to_be_bytes()].concat());
     // Every handle and link is what a store written by layout 4 holds.
     let private = records(dir.path());
     for i in [built.a1, built.a2, built.b1, built.bob] {

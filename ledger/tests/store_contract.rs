@@ -61,6 +61,9 @@ impl Store for ForgetsWipes {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.0.get(space, key)
     }
+    fn get_many(&self, space: Space, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        self.0.get_many(space, keys)
+    }
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.0.scan(space, prefix)
     }

@@ -8,7 +8,9 @@
 //! - [`binaries`] finds (building once if needed) `target/<profile>/sightline`
 //!   and `target/<profile>/sightline-verifier`.
 //! - [`Server`] runs `sightline serve` on a free loopback port with a temporary
-//!   (or given) data folder, waits for `/healthz`, and kills the process on drop.
+//!   (or given) data folder, waits for `/healthz`, and kills the process on drop; a data folder
+//!   of another log (the golden log of `tests/golden/`) is served with [`ServerOptions::origin`],
+//!   after [`copy_dir`] copied it.
 //! - [`Submitter`] holds an Ed25519 key and signs message bodies with their
 //!   personal parts (and tallies, which have none); [`political_message`] and
 //!   [`plain_message`] build bodies.
@@ -235,6 +237,8 @@ pub struct ServerOptions {
     pub max_records: Option<usize>,
     /// More `sightline serve` flags (limits, timeouts, rates), e.g. `["--header-timeout", "2"]`.
     pub args: Vec<String>,
+    /// The log's origin, if not [`ORIGIN`] (a data folder written for another log, e.g. the golden log).
+    pub origin: Option<String>,
 }
 
 /// A running `sightline serve`, killed on drop.
@@ -246,6 +250,8 @@ pub struct Server {
     pub data: PathBuf,
     /// The log's verifier key, as the server printed it.
     pub vkey: String,
+    /// The log's origin ([`ORIGIN`] unless [`ServerOptions::origin`] said otherwise).
+    pub origin: String,
     /// What the server printed to standard output (demo links, vkey).
     pub stdout: String,
     logs: PathBuf,
@@ -270,11 +276,12 @@ impl Server {
             std::fs::create_dir_all(&logs).expect("log folder");
             let port = free_port();
             let base = format!("http://127.0.0.1:{port}");
+            let origin = opts.origin.clone().unwrap_or_else(|| ORIGIN.to_string());
             let mut cmd = Command::new(&binaries().sightline);
             cmd.arg("serve")
                 .arg("--data")
                 .arg(&data)
-                .args(["--origin", ORIGIN, "--listen", &format!("127.0.0.1:{port}"), "--public-url", &base])
+                .args(["--origin", &origin, "--listen", &format!("127.0.0.1:{port}"), "--public-url", &base])
                 .args(["--admin-token", ADMIN_TOKEN, "--compliance-token", COMPLIANCE_TOKEN]);
             if opts.demo {
                 cmd.arg("--demo");
@@ -293,7 +300,7 @@ impl Server {
             let child = cmd.spawn().expect("spawn sightline serve");
             let submitters = Mutex::new(Vec::new());
             let mut server =
-                Server { child: Some(child), base, data, vkey: String::new(), stdout: String::new(), logs, submitters, _tmp: tmp };
+                Server { child: Some(child), base, data, vkey: String::new(), origin, stdout: String::new(), logs, submitters, _tmp: tmp };
             match server.wait_ready() {
                 Ok(()) => return server,
                 // Another process took the port between free_port() and the bind: try another.
@@ -453,8 +460,29 @@ pub fn verifier(args: &[&str]) -> (i32, String, String) {
 
 /// Runs `sightline fsck` on a (stopped server's) data folder.
 pub fn fsck(data: &Path) -> (i32, String, String) {
+    fsck_log(data, ORIGIN, &[])
+}
+
+/// Runs `sightline fsck` on the data folder of the log `origin`, with more flags (`--json`).
+pub fn fsck_log(data: &Path, origin: &str, flags: &[&str]) -> (i32, String, String) {
     let data = data.to_str().expect("UTF-8 path");
-    run(&binaries().sightline, &["fsck", "--data", data, "--origin", ORIGIN, "--quiet"])
+    let mut args = vec!["fsck", "--data", data, "--origin", origin, "--quiet"];
+    args.extend_from_slice(flags);
+    run(&binaries().sightline, &args)
+}
+
+/// Copies the folder `from` into `to` (created), files and subfolders (e.g. a stopped server's
+/// data folder, to open a copy of it).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
+    for e in std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display())) {
+        let e = e.expect("folder entry");
+        if e.file_type().expect("file type").is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap_or_else(|err| panic!("copy {}: {err}", e.path().display()));
+        }
+    }
 }
 
 /// The path of a `why_url` (`/why/<token>`), checking it points at `server`.

@@ -45,7 +45,7 @@ impl Server {
     /// authenticated as the submitter of its first record if this server knows it, otherwise
     /// as the first submitter it registered (no `Authorization` header if it knows none).
     pub fn post_submission(&self, content_type: Option<&str>, body: &[u8]) -> Resp {
-        let auth = self.sender_of(body).map(|s| s.auth_header());
+        let auth = self.sender_of(body).map(|s| s.auth_header_at(&self.origin, now_unix()));
         let mut headers: Vec<(&str, &str)> = content_type.map(|c| vec![("content-type", c)]).unwrap_or_default();
         if let Some(a) = &auth {
             headers.push(("authorization", a));

@@ -1,5 +1,5 @@
 //! Two `sightline serve --store postgres://…` on one database, as an operator runs them
-//! (SPEC.md §12.2, §14.9): submissions to both, the verifier passing the live log through
+//! (SPEC.md §12.2, §14.11): submissions to both, the verifier passing the live log through
 //! either, a why page from one for a message submitted through the other; `kill -9` of the
 //! front end that sequences while clients ingest, and the database stopped as a crash would
 //! stop it while they ingest: every acknowledged receipt is in the log, once. Each test starts

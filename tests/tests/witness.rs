@@ -162,18 +162,6 @@ fn two_of_three_witnesses_cosign_and_the_policy_is_enforced() {
     assert!(out.contains("cosigned by w1.e2e") && out.contains("cosigned by w3.e2e"), "{out}");
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 #[test]
 fn a_second_history_is_refused_by_the_witness_and_reported_by_the_verifier() {
     let mut w = WitnessProcess::init("honest.e2e");

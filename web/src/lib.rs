@@ -12,6 +12,7 @@
 //! | [`rights`], `recipient_form` | recipients | `/why/<token>/messages`, `/object`, `/erase`: what needs the address too |
 //! | [`library`] | the public, researchers | `/library`, `/api/v1/library` |
 //! | `regulator` | verifiers, monitors, C2SP clients | `/checkpoint`, `/tile/…`, proofs, entries, receipts |
+//! | [`publish`] | CDNs, static web servers | `checkpoint` and `tile/…` as files (`serve --publish DIR`, `sightline publish`) |
 //! | [`export_http`] | compliance teams | `/api/v1/export` |
 //! | `admin` | the operator | submitters, parties, key rotation, erasure |
 //! | `metrics`, `health` | operations | `/metrics`, `/healthz` |
@@ -51,6 +52,7 @@ pub mod import;
 pub mod library;
 pub mod limits;
 pub mod migrate;
+pub mod publish;
 pub mod rate_limit;
 pub mod rights;
 pub mod router;

@@ -1,8 +1,8 @@
 #![forbid(unsafe_code)]
 //! `sightline`: the server and its command line. See `lib.rs` for the architecture.
 //!
-//! Over 400 lines: every subcommand's flags, help text and example are declared here, as clap
-//! reads them, with the few lines that run each; the work itself is in the library's modules.
+//! Over 400 lines: each command's flags with their help text, and its few lines of wiring; the
+//! work itself is in the library's modules.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -88,6 +88,26 @@ enum Command {
         compliance_token: Option<String>,
         #[command(flatten)]
         witnesses: sightline_web::cosigning::WitnessArgs,
+        /// Also write the checkpoint, hash tiles and entry bundles into this folder as files
+        /// (c2sp.org/tlog-tiles paths), kept current as the log grows, for a static web server
+        /// or CDN to serve the read API.
+        #[arg(long, env = "SIGHTLINE_PUBLISH", value_name = "DIR")]
+        publish: Option<PathBuf>,
+    },
+    /// Write the log's checkpoint, hash tiles and entry bundles into a folder as files, for a
+    /// static web server or CDN (the server must be stopped; a running one keeps such a folder
+    /// current with `serve --publish`). Only what changed since the folder's checkpoint is written.
+    ///
+    /// Example: sightline publish --data ./data --out /var/www/log
+    Publish {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The folder to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print a JSON summary (`size`, `files`).
+        #[arg(long)]
+        json: bool,
     },
     /// Export the log (the server must be stopped; over HTTP use /api/v1/export).
     ///
@@ -237,7 +257,7 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<(), WebError> {
     match command {
-        Command::Serve { data, listen, public_url, demo: with_demo, limits, admin_token, compliance_token, witnesses } => {
+        Command::Serve { data, listen, public_url, demo: with_demo, limits, admin_token, compliance_token, witnesses, publish } => {
             let (limits, connection_limits) = limits.limits()?;
             let (dir, store) = data.open()?;
             let ledger = setup::open_ledger_on(&dir, &data.origin, &store, Access::Write)?;
@@ -259,6 +279,8 @@ fn run(command: Command) -> Result<(), WebError> {
                 .map_err(|e| WebError::Setup(format!("cannot start the runtime: {e}")))?;
             let serving = ledger.clone();
             let cosigning = state.cosigning.clone();
+            let library = state.library.clone();
+            let publisher = publish.map(|dir| sightline_web::publish::Publisher::start(ledger.clone(), dir)).transpose()?;
             rt.block_on(async move {
                 let ledger = serving;
                 let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| WebError::Setup(format!("cannot listen on {listen}: {e}; is another server running there?")))?;
@@ -272,6 +294,12 @@ fn run(command: Command) -> Result<(), WebError> {
             })?;
             if let Some(c) = &cosigning {
                 c.stop();
+            }
+            if let Some(p) = publisher {
+                p.stop();
+            }
+            if let Err(e) = sightline_web::library::saved::save(&library, &ledger) {
+                tracing::warn!(error = %e, "saving the ad library failed; the next start indexes the entries since its last save");
             }
             ledger.shutdown();
             Ok(())
@@ -402,6 +430,20 @@ fn run(command: Command) -> Result<(), WebError> {
                     migrated.database,
                     data.data.display()
                 );
+            }
+            Ok(())
+        }
+        Command::Publish { data, out, json } => {
+            let (dir, store) = data.open()?;
+            let ledger = setup::open_existing_ledger_on(&dir, &data.origin, &store, Access::Read)?;
+            std::fs::create_dir_all(&out).map_err(|e| WebError::Setup(format!("cannot create {}: {e}", out.display())))?;
+            let from = sightline_web::publish::published_size(&ledger, &out);
+            let p = sightline_web::publish::publish(&ledger, &out, from)?;
+            ledger.shutdown();
+            if json {
+                println!("{}", serde_json::json!({ "size": p.size, "files": p.files, "out": out.display().to_string() }));
+            } else {
+                println!("published the log at size {} into {} ({} files written)", p.size, out.display(), p.files);
             }
             Ok(())
         }

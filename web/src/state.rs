@@ -46,32 +46,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state and the library index (scanning the log once), and keeps
-    /// the index current after every commit.
+    /// Builds the state and the library index (read back from where it was saved, and the
+    /// entries since: `library/saved.rs`), and keeps the index current after every commit.
     pub fn new(ledger: Arc<Ledger>, public_url: String, credentials: Credentials, limits: Limits) -> Result<AppState, WebError> {
-        let library = Arc::new(RwLock::new(LibraryIndex::default()));
-        let size = ledger.size();
-        {
-            let mut lib = library.write().map_err(|_| WebError::Setup("library lock poisoned".into()))?;
-            // One thread reads and checks the next chunk while this one indexes the last.
-            std::thread::scope(|s| -> Result<(), WebError> {
-                let (tx, rx) = std::sync::mpsc::sync_channel(2);
-                let reader = &ledger;
-                s.spawn(move || {
-                    for start in (0..size).step_by(4096) {
-                        let chunk = reader.entries(start, (start + 4096).min(size)).map(|e| (start, e));
-                        if tx.send(chunk).is_err() {
-                            break;
-                        }
-                    }
-                });
-                for chunk in rx {
-                    let (start, entries) = chunk?;
-                    lib.add_all(start, &entries);
-                }
-                Ok(())
-            })?;
-        }
+        let library = crate::library::saved::start(&ledger)?;
+        let size = library.read().map_err(|_| WebError::Setup("library lock poisoned".into()))?.next_entry();
         let lib = Arc::clone(&library);
         // What another front end of a shared log appended during the scan is indexed first.
         ledger.set_listener_from(size, Box::new(move |base, entries| LibraryIndex::add_committed(&lib, base, entries)))?;

@@ -1,5 +1,5 @@
 //! Catching up with what another front end appended ([`catch_up`]): this front end's copy of
-//! the log (the tree, the signed checkpoint, the registry, the lookups, the objections) brought
+//! the log (the tree's right edge, the signed checkpoint, the registry, the cached lookups, the objections) brought
 //! to the store's head, checked as `Ledger::open` checks a store: the new leaves come from the
 //! hash tiles, and the tree they make must have the root the signed checkpoint holds, under a
 //! log key the log registered. Nothing is published before that holds.
@@ -7,15 +7,17 @@
 //! The log's own records among the new entries are found by their lookup record (a message or
 //! a tally always has a message key; a registration, an objection or an erasure has none), and
 //! only they are read: a registration joins the registry, an objection reloads the objections,
-//! an erasure reloads the lookups (it wiped lookup records of earlier entries). The new
-//! entries then go to the commit listener (the library), each checked against its leaf.
+//! an erasure empties the cache of recipients (their rows are the store's; it deleted some).
+//! The new lookup records update the caches of message ids and recipients as a commit would.
+//! The new entries then go to the commit listener (the library), each checked against its leaf.
 
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::model::entry::Entry;
 use crate::pipeline::state::{check_leaf, lock_poisoned, objectors, Shared};
-use crate::privacy::lookup::Lookup;
+use crate::privacy::lookup::{parts, Change, Recipient};
+use crate::privacy::RecipientKey;
 use crate::store::{LookupRecord, Store};
 use crate::tlog::merkle::Hash;
 use crate::tlog::note::{Checkpoint, SignedNote};
@@ -29,7 +31,10 @@ const CHUNK: u64 = 4096;
 pub(crate) fn catch_up(shared: &Shared) -> Result<bool> {
     let store = shared.store.as_ref();
     let Some(head) = store.head()? else { return Ok(false) };
-    let from = shared.read()?.size;
+    let (from, mut edge) = {
+        let st = shared.read()?;
+        (st.size, (*st.published).clone())
+    };
     if head.size < from {
         return Err(Error::Corrupt(format!(
             "the store's log has {} entries but this front end served {from}; the database was restored from an older backup or another log was put in its place",
@@ -41,65 +46,61 @@ pub(crate) fn catch_up(shared: &Shared) -> Result<bool> {
     }
     let size = head.size;
     let leaves = leaves(store, from, size)?;
+    let full = edge.extend(&leaves);
     let lookups = lookups(store, from, size)?;
     // The log's own records: no message key in their lookup record.
-    let mut own = Vec::new();
+    let mut registry = (*shared.read()?.registry).clone();
+    let (mut erased, mut objected) = (false, false);
     for (index, r) in (from..).zip(&lookups) {
-        if r[..16].iter().all(|&b| b == 0) {
-            let bytes = store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is missing from the store")))?;
-            let kind = Entry::parse(&bytes)?.body.get("kind").and_then(|k| k.as_str()).unwrap_or_default().to_string();
-            own.push((index, bytes, kind));
+        if r[..16].iter().any(|&b| b != 0) {
+            continue;
+        }
+        let bytes = store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is missing from the store")))?;
+        check_leaf(index, &bytes, &leaves[(index - from) as usize])?;
+        match Entry::parse(&bytes)?.body.get("kind").and_then(|k| k.as_str()).unwrap_or_default() {
+            "log_key" | "submitter" | "party" => registry.apply_entry(index, &bytes)?,
+            "erasure" => erased = true,
+            "objection" => objected = true,
+            _ => {}
         }
     }
-    let has = |kinds: &[&str]| own.iter().any(|(_, _, k)| kinds.contains(&k.as_str()));
-    // Reads that may take a while happen before the state is locked.
-    let reloaded = if has(&["erasure"]) { Some(Lookup::read(store, size)?) } else { None };
-    let objections = if has(&["objection"]) { Some(objectors(store)?) } else { None };
+    let note = SignedNote::parse(&head.checkpoint).map_err(|e| Error::Corrupt(format!("the store's checkpoint: {e}")))?;
+    note.verify(&registry.all_log_keys()).map_err(|e| Error::Corrupt(format!("the store's checkpoint: {e}")))?;
+    let cp = Checkpoint::parse(&note.text).map_err(|e| Error::Corrupt(format!("the store's checkpoint: {e}")))?;
+    if cp.size != size || cp.root != edge.root() {
+        return Err(Error::Corrupt(format!(
+            "the store's tiles make a tree of root {} at size {size}, but its signed checkpoint says {} at size {}",
+            hex::encode(edge.root()),
+            hex::encode(cp.root),
+            cp.size
+        )));
+    }
+    let objections = if objected { Some(objectors(store)?) } else { None };
+    let mut change = Change::default();
+    for (index, r) in (from..).zip(&lookups) {
+        let (message, recipient) = parts(r);
+        change.messages.extend(message.map(|m| (m, index)));
+        change.recipients.extend(recipient.map(|(h, key)| (h, Recipient { key: RecipientKey(key), last: index })));
+    }
     {
         let mut st = shared.state.write().map_err(|_| lock_poisoned())?;
         if st.size != from {
             return Ok(false);
         }
-        st.tree.truncate(from);
-        st.tree.extend(&leaves);
-        let checked = (|| -> Result<_> {
-            let mut registry = (*st.registry).clone();
-            for (index, bytes, kind) in &own {
-                let leaf = st.tree.leaf(*index).ok_or_else(|| Error::Corrupt(format!("entry {index} is not in the tree")))?;
-                check_leaf(*index, bytes, &leaf)?;
-                if ["log_key", "submitter", "party"].contains(&kind.as_str()) {
-                    registry.apply_entry(*index, bytes)?;
-                }
-            }
-            let note = SignedNote::parse(&head.checkpoint).map_err(|e| Error::Corrupt(format!("the store's checkpoint: {e}")))?;
-            note.verify(&registry.all_log_keys()).map_err(|e| Error::Corrupt(format!("the store's checkpoint: {e}")))?;
-            let cp = Checkpoint::parse(&note.text).map_err(|e| Error::Corrupt(format!("the store's checkpoint: {e}")))?;
-            if cp.size != size || cp.root != st.tree.root() {
-                return Err(Error::Corrupt(format!(
-                    "the store's tiles make a tree of root {} at size {size}, but its signed checkpoint says {} at size {}",
-                    hex::encode(st.tree.root()),
-                    hex::encode(cp.root),
-                    cp.size
-                )));
-            }
-            Ok(registry)
-        })();
-        let registry = match checked {
-            Ok(r) => r,
-            Err(e) => {
-                st.tree.truncate(from);
-                return Err(e);
-            }
-        };
-        match reloaded {
-            Some(lookup) => st.lookup = lookup,
-            None => st.lookup.add_records(from, &lookups)?,
-        }
+        st.edge = edge.clone();
+        st.published = Arc::new(edge);
         st.size = size;
         st.checkpoint = head.checkpoint;
         st.registry = Arc::new(registry);
         // What the sequencer had staged on this front end's copy, if anything, is void.
         st.epoch = st.epoch.wrapping_add(1);
+        shared.tiles.remember(&full);
+        // As a commit publishes: in the same critical section as the size. An erasure deleted
+        // rows of recipients that no lookup record names any more: forget every cached one.
+        if erased {
+            shared.lookup.forget_recipients();
+        }
+        shared.lookup.apply(&change);
     }
     if let Some(o) = objections {
         *shared.objectors.lock().map_err(|_| lock_poisoned())? = o;
@@ -160,13 +161,15 @@ fn tell_listener(shared: &Shared, from: u64, to: u64) -> Result<()> {
 /// Published entries `start..end` from the store, each checked against its leaf.
 pub(crate) fn checked_entries(shared: &Shared, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
     let entries = shared.store.entries(start, end)?;
-    let st = shared.read()?;
     if entries.len() as u64 != end - start {
         return Err(Error::Corrupt(format!("entry {} is missing from the store", start + entries.len() as u64)));
     }
-    for (index, bytes) in (start..).zip(&entries) {
-        let leaf = st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("entry {index} is not in the tree")))?;
-        check_leaf(index, bytes, &leaf)?;
+    let leaves = shared.tree()?.leaves(start, end)?;
+    if leaves.len() != entries.len() {
+        return Err(Error::Corrupt(format!("entry {} is not in the tree", start + leaves.len() as u64)));
+    }
+    for ((index, bytes), leaf) in (start..).zip(&entries).zip(&leaves) {
+        check_leaf(index, bytes, leaf)?;
     }
     Ok(entries)
 }

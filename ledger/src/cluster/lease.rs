@@ -79,6 +79,9 @@ pub(super) fn run(member: &Member, shared: &Shared, jobs: &mpsc::Sender<Job>, mu
                     match member.follow(shared) {
                         Ok(_) if signs_for_the_log(shared) => {
                             synced = true;
+                            // Readers cached rows while another front end wrote them: plan
+                            // with the store's rows only.
+                            shared.lookup.forget_all();
                             member.set_role(FrontEndRole::Sequencer);
                         }
                         Ok(_) => {

@@ -42,8 +42,13 @@ pub(super) fn record_files(data: &[u8]) {
         return;
     }
     let Ok(log) = EntryLog::open(dir.path(), "entries", count) else { return };
-    let records = log.read(0, count).unwrap_or_else(|e| panic!("record files that open cannot be read: {e}"));
-    assert_eq!(records.len() as u64, count, "record files that open for {count} records hold {}", records.len());
+    // Opening reads only where the last record ends; an offset damaged before it is refused
+    // as corrupt by the read it spoils, never read past the data or panicked on.
+    match log.read(0, count) {
+        Ok(records) => assert_eq!(records.len() as u64, count, "record files that open for {count} records hold {}", records.len()),
+        Err(crate::Error::Corrupt(_)) => {}
+        Err(e) => panic!("record files that open fail to read with another error than damage: {e}"),
+    }
     let _ = log.read(count / 2, u64::MAX);
     let _ = log.wipe(&[0, count / 2, count]);
     let pending = log.write(&[(count, b"next".as_slice())]).unwrap_or_else(|e| panic!("record files that open take no record: {e}"));

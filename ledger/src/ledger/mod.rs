@@ -9,8 +9,10 @@
 //! | `rights.rs` | a recipient's rights through a why link (address checked), and compliance erasure |
 //! | `witnessed.rs` | receipts at an older checkpoint that witnesses cosigned |
 //! | `fsck.rs` | re-reads and checks the whole store |
+//! | `derived.rs` | rows a server derives from the log and keeps beside it (the ad library) |
 //! | `front_ends.rs` | a store several front ends share: opening it, where a job goes, catching up on demand |
 
+mod derived;
 mod front_ends;
 mod fsck;
 mod open;

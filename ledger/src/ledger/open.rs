@@ -12,15 +12,16 @@ use crate::model::entry::Entry;
 use crate::model::record::{format_time, Body, Kind, LogKeyBody};
 use crate::model::registry::Registry;
 use crate::pipeline::state::{objectors, sign_checkpoint, LedgerOptions, Metrics, Shared, State};
+use crate::pipeline::tree::Tiles;
 use crate::pipeline::{committer, sequencer};
 use crate::privacy::lookup::Lookup;
 use crate::privacy::migrate::migrate;
 use crate::privacy::recipients::Layout;
 use crate::privacy::ServerSecret;
 use crate::store::{keys, Commit, Space, Store};
-use crate::tlog::merkle::{leaf_hash, Tree};
+use crate::tlog::edge::Edge;
+use crate::tlog::merkle::leaf_hash;
 use crate::tlog::note::{Checkpoint, NoteSigner, SignedNote};
-use crate::tlog::tiles::changed_tiles;
 
 impl Ledger {
     /// Opens a ledger on `store`. A new store gets its genesis `log_key` entry;
@@ -37,18 +38,21 @@ impl Ledger {
                 ),
             ));
         }
+        let tiles = Tiles::new(Arc::clone(&store));
         let (state, layout) = match store.head()? {
             None => (genesis(&*store, &signer)?, Layout::NEW),
             Some(head) => {
-                let mut state = load(&*store, &signer, head.size, head.checkpoint.clone())?;
-                let layout = migrate(&*store, &head, &secret, &state.tree)?;
-                state.lookup = Lookup::load(&*store, head.size)?;
+                let state = load(&*store, &tiles, &signer, head.size, head.checkpoint.clone())?;
+                let tree = tiles.view(Arc::clone(&state.published));
+                let layout = migrate(&*store, &head, &secret, &|i| tree.leaf(i))?;
                 (state, layout)
             }
         };
         let objectors = objectors(&*store)?;
         let shared = Arc::new(Shared {
+            lookup: Lookup::new(Arc::clone(&store)),
             store,
+            tiles,
             secret,
             signer: RwLock::new(signer),
             state: RwLock::new(state),
@@ -93,25 +97,29 @@ fn genesis(store: &dyn Store, signer: &NoteSigner) -> Result<State> {
     let sig = signer.sign_bytes(&signed_message(&body_jcs));
     let logged_at = format_time(time::OffsetDateTime::now_utc());
     let bytes = Entry::encode(0, &[0; 32], &logged_at, &[], &body_jcs, &sig)?;
-    let mut tree = Tree::new();
-    tree.push(leaf_hash(&bytes));
-    let checkpoint = sign_checkpoint(signer, &tree, 1)?;
+    let mut edge = Edge::default();
+    let full = edge.extend(&[leaf_hash(&bytes)]);
+    let checkpoint = sign_checkpoint(signer, edge.root(), 1)?;
     let mut registry = Registry::default();
     registry.apply(0, &Body::LogKey(body))?;
     let commit = Commit {
         size: 1,
         checkpoint: checkpoint.clone(),
         entries: vec![(0, bytes)],
-        tiles: changed_tiles(&tree, 0, 1),
+        tiles: edge.changed_tiles(0, &full),
         puts: vec![(Space::Index, keys::registry(0), Vec::new()), Layout::NEW.put()],
         ..Commit::default()
     };
     store.commit(&commit)?;
-    Ok(State { tree, size: 1, checkpoint, registry: Arc::new(registry), lookup: Lookup::default(), epoch: 0 })
+    let published = Arc::new(edge.clone());
+    Ok(State { edge, published, size: 1, checkpoint, registry: Arc::new(registry), epoch: 0 })
 }
 
-/// Loads an existing store and checks it against its signed checkpoint.
-fn load(store: &dyn Store, signer: &NoteSigner, size: u64, checkpoint: String) -> Result<State> {
+/// Loads an existing store and checks it against its signed checkpoint: the tree's right edge
+/// is read from the partial tiles of each level and its root compared with the checkpoint's;
+/// the tree's other tiles are read, and checked against it, when they are needed
+/// (`pipeline/tree.rs`). Nothing here reads every entry or every tile.
+fn load(store: &dyn Store, tiles: &Tiles, signer: &NoteSigner, size: u64, checkpoint: String) -> Result<State> {
     let mut registry = Registry::default();
     // The registry is needed to verify the checkpoint; its entries are checked against the tree
     // once the tree has matched that checkpoint, below.
@@ -143,27 +151,24 @@ fn load(store: &dyn Store, signer: &NoteSigner, size: u64, checkpoint: String) -
     if cp.size != size {
         return Err(Error::Corrupt(format!("the head says size {size} but its checkpoint says {}", cp.size)));
     }
-    let mut leaves = Vec::with_capacity(size as usize);
-    for t in 0..size.div_ceil(256) {
-        let want = ((size - t * 256).min(256) * 32) as usize;
-        let bytes = store.tile(0, t)?.ok_or_else(|| Error::Corrupt(format!("hash tile 0/{t} is missing")))?;
-        let slice = bytes.get(..want).ok_or_else(|| Error::Corrupt(format!("hash tile 0/{t} is shorter than the tree size needs")))?;
-        leaves.extend(slice.chunks_exact(32).map(|c| <[u8; 32]>::try_from(c).unwrap_or([0; 32])));
-    }
-    let tree = Tree::from_leaf_hashes(leaves);
-    if tree.root() != cp.root {
+    let last = store.entry(size - 1)?.ok_or_else(|| Error::Corrupt(format!("entry {} is missing", size - 1)))?;
+    // The last leaf ends a full tile when the size is a multiple of 256: then no partial tile
+    // holds it, and it is taken from the entry, checked below against that full tile.
+    let edge = Edge::load(size, |level, index| store.tile(level, index), Some(leaf_hash(&last)))?;
+    if edge.root() != cp.root {
         return Err(Error::Corrupt(format!(
-            "the tree rebuilt from the stored tiles has root {} but the signed checkpoint of size {size} says {}",
-            hex::encode(tree.root()),
+            "the tree's right edge read from the stored tiles has root {} but the signed checkpoint of size {size} says {}",
+            hex::encode(edge.root()),
             hex::encode(cp.root)
         )));
     }
-    let last = store.entry(size - 1)?.ok_or_else(|| Error::Corrupt(format!("entry {} is missing", size - 1)))?;
-    if Some(leaf_hash(&last)) != tree.leaf(size - 1) {
+    let published = Arc::new(edge.clone());
+    let tree = tiles.view(Arc::clone(&published));
+    if leaf_hash(&last) != tree.leaf(size - 1)? {
         return Err(Error::Corrupt(format!("entry {} does not hash to its leaf in the stored tree", size - 1)));
     }
     for (index, leaf) in registry_leaves {
-        if tree.leaf(index) != Some(leaf) {
+        if tree.leaf(index).ok() != Some(leaf) {
             return Err(Error::Corrupt(format!(
                 "registry entry {index} (a log key, submitter or party) does not hash to its leaf in the signed tree"
             )));
@@ -172,5 +177,5 @@ fn load(store: &dyn Store, signer: &NoteSigner, size: u64, checkpoint: String) -
     if store.entry(size)?.is_some() && store.head()?.is_none_or(|h| h.size <= size) {
         return Err(Error::Corrupt(format!("an entry {size} exists beyond the checkpointed size")));
     }
-    Ok(State { tree, size, checkpoint, registry: Arc::new(registry), lookup: Lookup::default(), epoch: 0 })
+    Ok(State { edge, published, size, checkpoint, registry: Arc::new(registry), epoch: 0 })
 }

@@ -15,7 +15,7 @@ use crate::model::request_auth::RequestAuth;
 use crate::pipeline::state::check_leaf;
 use crate::privacy::lookup::Handle;
 use crate::privacy::{Personal, RecipientKey};
-use crate::tlog::merkle::{leaf_hash, Hash};
+use crate::tlog::merkle::{self, leaf_hash, Hash, Subtrees};
 use crate::tlog::tiles;
 
 /// One published entry and what a page shows beside it, read in one look at the published
@@ -77,7 +77,7 @@ impl Ledger {
     }
 
     fn published_entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
-        let Some(leaf) = self.published_leaves(index, index + 1)?.pop() else { return Ok(None) };
+        let Some(leaf) = self.published_leaves(index, index.saturating_add(1))?.pop() else { return Ok(None) };
         let bytes = self.shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("published entry {index} is missing")))?;
         check_leaf(index, &bytes, &leaf)?;
         Ok(Some(bytes))
@@ -102,8 +102,7 @@ impl Ledger {
 
     /// The leaf hashes of published entries `start..end` (clipped to the published size).
     fn published_leaves(&self, start: u64, end: u64) -> Result<Vec<Hash>> {
-        let st = self.state()?;
-        Ok((start..end.min(st.size)).map_while(|i| st.tree.leaf(i)).collect())
+        self.shared.tree()?.leaves(start, end)
     }
 
     /// RFC 9162 inclusion proof of `index` in the tree of `size` (≤ published size).
@@ -112,12 +111,12 @@ impl Ledger {
     }
 
     fn published_inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
-        let st = self.state()?;
-        if size > st.size {
-            return Err(Error::OutOfRange(format!("size {size} is beyond the published checkpoint size {}", st.size)));
+        let tree = self.shared.tree()?;
+        if size > tree.size() {
+            return Err(Error::OutOfRange(format!("size {size} is beyond the published checkpoint size {}", tree.size())));
         }
         self.shared.metrics.proofs_served.fetch_add(1, Ordering::Relaxed);
-        st.tree.inclusion_proof(index, size)
+        merkle::inclusion_proof(&tree, index, size)
     }
 
     /// RFC 9162 consistency proof between two published sizes.
@@ -126,39 +125,52 @@ impl Ledger {
     }
 
     fn published_consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
-        let st = self.state()?;
-        if new > st.size {
-            return Err(Error::OutOfRange(format!("size {new} is beyond the published checkpoint size {}", st.size)));
+        let tree = self.shared.tree()?;
+        if new > tree.size() {
+            return Err(Error::OutOfRange(format!("size {new} is beyond the published checkpoint size {}", tree.size())));
         }
         self.shared.metrics.proofs_served.fetch_add(1, Ordering::Relaxed);
-        st.tree.consistency_proof(old, new)
+        merkle::consistency_proof(&tree, old, new)
     }
 
     /// Leaf hash of a published entry.
     pub fn leaf_hash(&self, index: u64) -> Result<Hash> {
-        let st = self.state()?;
-        if index >= st.size {
-            return Err(Error::OutOfRange(format!("entry {index} does not exist; the log has {} entries", st.size)));
+        let tree = self.shared.tree()?;
+        if index >= tree.size() {
+            return Err(Error::OutOfRange(format!("entry {index} does not exist; the log has {} entries", tree.size())));
         }
-        st.tree.leaf(index).ok_or_else(|| Error::OutOfRange(format!("entry {index} does not exist")))
+        tree.leaf(index)
     }
 
     /// A C2SP hash tile, if it exists at the published size.
     pub fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<u8>> {
         let tile = || {
-            let st = self.state()?;
-            tiles::tile_bytes(&st.tree, level, index, width, st.size)
+            let tree = self.shared.tree()?;
+            tiles::tile_bytes(&tree, level, index, width, tree.size())
         };
         self.fresh(tile, Result::is_err)
     }
 
-    /// A C2SP entry bundle, if it exists at the published size.
-    pub fn entry_bundle(&self, index: u64, width: u16) -> Result<Vec<u8>> {
-        self.fresh(|| self.published_entry_bundle(index, width), |r| matches!(r, Err(Error::OutOfRange(_))))
+    /// A C2SP hash tile as it is at tree size `size` (no larger than the published size): what
+    /// a reader of that size's checkpoint fetches, also once the log has grown past it.
+    pub fn tile_at(&self, level: u8, index: u64, width: u16, size: u64) -> Result<Vec<u8>> {
+        let tree = self.shared.tree()?;
+        if size > tree.size() {
+            return Err(Error::OutOfRange(format!("size {size} is beyond the published checkpoint size {}", tree.size())));
+        }
+        tiles::tile_bytes(&tree, level, index, width, size)
     }
 
-    fn published_entry_bundle(&self, index: u64, width: u16) -> Result<Vec<u8>> {
-        let size = self.size();
+    /// A C2SP entry bundle, if it exists at the published size.
+    pub fn entry_bundle(&self, index: u64, width: u16) -> Result<Vec<u8>> {
+        self.fresh(|| self.entry_bundle_at(index, width, self.size()), |r| matches!(r, Err(Error::OutOfRange(_))))
+    }
+
+    /// A C2SP entry bundle as it is at tree size `size` (no larger than the published size).
+    pub fn entry_bundle_at(&self, index: u64, width: u16, size: u64) -> Result<Vec<u8>> {
+        if size > self.size() {
+            return Err(Error::OutOfRange(format!("size {size} is beyond the published checkpoint size {}", self.size())));
+        }
         let start = index.checked_mul(256).ok_or_else(|| Error::OutOfRange("tile index overflows".into()))?;
         let avail = size.saturating_sub(start).min(256);
         let exists = if width == 256 { avail == 256 } else { width > 0 && avail < 256 && u64::from(width) <= avail };
@@ -173,14 +185,15 @@ impl Ledger {
 
     /// The offline receipt of a published entry, at the current checkpoint.
     pub fn receipt(&self, index: u64) -> Result<Receipt> {
-        let (proof, checkpoint, size, leaf) = {
+        let (tree, checkpoint) = {
             let st = self.state()?;
-            if index >= st.size {
-                return Err(Error::OutOfRange(format!("entry {index} does not exist; the log has {} entries", st.size)));
-            }
-            let leaf = st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("entry {index} is not in the tree")))?;
-            (st.tree.inclusion_proof(index, st.size)?, st.checkpoint.clone(), st.size, leaf)
+            (self.shared.tiles.view(Arc::clone(&st.published)), st.checkpoint.clone())
         };
+        let size = tree.size();
+        if index >= size {
+            return Err(Error::OutOfRange(format!("entry {index} does not exist; the log has {size} entries")));
+        }
+        let (proof, leaf) = (merkle::inclusion_proof(&tree, index, size)?, tree.leaf(index)?);
         let entry = self
             .shared
             .store
@@ -218,7 +231,10 @@ impl Ledger {
     /// The personal part of a message entry, decrypted; `None` if the entry has none.
     pub fn personal(&self, index: u64) -> Result<Option<PersonalState>> {
         let Some(record) = self.shared.store.private(index)? else { return Ok(None) };
-        self.open_personal(index, &record, |handle| Ok(self.state()?.lookup.recipient(handle).map(|r| r.key.clone())))
+        self.open_personal(index, &record, |handle| {
+            let _published = self.state()?;
+            Ok(self.shared.lookup.recipient_locked(handle)?.map(|r| r.key))
+        })
     }
 
     /// The personal part a private record holds, opened with the key `key_of` gives its
@@ -251,23 +267,25 @@ impl Ledger {
 
     fn published_snapshot(&self, index: u64) -> Result<Option<EntrySnapshot>> {
         let store = &self.shared.store;
-        let (bytes, leaf, record, key, registry, size) = {
+        let (bytes, tree, record, key, registry, size) = {
             let st = self.state()?;
             if index >= st.size {
                 return Ok(None);
             }
-            let leaf = st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("entry {index} is not in the tree")))?;
+            let tree = self.shared.tiles.view(Arc::clone(&st.published));
             let bytes = store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("published entry {index} is missing")))?;
             let record = store.private(index)?;
             // The recipient's key as this state holds it; an erasure published since is not seen.
             let handle =
                 record.as_deref().and_then(|r| self.shared.layout.split(index, r).ok().flatten()).map(|p| Handle::try_from(p.handle));
             let key = match handle {
-                Some(Ok(h)) => st.lookup.recipient(&h).map(|r| r.key.clone()),
+                // `st` is held: the row read may enter the cache.
+                Some(Ok(h)) => self.shared.lookup.recipient_locked(&h)?.map(|r| r.key),
                 _ => None,
             };
-            (bytes, leaf, record, key, Arc::clone(&st.registry), st.size)
+            (bytes, tree, record, key, Arc::clone(&st.registry), st.size)
         };
+        let leaf = tree.leaf(index)?;
         check_leaf(index, &bytes, &leaf)?;
         let personal = match record {
             Some(record) => self.open_personal(index, &record, |_| Ok(key))?,
@@ -279,6 +297,6 @@ impl Ledger {
     /// The latest entry of the recipient with `handle`, if they have personal data on file.
     pub(crate) fn latest_of(&self, handle: &[u8]) -> Result<Option<u64>> {
         let Ok(handle) = Handle::try_from(handle) else { return Ok(None) };
-        Ok(self.state()?.lookup.recipient(&handle).map(|r| r.last))
+        Ok(self.shared.lookup.recipient(&handle)?.map(|r| r.last))
     }
 }

@@ -10,17 +10,17 @@ use crate::error::{Error, Result};
 use crate::evidence::receipt::Receipt;
 use crate::ledger::Ledger;
 use crate::pipeline::state::check_leaf;
-use crate::tlog::merkle::Hash;
+use crate::tlog::merkle::{self, Hash, Subtrees};
 use crate::tlog::note::{Checkpoint, SignedNote};
 
 impl Ledger {
     /// The root hash of the tree of `size` published entries.
     pub fn root_at(&self, size: u64) -> Result<Hash> {
-        let st = self.state()?;
-        if size > st.size {
-            return Err(Error::OutOfRange(format!("size {size} is beyond the published checkpoint size {}", st.size)));
+        let tree = self.shared.tree()?;
+        if size > tree.size() {
+            return Err(Error::OutOfRange(format!("size {size} is beyond the published checkpoint size {}", tree.size())));
         }
-        st.tree.root_at(size)
+        merkle::root_at(&tree, size)
     }
 
     /// Checks that `note` is a checkpoint of this log: its origin, a size no larger than the
@@ -53,9 +53,8 @@ impl Ledger {
             return Err(Error::OutOfRange(format!("entry {index} is not in the checkpoint of size {}", cp.size)));
         }
         let (proof, leaf) = {
-            let st = self.state()?;
-            let leaf = st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("entry {index} is not in the tree")))?;
-            (st.tree.inclusion_proof(index, cp.size)?, leaf)
+            let tree = self.shared.tree()?;
+            (merkle::inclusion_proof(&tree, index, cp.size)?, tree.leaf(index)?)
         };
         let entry = self.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} < size {} is missing", cp.size)))?;
         check_leaf(index, &entry, &leaf)?;

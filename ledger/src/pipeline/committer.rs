@@ -41,18 +41,18 @@ fn commit_group(shared: &Shared, group: Group) {
             "an earlier group commit failed and this batch was sequenced after it, so none of it was written".into(),
         ));
     }
-    let Group { base, entries, private, lookup, change, planned, checkpoint, tiles, extend_micros, .. } = group;
-    if entries.is_empty() {
+    let Group { base, entries, private, lookup, change, planned, checkpoint, tiles, growth, extend_micros, .. } = group;
+    let Some(growth) = growth.filter(|_| !entries.is_empty()) else {
         // Only duplicates: answered in order, once what they repeat is published.
         return respond(shared, planned, Vec::new(), base);
-    }
+    };
     let stored = {
         let t = Instant::now();
         let size = base + entries.len() as u64;
         let answers = answers(&planned, &checkpoint, size, base);
         let commit =
             Commit { size, checkpoint, entries: (base..).zip(entries).collect(), private, lookup, tiles, answers, ..Commit::default() };
-        shared.store_and_publish(commit, change, extend_micros + t.elapsed().as_micros() as u64)
+        shared.store_and_publish(commit, change, growth, extend_micros + t.elapsed().as_micros() as u64)
     };
     match stored {
         Ok(entries) => respond(shared, planned, entries, base),
@@ -92,6 +92,8 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: Vec<Vec<u8>>, base: 
     // A group that appended nothing had no commit to answer its handed-over jobs in.
     let entries_were_empty = entries.is_empty();
     let (checkpoint, size) = (st.checkpoint.clone(), st.size);
+    let tree = shared.tiles.view(std::sync::Arc::clone(&st.published));
+    drop(st);
     let mut uses = vec![0usize; entries.len()];
     for (slot, ..) in planned.iter().flat_map(|p| &p.slots) {
         if let Slot::New(i) | Slot::Repeat(i) = slot {
@@ -121,8 +123,7 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: Vec<Vec<u8>>, base: 
                     Slot::New(i) | Slot::Repeat(i) => take(i).ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?,
                     Slot::Existing(_) => {
                         let stored = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?;
-                        let leaf = st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("entry {index} is not in the tree")))?;
-                        check_leaf(index, &stored, &leaf)?;
+                        check_leaf(index, &stored, &tree.leaf(index)?)?;
                         stored
                     }
                 };

@@ -13,16 +13,15 @@ use crate::model::entry::LoggedEntry;
 use crate::model::record::{invalid, Body, MessageBody};
 use crate::pipeline::state::{check_leaf, Shared};
 use crate::privacy::lookup::{self, Handle};
+use crate::tlog::merkle::Subtrees;
 
 /// Checks every earlier entry that `m`'s lineage names, for the recipient `handle`.
 pub(crate) fn check_earlier_entries(shared: &Shared, m: &MessageBody, handle: &Handle, r: usize) -> Result<()> {
     for (i, n) in m.lineage.iter().enumerate().filter_map(|(i, l)| l.entry.map(|n| (i, n))) {
         let field = format!("lineage[{i}].entry");
-        let (size, leaf) = {
-            let st = shared.read()?;
-            (st.size, st.tree.leaf(n))
-        };
-        let Some(leaf) = leaf.filter(|_| n < size) else {
+        let tree = shared.tree()?;
+        let size = tree.size();
+        let Some(leaf) = (n < size).then(|| tree.leaf(n)).transpose()? else {
             return Err(invalid(
                 r,
                 &field,

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::error::{Error, Result};
 use crate::model::record::Channel;
 use crate::pipeline::jobs::Durable;
-use crate::pipeline::state::Shared;
+use crate::pipeline::state::{Growth, Shared};
 use crate::privacy::lookup::Change;
 use crate::store::LookupRecord;
 use crate::tlog::merkle::Hash;
@@ -73,6 +73,8 @@ pub(crate) struct Group {
     /// Set by [`Group::extend_and_sign`].
     pub(crate) checkpoint: String,
     pub(crate) tiles: Vec<((u8, u64), Vec<u8>)>,
+    /// Set by [`Group::extend_and_sign`]: the tree after this group, published with it.
+    pub(crate) growth: Option<Growth>,
     /// Time spent extending the tree and signing, for the commit metric.
     pub(crate) extend_micros: u64,
 }
@@ -90,6 +92,7 @@ impl Group {
             planned: Vec::new(),
             checkpoint: String::new(),
             tiles: Vec::new(),
+            growth: None,
             extend_micros: 0,
         }
     }
@@ -102,7 +105,8 @@ impl Group {
             return Ok(());
         }
         let t = Instant::now();
-        (self.checkpoint, self.tiles) = shared.extend_and_sign(self.epoch, self.base, &self.leaves, None)?;
+        let (checkpoint, tiles, growth) = shared.extend_and_sign(self.epoch, self.base, &self.leaves, None)?;
+        (self.checkpoint, self.tiles, self.growth) = (checkpoint, tiles, Some(growth));
         self.extend_micros = t.elapsed().as_micros() as u64;
         Ok(())
     }

@@ -34,7 +34,7 @@ pub(crate) fn to_handed(job: Job) -> Option<HandedJob> {
             };
             Some(HandedJob::Log { body: body.to_string(), effect })
         }
-        Job::Barrier(_) => None,
+        Job::Barrier(_) | Job::Rows { .. } => None,
     }
 }
 

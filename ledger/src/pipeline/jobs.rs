@@ -85,6 +85,13 @@ pub(crate) enum Job {
     },
     /// Answered once everything queued before it is published or failed.
     Barrier(mpsc::SyncSender<()>),
+    /// Rows of a derived index (already named in its key space), committed with the current
+    /// head once nothing is staged (`sequencer/log_records.rs`).
+    Rows {
+        puts: Vec<(Vec<u8>, Vec<u8>)>,
+        deletes: Vec<Vec<u8>>,
+        reply: mpsc::SyncSender<Result<()>>,
+    },
 }
 
 /// A tally that passed its rules and its signature.

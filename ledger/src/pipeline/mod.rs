@@ -16,8 +16,9 @@
 //! `follow_up.rs` checks, as a message is prepared, that an earlier entry its lineage names is
 //! a message of the same submitter to the same recipient. `handoff.rs` is a job as it crosses
 //! the database from a front end that does not sequence to the one that does, and the answer
-//! that crosses back (SPEC.md §12.2). `state.rs` holds what the threads share: the tree and what is published of it, the
-//! in-memory indexes, the keys, the counters, and the two steps that change the tree
+//! that crosses back (SPEC.md §12.2). `state.rs` holds what the threads
+//! share: the tree's right edge and what is published of it (`tree.rs` reads the rest of the
+//! tree from the store's tiles), the indexes, the keys, the counters, and the two steps that change the tree
 //! (extend-and-sign, store-and-publish). Nothing here knows the [`Ledger`](crate::Ledger)
 //! façade that starts the threads and queues the jobs.
 
@@ -31,3 +32,4 @@ pub(crate) mod receipts;
 pub(crate) mod sequencer;
 pub(crate) mod state;
 pub(crate) mod submission;
+pub(crate) mod tree;

@@ -7,7 +7,7 @@ use crate::evidence::receipt::Receipt;
 use crate::evidence::reference::{EntryRef, MessageRef};
 use crate::pipeline::jobs::Durable;
 use crate::pipeline::state::Shared;
-use crate::tlog::merkle::Hash;
+use crate::tlog::merkle::{self, Hash};
 
 /// The acknowledgement of one durable record.
 #[derive(Clone, Debug)]
@@ -43,9 +43,10 @@ impl Durable {
     pub(crate) fn into_ack(self, shared: &Shared) -> Result<BatchAck> {
         let indexes: Vec<u64> = self.records.iter().map(|r| r.index).collect();
         let (proofs, leaves) = {
-            let st = shared.read()?;
-            let leaves: Vec<Option<Hash>> = self.records.iter().map(|r| r.channel.and_then(|_| st.tree.leaf(r.index))).collect();
-            (st.tree.inclusion_proofs(&indexes, self.size)?, leaves)
+            let tree = shared.tree()?;
+            let leaves: Vec<Option<Hash>> =
+                self.records.iter().map(|r| r.channel.map(|_| tree.leaf(r.index)).transpose()).collect::<Result<_>>()?;
+            (merkle::inclusion_proofs(&tree, &indexes, self.size)?, leaves)
         };
         let origin = &shared.options.origin;
         let acks = self

@@ -14,13 +14,14 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::model::registry::Registry;
+use crate::pipeline::tree::{Tiles, TreeView};
 use crate::privacy::lookup::{Change, Lookup};
 use crate::privacy::recipients;
 use crate::privacy::ServerSecret;
 use crate::store::{keys, Commit, Space, Store};
-use crate::tlog::merkle::{leaf_hash, Hash, Tree};
+use crate::tlog::edge::{Edge, FullTile};
+use crate::tlog::merkle::{leaf_hash, Hash};
 use crate::tlog::note::{Checkpoint, NoteSigner};
-use crate::tlog::tiles::changed_tiles;
 
 /// Options of a ledger.
 #[derive(Clone, Debug)]
@@ -79,14 +80,16 @@ pub type CommitListener = Box<dyn Fn(u64, &[Vec<u8>]) + Send + Sync>;
 
 /// The tree, what is published of it, and what readers look up, behind one lock.
 pub(crate) struct State {
-    pub(crate) tree: Tree,
+    /// The right edge of the tree as sequenced: it runs ahead of the published size while
+    /// groups are staged.
+    pub(crate) edge: Edge,
+    /// The right edge at the published size: what readers see (`tree.rs`).
+    pub(crate) published: Arc<Edge>,
     /// Published (durable, signed) size and checkpoint.
     pub(crate) size: u64,
     pub(crate) checkpoint: String,
     /// Shared with readers; a registration replaces it (copy on write).
     pub(crate) registry: Arc<Registry>,
-    /// Message ids and recipients, changed with the size by each durable commit.
-    pub(crate) lookup: Lookup,
     /// Moves on when a group commit fails: every group sequenced before that, on top of
     /// the failed one, is void (see `pipeline/sequencer/`).
     pub(crate) epoch: u64,
@@ -95,6 +98,10 @@ pub(crate) struct State {
 /// What the ledger's threads share: the caller's, the sequencer and the committer.
 pub(crate) struct Shared {
     pub(crate) store: Arc<dyn Store>,
+    /// The store's full tiles, read, checked and cached.
+    pub(crate) tiles: Tiles,
+    /// Message ids and recipients: store rows, with caches that each durable commit updates.
+    pub(crate) lookup: Lookup,
     pub(crate) secret: ServerSecret,
     pub(crate) signer: RwLock<NoteSigner>,
     pub(crate) state: RwLock<State>,
@@ -141,10 +148,16 @@ pub(crate) fn check_leaf(index: u64, bytes: &[u8], leaf: &Hash) -> Result<()> {
     }
 }
 
-/// Signs the checkpoint of `tree` at `size`.
-pub(crate) fn sign_checkpoint(signer: &NoteSigner, tree: &Tree, size: u64) -> Result<String> {
-    let cp = Checkpoint { origin: signer.name().to_string(), size, root: tree.root_at(size)?, extensions: Vec::new() };
+/// Signs the checkpoint of a tree of `size` leaves with root `root`.
+pub(crate) fn sign_checkpoint(signer: &NoteSigner, root: Hash, size: u64) -> Result<String> {
+    let cp = Checkpoint { origin: signer.name().to_string(), size, root, extensions: Vec::new() };
     signer.sign_note(&cp.to_text())
+}
+
+/// What one commit's growth of the tree leaves: the edge after it, and the tiles it filled.
+pub(crate) struct Growth {
+    pub(crate) edge: Arc<Edge>,
+    pub(crate) full: Vec<FullTile>,
 }
 
 impl Shared {
@@ -153,9 +166,15 @@ impl Shared {
         self.state.read().map_err(|_| lock_poisoned())
     }
 
+    /// The published tree (its full tiles read from the store), with its size.
+    pub(crate) fn tree(&self) -> Result<TreeView<'_>> {
+        let edge = Arc::clone(&self.read()?.published);
+        Ok(self.tiles.view(edge))
+    }
+
     /// Extends the tree at `base` (which must be its size, in `epoch`) and signs the checkpoint
     /// of the new size, with `checkpoint_signer` if given (a key rotation's new key) or the
-    /// current key; returns it with the hash tiles that changed.
+    /// current key; returns it with the hash tiles that changed and the tree's growth.
     #[allow(clippy::type_complexity)]
     pub(crate) fn extend_and_sign(
         &self,
@@ -163,37 +182,38 @@ impl Shared {
         base: u64,
         leaves: &[Hash],
         checkpoint_signer: Option<&NoteSigner>,
-    ) -> Result<(String, Vec<((u8, u64), Vec<u8>)>)> {
+    ) -> Result<(String, Vec<((u8, u64), Vec<u8>)>, Growth)> {
         let new_size = base + leaves.len() as u64;
         let mut st = self.state.write().map_err(|_| lock_poisoned())?;
         if st.epoch != epoch {
             return Err(Error::Storage("a group commit failed while this batch was being sequenced, so none of it was written".into()));
         }
-        if st.tree.size() != base {
-            return Err(Error::Corrupt(format!("tree size {} differs from the expected {base}", st.tree.size())));
+        if st.edge.size() != base {
+            return Err(Error::Corrupt(format!("tree size {} differs from the expected {base}", st.edge.size())));
         }
-        st.tree.extend(leaves);
+        let mut edge = st.edge.clone();
+        let full = edge.extend(leaves);
         let signer = self.signer.read().map_err(|_| lock_poisoned())?;
-        match sign_checkpoint(checkpoint_signer.unwrap_or(&signer), &st.tree, new_size) {
-            Ok(cp) => Ok((cp, changed_tiles(&st.tree, base, new_size))),
-            Err(e) => {
-                st.tree.truncate(base);
-                Err(e)
-            }
-        }
+        let checkpoint = sign_checkpoint(checkpoint_signer.unwrap_or(&signer), edge.root(), new_size)?;
+        let tiles = edge.changed_tiles(base, &full);
+        st.edge = edge.clone();
+        Ok((checkpoint, tiles, Growth { edge: Arc::new(edge), full }))
     }
 
     /// Writes a commit durably and publishes it; on failure rolls the tree back to the
     /// published size and moves the epoch on, so that nothing staged on top of it survives.
     /// Returns the new entries' bytes.
-    pub(crate) fn store_and_publish(&self, commit: Commit, change: Change, micros_so_far: u64) -> Result<Vec<Vec<u8>>> {
+    pub(crate) fn store_and_publish(&self, commit: Commit, change: Change, growth: Growth, micros_so_far: u64) -> Result<Vec<Vec<u8>>> {
         let started = Instant::now();
         let base = commit.entries.first().map_or(commit.size, |(i, _)| *i);
+        let mut commit = commit;
+        let (puts, deletes) = change.rows();
+        commit.puts.extend(puts);
+        commit.deletes.extend(deletes);
         let stored = self.store.commit(&commit);
         let mut st = self.state.write().map_err(|_| lock_poisoned())?;
         if let Err(e) = stored {
-            let published = st.size;
-            st.tree.truncate(published);
+            st.edge = (*st.published).clone();
             st.epoch = st.epoch.wrapping_add(1);
             self.commit_failed.store(true, Ordering::SeqCst);
             tracing::error!(error = %e, entries = commit.entries.len(), first = base, "group commit failed; nothing of it acknowledged");
@@ -202,8 +222,11 @@ impl Shared {
         let Commit { size, checkpoint, entries, .. } = commit;
         st.size = size;
         st.checkpoint = checkpoint;
-        // In the same critical section as the size: a reader that sees an entry finds its recipient.
-        st.lookup.apply(change);
+        st.published = growth.edge;
+        self.tiles.remember(&growth.full);
+        // In the same critical section as the size: a reader that sees an entry finds its
+        // recipient, and no reader sees an erased key in the cache once the erasure is published.
+        self.lookup.apply(&change);
         drop(st);
         let entries: Vec<Vec<u8>> = entries.into_iter().map(|(_, e)| e).collect();
         self.metrics.observe_commit(entries.len() as u64, micros_so_far + started.elapsed().as_micros() as u64);

@@ -1,27 +1,28 @@
 //! Conversions of an older store's private recipient index to the layout of `recipients.rs`,
-//! run once when the store is opened ([`migrate`]): layout 1 to 2, 2 to 3, and 3 to 4
-//! (`rescope.rs`). Each ends in one atomic commit that records the new layout, so a crash
+//! run once when the store is opened ([`migrate`]): layout 1 to 2, 2 to 3, 3 to 4
+//! (`rescope.rs`), and 4 to 5 (the indexes as store rows, `lookup.rs`). Each ends in one atomic commit that records the new layout, so a crash
 //! before it leaves the older layout whole, and the next open converts again.
 
 use std::collections::HashMap;
 
 use crate::error::{Error, Result};
+use crate::privacy::lookup;
 use crate::privacy::recipients::{u64_at, Layout, NONE};
-use crate::privacy::rescope::to_layout_4;
+use crate::privacy::rescope::{to_layout_4, Leaves};
 use crate::privacy::ServerSecret;
 use crate::store::{keys, Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES};
-use crate::tlog::merkle::Tree;
 
 /// The store's layout, converting an older one first: layout 1 to 2 in one atomic
 /// commit of the same head, then layout 2 to 3 (its lookup records are written
 /// whole first, then one atomic commit marks the conversion done; a crash in
 /// between leaves layout 2 whole, converted again on the next open), then layout 3
-/// to 4 the same way (`rescope.rs`). `tree` is the signed tree the store was
+/// to 4 the same way (`rescope.rs`). `leaf` gives the leaves of the signed tree the store was
 /// checked against: the conversion to layout 4 reads entries.
-pub(crate) fn migrate(store: &dyn Store, head: &Head, secret: &ServerSecret, tree: &Tree) -> Result<Layout> {
+pub(crate) fn migrate(store: &dyn Store, head: &Head, secret: &ServerSecret, leaf: &Leaves<'_>) -> Result<Layout> {
     let (layout, from) = match store.get(Space::Private, keys::LAYOUT)? {
         Some(marker) => match (marker.first(), u64_at(&marker, 1), marker.len()) {
-            (Some(b'4'), Some(chained_from), 9) => return Ok(Layout::chained_from_entry(chained_from)),
+            (Some(b'5'), Some(chained_from), 9) => return Ok(Layout::chained_from_entry(chained_from)),
+            (Some(b'4'), Some(chained_from), 9) => (Layout::chained_from_entry(chained_from), 4),
             (Some(b'3'), Some(chained_from), 9) => (Layout::chained_from_entry(chained_from), 3),
             (Some(b'2'), Some(chained_from), 9) => (Layout::chained_from_entry(chained_from), 2),
             _ => {
@@ -36,8 +37,28 @@ pub(crate) fn migrate(store: &dyn Store, head: &Head, secret: &ServerSecret, tre
     if from == 2 {
         to_layout_3(store, head, layout, secret)?;
     }
-    to_layout_4(store, head, layout, secret, tree)?;
+    if from <= 3 {
+        to_layout_4(store, head, layout, secret, leaf)?;
+    }
+    to_layout_5(store, head, layout)?;
     Ok(layout)
+}
+
+/// Layout 4 → 5: the message keys and recipients of the lookup records become store rows,
+/// written in commits of the same head, then one commit marks the conversion done; a crash
+/// before it leaves layout 4 whole (and rows the next conversion writes again).
+fn to_layout_5(store: &dyn Store, head: &Head, layout: Layout) -> Result<()> {
+    let started = std::time::Instant::now();
+    let commit = |puts| store.commit(&Commit { size: head.size, checkpoint: head.checkpoint.clone(), puts, ..Commit::default() });
+    let (messages, recipients) = lookup::write_rows(store, head.size, commit)?;
+    commit(vec![layout.put()])?;
+    tracing::info!(
+        messages,
+        recipients,
+        millis = started.elapsed().as_millis() as u64,
+        "converted the message ids and recipients to store rows (layout 5): opening no longer reads every lookup record"
+    );
+    Ok(())
 }
 
 /// Layout 1 → 2: each row's entry list moves to `rl/`, the row keeps the key.
@@ -129,10 +150,12 @@ mod tests {
         let secret = ServerSecret([1; 32]);
         let puts = vec![(Space::Private, keys::recipient_row(&[1; 32]), vec![0; 35])];
         store.commit(&Commit { puts, ..Commit::default() }).unwrap();
-        assert!(matches!(migrate(&store, &head, &secret, &Tree::new()), Err(Error::Corrupt(_))));
+        assert!(matches!(migrate(&store, &head, &secret, &|_| Err(Error::OutOfRange("no leaves".into()))), Err(Error::Corrupt(_))));
 
         let puts = vec![(Space::Private, keys::LAYOUT.to_vec(), b"5".to_vec())];
         store.commit(&Commit { puts, ..Commit::default() }).unwrap();
-        assert!(matches!(migrate(&store, &head, &secret, &Tree::new()), Err(Error::Corrupt(m)) if m.contains("newer")));
+        assert!(
+            matches!(migrate(&store, &head, &secret, &|_| Err(Error::OutOfRange("no leaves".into()))), Err(Error::Corrupt(m)) if m.contains("newer"))
+        );
     }
 }

@@ -4,10 +4,10 @@
 //! Nothing in this module ever writes a recipient identifier into the public log;
 //! the public record holds only the two salted commitments computed here.
 //!
-//! Beside it, the private recipient index the ledger keeps on disk and in memory:
+//! Beside it, the private recipient index the ledger keeps in its store:
 //! `recipients.rs` (its layout: a chain per recipient through the private records),
-//! `lookup.rs` (message ids and recipients in memory, rebuilt from the lookup records on
-//! open), `migrate.rs` and `rescope.rs` (the conversions of older layouts on open).
+//! `lookup.rs` (message ids and recipients as store rows, with bounded caches),
+//! `migrate.rs` and `rescope.rs` (the conversions of older layouts on open).
 //!
 //! Over 400 lines because a personal part, its two commitments, its recipient's key and the
 //! tokens that name it are one design (SPEC.md §7), read and changed together.

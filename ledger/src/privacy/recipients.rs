@@ -10,9 +10,9 @@
 //!   entries form a chain from their latest back to their first (`u64::MAX`
 //!   ends it);
 //! - the lookup record of each message entry (positional, `lookup.dat`) holds
-//!   the message key, the recipient's handle and their key; the ledger keeps
-//!   handle → key and latest entry, and message key → entry, in memory
-//!   (`lookup.rs`), rebuilt from the lookup records on open.
+//!   the message key, the recipient's handle and their key;
+//! - layout 5: the store holds, as rows written in the commit of their entries,
+//!   handle → key and latest entry, and message key → entry (`lookup.rs`).
 //!
 //! Erasure overwrites a recipient's private records and the handle and key of
 //! their lookup records with zeros, in the commit of the `erasure` entry.
@@ -21,6 +21,8 @@
 //! space): the recipient who gives the address can still object (SPEC.md §7).
 //!
 //! Older layouts, converted once when a store is opened (`migrate.rs`):
+//! - layout 4 had no rows: the ledger rebuilt both indexes in memory from the
+//!   lookup records on every open (time and memory that grew with the log);
 //! - layout 3 had the same records, but one handle per identifier across every
 //!   submitter, so one submitter could reach another's recipients by naming them;
 //!   `rescope.rs` converts it;
@@ -80,9 +82,9 @@ impl Layout {
         Layout { chained_from }
     }
 
-    /// The put that records this layout (layout 4).
+    /// The put that records this layout (layout 5).
     pub(crate) fn put(&self) -> (Space, Vec<u8>, Vec<u8>) {
-        self.marker(b'4')
+        self.marker(b'5')
     }
 
     /// The put that records layout `digit` with this layout's first chained entry.
@@ -154,9 +156,9 @@ impl Layout {
 
     /// Checks the private records and the recipient part of the lookup records of a
     /// store of `size` entries against each other (`fsck`): both name the same
-    /// recipient, every chained record links to its recipient's previous one, and a
-    /// chain keeps one key. Returns the number of recipients. A chain may start
-    /// afresh (an erasure ends the old one).
+    /// recipient, every chained record links to its recipient's previous one, a
+    /// chain keeps one key, and each live recipient's row holds their key and latest entry.
+    /// Returns the number of recipients. A chain may start afresh (an erasure ends the old one).
     pub(crate) fn check(self, store: &dyn Store, size: u64) -> Result<usize> {
         let damaged = |index: u64, what: String| {
             Error::Corrupt(format!("entry {index}: {what}; the private index is damaged, restore the data folder from a backup"))
@@ -207,6 +209,7 @@ impl Layout {
             }
             start = end;
         }
+        lookup::check_recipient_rows(store, &latest)?;
         Ok(latest.len())
     }
 }

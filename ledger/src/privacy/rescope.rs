@@ -33,7 +33,10 @@ use crate::privacy::lookup::{self, Handle};
 use crate::privacy::recipients::{Layout, NONE};
 use crate::privacy::{RecipientKey, ServerSecret};
 use crate::store::{keys, Commit, Head, LookupRecord, Space, Store};
-use crate::tlog::merkle::{leaf_hash, Tree};
+use crate::tlog::merkle::{leaf_hash, Hash};
+
+/// The leaf hash of an entry in the signed tree (read from tiles, checked).
+pub(crate) type Leaves<'a> = dyn Fn(u64) -> Result<Hash> + Sync + 'a;
 
 /// How many entries are read and opened at a time.
 const CHUNK: u64 = 4096;
@@ -62,15 +65,15 @@ struct Scoped {
     new: Handle,
 }
 
-/// Converts a layout 3 store to layout 4 (see the module docs). `tree` is the signed tree
-/// the store was checked against; every entry read is checked against its leaf.
+/// Converts a layout 3 store to layout 4 (see the module docs). `leaf` gives the leaves of the
+/// signed tree the store was checked against; every entry read is checked against its leaf.
 ///
 /// Objections filed under a layout 3 handle are carried over to every submitter's scope
 /// that recipient has messages in: what they covered before, they cover after. Those of a
 /// recipient with no personal part left (erased) cannot be carried over, as nothing says
 /// who they were; they are dropped and counted in the log line. Their public `objection`
 /// entries remain in the log.
-pub(crate) fn to_layout_4(store: &dyn Store, head: &Head, layout: Layout, secret: &ServerSecret, tree: &Tree) -> Result<()> {
+pub(crate) fn to_layout_4(store: &dyn Store, head: &Head, layout: Layout, secret: &ServerSecret, leaf: &Leaves<'_>) -> Result<()> {
     let size = head.size;
     let mut lookups: Vec<LookupRecord> = Vec::with_capacity(usize::try_from(store.lookup_count()?.min(size)).unwrap_or(0));
     let mut heads: Vec<(u64, Vec<u8>)> = Vec::new();
@@ -86,7 +89,7 @@ pub(crate) fn to_layout_4(store: &dyn Store, head: &Head, layout: Layout, secret
         }
         // Reading, checking and opening on every core; the chains are then built in order.
         let found: Vec<(Vec<u8>, Option<Scoped>)> =
-            records.par_iter().enumerate().map(|(k, l)| scoped(store, layout, secret, tree, start + k as u64, l)).collect::<Result<_>>()?;
+            records.par_iter().enumerate().map(|(k, l)| scoped(store, layout, secret, leaf, start + k as u64, l)).collect::<Result<_>>()?;
         for ((index, (private, recipient)), mut l) in (start..).zip(found).zip(records) {
             if let Some(Scoped { old, new }) = recipient {
                 let previous = latest.insert(new, index);
@@ -108,7 +111,7 @@ pub(crate) fn to_layout_4(store: &dyn Store, head: &Head, layout: Layout, secret
         start = end;
     }
 
-    let mut puts = vec![layout.put()];
+    let mut puts = vec![layout.marker(b'4')];
     puts.extend(legacy.iter().map(|(h, list)| (Space::Private, keys::legacy_list(h), list.iter().flat_map(|i| i.to_be_bytes()).collect())));
     let mut deletes: Vec<(Space, Vec<u8>)> =
         store.scan(Space::Private, keys::LEGACY_LIST)?.into_iter().map(|(k, _)| (Space::Private, k)).collect();
@@ -151,7 +154,7 @@ fn scoped(
     store: &dyn Store,
     layout: Layout,
     secret: &ServerSecret,
-    tree: &Tree,
+    leaf: &Leaves<'_>,
     index: u64,
     l: &LookupRecord,
 ) -> Result<(Vec<u8>, Option<Scoped>)> {
@@ -167,7 +170,7 @@ fn scoped(
     let recipient =
         serde_json::from_slice::<Addressed>(&plain).map_err(|e| damaged(format!("its personal part does not parse: {e}")))?.recipient;
     let entry = store.entry(index)?.ok_or_else(|| damaged("the entry is missing".into()))?;
-    if tree.leaf(index) != Some(leaf_hash(&entry)) {
+    if leaf(index)? != leaf_hash(&entry) {
         return Err(damaged("the entry does not hash to its leaf in the signed tree".into()));
     }
     let signer =

@@ -13,12 +13,15 @@
 //! A broken rule is a panic that names it and says what the store did instead. The rules:
 //! positional reads of entries, private records and lookup records (cut at the end, empty or
 //! zeros where a commit gives none); the head; tiles at their widest; the two key spaces apart
-//! and scanned in key order, with puts, gets and deletes; wipes; the in-place rewrite of
+//! and scanned in key order, with puts, gets (one at a time and many at once) and deletes; wipes; the in-place rewrite of
 //! private heads; the replacement of every lookup record; a refused commit that changes
 //! nothing (atomicity); and, for [`run_durable`], everything committed readable after the
 //! store is opened again, where appending goes on (durability, the head as commit point).
 //!
 //! Compiled with the `fuzzing` feature, which the ledger's tests enable.
+//!
+//! Over 400 lines because the contract is its rules, one short function each, and a backend
+//! reads them in one place.
 
 use std::path::Path;
 
@@ -31,7 +34,7 @@ type Rule = (&'static str, fn(&dyn Store));
 /// A rule of durability, checked on a store it opens (again) as often as it likes.
 type DurableRule = (&'static str, fn(&mut dyn FnMut() -> Box<dyn Store>));
 
-const RULES: [Rule; 11] = [
+const RULES: [Rule; 12] = [
     ("an empty store holds nothing", empty_store_holds_nothing),
     ("a commit moves the head", commit_moves_the_head),
     ("entries are positional", entries_are_positional),
@@ -39,6 +42,7 @@ const RULES: [Rule; 11] = [
     ("lookup records are positional", lookup_records_are_positional),
     ("a tile is kept at its widest", tile_is_kept_at_its_widest),
     ("the key spaces are apart and scanned in key order", key_spaces_are_apart_and_ordered),
+    ("get_many reads what get reads, in order", get_many_reads_what_get_reads),
     ("a wipe zeros private records and the private part of lookup records", wipe_zeros_what_it_names),
     ("private heads are rewritten in place", private_heads_are_rewritten_in_place),
     ("replace_lookups replaces every lookup record", replace_lookups_replaces_every_record),
@@ -265,6 +269,25 @@ fn key_spaces_are_apart_and_ordered(store: &dyn Store) {
         Some(b"index".to_vec()),
         "store contract, {rule}: a row of the other space"
     );
+}
+
+fn get_many_reads_what_get_reads(store: &dyn Store) {
+    let rule = "get_many reads what get reads, in order";
+    let mut c = records(0, 1, true);
+    c.puts = vec![
+        (Space::Index, b"mk/a".to_vec(), b"1".to_vec()),
+        (Space::Index, b"mk/b".to_vec(), b"2".to_vec()),
+        (Space::Private, b"mk/a".to_vec(), b"private".to_vec()),
+    ];
+    commit(rule, store, &c);
+    let asked = [b"mk/b".to_vec(), b"mk/none".to_vec(), b"mk/a".to_vec(), b"mk/b".to_vec()];
+    let want = vec![Some(b"2".to_vec()), None, Some(b"1".to_vec()), Some(b"2".to_vec())];
+    assert_eq!(ok(rule, "get_many", store.get_many(Space::Index, &asked)), want, "store contract, {rule}: the Index rows");
+    let private = ok(rule, "get_many", store.get_many(Space::Private, &asked));
+    assert_eq!(private, vec![None, None, Some(b"private".to_vec()), None], "store contract, {rule}: the Private rows");
+    assert!(ok(rule, "get_many", store.get_many(Space::Index, &[])).is_empty(), "store contract, {rule}: no keys");
+    let one_by_one: Vec<Option<Vec<u8>>> = asked.iter().map(|k| ok(rule, "get", store.get(Space::Index, k))).collect();
+    assert_eq!(one_by_one, want, "store contract, {rule}: get and get_many differ");
 }
 
 fn wipe_zeros_what_it_names(store: &dyn Store) {

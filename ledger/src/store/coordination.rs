@@ -1,6 +1,6 @@
 //! What a store that several front ends share offers besides [`Store`](crate::store::Store)
 //! (`postgres/` is the one that does): **one sequencer at a time**, by a lease, and a **queue**
-//! through which the other front ends hand it the jobs they checked (SPEC.md §15).
+//! through which the other front ends hand it the jobs they checked (SPEC.md §12.2).
 //!
 //! - The lease is one row: its holder, an epoch that moves on each time someone takes it, and
 //!   an expiry the holder keeps pushing forward. A front end takes it only once it expired.

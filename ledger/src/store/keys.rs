@@ -4,6 +4,9 @@
 //! | row | space | value |
 //! |---|---|---|
 //! | `reg/` index | Index | empty: entry `index` is a registration (log key, submitter, party) |
+//! | `mk/` message key | Index | the entry of the message (or tally) with that keyed digest (16 bytes) |
+//! | `rc/` handle | Private | a recipient's key (32 bytes) and latest entry; deleted by their erasure |
+//! | `d/` name `/` key | Index | a derived index kept by the server beside the log (the ad library, `web/`) |
 //! | `ob/` handle advertiser | Private | the objection's entry index: recipient `handle` objected to `advertiser` |
 //! | `sup/` index | Private | the suppression tag an erasure keeps of message `index` (SPEC.md §7) |
 //! | `layout/recipients` | Private | the private index's layout digit and its first chained entry |
@@ -19,6 +22,12 @@ use crate::store::Space;
 
 /// Prefix of the registry rows.
 pub(crate) const REGISTRY: &[u8] = b"reg/";
+/// Prefix of the message key rows.
+const MESSAGE_KEY: &[u8] = b"mk/";
+/// Prefix of the recipient rows.
+pub(crate) const RECIPIENT: &[u8] = b"rc/";
+/// Prefix of the derived indexes' rows.
+const DERIVED: &[u8] = b"d/";
 /// Prefix of the objection rows.
 pub(crate) const OBJECTION: &[u8] = b"ob/";
 /// Prefix of the suppression tags.
@@ -40,6 +49,22 @@ pub(crate) fn registry(index: u64) -> Vec<u8> {
 /// The entry a registry row names; `None` if the key is not one [`registry`] writes.
 pub(crate) fn registry_index(key: &[u8]) -> Option<u64> {
     key.get(REGISTRY.len()..REGISTRY.len() + 8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes)
+}
+
+/// The row of a message (or tally) key: the entry it names.
+pub(crate) fn message_key(key: &[u8; 16]) -> Vec<u8> {
+    [MESSAGE_KEY, key].concat()
+}
+
+/// The row of recipient `handle`: their key and latest entry.
+pub(crate) fn recipient(handle: &[u8; 32]) -> Vec<u8> {
+    [RECIPIENT, handle].concat()
+}
+
+/// The prefix of derived index `name`'s rows. `None` for a name that is empty, or holds a
+/// `/` (so that no index's rows are a prefix of another's).
+pub(crate) fn derived(name: &str) -> Option<Vec<u8>> {
+    (!name.is_empty() && !name.contains('/')).then(|| [DERIVED, name.as_bytes(), b"/"].concat())
 }
 
 /// The objection row of recipient `handle` against `advertiser`.
@@ -92,8 +117,12 @@ mod tests {
         assert_eq!(objection_parts(b"ob/short"), None);
         assert_eq!(recipient_row_handle(&recipient_row(&[5; 32])), [5; 32]);
         assert_eq!(message_row_name(b"msg/acme\0m-1"), b"acme\0m-1");
+        assert_eq!(message_key(&[1; 16]).len(), 3 + 16);
+        assert_eq!(recipient(&[2; 32]).len(), 3 + 32);
+        assert_eq!(derived("library"), Some(b"d/library/".to_vec()));
+        assert_eq!((derived(""), derived("a/b")), (None, None), "no name whose rows another's could hold");
         // Prefixes are distinct, so that a scan of one never reads another's rows.
-        let prefixes = [REGISTRY, OBJECTION, SUPPRESSION, LAYOUT, LEGACY_LIST, RECIPIENT_ROW, MESSAGE_ROW];
+        let prefixes = [REGISTRY, OBJECTION, SUPPRESSION, LAYOUT, LEGACY_LIST, RECIPIENT_ROW, MESSAGE_ROW, MESSAGE_KEY, RECIPIENT, DERIVED];
         for (i, a) in prefixes.iter().enumerate() {
             for b in &prefixes[i + 1..] {
                 assert!(!a.starts_with(b) && !b.starts_with(a), "{a:?} and {b:?}");

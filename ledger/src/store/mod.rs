@@ -20,9 +20,12 @@
 //!   record can be wiped: overwritten with zeros of the same length; and, once, when an older store is
 //!   converted, its head rewritten in place ([`Store::rewrite_private_heads`]).
 //! - Each entry also has a fixed-width [`LookupRecord`] (positional like the
-//!   private records), from which the ledger rebuilds, on open, the indexes it
-//!   consults for every appended record: message ids and recipients. So an
-//!   append reads and writes no key space per record.
+//!   private records): its message key, recipient handle and recipient key, which
+//!   `fsck` and the conversions of older layouts read. The indexes the ledger consults
+//!   for every appended record are rows of the key spaces, written in the commit of the
+//!   entries they name: message key → entry (`Index`), recipient → key and latest entry
+//!   (`Private`). The ledger reads a group's rows with one [`Store::get_many`] per space
+//!   (one round trip for a backend across a network), and keeps only bounded caches.
 //! - A wipe is part of its commit: once [`Store::commit`] returned `Ok`, the
 //!   wiped records are zeros, or will be before the store is next opened
 //!   (a crash in between is finished on open).
@@ -165,6 +168,9 @@ pub trait Store: Send + Sync + 'static {
     fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>>;
     /// A value from a key space.
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// The values of `keys` in a key space, in the order of `keys` (`None` where absent): what
+    /// [`Store::get`] returns for each, read at once (the rows a group commit looks up).
+    fn get_many(&self, space: Space, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>>;
     /// Every `(key, value)` of a key space whose key starts with `prefix`, in key order.
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Atomically and durably applies a commit (see the module docs).

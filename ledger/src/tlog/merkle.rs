@@ -1,6 +1,8 @@
 //! RFC 6962 / RFC 9162 §2.1 Merkle tree with SHA-256: leaf and node hashing,
 //! an in-memory tree of every complete subtree, inclusion proofs (§2.1.3) and
-//! consistency proofs (§2.1.4), generated and verified.
+//! consistency proofs (§2.1.4), generated and verified. Proofs are generated from any
+//! [`Subtrees`]: an in-memory [`Tree`], or the ledger's tiles read from its store
+//! (`pipeline/tree.rs`), which keeps only the tree's right edge in memory (`edge.rs`).
 //!
 //! **Size-0 rule** (SPEC.md §6; the public suites differ). transparency-dev/merkle
 //! rejects every consistency proof from size 0; C2SP tlog-witness accepts old size
@@ -28,6 +30,23 @@ pub type Hash = [u8; 32];
 
 /// Levels at least this long are hashed in parallel by [`Tree::from_leaf_hashes`].
 const PARALLEL_MIN: usize = 1 << 14;
+
+/// Where the hashes of a tree's complete subtrees come from. Proofs and roots are computed from
+/// these alone ([`root_at`], [`inclusion_proof`], [`consistency_proof`]).
+pub trait Subtrees {
+    /// Number of leaves.
+    fn size(&self) -> u64;
+
+    /// The hash of the complete subtree of `2^level` leaves that starts at leaf
+    /// `index << level`. Asked only for subtrees inside the tree; an error if the hash
+    /// cannot be had (a backend's storage error, or damage it found).
+    fn node(&self, level: u32, index: u64) -> Result<Hash>;
+
+    /// `count` hashes of `level` from `start` on (a tile's hashes), by default one [`Subtrees::node`] each.
+    fn nodes(&self, level: u32, start: u64, count: u64) -> Result<Vec<Hash>> {
+        (start..start + count).map(|i| self.node(level, i)).collect()
+    }
+}
 
 /// RFC 6962 leaf hash: `SHA-256(0x00 || entry)`.
 pub fn leaf_hash(entry: &[u8]) -> Hash {
@@ -147,127 +166,172 @@ impl Tree {
 
     /// The root at the current size.
     pub fn root(&self) -> Hash {
-        self.range_hash(0, self.size())
+        self.fold(0, self.size())
     }
 
     /// The root of the tree of the first `size` leaves, in O(log n).
     pub fn root_at(&self, size: u64) -> Result<Hash> {
-        self.check_size(size)?;
-        Ok(self.range_hash(0, size))
+        root_at(self, size)
     }
 
     /// RFC 9162 §2.1.3 inclusion proof (audit path, leaf to root) of leaf
     /// `index` in the tree of the first `size` leaves.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
-        self.inclusion_proof_with(index, size, &mut HashMap::new())
+        inclusion_proof(self, index, size)
     }
 
     /// Inclusion proofs of many leaves in the tree of the first `size`, in the
-    /// order of `indexes`. The right-border subtree hashes they share are
-    /// computed once (a group commit's receipts all use one tree size).
+    /// order of `indexes` (see [`inclusion_proofs`]).
     pub fn inclusion_proofs(&self, indexes: &[u64], size: u64) -> Result<Vec<Vec<Hash>>> {
-        let mut border = HashMap::new();
-        indexes.iter().map(|&i| self.inclusion_proof_with(i, size, &mut border)).collect()
-    }
-
-    /// `border` caches `range_hash(lo, size)` by `lo`: only ranges that end at
-    /// `size` cost hashing; every other range of the path is one stored subtree.
-    fn inclusion_proof_with(&self, index: u64, size: u64, border: &mut HashMap<u64, Hash>) -> Result<Vec<Hash>> {
-        self.check_size(size)?;
-        if index >= size {
-            return Err(Error::OutOfRange(format!("entry {index} is not in a tree of size {size}; ask for an index below the tree size")));
-        }
-        // PATH(m, D[lo:hi]) unrolled from the top; reversed at the end.
-        let mut proof = Vec::with_capacity(64);
-        let (mut lo, mut hi) = (0, size);
-        while hi - lo > 1 {
-            let k = split_point(hi - lo);
-            if index < lo + k {
-                let h = if hi == size {
-                    *border.entry(lo + k).or_insert_with(|| self.range_hash(lo + k, hi))
-                } else {
-                    self.range_hash(lo + k, hi)
-                };
-                proof.push(h);
-                hi = lo + k;
-            } else {
-                proof.push(self.range_hash(lo, lo + k));
-                lo += k;
-            }
-        }
-        proof.reverse();
-        Ok(proof)
+        inclusion_proofs(self, indexes, size)
     }
 
     /// RFC 9162 §2.1.4 consistency proof from size `old` to size `new`
     /// (`old <= new <= self.size()`). From `old == 0` the proof is empty (size-0
     /// rule in the module docs), as it is for `old == new`.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
-        self.check_size(new)?;
-        if old > new {
-            return Err(Error::OutOfRange(format!(
-                "old size {old} is larger than new size {new}; a consistency proof goes from an older, smaller tree to a newer one"
-            )));
-        }
-        let mut proof = Vec::with_capacity(64);
-        if old == 0 || old == new {
-            return Ok(proof);
-        }
-        // SUBPROOF(m, D[lo:hi], b) unrolled from the top; `m` is relative to `lo`.
-        let (mut lo, mut hi, mut m, mut whole) = (0, new, old, true);
-        loop {
-            let n = hi - lo;
-            if m == n {
-                if !whole {
-                    proof.push(self.range_hash(lo, hi));
+        consistency_proof(self, old, new)
+    }
+
+    /// `MTH(D[lo:hi])` of a range the RFC recursion visits, from the stored levels.
+    fn fold(&self, lo: u64, hi: u64) -> Hash {
+        range_hash(self, lo, hi).unwrap_or_else(|_| empty_root())
+    }
+}
+
+impl Subtrees for Tree {
+    fn size(&self) -> u64 {
+        Tree::size(self)
+    }
+
+    fn node(&self, level: u32, index: u64) -> Result<Hash> {
+        let missing = || Error::OutOfRange(format!("the tree holds no complete subtree {index} of level {level}"));
+        let i = usize::try_from(index).map_err(|_| missing())?;
+        self.levels.get(level as usize).and_then(|l| l.get(i)).copied().ok_or_else(missing)
+    }
+}
+
+/// The root of the tree of the first `size` leaves of `tree`, in O(log n) subtree hashes.
+pub fn root_at<S: Subtrees + ?Sized>(tree: &S, size: u64) -> Result<Hash> {
+    check_size(tree, size)?;
+    range_hash(tree, 0, size)
+}
+
+/// RFC 9162 §2.1.3 inclusion proof (audit path, leaf to root) of leaf `index` in the tree of
+/// the first `size` leaves of `tree`.
+pub fn inclusion_proof<S: Subtrees + ?Sized>(tree: &S, index: u64, size: u64) -> Result<Vec<Hash>> {
+    inclusion_proof_with(tree, index, size, &mut HashMap::new())
+}
+
+/// Inclusion proofs of many leaves in the tree of the first `size`, in the order of
+/// `indexes`. The right-border subtree hashes they share are computed once (a group
+/// commit's receipts all use one tree size).
+pub fn inclusion_proofs<S: Subtrees + ?Sized>(tree: &S, indexes: &[u64], size: u64) -> Result<Vec<Vec<Hash>>> {
+    let mut border = HashMap::new();
+    indexes.iter().map(|&i| inclusion_proof_with(tree, i, size, &mut border)).collect()
+}
+
+/// `border` caches `range_hash(lo, size)` by `lo`: only ranges that end at `size` cost
+/// hashing; every other range of the path is one complete subtree.
+fn inclusion_proof_with<S: Subtrees + ?Sized>(tree: &S, index: u64, size: u64, border: &mut HashMap<u64, Hash>) -> Result<Vec<Hash>> {
+    check_size(tree, size)?;
+    if index >= size {
+        return Err(Error::OutOfRange(format!("entry {index} is not in a tree of size {size}; ask for an index below the tree size")));
+    }
+    // PATH(m, D[lo:hi]) unrolled from the top; reversed at the end.
+    let mut proof = Vec::with_capacity(64);
+    let (mut lo, mut hi) = (0, size);
+    while hi - lo > 1 {
+        let k = split_point(hi - lo);
+        if index < lo + k {
+            let h = match (hi == size, border.get(&(lo + k))) {
+                (true, Some(h)) => *h,
+                (true, None) => {
+                    let h = range_hash(tree, lo + k, hi)?;
+                    border.insert(lo + k, h);
+                    h
                 }
-                break;
-            }
-            let k = split_point(n);
-            if m <= k {
-                proof.push(self.range_hash(lo + k, hi));
-                hi = lo + k;
-            } else {
-                proof.push(self.range_hash(lo, lo + k));
-                lo += k;
-                m -= k;
-                whole = false;
-            }
+                (false, _) => range_hash(tree, lo + k, hi)?,
+            };
+            proof.push(h);
+            hi = lo + k;
+        } else {
+            proof.push(range_hash(tree, lo, lo + k)?);
+            lo += k;
         }
-        proof.reverse();
-        Ok(proof)
     }
+    proof.reverse();
+    Ok(proof)
+}
 
-    fn check_size(&self, size: u64) -> Result<()> {
-        if size > self.size() {
-            return Err(Error::OutOfRange(format!(
-                "tree size {size} is beyond the {} leaves this tree holds; ask for a size up to the latest checkpoint",
-                self.size()
-            )));
-        }
-        Ok(())
+/// RFC 9162 §2.1.4 consistency proof from size `old` to size `new` of `tree`
+/// (`old <= new <= tree.size()`). From `old == 0` the proof is empty (size-0 rule in the
+/// module docs), as it is for `old == new`.
+pub fn consistency_proof<S: Subtrees + ?Sized>(tree: &S, old: u64, new: u64) -> Result<Vec<Hash>> {
+    check_size(tree, new)?;
+    if old > new {
+        return Err(Error::OutOfRange(format!(
+            "old size {old} is larger than new size {new}; a consistency proof goes from an older, smaller tree to a newer one"
+        )));
     }
+    let mut proof = Vec::with_capacity(64);
+    if old == 0 || old == new {
+        return Ok(proof);
+    }
+    // SUBPROOF(m, D[lo:hi], b) unrolled from the top; `m` is relative to `lo`.
+    let (mut lo, mut hi, mut m, mut whole) = (0, new, old, true);
+    loop {
+        let n = hi - lo;
+        if m == n {
+            if !whole {
+                proof.push(range_hash(tree, lo, hi)?);
+            }
+            break;
+        }
+        let k = split_point(n);
+        if m <= k {
+            proof.push(range_hash(tree, lo + k, hi)?);
+            hi = lo + k;
+        } else {
+            proof.push(range_hash(tree, lo, lo + k)?);
+            lo += k;
+            m -= k;
+            whole = false;
+        }
+    }
+    proof.reverse();
+    Ok(proof)
+}
 
-    /// `MTH(D[lo:hi])` for `lo <= hi <= size` where `lo` is a multiple of the
-    /// largest power of two not above `hi - lo` (true of every range the RFC
-    /// recursion visits): the complete subtrees of the range, folded from the right.
-    fn range_hash(&self, lo: u64, hi: u64) -> Hash {
-        let mut rest = hi - lo;
-        let mut end = hi;
-        let mut acc: Option<Hash> = None;
-        while rest != 0 {
-            let k = rest.trailing_zeros();
-            let start = end - (1u64 << k);
-            let h = self.levels[k as usize][(start >> k) as usize];
-            acc = Some(match acc {
-                None => h,
-                Some(right) => node_hash(&h, &right),
-            });
-            end = start;
-            rest &= rest - 1;
-        }
-        acc.unwrap_or_else(empty_root)
+fn check_size<S: Subtrees + ?Sized>(tree: &S, size: u64) -> Result<()> {
+    if size > tree.size() {
+        return Err(Error::OutOfRange(format!(
+            "tree size {size} is beyond the {} leaves this tree holds; ask for a size up to the latest checkpoint",
+            tree.size()
+        )));
     }
+    Ok(())
+}
+
+/// `MTH(D[lo:hi])` for `lo <= hi <= size` where `lo` is a multiple of the largest power of
+/// two not above `hi - lo` (true of every range the RFC recursion visits): the complete
+/// subtrees of the range, folded from the right.
+fn range_hash<S: Subtrees + ?Sized>(tree: &S, lo: u64, hi: u64) -> Result<Hash> {
+    let mut rest = hi - lo;
+    let mut end = hi;
+    let mut acc: Option<Hash> = None;
+    while rest != 0 {
+        let k = rest.trailing_zeros();
+        let start = end - (1u64 << k);
+        let h = tree.node(k, start >> k)?;
+        acc = Some(match acc {
+            None => h,
+            Some(right) => node_hash(&h, &right),
+        });
+        end = start;
+        rest &= rest - 1;
+    }
+    Ok(acc.unwrap_or_else(empty_root))
 }
 
 fn bad(why: String) -> Error {

@@ -9,7 +9,7 @@
 //! tree level `8L`; a partial tile (`1 ≤ W ≤ 255`) exists only as the rightmost
 //! tile of its level.
 
-use crate::tlog::merkle::Tree;
+use crate::tlog::merkle::Subtrees;
 use crate::{Error, Result};
 
 /// Hashes in a full tile, entries in a full bundle.
@@ -173,43 +173,22 @@ fn exists(index: u64, width: u16, available: u64) -> bool {
     }
 }
 
+/// Whether hash tile (`level`, `index`, `width`) exists at tree size `size`.
+pub fn tile_exists(level: u8, index: u64, width: u16, size: u64) -> bool {
+    level <= MAX_LEVEL && exists(index, width, hashes_at(level, size))
+}
+
 /// The contents of hash tile (`level`, `index`, `width`) at tree size `size`:
 /// the hashes of tree level `8 * level`, indices `index * 256 ..` `+ width`,
 /// concatenated. An error if that tile does not exist at `size`.
-pub fn tile_bytes(tree: &Tree, level: u8, index: u64, width: u16, size: u64) -> Result<Vec<u8>> {
+pub fn tile_bytes<S: Subtrees + ?Sized>(tree: &S, level: u8, index: u64, width: u16, size: u64) -> Result<Vec<u8>> {
     if size > tree.size() {
         return Err(Error::OutOfRange(format!("tree size {size} is beyond the {} leaves of the tree", tree.size())));
     }
-    let missing = || Error::OutOfRange(format!("{} does not exist at tree size {size}", tile_path(level, index, width)));
-    if level > MAX_LEVEL || !exists(index, width, hashes_at(level, size)) {
-        return Err(missing());
+    if !tile_exists(level, index, width, size) {
+        return Err(Error::OutOfRange(format!("{} does not exist at tree size {size}", tile_path(level, index, width))));
     }
-    let start = usize::try_from(index * TILE_WIDTH).map_err(|_| missing())?;
-    let hashes = tree.level(8 * usize::from(level)).get(start..start + usize::from(width)).ok_or_else(missing)?;
-    Ok(hashes.concat())
-}
-
-/// The hash tiles whose content changes when the tree grows from `old` to `new` leaves, as
-/// `((level, index), bytes)`, each at its widest at `new`: what a commit stores.
-pub(crate) fn changed_tiles(tree: &Tree, old: u64, new: u64) -> Vec<((u8, u64), Vec<u8>)> {
-    let mut out = Vec::new();
-    for level in 0u8..8 {
-        let shift = 8 * u32::from(level);
-        let (old_n, new_n) = (old >> shift, new >> shift);
-        if new_n == 0 {
-            break;
-        }
-        if new_n == old_n {
-            continue;
-        }
-        let hashes = tree.level(shift as usize);
-        for t in (old_n / 256)..=((new_n - 1) / 256) {
-            let lo = (t * 256) as usize;
-            let hi = (new_n as usize).min(lo + 256).min(hashes.len());
-            out.push(((level, t), hashes[lo.min(hi)..hi].concat()));
-        }
-    }
-    out
+    Ok(tree.nodes(8 * u32::from(level), index * TILE_WIDTH, u64::from(width))?.concat())
 }
 
 /// An entry bundle: each entry as `u16 big-endian length || bytes`.
@@ -263,7 +242,7 @@ pub fn decode_entry_bundle(bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tlog::merkle::{leaf_hash, Hash};
+    use crate::tlog::merkle::{leaf_hash, Hash, Tree};
 
     #[test]
     fn paths_round_trip() {

@@ -44,6 +44,12 @@ impl Server {
         process_cpu_secs(&self.child.id().to_string())
     }
 
+    /// The server's process id (the start-up bench reads its memory).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn start(dir: &Path, log: &Path) -> Server {
         Server::start_with(dir, log, &[])
     }

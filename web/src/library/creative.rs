@@ -2,11 +2,11 @@
 //! whether it was published openly and its content (SPEC.md §3.4 `delivery.creative`), as the
 //! first message that carried it states them. No personal data.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One creative as served (no personal data): ids, digest, and (revision 3) whether it was
 /// also published openly and its content, as the first message that carried it states them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreativeRef {
     /// Its creative id.
     pub creative_id: String,
@@ -34,7 +34,7 @@ impl CreativeRef {
 }
 
 /// One asset of a creative: its digest, and where it is published (if anywhere).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetRef {
     /// SHA-256 of its bytes.
     pub sha256: String,

@@ -4,6 +4,7 @@
 //! read best side by side; the tally comparison lives apart, in `tallies.rs`.
 
 use rayon::prelude::*;
+use serde::Deserialize;
 
 use super::tallies::CampaignTallies;
 use super::*;
@@ -15,7 +16,7 @@ fn hash_of<K: Hash + ?Sized>(k: &K) -> u64 {
 }
 
 /// Distinct values beyond a list's cap, told apart by hash.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Overflow {
     seen: HashSet<u64>,
     saturated: bool,
@@ -35,7 +36,7 @@ impl Overflow {
 }
 
 /// Up to `cap` distinct values in first-seen order, and a count of the rest.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Distinct<T> {
     items: Vec<T>,
     cap: usize,
@@ -71,7 +72,7 @@ impl Distinct<String> {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct CriterionAgg {
     effect: String,
     kind: String,
@@ -89,10 +90,10 @@ struct CriterionAgg {
 }
 
 /// Everything kept about one campaign.
-#[derive(Clone, Debug)]
-struct Campaign {
-    submitter: String,
-    campaign_id: String,
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(super) struct Campaign {
+    pub(super) submitter: String,
+    pub(super) campaign_id: String,
     advertisers: Distinct<String>,
     payers: Distinct<String>,
     political_messages: u64,
@@ -217,14 +218,18 @@ pub(super) fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
 /// submitters learned from their registration entries.
 #[derive(Clone, Debug, Default)]
 pub struct LibraryIndex {
-    campaigns: Vec<Campaign>,
-    by_key: HashMap<String, HashMap<String, usize>>,
-    parties: HashMap<String, String>,
-    submitters: HashMap<String, String>,
-    messages: u64,
-    last_added: Option<u64>,
+    pub(super) campaigns: Vec<Campaign>,
+    pub(super) by_key: HashMap<String, HashMap<String, usize>>,
+    pub(super) parties: HashMap<String, String>,
+    pub(super) submitters: HashMap<String, String>,
+    pub(super) messages: u64,
+    pub(super) last_added: Option<u64>,
     /// Tallies of campaigns with no message yet, by submitter and campaign.
-    pending_tallies: HashMap<String, HashMap<String, CampaignTallies>>,
+    pub(super) pending_tallies: HashMap<String, HashMap<String, CampaignTallies>>,
+    /// Campaigns changed since the index was last saved (`saved.rs`).
+    pub(super) unsaved: BTreeSet<usize>,
+    /// The last entry the saved rows cover.
+    pub(super) saved_through: Option<u64>,
 }
 
 /// The index's fields of each entry, decoded on all cores.
@@ -233,6 +238,12 @@ fn parse_all(entries: &[Vec<u8>]) -> Vec<Option<fields::Entry<'_>>> {
 }
 
 impl LibraryIndex {
+    /// The first entry of the log the index has not seen: where a listener of new entries
+    /// takes over from the start-up scan.
+    pub fn next_entry(&self) -> u64 {
+        self.last_added.map_or(0, |last| last + 1)
+    }
+
     /// Adds one entry of the log, given as its logged bytes (read through the
     /// ledger, which checked them against the tree). Entries must come in log
     /// order; an entry at or below the last one added is ignored (so a re-scan
@@ -293,7 +304,10 @@ impl LibraryIndex {
                 let (signer, campaign, day) = (b.signer.as_str(), b.campaign_id.as_str(), b.day.as_str());
                 let delivered = b.delivered.map_or("", |d| d.get());
                 match self.by_key.get(signer).and_then(|m| m.get(campaign)) {
-                    Some(&i) => self.campaigns[i].tallies.record(day, delivered),
+                    Some(&i) => {
+                        self.campaigns[i].tallies.record(day, delivered);
+                        self.unsaved.insert(i);
+                    }
                     None => self
                         .pending_tallies
                         .entry(signer.to_owned())
@@ -332,6 +346,7 @@ impl LibraryIndex {
             }
         };
         self.messages += 1;
+        self.unsaved.insert(slot);
         let c = &mut self.campaigns[slot];
         c.messages += 1;
         c.last_index = index;

@@ -3,9 +3,10 @@
 //! No sign-up and no personal data: the library is built only from the public
 //! log (never from personal parts), one row per campaign (`submitter` +
 //! `delivery.creative.campaign_id`), kept current by [`LibraryIndex::add`],
-//! which the app calls for every entry at start-up and after every commit.
-//! `add` does a constant amount of work per entry (bounded by the record's own
-//! size), so indexing a million messages takes seconds.
+//! which the app calls after every commit. `add` does a constant amount of work
+//! per entry (bounded by the record's own size). The index is saved beside the
+//! log (`saved.rs`), so start-up reads the campaigns and only the entries logged
+//! since the last save, not every entry; memory grows with campaigns, not messages.
 //!
 //! Counts are counts of **messages**: recipient commitments are salted per
 //! message, so the log cannot tell two messages to the same person apart and
@@ -19,9 +20,10 @@
 //! search returns), `fields.rs` (the entry fields the index reads, decoded in one pass),
 //! `index.rs` (the per-campaign aggregates), `query.rs` (search parameters and query strings),
 //! `tallies.rs` (the submitters' tallies beside the logged counts), `csv.rs` (the bulk download),
-//! `political.rs` (a campaign's TTPA label and notice), `creative.rs` (one creative and its content).
+//! `political.rs` (a campaign's TTPA label and notice), `creative.rs` (one creative and its content),
+//! `saved.rs` (the index kept in the store, and start-up).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -42,6 +44,7 @@ mod fields;
 mod index;
 mod political;
 mod query;
+pub mod saved;
 mod tallies;
 mod views;
 

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sightline_ledger::MEMBER_STATES;
 
 use super::{Count, MAX_LISTED};
@@ -41,7 +41,7 @@ pub struct TallyView {
 type PerState = [u64; 27];
 
 /// What the index keeps of one campaign's tallies and its messages per day.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(super) struct CampaignTallies {
     claimed: BTreeMap<String, PerState>,
     logged: HashMap<String, PerState>,

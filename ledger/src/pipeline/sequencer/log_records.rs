@@ -1,5 +1,5 @@
-//! The log's own records (registrations, key rotation, objections, erasures), appended on the
-//! sequencer's thread once nothing is staged: they change what planning reads (the registry,
+//! The log's own records (registrations, key rotation, objections, erasures), and the rows of
+//! derived indexes, committed on the sequencer's thread once nothing is staged: they change what planning reads (the registry,
 //! the objections, the recipients), so each is committed on its own, extend-and-sign then
 //! store-and-publish, and the tree's size is then the published size.
 
@@ -37,7 +37,7 @@ pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect, han
     let body_jcs = jcs(&body_value)?;
     let (epoch, base, prev) = {
         let st = shared.read()?;
-        (st.epoch, st.size, st.tree.leaf(st.size.wrapping_sub(1)).unwrap_or([0; 32]))
+        (st.epoch, st.size, st.edge.last_leaf().unwrap_or([0; 32]))
     };
     let sig = shared.signer.read().map_err(|_| lock_poisoned())?.sign_bytes(&signed_message(&body_jcs));
     let bytes = Entry::encode(base, &prev, &format_time(time::OffsetDateTime::now_utc()), &[], &body_jcs, &sig)?;
@@ -53,7 +53,7 @@ pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect, han
             // keeps one suppression tag per erased message, so that its recipient can still
             // object through its link (SPEC.md §7).
             for handle in handles {
-                let last = shared.read()?.lookup.recipient(handle).map(|r| r.last);
+                let last = shared.lookup.recipient(handle)?.map(|r| r.last);
                 let erasure = shared.layout.erasure(shared.store.as_ref(), handle, last)?;
                 for &index in &erasure.wipe {
                     puts.push((Space::Private, keys::suppression(index), shared.secret.suppression_tag(index, handle).to_vec()));
@@ -69,7 +69,7 @@ pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect, han
         _ => None,
     };
     let started = Instant::now();
-    let (checkpoint, tiles) = shared.extend_and_sign(epoch, base, &[leaf_hash(&bytes)], rotate_to)?;
+    let (checkpoint, tiles, growth) = shared.extend_and_sign(epoch, base, &[leaf_hash(&bytes)], rotate_to)?;
     let settled =
         |bytes| Settled { index: base, message_id: None, duplicate: false, warnings: Vec::new(), bytes, why_link: false, channel: None };
     // A handed-over job is answered in the commit of its entry (`pipeline/handoff.rs`).
@@ -78,7 +78,7 @@ pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect, han
     let commit =
         Commit { size: base + 1, checkpoint, entries: vec![(base, bytes)], tiles, puts, deletes, wipe, answers, ..Commit::default() };
     let bytes = shared
-        .store_and_publish(commit, change, started.elapsed().as_micros() as u64)?
+        .store_and_publish(commit, change, growth, started.elapsed().as_micros() as u64)?
         .into_iter()
         .next()
         .ok_or_else(|| Error::Corrupt(format!("entry {base} is missing after its commit")))?;
@@ -96,6 +96,18 @@ pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect, han
     Ok(Durable { checkpoint: st.checkpoint.clone(), size: base + 1, records: vec![settled(bytes)], answered: handoff.is_some() })
 }
 
+/// Commits rows of a derived index with the published head (nothing is staged: the sequencer
+/// drained the committer first), so the head does not move.
+pub(crate) fn derived_rows(shared: &Shared, puts: Vec<(Vec<u8>, Vec<u8>)>, deletes: Vec<Vec<u8>>) -> Result<()> {
+    let (size, checkpoint) = {
+        let st = shared.read()?;
+        (st.size, st.checkpoint.clone())
+    };
+    let puts = puts.into_iter().map(|(k, v)| (Space::Index, k, v)).collect();
+    let deletes = deletes.into_iter().map(|k| (Space::Index, k)).collect();
+    shared.store.commit(&Commit { size, checkpoint, puts, deletes, ..Commit::default() })
+}
+
 /// The answer to an objection already on file: its entry, as a duplicate (nothing appended).
 /// Checked by [`log_record`], on the one thread that appends log records, so that two
 /// objections sent at once cannot both be new.
@@ -104,11 +116,15 @@ fn objection_on_file(shared: &Shared, handle: &[u8; 32], advertiser: &str) -> Re
     let index = <[u8; 8]>::try_from(raw.as_slice())
         .map(u64::from_be_bytes)
         .map_err(|_| Error::Corrupt("an objection row does not hold an entry index; restore the data folder from a backup".into()))?;
-    let st = shared.read()?;
-    let leaf =
-        st.tree.leaf(index).ok_or_else(|| Error::Corrupt(format!("the objection row names entry {index}, which the log does not hold")))?;
+    let (checkpoint, size, tree) = {
+        let st = shared.read()?;
+        (st.checkpoint.clone(), st.size, shared.tiles.view(std::sync::Arc::clone(&st.published)))
+    };
+    if index >= size {
+        return Err(Error::Corrupt(format!("the objection row names entry {index}, which the log does not hold")));
+    }
     let bytes = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("objection entry {index} is missing")))?;
-    check_leaf(index, &bytes, &leaf)?;
+    check_leaf(index, &bytes, &tree.leaf(index)?)?;
     let record = Settled { index, message_id: None, duplicate: true, warnings: Vec::new(), bytes, why_link: false, channel: None };
-    Ok(Some(Durable { checkpoint: st.checkpoint.clone(), size: st.size, records: vec![record], answered: false }))
+    Ok(Some(Durable { checkpoint, size, records: vec![record], answered: false }))
 }

@@ -20,6 +20,8 @@
 //! change what planning reads: the registry, the objections, the recipients, the message ids.
 //! The sequencer first waits until every staged group is published or failed,
 //! then commits such a record on its own, on this thread (`log_records.rs`, `tallies.rs`).
+//! A derived index's rows (`Ledger::save_derived`) are committed the same way, with the
+//! published head: only this thread writes to the store, so no commit moves the head back.
 
 mod log_records;
 mod plan;
@@ -48,29 +50,14 @@ pub(crate) fn run(shared: &Shared, jobs: mpsc::Receiver<Job>, committer: mpsc::S
                     records += r.len();
                     group.push((r, reply, handoff));
                 }
-                Job::Log { body, effect, reply, handoff } => {
+                // Each of these is committed alone, once every group before it is published.
+                alone => {
                     if !group.is_empty() {
                         stage(shared, &mut flight, std::mem::take(&mut group), &committer);
                         records = 0;
                     }
                     drain(&committer);
-                    let _ = reply.send(log_records::log_record(shared, body, effect, handoff));
-                }
-                Job::Tallies { records: tallies, reply, handoff } => {
-                    if !group.is_empty() {
-                        stage(shared, &mut flight, std::mem::take(&mut group), &committer);
-                        records = 0;
-                    }
-                    drain(&committer);
-                    let _ = reply.send(tallies::append(shared, tallies, handoff));
-                }
-                Job::Barrier(done) => {
-                    if !group.is_empty() {
-                        stage(shared, &mut flight, std::mem::take(&mut group), &committer);
-                        records = 0;
-                    }
-                    drain(&committer);
-                    let _ = done.send(());
+                    commit_alone(shared, alone);
                 }
             }
             if records < shared.options.max_batch_records {
@@ -83,6 +70,28 @@ pub(crate) fn run(shared: &Shared, jobs: mpsc::Receiver<Job>, committer: mpsc::S
     }
     drop(committer);
     let _ = thread.join();
+}
+
+/// Commits a job that is not a group of messages on its own, on this thread, and answers it.
+fn commit_alone(shared: &Shared, job: Job) {
+    match job {
+        Job::Log { body, effect, reply, handoff } => {
+            let _ = reply.send(log_records::log_record(shared, body, effect, handoff));
+        }
+        Job::Tallies { records, reply, handoff } => {
+            let _ = reply.send(tallies::append(shared, records, handoff));
+        }
+        Job::Rows { puts, deletes, reply } => {
+            let _ = reply.send(log_records::derived_rows(shared, puts, deletes));
+        }
+        // Everything before it is published or failed now: that is all it waits for.
+        Job::Barrier(done) => {
+            let _ = done.send(());
+        }
+        Job::Messages { reply, .. } => {
+            let _ = reply.send(Err(Error::Storage("a group of messages was committed alone; this is a bug".into())));
+        }
+    }
 }
 
 /// Waits until the committer has published (or failed) every group staged so far.

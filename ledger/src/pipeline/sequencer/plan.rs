@@ -69,21 +69,31 @@ pub(super) fn plan(shared: &Shared, flight: &mut InFlight, jobs: Vec<Waiting>) -
     let snapshot = (|| -> Result<_> {
         let st = shared.read()?;
         flight.sync(st.epoch, st.size);
-        let base = st.tree.size();
-        let prev = st.tree.leaf(base.wrapping_sub(1)).unwrap_or([0; 32]);
-        let known: Vec<Vec<Known>> = jobs
+        let base = st.edge.size();
+        let prev = st.edge.last_leaf().unwrap_or([0; 32]);
+        let tree = shared.tiles.view(std::sync::Arc::clone(&st.published));
+        let registry = std::sync::Arc::clone(&st.registry);
+        drop(st);
+        // The group's rows, read at once once the state is free: whatever the committer
+        // publishes meanwhile is in `flight`, which planning reads first. Then the leaves of
+        // messages sent again (a tile may be read).
+        let all = || jobs.iter().flat_map(|(records, ..)| records.iter());
+        let messages = shared.lookup.messages(&all().map(|p| p.message_key).collect::<Vec<_>>())?;
+        let recipients = shared.lookup.recipients(&all().map(|p| p.handle).collect::<Vec<_>>())?;
+        let mut found = messages.into_iter().zip(recipients);
+        let known = jobs
             .iter()
             .map(|(records, ..)| {
                 records
                     .iter()
-                    .map(|p| Known {
-                        message: st.lookup.message(&p.message_key).and_then(|i| Some((i, st.tree.leaf(i)?))),
-                        recipient: st.lookup.recipient(&p.handle).cloned(),
+                    .map(|_| {
+                        let (message, recipient) = found.next().unwrap_or((None, None));
+                        Ok(Known { message: message.map(|i| tree.leaf(i).map(|l| (i, l))).transpose()?, recipient })
                     })
-                    .collect()
+                    .collect::<Result<Vec<Known>>>()
             })
-            .collect();
-        Ok((base, prev, known, std::sync::Arc::clone(&st.registry)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((base, prev, known, registry))
     })();
     let (base, mut prev, known, registry) = match snapshot {
         Ok(s) => s,

@@ -43,7 +43,7 @@ impl Place {
 pub(crate) fn append(shared: &Shared, tallies: Vec<PreparedTally>, handoff: Option<u64>) -> Result<Durable> {
     let (epoch, base, mut prev, registry) = {
         let st = shared.read()?;
-        (st.epoch, st.size, st.tree.leaf(st.size.wrapping_sub(1)).unwrap_or([0; 32]), std::sync::Arc::clone(&st.registry))
+        (st.epoch, st.size, st.edge.last_leaf().unwrap_or([0; 32]), std::sync::Arc::clone(&st.registry))
     };
     let logged_at = format_time(time::OffsetDateTime::now_utc());
     let (mut entries, mut leaves, mut lookups, mut places) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -70,7 +70,7 @@ pub(crate) fn append(shared: &Shared, tallies: Vec<PreparedTally>, handoff: Opti
             places.push(Place::New(*pos));
             continue;
         }
-        let logged = shared.read()?.lookup.message(&t.unique);
+        let logged = shared.lookup.message(&t.unique)?;
         if let Some(index) = logged {
             if logged_body(shared, index)? != t.body_jcs {
                 return Err(repeated(index));
@@ -93,7 +93,7 @@ pub(crate) fn append(shared: &Shared, tallies: Vec<PreparedTally>, handoff: Opti
         Vec::new()
     } else {
         let started = Instant::now();
-        let (checkpoint, tiles) = shared.extend_and_sign(epoch, base, &leaves, None)?;
+        let (checkpoint, tiles, growth) = shared.extend_and_sign(epoch, base, &leaves, None)?;
         let size = base + entries.len() as u64;
         // A handed-over job is answered in the commit of its entries (`pipeline/handoff.rs`).
         let answers = handoff
@@ -105,7 +105,7 @@ pub(crate) fn append(shared: &Shared, tallies: Vec<PreparedTally>, handoff: Opti
             .collect();
         let commit =
             Commit { size, checkpoint, entries: (base..).zip(entries).collect(), lookup: lookups, tiles, answers, ..Commit::default() };
-        shared.store_and_publish(commit, change, started.elapsed().as_micros() as u64)?
+        shared.store_and_publish(commit, change, growth, started.elapsed().as_micros() as u64)?
     };
     let st = shared.read()?;
     let records = places
@@ -130,9 +130,7 @@ pub(crate) fn append(shared: &Shared, tallies: Vec<PreparedTally>, handoff: Opti
 /// A published entry's bytes, checked against its leaf.
 fn checked_entry(shared: &Shared, index: u64) -> Result<Vec<u8>> {
     let stored = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("entry {index} is indexed but missing")))?;
-    let leaf = shared.read()?.tree.leaf(index);
-    let leaf = leaf.ok_or_else(|| Error::Corrupt(format!("entry {index} is not in the tree")))?;
-    check_leaf(index, &stored, &leaf)?;
+    check_leaf(index, &stored, &shared.tree()?.leaf(index)?)?;
     Ok(stored)
 }
 

@@ -148,6 +148,11 @@ impl Store for MemoryStore {
         Ok(self.read()?.space(space).get(key).cloned())
     }
 
+    fn get_many(&self, space: Space, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        let m = self.read()?;
+        Ok(keys.iter().map(|k| m.space(space).get(k).cloned()).collect())
+    }
+
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let m = self.read()?;
         Ok(m.space(space)

@@ -28,6 +28,7 @@ mod copy;
 mod pool;
 mod schema;
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
@@ -252,6 +253,24 @@ impl Store for PgStore {
             let rows = conn.query("reading a row", sql, &[&key])?;
             rows.first().map(|r| column(r, 0, "a row")).transpose()
         })
+    }
+
+    fn get_many(&self, space: Space, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = match space {
+            Space::Index => "SELECT row_key, row_value FROM sightline_index_rows WHERE row_key = ANY($1)",
+            Space::Private => "SELECT row_key, row_value FROM sightline_private_rows WHERE row_key = ANY($1)",
+        };
+        let wanted = keys.to_vec();
+        let found = self.readers.run(move |conn| {
+            let rows = conn.query("reading rows", sql, &[&wanted])?;
+            rows.iter()
+                .map(|r| Ok((column::<Vec<u8>>(r, 0, "a row's key")?, column::<Vec<u8>>(r, 1, "a row")?)))
+                .collect::<Result<HashMap<_, _>>>()
+        })?;
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }
 
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {

@@ -4,10 +4,13 @@
 //!
 //! `NAME.dat` holds the records back to back; `NAME.idx` holds one
 //! little-endian `u64` per record: the offset in `NAME.dat` where it ends.
-//! The index is also kept in memory (8 bytes per record, next to the tree's 32
-//! per leaf), so record `i` is one positional read, and appending a group
-//! commit's records is two sequential writes, instead of one copy-on-write sled
-//! value per record (measured in BENCHMARKS.md).
+//! Record `i` is two positional reads (its two offsets, then its bytes), and
+//! appending a group commit's records is two sequential writes, instead of one
+//! copy-on-write sled value per record (measured in BENCHMARKS.md). Only the
+//! committed count and where the last record ends are kept in memory, so opening
+//! the files reads one offset whatever the log's size, and memory does not grow
+//! with it; an offset that runs backwards is found when it is read (and by
+//! `fsck`, which reads them all) and refused as corrupt.
 //!
 //! Crash safety: a group commit writes and `fdatasync`s the files **before**
 //! the sled batch that moves the signed head, and the head is the commit point.
@@ -18,6 +21,9 @@
 //! The only changes in place are [`EntryLog::wipe`], erasure overwriting a private
 //! record with zeros, and [`EntryLog::overwrite_heads`], the one-time conversion of
 //! an older store rewriting the fixed head of private records.
+//!
+//! Over 400 lines because each crash and damage rule above has its test here, beside the code
+//! that keeps it (the code itself is under 250 lines).
 
 use std::fs::{File, OpenOptions};
 use std::io::IoSlice;
@@ -35,8 +41,8 @@ pub(crate) struct EntryLog {
     name: &'static str,
     /// `<name>.dat` and `<name>.idx`, for errors.
     labels: [Arc<str>; 2],
-    /// Where each committed record ends in `data`: the committed part of `index`.
-    ends: RwLock<Vec<u64>>,
+    /// How many records are committed, and where the last of them ends in `data`.
+    extent: RwLock<(u64, u64)>,
 }
 
 /// Records written and synced but not yet committed; see [`EntryLog::confirm`].
@@ -102,13 +108,14 @@ impl EntryLog {
                 index_file_len / 8
             )));
         }
-        let mut raw = vec![0u8; index_len as usize];
-        index.read_exact_at(&mut raw, 0).map_err(|e| io("cannot read", &index_path, e))?;
-        let ends: Vec<u64> = raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
-        if let Some(i) = ends.windows(2).position(|w| w[1] < w[0]) {
-            return Err(Error::Corrupt(format!("{} is damaged: record {} ends before record {i}", index_path.display(), i + 1)));
-        }
-        let data_len = ends.last().copied().unwrap_or(0);
+        let data_len = match count {
+            0 => 0,
+            n => {
+                let mut last = [0u8; 8];
+                index.read_exact_at(&mut last, (n - 1) * 8).map_err(|e| io("cannot read", &index_path, e))?;
+                u64::from_le_bytes(last)
+            }
+        };
         if data_file_len < data_len {
             return Err(Error::Corrupt(format!(
                 "{} is {data_file_len} bytes but its index says the first {count} entries end at byte {data_len}; acknowledged entries are missing",
@@ -128,13 +135,12 @@ impl EntryLog {
             data.sync_all().map_err(|e| io("cannot sync", &data_path, e))?;
         }
         let labels = [Arc::from(format!("{name}.dat")), Arc::from(format!("{name}.idx"))];
-        Ok(EntryLog { data: Arc::new(data), index: Arc::new(index), name, labels, ends: RwLock::new(ends) })
+        Ok(EntryLog { data: Arc::new(data), index: Arc::new(index), name, labels, extent: RwLock::new((count, data_len)) })
     }
 
     /// The committed count and data length.
     fn extent(&self) -> Result<(u64, u64)> {
-        let ends = self.ends.read().map_err(|_| poisoned())?;
-        Ok((ends.len() as u64, ends.last().copied().unwrap_or(0)))
+        self.extent.read().map(|e| *e).map_err(|_| poisoned())
     }
 
     /// Writes `records` (which must start at the committed count and be
@@ -182,20 +188,40 @@ impl EntryLog {
 
     /// Makes written records readable, once the head that covers them is durable.
     pub(crate) fn confirm(&self, pending: Pending) -> Result<()> {
-        self.ends.write().map_err(|_| poisoned())?.extend(pending.ends);
+        let mut extent = self.extent.write().map_err(|_| poisoned())?;
+        if let Some(&last) = pending.ends.last() {
+            *extent = (extent.0 + pending.ends.len() as u64, last);
+        }
         Ok(())
     }
 
     /// Where record `start` begins and where each of `start..end` ends (cut at
-    /// the committed count).
+    /// the committed count), read from the index file. Offsets that run backwards
+    /// or past the committed data are refused as damage.
     fn offsets(&self, start: u64, end: u64) -> Result<(u64, Vec<u64>)> {
-        let ends = self.ends.read().map_err(|_| poisoned())?;
-        let end = end.min(ends.len() as u64);
+        let (count, data_len) = self.extent()?;
+        let end = end.min(count);
         if start >= end {
             return Ok((0, Vec::new()));
         }
-        let first = if start == 0 { 0 } else { ends[start as usize - 1] };
-        Ok((first, ends[start as usize..end as usize].to_vec()))
+        // The offset where the record before `start` ends, then one per record.
+        let from = start.saturating_sub(1);
+        let mut raw = vec![0u8; ((end - from) * 8) as usize];
+        self.index.read_exact_at(&mut raw, from * 8).map_err(|e| Error::Storage(format!("cannot read {}.idx: {e}", self.name)))?;
+        let mut offsets = raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()));
+        let first = if start == 0 { 0 } else { offsets.next().unwrap_or(0) };
+        let ends: Vec<u64> = offsets.collect();
+        let mut before = first;
+        for (i, &e) in (start..).zip(&ends) {
+            if e < before || e > data_len {
+                return Err(Error::Corrupt(format!(
+                    "{}.idx is damaged: record {i} ends at byte {e}, before its start {before} or past the {data_len} committed bytes; restore the data folder from a backup",
+                    self.name
+                )));
+            }
+            before = e;
+        }
+        Ok((first, ends))
     }
 
     /// Records `start..end`, cut at the committed count.
@@ -371,15 +397,36 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_index_is_refused_at_open() {
+    fn a_damaged_index_is_refused_when_read() {
         let dir = tempfile::tempdir().unwrap();
         drop(committed(dir.path(), "entries", 4));
         let index = dir.path().join("entries.idx");
         let mut raw = std::fs::read(&index).unwrap();
         raw[16..24].copy_from_slice(&1u64.to_le_bytes());
         std::fs::write(&index, raw).unwrap();
-        let err = EntryLog::open(dir.path(), "entries", 4).err().expect("record 2 ends before record 1");
-        assert!(matches!(err, Error::Corrupt(ref m) if m.contains("record 2 ends before record 1")), "{err}");
+        // Opening reads only where the last record ends: the damage is found by the reads it spoils.
+        let log = EntryLog::open(dir.path(), "entries", 4).unwrap();
+        assert_eq!(log.read(0, 2).unwrap().len(), 2, "records before the damage read back");
+        for (start, end) in [(0, 4), (2, 3), (1, 3)] {
+            let err = log.read(start, end).expect_err("record 2 ends before record 1");
+            assert!(matches!(err, Error::Corrupt(ref m) if m.contains("record 2 ends at byte 1")), "{err}");
+        }
+        // Record 3 alone starts where the damaged offset says: its bytes are wrong, which the
+        // ledger finds by the leaf hash (entries) or the seal (private records).
+        assert_ne!(log.read(3, 4).unwrap()[0], entries(3..4)[0].1);
+    }
+
+    #[test]
+    fn opening_reads_one_offset_whatever_the_count() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(committed(dir.path(), "entries", 3));
+        // Every offset but the last is garbage: opening does not look at them.
+        let index = dir.path().join("entries.idx");
+        let mut raw = std::fs::read(&index).unwrap();
+        raw[..16].fill(0xFF);
+        std::fs::write(&index, raw).unwrap();
+        let log = EntryLog::open(dir.path(), "entries", 3).unwrap();
+        assert!(log.read(0, 1).is_err(), "the damaged offsets are refused when read");
     }
 
     #[test]

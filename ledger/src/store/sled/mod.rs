@@ -193,6 +193,10 @@ impl Store for SledStore {
         Ok(self.tree.get(space_key(space, key)).map_err(storage)?.map(|v| v.to_vec()))
     }
 
+    fn get_many(&self, space: Space, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        keys.iter().map(|k| self.get(space, k)).collect()
+    }
+
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.tree.scan_prefix(space_key(space, prefix)).map(|kv| kv.map(|(k, v)| (k[1..].to_vec(), v.to_vec())).map_err(storage)).collect()
     }
