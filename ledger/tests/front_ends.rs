@@ -102,14 +102,26 @@ fn when_the_sequencer_stops_a_follower_takes_over_and_appends() {
     let b = front_end(&url, &keys, "front-end-b");
     register(&a, &keys);
     // A submitter registered through the sequencer a moment ago is known to the follower.
-    b.submit(vec![submission(&keys, "m-0", "al@example.org")]).expect("the follower catches up with the registration");
-    let first = a.submit(vec![submission(&keys, "m-1", "al@example.org")]).unwrap();
+    let zeroth = b.submit(vec![submission(&keys, "m-0", "al@example.org")]).expect("the follower catches up with the registration");
+    let m1 = submission(&keys, "m-1", "al@example.org");
+    let first = a.submit(vec![m1.clone()]).unwrap();
     a.shutdown();
     // A stopping front end lets the lease go: the follower takes it at its next try.
     wait_for_role(&b, FrontEndRole::Sequencer, 10);
     let second = b.submit(vec![submission(&keys, "m-2", "al@example.org")]).unwrap();
     assert_eq!(second.acks[0].index, first.acks[0].index + 1, "the new sequencer appends after what the old one appended");
     assert!(b.entry(first.acks[0].index).unwrap().is_some(), "the new sequencer serves what the old one appended");
+    // The new sequencer plans with the store's message-id and recipient rows (no map rebuilt in
+    // memory): the old sequencer's message is a duplicate, and the recipient's chain runs
+    // through the entries both appended.
+    let again = b.submit(vec![m1]).unwrap();
+    assert_eq!((again.acks[0].index, again.acks[0].duplicate), (first.acks[0].index, true));
+    let listed = b.recipient_entries(second.acks[0].index, "al@example.org").unwrap();
+    let mut want = vec![zeroth.acks[0].index, first.acks[0].index, second.acks[0].index];
+    want.sort_unstable();
+    let mut listed_sorted = listed.clone();
+    listed_sorted.sort_unstable();
+    assert_eq!(listed_sorted, want, "the recipient's list holds what either sequencer appended: {listed:?}");
 }
 
 #[test]

@@ -1,8 +1,12 @@
 //! Catching up with what another front end appended ([`catch_up`]): this front end's copy of
-//! the log (the tree's right edge, the signed checkpoint, the registry, the cached lookups, the objections) brought
-//! to the store's head, checked as `Ledger::open` checks a store: the new leaves come from the
-//! hash tiles, and the tree they make must have the root the signed checkpoint holds, under a
-//! log key the log registered. Nothing is published before that holds.
+//! the log (the tree's right edge, the signed checkpoint, the registry, the cached message-id
+//! and recipient rows, the objections) brought to the store's head, checked as `Ledger::open`
+//! checks a store: the new leaves come from the level-0 hash tiles, and the right edge they
+//! extend must have the root the signed checkpoint holds, under a log key the log registered.
+//! Nothing is published before that holds. No index is rebuilt: the message-id and recipient
+//! rows are the store's (written in the commit of their entries), and only bounded caches of
+//! them are kept here. What a catch-up reads grows with what was appended since, never with
+//! the log.
 //!
 //! The log's own records among the new entries are found by their lookup record (a message or
 //! a tally always has a message key; a registration, an objection or an erasure has none), and

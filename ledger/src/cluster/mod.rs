@@ -6,7 +6,7 @@
 //! | file | thread | what it does |
 //! |---|---|---|
 //! | `lease.rs` | `sightline-lease` | takes, keeps and loses the lease; catches up before sequencing and after a failed commit; follows the log while not sequencing |
-//! | `follow.rs` | (any) | brings this front end's copy of the log to the store's head: tree, checkpoint, registry, lookups, objections, library |
+//! | `follow.rs` | (any) | brings this front end's copy of the log to the store's head: the tree's right edge, checkpoint, registry, cached message-id and recipient rows, objections, library |
 //! | `drain.rs` | `sightline-drain` | while sequencing: feeds the jobs other front ends handed over to the pipeline, answers the ones no commit answered |
 //! | `answers.rs` | `sightline-answers` | while not sequencing: hands this front end's jobs over and brings back their answers |
 //!
