@@ -146,3 +146,24 @@ fn a_front_end_whose_lease_was_taken_cannot_commit() {
     new.fence(Some(taken));
     new.commit(&late).expect("the new holder commits");
 }
+
+#[test]
+fn only_the_sequencing_front_end_saves_derived_rows() {
+    let Some(pg) = PgCluster::start("only_the_sequencing_front_end_saves_derived_rows") else { return };
+    let url = pg.database("derived");
+    let keys = Keys::fixed();
+    let a = front_end(&url, &keys, "front-end-a");
+    let b = front_end(&url, &keys, "front-end-b");
+    assert!(a.saves_derived() && !b.saves_derived(), "the sequencer saves, the follower does not");
+    let row = |v: &str| vec![(b"meta".to_vec(), v.as_bytes().to_vec())];
+    let refused = b.save_derived("library", row("from b"), vec![]);
+    assert!(matches!(refused, Err(Error::Unavailable(_))), "{refused:?}");
+    assert!(a.derived("library").unwrap().is_empty(), "nothing of the follower's save was written");
+    a.save_derived("library", row("from a"), vec![]).unwrap();
+    assert_eq!(b.derived("library").unwrap(), row("from a"), "every front end reads the rows the sequencer saved");
+    // Once the follower sequences, it saves.
+    a.shutdown();
+    wait_for_role(&b, FrontEndRole::Sequencer, 10);
+    b.save_derived("library", row("from b"), vec![]).unwrap();
+    assert_eq!(b.derived("library").unwrap(), row("from b"));
+}
