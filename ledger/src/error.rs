@@ -112,6 +112,12 @@ pub enum Error {
     /// The storage backend failed (disk full, I/O error...). Nothing was acknowledged.
     #[error("storage failed: {0}; nothing was acknowledged, retry once the disk is healthy")]
     Storage(String),
+    /// The log cannot take or serve this request for a moment, and will again without anyone
+    /// doing anything: its database is unreachable or restarting, or the front end that
+    /// sequences the log is being replaced (several front ends on one database). Nothing was
+    /// acknowledged; the same request sent again in a few seconds is answered.
+    #[error("the log is unavailable for a moment: {0}; nothing was acknowledged, send the same request again in a few seconds")]
+    Unavailable(String),
     /// The stored log does not match its own signed checkpoint: refuse to serve it.
     #[error(
         "the stored log is corrupt: {0}. Refusing to serve it; restore the data folder from a backup or run `sightline fsck` for details"

@@ -28,6 +28,11 @@
 //!   recipient's list, objections and erasure through a why link need the address
 //!   the message was sent to and stay in that scope (`ledger/rights.rs`).
 //!
+//! - **Several front ends, one sequencer at a time.** On a store several servers share
+//!   (PostgreSQL, `store/postgres/`), [`Ledger::open_shared`] makes each a front end that checks
+//!   and serves on its own; the one holding the store's lease sequences, its commits fenced by the
+//!   lease, and the others hand it their checked batches (`cluster/`, SPEC.md §12.2).
+//!
 //! ## Non-goals
 //! - Hiding *that* a message was served: the log is public by design.
 //! - Proving by itself that a submitter reported every message it served; the log
@@ -48,9 +53,10 @@
 //! | `tlog/` | the transparency-log formats: RFC 6962/9162 trees and proofs, C2SP notes, checkpoints, tiles, cosignatures, the witness protocol | [`merkle`], [`note`], [`tiles`], [`cosignature`], [`tlog_witness`] |
 //! | `model/` | what a record is: RFC 8785 bytes, entries, record types and their rules (the audience and a recipient's evaluation among them), code lists, signatures, the registry, the request header | [`canonical`], [`entry`], [`record`], [`audience`], [`selection`], [`tally`], [`codes`], [`text`], [`json_text`], [`serde_words`], [`registry`], [`request_auth`] |
 //! | `evidence/` | what leaves the log as evidence: receipts and entry references | [`receipt`], [`reference`](mod@reference) |
-//! | `store/` | the storage trait, its key names, and its backends (`sled/`, `memory/`) | [`store`] |
+//! | `store/` | the storage trait, its key names, and its backends (`sled/`, `memory/`, `postgres/`); what a store several front ends share offers | [`store`] |
 //! | `privacy/` | personal parts, commitments, keys and tokens; the private recipient index, its rows and caches, and its conversions | [`privacy`] |
-//! | `pipeline/` | the write path by thread: the caller's (parse, prepare and a follow-up's earlier entry, receipts), the sequencer's, the committer's; the state they share | [`Submission`], [`BatchText`], [`Ack`], [`Metrics`] |
+//! | `pipeline/` | the write path by thread: the caller's (parse, prepare and a follow-up's earlier entry, receipts), the sequencer's, the committer's; the state they share; a job handed between front ends | [`Submission`], [`BatchText`], [`Ack`], [`Metrics`] |
+//! | `cluster/` | several front ends on one store: the lease, catching up, handing jobs to the one that sequences | [`ClusterOptions`], [`FrontEndRole`] |
 //! | `ledger/` | the [`Ledger`]: open, read, write, a recipient's rights, witnessed receipts, fsck | [`Ledger`] |
 //! | `export.rs` | compliance exports: bundles, JSONL, CSV | [`export`] |
 //! | `submitter.rs` | the submitter's side: commitments and signatures | [`submitter`] |
@@ -64,6 +70,7 @@ pub mod privacy;
 pub mod store;
 pub mod submitter;
 
+mod cluster;
 mod evidence;
 mod ledger;
 mod model;
@@ -74,6 +81,7 @@ pub use evidence::{receipt, reference};
 pub use model::{audience, canonical, codes, entry, json_text, record, registry, request_auth, selection, serde_words, tally, text};
 pub use tlog::{cosignature, merkle, note, tiles, tlog_witness};
 
+pub use cluster::{ClusterOptions, FrontEndRole};
 pub use error::{Error, Result};
 pub use ledger::{EntrySnapshot, Ledger, PersonalState};
 pub use model::codes::{is_member_state, MEMBER_STATES};

@@ -3,7 +3,9 @@
 //! lookup records, refused commits that change nothing, and, for a backend on disk, every
 //! commit readable after the store is opened again. A new backend adds one line here.
 
+use sightline_e2e::postgres::PgCluster;
 use sightline_ledger::store::memory::MemoryStore;
+use sightline_ledger::store::postgres::PgStore;
 use sightline_ledger::store::sled::SledStore;
 use sightline_ledger::store::{contract, Commit, Head, LookupRecord, Space, Store};
 use sightline_ledger::Result;
@@ -11,6 +13,13 @@ use sightline_ledger::Result;
 #[test]
 fn the_sled_backend_keeps_the_store_contract() {
     contract::run_durable(SledStore::open);
+}
+
+/// Each store of the suite is a database of its own, named after the folder the suite gives it.
+#[test]
+fn the_postgres_backend_keeps_the_store_contract() {
+    let Some(pg) = PgCluster::start("the_postgres_backend_keeps_the_store_contract") else { return };
+    contract::run_durable(|dir| PgStore::open(&pg.database(&dir.file_name().unwrap().to_string_lossy().replace('-', "_"))));
 }
 
 #[test]
@@ -69,6 +78,7 @@ impl Store for ForgetsWipes {
             tiles: c.tiles.clone(),
             puts: c.puts.clone(),
             deletes: c.deletes.clone(),
+            answers: c.answers.clone(),
         };
         self.0.commit(&forgetful)
     }

@@ -23,8 +23,12 @@
 //!   message's page does: its form token, the fields, this server's origin.
 //! - [`witness::WitnessProcess`] runs `sightline witness` (init, serve, kill, restart).
 //! - [`mail`] is a platform's e-mail side: DKIM-signed messages, logged by their body hash.
+//! - [`postgres::PgCluster`] is a throw-away PostgreSQL cluster (skipped, with a line saying
+//!   why, where PostgreSQL is not installed and `CI` is not set).
 
+pub mod ingestion;
 pub mod mail;
+pub mod postgres;
 
 use std::io::Read;
 use std::net::TcpListener;

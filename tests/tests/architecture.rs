@@ -400,7 +400,8 @@ fn the_ledger_imports_in_no_circle() {
 #[test]
 fn each_layer_of_the_ledger_uses_only_the_layers_above_it() {
     // The map in ledger/src/lib.rs, top to bottom.
-    let layers = ["error", "tlog", "model", "evidence", "store", "privacy", "pipeline", "ledger", "export", "submitter", "fuzzing"];
+    let layers =
+        ["error", "tlog", "model", "evidence", "store", "privacy", "pipeline", "cluster", "ledger", "export", "submitter", "fuzzing"];
     let ledger = Crate::read(&root().join("ledger/src"));
     let layer = |m: &Module| layers.iter().position(|l| m[0] == *l).unwrap_or_else(|| panic!("{} is in no layer of the map", spell(m)));
     let mut wrong = Vec::new();

@@ -4,6 +4,12 @@
 //!
 //! cargo bench -p sightline-web --bench startup                                   (1 M, then 10 M)
 //! SIGHTLINE_BENCH_SIZES=100000,1000000 SIGHTLINE_BENCH_DIR=/work/bench-data cargo bench -p sightline-web --bench startup
+//! SIGHTLINE_BENCH_STORE=postgres SIGHTLINE_BENCH_SIZES=100000 cargo bench -p sightline-web --bench startup
+//!
+//! With SIGHTLINE_BENCH_STORE=postgres the log is kept in a throw-away PostgreSQL cluster the
+//! bench starts itself (`tests/src/postgres.rs`: initdb in a temporary folder, removed at the
+//! end) and the server is started with `--store postgres://…`; the data folder then holds only
+//! the keys. The memory figures are the server process's alone, not the database's.
 //!
 //! One data folder grows from size to size: the messages of each size are appended in-process
 //! with the ledger crate (every record signed by the submitter and verified by the ledger, 1,000
@@ -32,9 +38,10 @@ use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
 use rayon::prelude::*;
+use sightline_e2e::postgres::PgCluster;
 use sightline_ledger::submitter::{public_key_b64, sign_message};
 use sightline_ledger::{Ledger, Submission};
-use sightline_web::setup::{open_ledger, DataDir};
+use sightline_web::setup::{open_ledger_on, Access, DataDir, StoreChoice};
 
 use server::{folder_bytes, Server};
 
@@ -61,9 +68,9 @@ fn submitter_key() -> SigningKey {
     SigningKey::from_bytes(&[9; 32])
 }
 
-/// Opens (or creates, with the submitter and party the records name) the data folder.
-fn open(dir: &Path) -> Arc<Ledger> {
-    let ledger = open_ledger(&DataDir::new(dir), ORIGIN).expect("open the data folder");
+/// Opens (or creates, with the submitter and party the records name) the log.
+fn open(dir: &Path, store: &StoreChoice) -> Arc<Ledger> {
+    let ledger = open_ledger_on(&DataDir::new(dir), ORIGIN, store, Access::Write).expect("open the log");
     if !ledger.registry().expect("registry").submitters.contains_key(common::SUBMITTER) {
         ledger
             .register_submitter(common::SUBMITTER, "Acme Ads GmbH", "transparency@acme-ads.example", &public_key_b64(&submitter_key()))
@@ -106,8 +113,11 @@ fn append(ledger: &Arc<Ledger>, from: u64, to: u64) {
 }
 
 /// One start of the server: seconds to serving, memory when serving and its peak.
-fn start(dir: &Path, log: &Path) -> (f64, f64, f64) {
-    let server = Server::start(dir, log);
+fn start(dir: &Path, log: &Path, store: &StoreChoice) -> (f64, f64, f64) {
+    let server = match store {
+        StoreChoice::Postgres(url) => Server::start_with(dir, log, &["--store", url]),
+        StoreChoice::Sled => Server::start(dir, log),
+    };
     let secs = server.startup.as_secs_f64();
     let (rss, peak) = memory_mib(server.pid());
     server.stop();
@@ -129,24 +139,40 @@ fn main() {
         .tempdir_in(std::env::var("SIGHTLINE_BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string()))
         .expect("bench folder");
     let dir = base.path().join("data");
+    // The cluster lives as long as this function: it is stopped and removed when it returns.
+    let pg = match std::env::var("SIGHTLINE_BENCH_STORE").as_deref() {
+        Ok("postgres") => match PgCluster::start("the start-up bench") {
+            Some(pg) => Some(pg),
+            None => return,
+        },
+        Ok("sled") | Err(_) => None,
+        Ok(other) => panic!("SIGHTLINE_BENCH_STORE: `{other}` is neither sled nor postgres"),
+    };
+    let store = pg.as_ref().map_or(StoreChoice::Sled, |pg| StoreChoice::Postgres(pg.database("startup")));
+    // What the log takes on disk: the data folder, and the database if there is one.
+    let disk_bytes = |dir: &Path| {
+        let database = pg.as_ref().map_or(0, |pg| pg.psql("startup", "SELECT pg_database_size('startup')").parse::<u64>().unwrap_or(0));
+        folder_bytes(dir) + database
+    };
+    eprintln!("store: {}", if pg.is_some() { "PostgreSQL (a throw-away cluster)" } else { "sled (the data folder)" });
     let mut rows = Vec::new();
     let mut messages = 0;
     for &size in &sizes {
         eprintln!("appending messages {messages}..{size} in-process...");
         let t = Instant::now();
-        let ledger = open(&dir);
+        let ledger = open(&dir, &store);
         append(&ledger, messages, size);
         messages = size;
         let entries = ledger.size();
         ledger.shutdown();
         drop(Arc::into_inner(ledger).expect("the only handle on the ledger"));
-        let disk = folder_bytes(&dir) as f64;
+        let disk = disk_bytes(&dir) as f64;
         eprintln!("{entries} entries, {:.1} GB on disk, in {:.0} s", disk / 1e9, t.elapsed().as_secs_f64());
-        let first = start(&dir, &base.path().join(format!("first-{size}.log")));
+        let first = start(&dir, &base.path().join(format!("first-{size}.log")), &store);
         eprintln!("  first start: {:.2} s, {:.0} MiB resident, peak {:.0} MiB", first.0, first.1, first.2);
         let later: Vec<(f64, f64, f64)> = (0..starts)
             .map(|i| {
-                let s = start(&dir, &base.path().join(format!("start-{size}-{i}.log")));
+                let s = start(&dir, &base.path().join(format!("start-{size}-{i}.log")), &store);
                 eprintln!("  start {}: {:.2} s, {:.0} MiB resident, peak {:.0} MiB", i + 1, s.0, s.1, s.2);
                 s
             })

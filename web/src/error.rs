@@ -104,6 +104,7 @@ impl WebError {
             WebError::Ledger(L::Erased) => (StatusCode::GONE, "erased"),
             WebError::Ledger(L::NotTheRecipient) => (StatusCode::FORBIDDEN, "not-the-recipient"),
             WebError::Ledger(L::Storage(_) | L::ShuttingDown) => (StatusCode::SERVICE_UNAVAILABLE, "storage-unavailable"),
+            WebError::Ledger(L::Unavailable(_)) => (StatusCode::SERVICE_UNAVAILABLE, "temporarily-unavailable"),
             WebError::Ledger(L::Corrupt(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "corrupt-log"),
             WebError::BadJson(_) => (StatusCode::BAD_REQUEST, "malformed-json"),
             WebError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request"),
@@ -201,6 +202,11 @@ impl IntoResponse for WebError {
             WebError::RateLimited { retry_after, .. } | WebError::OverCapacity { retry_after } => {
                 resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
+            // Nothing was acknowledged and the condition passes by itself (a database restarting,
+            // a sequencer being replaced): say when to send the same request again.
+            WebError::Ledger(LedgerError::Storage(_) | LedgerError::ShuttingDown | LedgerError::Unavailable(_)) => {
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER));
+            }
             _ => {}
         }
         if let Some(reason) = refusal {
@@ -209,6 +215,10 @@ impl IntoResponse for WebError {
         resp
     }
 }
+
+/// Seconds a client waits before sending again a request the log could not take for a moment
+/// (`503`): about how long a new sequencer takes over, or a database takes to restart.
+const UNAVAILABLE_RETRY_AFTER: u64 = 2;
 
 /// What the server's functions return.
 pub type WebResult<T> = Result<T, WebError>;

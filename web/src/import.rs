@@ -144,7 +144,7 @@ fn at_lines(e: LedgerError, lines: &[u64], s: &ImportSummary) -> WebError {
             "line {}: field `sig`: the signature does not verify with the registered key of submitter `{signer}`",
             line(*record)
         ),
-        LedgerError::Storage(_) | LedgerError::Corrupt(_) | LedgerError::ShuttingDown => return WebError::Ledger(e),
+        LedgerError::Storage(_) | LedgerError::Unavailable(_) | LedgerError::Corrupt(_) | LedgerError::ShuttingDown => return WebError::Ledger(e),
         other => format!("the batch of lines {first}–{last}: {other}"),
     };
     let before = if s.records > 0 { done_so_far(s) } else { String::new() };

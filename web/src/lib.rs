@@ -17,6 +17,7 @@
 //! | `admin` | the operator | submitters, parties, key rotation, erasure |
 //! | `metrics`, `health` | operations | `/metrics`, `/healthz` |
 //! | [`import`] | platforms backfilling | `sightline import` (CLI, server stopped) |
+//! | [`migrate`] | operators moving to PostgreSQL | `sightline migrate` (CLI, server stopped) |
 //! | [`cosigning`] | the log's witnesses | gathers cosignatures; `/checkpoint` serves them |
 //! | [`witness`] | anyone who witnesses a log | `sightline witness` (its own server, `POST /add-checkpoint`) |
 //!
@@ -50,6 +51,7 @@ pub mod export_http;
 pub mod import;
 pub mod library;
 pub mod limits;
+pub mod migrate;
 pub mod publish;
 pub mod rate_limit;
 pub mod rights;

@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sightline_web::router::router;
 use sightline_web::serve;
 use sightline_web::serve_flags::ServeFlags;
-use sightline_web::setup::{self, DataDir};
+use sightline_web::setup::{self, Access, DataDir, StoreChoice};
 use sightline_web::state::AppState;
 use sightline_web::{demo, export_http, WebError};
 
@@ -46,6 +46,18 @@ struct DataArgs {
     /// The log's origin: first line of every checkpoint and the name of the log key.
     #[arg(long, env = "SIGHTLINE_ORIGIN", default_value = "sightline.localhost/log")]
     origin: String,
+    /// Where the log is kept: `sled` (the data folder's own store, the default) or a PostgreSQL
+    /// URL, postgres://user:password@host:5432/database, which any number of `sightline serve`
+    /// share (one sequences at a time; README "Running on PostgreSQL"). The keys stay in --data.
+    #[arg(long, env = "SIGHTLINE_STORE", hide_env_values = true)]
+    store: Option<String>,
+}
+
+impl DataArgs {
+    /// The data folder and where its log is kept.
+    fn open(&self) -> Result<(DataDir, StoreChoice), WebError> {
+        Ok((DataDir::new(&self.data), StoreChoice::parse(self.store.as_deref())?))
+    }
 }
 
 #[derive(Subcommand)]
@@ -171,6 +183,21 @@ enum Command {
         #[command(subcommand)]
         command: sightline_web::witness::cli::WitnessCommand,
     },
+    /// Copy a data folder's sled store into an empty PostgreSQL database (--store), for running
+    /// several front ends on it. The server must be stopped. The copy is checked by opening it;
+    /// the data folder keeps the keys, which the front ends then use with --store.
+    ///
+    /// Example: sightline migrate --data ./data --store postgres://sightline@db.internal/sightline
+    Migrate {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Print a JSON summary.
+        #[arg(long)]
+        json: bool,
+        /// Hide the progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Check the whole stored log: every entry, the chain and the tree, and the private recipient index.
     Fsck {
         #[command(flatten)]
@@ -232,8 +259,8 @@ fn run(command: Command) -> Result<(), WebError> {
     match command {
         Command::Serve { data, listen, public_url, demo: with_demo, limits, admin_token, compliance_token, witnesses, publish } => {
             let (limits, connection_limits) = limits.limits()?;
-            let dir = DataDir::new(&data.data);
-            let ledger = setup::open_ledger(&dir, &data.origin)?;
+            let (dir, store) = data.open()?;
+            let ledger = setup::open_ledger_on(&dir, &data.origin, &store, Access::Write)?;
             let credentials = setup::credentials(&dir, admin_token, compliance_token)?;
             let public_url = public_url.unwrap_or_else(|| format!("http://{listen}"));
             if with_demo {
@@ -283,7 +310,8 @@ fn run(command: Command) -> Result<(), WebError> {
             }
             let (filter, format) =
                 export_http::filter_from(Some(&format), from.as_deref(), to.as_deref(), advertiser, campaign, include_personal)?;
-            let ledger = setup::open_existing_ledger(&DataDir::new(&data.data), &data.origin)?;
+            let (dir, store) = data.open()?;
+            let ledger = setup::open_existing_ledger_on(&dir, &data.origin, &store, Access::Read)?;
             let witnessed = sightline_web::cosigning::stored_witnessed(&ledger, &data.data, format);
             let pb = progress(ledger.size(), quiet || out.as_os_str() == "-", "exporting");
             let summary = if out.as_os_str() == "-" {
@@ -345,7 +373,8 @@ fn run(command: Command) -> Result<(), WebError> {
                 let len = f.metadata().map(|m| m.len()).ok();
                 (Box::new(std::io::BufReader::with_capacity(1 << 20, f)), len)
             };
-            let ledger = setup::open_existing_ledger(&DataDir::new(&data.data), &data.origin)?;
+            let (dir, store) = data.open()?;
+            let ledger = setup::open_existing_ledger_on(&dir, &data.origin, &store, Access::Write)?;
             let mut out = match &receipts {
                 Some(path) => Some(std::io::BufWriter::new(
                     std::fs::File::create(path).map_err(|e| WebError::Setup(format!("cannot create {}: {e}", path.display())))?,
@@ -384,8 +413,29 @@ fn run(command: Command) -> Result<(), WebError> {
             Ok(())
         }
         Command::Witness { command } => sightline_web::witness::cli::run(command),
+        Command::Migrate { data, json, quiet } => {
+            let pb = progress(0, quiet, "copying");
+            let migrated =
+                sightline_web::migrate::migrate(&DataDir::new(&data.data), &data.origin, data.store.as_deref(), &|done, total| {
+                    pb.set_length(total);
+                    pb.set_position(done);
+                })?;
+            pb.finish_and_clear();
+            if json {
+                println!("{}", serde_json::to_string(&migrated).map_err(|e| WebError::Setup(e.to_string()))?);
+            } else {
+                println!(
+                    "migrated {} entries into {}; the copy matches the signed checkpoint. Start the front ends with --data {} --store <the same URL>",
+                    migrated.entries,
+                    migrated.database,
+                    data.data.display()
+                );
+            }
+            Ok(())
+        }
         Command::Publish { data, out, json } => {
-            let ledger = setup::open_existing_ledger(&DataDir::new(&data.data), &data.origin)?;
+            let (dir, store) = data.open()?;
+            let ledger = setup::open_existing_ledger_on(&dir, &data.origin, &store, Access::Read)?;
             std::fs::create_dir_all(&out).map_err(|e| WebError::Setup(format!("cannot create {}: {e}", out.display())))?;
             let from = sightline_web::publish::published_size(&ledger, &out);
             let p = sightline_web::publish::publish(&ledger, &out, from)?;
@@ -398,7 +448,8 @@ fn run(command: Command) -> Result<(), WebError> {
             Ok(())
         }
         Command::Fsck { data, json, quiet } => {
-            let ledger = setup::open_existing_ledger(&DataDir::new(&data.data), &data.origin)?;
+            let (dir, store) = data.open()?;
+            let ledger = setup::open_existing_ledger_on(&dir, &data.origin, &store, Access::Read)?;
             let pb = progress(ledger.size(), quiet, "checking");
             let n = ledger.fsck(&|done| pb.set_position(done))?;
             pb.finish_and_clear();

@@ -164,6 +164,13 @@ pub async fn metrics(
         "# HELP sightline_in_flight_body_bytes Request body bytes reserved in memory now (of the --max-in-flight-bytes budget).\n# TYPE sightline_in_flight_body_bytes gauge\nsightline_in_flight_body_bytes {}",
         admission.in_flight_bytes()
     );
+    if let Some((_, role)) = ledger.front_end() {
+        let _ = writeln!(
+            out,
+            "# HELP sightline_sequencing Whether this front end sequences the shared log (holds its lease).\n# TYPE sightline_sequencing gauge\nsightline_sequencing {}",
+            u8::from(role == sightline_ledger::FrontEndRole::Sequencer)
+        );
+    }
     if let Some(c) = &cosigning {
         out.push_str(&c.status().metrics());
     }

@@ -50,8 +50,10 @@ impl AppState {
     /// entries since: `library/saved.rs`), and keeps the index current after every commit.
     pub fn new(ledger: Arc<Ledger>, public_url: String, credentials: Credentials, limits: Limits) -> Result<AppState, WebError> {
         let library = crate::library::saved::start(&ledger)?;
+        let size = library.read().map_err(|_| WebError::Setup("library lock poisoned".into()))?.next_entry();
         let lib = Arc::clone(&library);
-        ledger.set_listener(Box::new(move |base, entries| LibraryIndex::add_committed(&lib, base, entries)));
+        // What another front end of a shared log appended during the scan is indexed first.
+        ledger.set_listener_from(size, Box::new(move |base, entries| LibraryIndex::add_committed(&lib, base, entries)))?;
         Ok(AppState {
             ledger,
             public_origin: origin_of(&public_url).map(Arc::from),

@@ -9,6 +9,7 @@
 
 use std::sync::mpsc;
 
+use crate::cluster::FrontEndRole;
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::pipeline::jobs::Job;
@@ -20,6 +21,14 @@ fn prefix(name: &str) -> Result<Vec<u8>> {
 }
 
 impl Ledger {
+    /// Whether this ledger saves derived indexes: always, unless it is one of several front
+    /// ends on a shared store and does not sequence. Each front end keeps its own copy of an
+    /// index in memory, from the same log; only the sequencer's is saved, so that rows
+    /// describing an older point of the log never replace newer ones.
+    pub fn saves_derived(&self) -> bool {
+        self.front_end().is_none_or(|(_, role)| role == FrontEndRole::Sequencer)
+    }
+
     /// Every row of derived index `name`, `(key, value)` in key order.
     pub fn derived(&self, name: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let prefix = prefix(name)?;
@@ -28,7 +37,13 @@ impl Ledger {
 
     /// Writes rows of derived index `name` and deletes others, in one atomic, durable commit
     /// that leaves the log as it is. Blocks until durable.
+    ///
+    /// On a store several front ends share, only the one that sequences saves (see
+    /// [`Ledger::saves_derived`]); another is refused with [`Error::Unavailable`].
     pub fn save_derived(&self, name: &str, puts: Vec<(Vec<u8>, Vec<u8>)>, deletes: Vec<Vec<u8>>) -> Result<()> {
+        if !self.saves_derived() {
+            return Err(Error::Unavailable("derived indexes are saved by the front end that sequences the log".into()));
+        }
         let prefix = prefix(name)?;
         let named = |k: &[u8]| [prefix.as_slice(), k].concat();
         let puts = puts.into_iter().map(|(k, v)| (named(&k), v)).collect();

@@ -10,8 +10,10 @@
 //! | `witnessed.rs` | receipts at an older checkpoint that witnesses cosigned |
 //! | `fsck.rs` | re-reads and checks the whole store |
 //! | `derived.rs` | rows a server derives from the log and keeps beside it (the ad library) |
+//! | `front_ends.rs` | a store several front ends share: opening it, where a job goes, catching up on demand |
 
 mod derived;
+mod front_ends;
 mod fsck;
 mod open;
 mod read;
@@ -22,6 +24,7 @@ mod write;
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
+use crate::cluster::Member;
 use crate::error::Result;
 use crate::pipeline::jobs::Job;
 use crate::pipeline::state::{CommitListener, Metrics, Shared, State};
@@ -36,6 +39,9 @@ pub struct Ledger {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     /// The sequencer's thread (which waits for the committer's when it stops).
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// This front end's part in a log that several share (`front_ends.rs`); `None` for a store
+    /// no other front end uses.
+    member: Option<Arc<Member>>,
 }
 
 /// What the ledger holds of a message's personal part.
@@ -53,6 +59,23 @@ impl Ledger {
         if let Ok(mut l) = self.shared.listener.write() {
             *l = Some(f);
         }
+    }
+
+    /// Registers a function called with the new entries after each durable commit (and, on a
+    /// store several front ends share, each time this one catches up), called first with the
+    /// published entries from `from` on: what a caller that read the log up to `from` has not
+    /// seen yet, so that it misses no entry appended meanwhile by another front end.
+    pub fn set_listener_from(&self, from: u64, f: CommitListener) -> Result<()> {
+        let mut l = self.shared.listener.write().map_err(|_| crate::pipeline::state::lock_poisoned())?;
+        let size = self.size();
+        let mut start = from;
+        while start < size {
+            let end = (start + 4096).min(size);
+            f(start, &self.entries(start, end)?);
+            start = end;
+        }
+        *l = Some(f);
+        Ok(())
     }
 
     /// The write path's counters, for `/metrics`.
@@ -75,8 +98,12 @@ impl Ledger {
         self.shared.read()
     }
 
-    /// Stops the write threads after they have finished the work already queued.
+    /// Stops the write threads after they have finished the work already queued (and, on a
+    /// shared store, lets the sequencing lease go).
     pub fn shutdown(&self) {
+        if let Some(m) = &self.member {
+            m.stop();
+        }
         if let Ok(mut j) = self.jobs.lock() {
             j.take();
         }

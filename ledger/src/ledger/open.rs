@@ -2,7 +2,7 @@
 //! last signed checkpoint and refused if its tree differs, its older layouts are converted, and
 //! its in-memory indexes are rebuilt. Then the two write threads start.
 
-use std::collections::HashSet;
+use std::sync::atomic::AtomicBool;
 use std::sync::{mpsc, Arc, Mutex, RwLock};
 
 use crate::error::{Error, Result};
@@ -11,7 +11,7 @@ use crate::model::canonical::{jcs, signed_message};
 use crate::model::entry::Entry;
 use crate::model::record::{format_time, Body, Kind, LogKeyBody};
 use crate::model::registry::Registry;
-use crate::pipeline::state::{sign_checkpoint, LedgerOptions, Metrics, Shared, State};
+use crate::pipeline::state::{objectors, sign_checkpoint, LedgerOptions, Metrics, Shared, State};
 use crate::pipeline::tree::Tiles;
 use crate::pipeline::{committer, sequencer};
 use crate::privacy::lookup::Lookup;
@@ -61,6 +61,7 @@ impl Ledger {
             listener: RwLock::new(None),
             layout,
             objectors: Mutex::new(objectors),
+            commit_failed: AtomicBool::new(false),
         });
         let (tx, rx) = mpsc::channel();
         // The sequencer hands groups to the committer through a queue of one.
@@ -79,23 +80,8 @@ impl Ledger {
             let shared = Arc::clone(&shared);
             spawn("sightline-append", Box::new(move || sequencer::run(&shared, rx, stage, committer)))?
         };
-        Ok(Ledger { shared, jobs: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
+        Ok(Ledger { shared, jobs: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)), member: None })
     }
-}
-
-/// The handles of every recipient with an objection on file (read once on open; objections
-/// are few). The sequencer then asks the store about objections only for these recipients,
-/// instead of one store read per appended record.
-fn objectors(store: &dyn Store) -> Result<HashSet<[u8; 32]>> {
-    store
-        .scan(Space::Private, keys::OBJECTION)?
-        .into_iter()
-        .map(|(key, _)| {
-            keys::objection_parts(&key)
-                .map(|(handle, _)| handle)
-                .ok_or_else(|| Error::Corrupt("an objection row's key is too short to hold a recipient handle".into()))
-        })
-        .collect()
 }
 
 /// A new log: entry 0 announces the log key, signed by itself (SPEC.md §3.1).
@@ -140,6 +126,11 @@ fn load(store: &dyn Store, tiles: &Tiles, signer: &NoteSigner, size: u64, checkp
     let mut registry_leaves = Vec::new();
     for (k, _) in store.scan(Space::Index, keys::REGISTRY)? {
         let index = keys::registry_index(&k).ok_or_else(|| Error::Corrupt("a registry index key is malformed".into()))?;
+        if index >= size {
+            // Appended since the head was read, by another front end sharing the store: the
+            // front end catches up with it later (`cluster/follow.rs`).
+            continue;
+        }
         let bytes = store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("registry entry {index} is missing")))?;
         registry.apply_entry(index, &bytes)?;
         registry_leaves.push((index, leaf_hash(&bytes)));
@@ -183,7 +174,7 @@ fn load(store: &dyn Store, tiles: &Tiles, signer: &NoteSigner, size: u64, checkp
             )));
         }
     }
-    if store.entry(size)?.is_some() {
+    if store.entry(size)?.is_some() && store.head()?.is_none_or(|h| h.size <= size) {
         return Err(Error::Corrupt(format!("an entry {size} exists beyond the checkpointed size")));
     }
     Ok(State { edge, published, size, checkpoint, registry: Arc::new(registry), epoch: 0 })

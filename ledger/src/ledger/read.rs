@@ -62,7 +62,10 @@ impl Ledger {
     /// Checks a request's `Authorization` signature (SPEC.md §12) against the key this log
     /// registered for its submitter, bound to this log's origin; see [`crate::request_auth`].
     pub fn verify_request(&self, auth: &RequestAuth, request: &str) -> Result<()> {
-        self.state()?.registry.verify_request(self.origin(), auth, request)
+        self.fresh(
+            || self.state()?.registry.verify_request(self.origin(), auth, request),
+            |r| matches!(r, Err(Error::UnknownSubmitter(_) | Error::BadSignature(_))),
+        )
     }
 
     /// Entry bytes at `index`, if published.
@@ -70,6 +73,10 @@ impl Ledger {
     /// Every entry read is checked against its leaf in the tree whose root the signed checkpoint
     /// holds, so bytes changed or damaged in storage are refused (`Error::Corrupt`), never served.
     pub fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        self.fresh(|| self.published_entry(index), |r| matches!(r, Ok(None)))
+    }
+
+    fn published_entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
         let Some(leaf) = self.published_leaves(index, index.saturating_add(1))?.pop() else { return Ok(None) };
         let bytes = self.shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("published entry {index} is missing")))?;
         check_leaf(index, &bytes, &leaf)?;
@@ -100,6 +107,10 @@ impl Ledger {
 
     /// RFC 9162 inclusion proof of `index` in the tree of `size` (≤ published size).
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        self.fresh(|| self.published_inclusion_proof(index, size), |r| matches!(r, Err(Error::OutOfRange(_))))
+    }
+
+    fn published_inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
         let tree = self.shared.tree()?;
         if size > tree.size() {
             return Err(Error::OutOfRange(format!("size {size} is beyond the published checkpoint size {}", tree.size())));
@@ -110,6 +121,10 @@ impl Ledger {
 
     /// RFC 9162 consistency proof between two published sizes.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
+        self.fresh(|| self.published_consistency_proof(old, new), |r| matches!(r, Err(Error::OutOfRange(_))))
+    }
+
+    fn published_consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
         let tree = self.shared.tree()?;
         if new > tree.size() {
             return Err(Error::OutOfRange(format!("size {new} is beyond the published checkpoint size {}", tree.size())));
@@ -129,8 +144,11 @@ impl Ledger {
 
     /// A C2SP hash tile, if it exists at the published size.
     pub fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<u8>> {
-        let tree = self.shared.tree()?;
-        tiles::tile_bytes(&tree, level, index, width, tree.size())
+        let tile = || {
+            let tree = self.shared.tree()?;
+            tiles::tile_bytes(&tree, level, index, width, tree.size())
+        };
+        self.fresh(tile, Result::is_err)
     }
 
     /// A C2SP hash tile as it is at tree size `size` (no larger than the published size): what
@@ -145,7 +163,7 @@ impl Ledger {
 
     /// A C2SP entry bundle, if it exists at the published size.
     pub fn entry_bundle(&self, index: u64, width: u16) -> Result<Vec<u8>> {
-        self.entry_bundle_at(index, width, self.size())
+        self.fresh(|| self.entry_bundle_at(index, width, self.size()), |r| matches!(r, Err(Error::OutOfRange(_))))
     }
 
     /// A C2SP entry bundle as it is at tree size `size` (no larger than the published size).
@@ -204,7 +222,10 @@ impl Ledger {
 
     /// The entry index a why-token names, if genuine and published.
     pub fn check_why_token(&self, token: &str) -> Option<u64> {
-        self.shared.secret.check_why_token(token).filter(|i| *i < self.size())
+        let index = self.shared.secret.check_why_token(token)?;
+        // A genuine token of an entry this front end has not seen yet: another front end of a
+        // shared log appended it a moment ago.
+        self.fresh(|| Ok(index < self.size()), |r| matches!(r, Ok(false))).ok().filter(|&published| published).map(|_| index)
     }
 
     /// The personal part of a message entry, decrypted; `None` if the entry has none.
@@ -241,6 +262,10 @@ impl Ledger {
     /// published state so that they agree with each other (see [`EntrySnapshot`]); `None` if
     /// the entry is not published. The entry is checked against its leaf like [`Ledger::entry`].
     pub fn snapshot(&self, index: u64) -> Result<Option<EntrySnapshot>> {
+        self.fresh(|| self.published_snapshot(index), |r| matches!(r, Ok(None)))
+    }
+
+    fn published_snapshot(&self, index: u64) -> Result<Option<EntrySnapshot>> {
         let store = &self.shared.store;
         let (bytes, tree, record, key, registry, size) = {
             let st = self.state()?;

@@ -23,14 +23,16 @@ pub(crate) fn now() -> String {
 }
 
 impl Ledger {
-    /// Queues a job for the sequencer, waits until it is durable, then builds its receipts here.
+    /// Queues a job for the sequencer (this front end's, or the one another front end runs on a
+    /// shared store), waits until it is durable, then builds its receipts here.
     fn send(&self, job: Job, rx: mpsc::Receiver<Result<Durable>>) -> Result<BatchAck> {
-        {
-            let jobs = self.jobs.lock().map_err(|_| Error::ShuttingDown)?;
-            jobs.as_ref().ok_or(Error::ShuttingDown)?.send(job).map_err(|_| Error::ShuttingDown)?;
-        }
-        let durable =
-            rx.recv().map_err(|_| Error::Storage("the append thread stopped before answering (the server log says why)".into()))??;
+        let durable = self.sequence(job, |job| {
+            {
+                let jobs = self.jobs.lock().map_err(|_| Error::ShuttingDown)?;
+                jobs.as_ref().ok_or(Error::ShuttingDown)?.send(job).map_err(|_| Error::ShuttingDown)?;
+            }
+            rx.recv().map_err(|_| Error::Storage("the append thread stopped before answering (the server log says why)".into()))?
+        })?;
         durable.into_ack(&self.shared)
     }
 
@@ -65,22 +67,29 @@ impl Ledger {
         if texts.iter().any(|t| may_be_tally(t.body)) {
             let tallies: Vec<bool> = texts.iter().map(|t| is_tally(t.body)).collect();
             if tallies.iter().all(|&t| t) {
-                let records = prepare_tallies(&self.shared, texts, only_signer)?;
+                let records =
+                    self.fresh(|| prepare_tallies(&self.shared, texts, only_signer), |r| matches!(r, Err(Error::UnknownSubmitter(_))))?;
                 let (reply, rx) = mpsc::sync_channel(1);
-                return self.send(Job::Tallies { records, reply }, rx);
+                return self.send(Job::Tallies { records, reply, handoff: None }, rx);
             }
             if let Some(r) = tallies.iter().position(|&t| t) {
                 return Err(invalid(r, "kind", "a batch holds either messages or tallies; send the tallies in a batch of their own"));
             }
         }
-        let records = prepare(&self.shared, texts, only_signer)?;
+        // A submitter or party another front end of a shared log registered a moment ago, or
+        // the earlier message a follow-up names, appended through another front end.
+        let unregistered = |r: &Result<_>| {
+            matches!(r, Err(Error::UnknownSubmitter(_)))
+                || matches!(r, Err(Error::InvalidRecord { field, .. }) if field.starts_with("sponsor.") || field.ends_with("].entry"))
+        };
+        let records = self.fresh(|| prepare(&self.shared, texts, only_signer), unregistered)?;
         let (reply, rx) = mpsc::sync_channel(1);
-        self.send(Job::Messages { records, reply }, rx)
+        self.send(Job::Messages { records, reply, handoff: None }, rx)
     }
 
     pub(crate) fn append_log(&self, body: Value, effect: Effect) -> Result<BatchAck> {
         let (reply, rx) = mpsc::sync_channel(1);
-        self.send(Job::Log { body, effect, reply }, rx)
+        self.send(Job::Log { body, effect, reply, handoff: None }, rx)
     }
 
     /// Registers (or re-keys) a submitter (SPEC.md §3.2).
@@ -106,7 +115,14 @@ impl Ledger {
         established_in: &str,
         ultimately_controlled_by: &str,
     ) -> Result<BatchAck> {
-        let reg = self.registry()?;
+        // A party another front end of a shared log registered a moment ago counts too.
+        let missing = |r: &Result<std::sync::Arc<crate::model::registry::Registry>>| {
+            r.as_ref().is_ok_and(|reg| {
+                !reg.parties.contains_key(party)
+                    || !(["self", NOT_DISCLOSED].contains(&ultimately_controlled_by) || reg.parties.contains_key(ultimately_controlled_by))
+            })
+        };
+        let reg = self.fresh(|| self.registry(), missing)?;
         if let Some(earlier) = reg.parties.get(party) {
             return Err(Error::PartyExists { party: party.to_string(), index: earlier.index });
         }

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::pipeline::group::{fail_all, Group, Planned, Slot, Stage};
+use crate::pipeline::handoff::{durable_text, Answered};
 use crate::pipeline::jobs::{Durable, Settled};
 use crate::pipeline::state::{check_leaf, lock_poisoned, Shared};
 use crate::store::Commit;
@@ -47,15 +48,10 @@ fn commit_group(shared: &Shared, group: Group) {
     };
     let stored = {
         let t = Instant::now();
-        let commit = Commit {
-            size: base + entries.len() as u64,
-            checkpoint,
-            entries: (base..).zip(entries).collect(),
-            private,
-            lookup,
-            tiles,
-            ..Commit::default()
-        };
+        let size = base + entries.len() as u64;
+        let answers = answers(&planned, &checkpoint, size, base);
+        let commit =
+            Commit { size, checkpoint, entries: (base..).zip(entries).collect(), private, lookup, tiles, answers, ..Commit::default() };
         shared.store_and_publish(commit, change, growth, extend_micros + t.elapsed().as_micros() as u64)
     };
     match stored {
@@ -64,10 +60,37 @@ fn commit_group(shared: &Shared, group: Group) {
     }
 }
 
+/// The answers of the group's handed-over jobs, written in its commit (`handoff.rs`).
+fn answers(planned: &[Planned], checkpoint: &str, size: u64, base: u64) -> Vec<(u64, String)> {
+    planned
+        .iter()
+        .filter_map(|p| {
+            let records = p
+                .slots
+                .iter()
+                .map(|(slot, message_id, warnings, channel)| {
+                    let (index, duplicate) = slot.place(base);
+                    Answered {
+                        index,
+                        message_id: message_id.clone(),
+                        duplicate,
+                        warnings: warnings.clone(),
+                        why_link: true,
+                        channel: *channel,
+                    }
+                })
+                .collect();
+            Some((p.handoff?, durable_text(checkpoint, size, records)))
+        })
+        .collect()
+}
+
 /// Sends each caller its settled records. An entry's bytes move into the last record that
 /// uses them (a message repeated within the group shares its entry).
 fn respond(shared: &Shared, planned: Vec<Planned>, entries: Vec<Vec<u8>>, base: u64) {
     let Ok(st) = shared.state.read() else { return };
+    // A group that appended nothing had no commit to answer its handed-over jobs in.
+    let entries_were_empty = entries.is_empty();
     let (checkpoint, size) = (st.checkpoint.clone(), st.size);
     let tree = shared.tiles.view(std::sync::Arc::clone(&st.published));
     drop(st);
@@ -95,11 +118,7 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: Vec<Vec<u8>>, base: 
             .slots
             .into_iter()
             .map(|(slot, message_id, warnings, channel)| {
-                let (index, duplicate) = match slot {
-                    Slot::New(i) => (base + i as u64, false),
-                    Slot::Repeat(i) => (base + i as u64, true),
-                    Slot::Existing(i) => (i, true),
-                };
+                let (index, duplicate) = slot.place(base);
                 let bytes = match slot {
                     Slot::New(i) | Slot::Repeat(i) => take(i).ok_or_else(|| Error::Corrupt(format!("entry {index} is missing")))?,
                     Slot::Existing(_) => {
@@ -111,6 +130,7 @@ fn respond(shared: &Shared, planned: Vec<Planned>, entries: Vec<Vec<u8>>, base: 
                 Ok(Settled { index, message_id, duplicate, warnings, bytes, why_link: true, channel })
             })
             .collect();
-        let _ = job.reply.send(records.map(|records| Durable { checkpoint: checkpoint.clone(), size, records }));
+        let answered = job.handoff.is_some() && !entries_were_empty;
+        let _ = job.reply.send(records.map(|records| Durable { checkpoint: checkpoint.clone(), size, records, answered }));
     }
 }

@@ -31,6 +31,18 @@ pub(crate) enum Slot {
     Existing(u64),
 }
 
+impl Slot {
+    /// The entry index of a slot in a group whose first entry is `base`, and whether the record
+    /// was in the log already.
+    pub(crate) fn place(&self, base: u64) -> (u64, bool) {
+        match self {
+            Slot::New(i) => (base + *i as u64, false),
+            Slot::Repeat(i) => (base + *i as u64, true),
+            Slot::Existing(i) => (*i, true),
+        }
+    }
+}
+
 /// One acknowledged record of a caller: its slot, message id, warnings and channel (for its
 /// reference, SPEC.md §10.2).
 pub(crate) type Acked = (Slot, Option<String>, Vec<String>, Option<Channel>);
@@ -39,6 +51,8 @@ pub(crate) type Acked = (Slot, Option<String>, Vec<String>, Option<Channel>);
 pub(crate) struct Planned {
     pub(crate) slots: Vec<Acked>,
     pub(crate) reply: mpsc::SyncSender<Result<Durable>>,
+    /// The id of the job another front end handed over, answered in the group's commit.
+    pub(crate) handoff: Option<u64>,
 }
 
 /// A sequenced group of new entries, from the sequencer to the committer.

@@ -59,22 +59,32 @@ pub(crate) enum Effect {
     },
 }
 
-/// What a caller hands the sequencer, with where to answer it.
+/// Where the sequencer or the committer answers a job.
+pub(crate) type Reply = mpsc::SyncSender<Result<Durable>>;
+
+/// What a caller hands the sequencer, with where to answer it. `handoff` is the id of a job
+/// another front end handed over through the store (`handoff.rs`): its answer is written in
+/// the commit of its entries.
 pub(crate) enum Job {
     Messages {
         records: Vec<Prepared>,
-        reply: mpsc::SyncSender<Result<Durable>>,
+        reply: Reply,
+        handoff: Option<u64>,
     },
     Log {
         body: Value,
         effect: Effect,
-        reply: mpsc::SyncSender<Result<Durable>>,
+        reply: Reply,
+        handoff: Option<u64>,
     },
     /// Submitter-signed tallies (SPEC.md §3.8), committed like log records (`sequencer/tallies.rs`).
     Tallies {
         records: Vec<PreparedTally>,
-        reply: mpsc::SyncSender<Result<Durable>>,
+        reply: Reply,
+        handoff: Option<u64>,
     },
+    /// Answered once everything queued before it is published or failed.
+    Barrier(mpsc::SyncSender<()>),
     /// Rows of a derived index (already named in its key space), committed with the current
     /// head once nothing is staged (`sequencer/log_records.rs`).
     Rows {
@@ -112,7 +122,9 @@ pub(crate) struct Durable {
     pub(crate) checkpoint: String,
     pub(crate) size: u64,
     pub(crate) records: Vec<Settled>,
+    /// A handed-over job's answer was written in the commit of its entries.
+    pub(crate) answered: bool,
 }
 
-/// A caller's prepared messages and where to answer it.
-pub(crate) type Waiting = (Vec<Prepared>, mpsc::SyncSender<Result<Durable>>);
+/// A caller's prepared messages, where to answer it, and its handed-over job's id.
+pub(crate) type Waiting = (Vec<Prepared>, Reply, Option<u64>);

@@ -14,7 +14,9 @@
 //! ```
 //!
 //! `follow_up.rs` checks, as a message is prepared, that an earlier entry its lineage names is
-//! a message of the same submitter to the same recipient. `state.rs` holds what the threads
+//! a message of the same submitter to the same recipient. `handoff.rs` is a job as it crosses
+//! the database from a front end that does not sequence to the one that does, and the answer
+//! that crosses back (SPEC.md §12.2). `state.rs` holds what the threads
 //! share: the tree's right edge and what is published of it (`tree.rs` reads the rest of the
 //! tree from the store's tiles), the indexes, the keys, the counters, and the two steps that change the tree
 //! (extend-and-sign, store-and-publish). Nothing here knows the [`Ledger`](crate::Ledger)
@@ -23,6 +25,7 @@
 pub(crate) mod committer;
 pub(crate) mod follow_up;
 pub(crate) mod group;
+pub(crate) mod handoff;
 pub(crate) mod jobs;
 pub(crate) mod prepare;
 pub(crate) mod receipts;

@@ -8,7 +8,7 @@
 //! top of it. Readers see only what is published.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -18,7 +18,7 @@ use crate::pipeline::tree::{Tiles, TreeView};
 use crate::privacy::lookup::{Change, Lookup};
 use crate::privacy::recipients;
 use crate::privacy::ServerSecret;
-use crate::store::{Commit, Store};
+use crate::store::{keys, Commit, Space, Store};
 use crate::tlog::edge::{Edge, FullTile};
 use crate::tlog::merkle::{leaf_hash, Hash};
 use crate::tlog::note::{Checkpoint, NoteSigner};
@@ -113,6 +113,25 @@ pub(crate) struct Shared {
     /// The recipient handles with an objection on file, so that the sequencer looks an
     /// objection up in the store only for them.
     pub(crate) objectors: Mutex<HashSet<[u8; 32]>>,
+    /// Set when a commit failed: with several front ends on one store, a commit whose answer
+    /// was lost may still have landed, so the sequencer reads the store's head again before it
+    /// goes on (`cluster/`).
+    pub(crate) commit_failed: AtomicBool,
+}
+
+/// The handles of every recipient with an objection on file (objections are few). The
+/// sequencer then asks the store about objections only for these recipients, instead of one
+/// store read per appended record.
+pub(crate) fn objectors(store: &dyn Store) -> Result<HashSet<[u8; 32]>> {
+    store
+        .scan(Space::Private, keys::OBJECTION)?
+        .into_iter()
+        .map(|(key, _)| {
+            keys::objection_parts(&key)
+                .map(|(handle, _)| handle)
+                .ok_or_else(|| Error::Corrupt("an objection row's key is too short to hold a recipient handle".into()))
+        })
+        .collect()
 }
 
 /// The error of a lock that a panicking thread left poisoned.
@@ -196,6 +215,7 @@ impl Shared {
         if let Err(e) = stored {
             st.edge = (*st.published).clone();
             st.epoch = st.epoch.wrapping_add(1);
+            self.commit_failed.store(true, Ordering::SeqCst);
             tracing::error!(error = %e, entries = commit.entries.len(), first = base, "group commit failed; nothing of it acknowledged");
             return Err(e);
         }

@@ -207,6 +207,19 @@ impl Lookup {
         Ok(self.recipients(std::slice::from_ref(handle))?.pop().flatten())
     }
 
+    /// Forgets every cached recipient (a front end catching up with an erasure another one
+    /// committed, which deleted rows no lookup record names any more: `cluster/follow.rs`).
+    pub(crate) fn forget_recipients(&self) {
+        self.recipients.clear();
+    }
+
+    /// Forgets everything cached: a front end about to sequence a log another one wrote reads
+    /// every row it plans with from the store, never a row a reader cached (`cluster/lease.rs`).
+    pub(crate) fn forget_all(&self) {
+        self.messages.clear();
+        self.recipients.clear();
+    }
+
     /// Applies what a durable commit changed to the caches (its rows are in the store).
     pub(crate) fn apply(&self, change: &Change) {
         for (m, index) in &change.messages {

@@ -1,9 +1,10 @@
 //! Storage behind one trait. The ledger speaks to storage only through [`Store`]. Each backend
 //! has a folder of its own: `sled/` is the embedded default ([`sled::SledStore`]), `memory/`
-//! keeps everything in memory ([`memory::MemoryStore`]: tests and fuzzing), and a PostgreSQL
-//! backend can sit beside them (each operation maps to a table: entries, tiles, index,
-//! private, lookup, head). The names of the rows the ledger keeps in the key spaces are
-//! spelled in one place, `keys.rs`.
+//! keeps everything in memory ([`memory::MemoryStore`]: tests and fuzzing), and `postgres/`
+//! (feature `postgres`) keeps the log in PostgreSQL tables, where several front ends share it:
+//! it also implements [`Coordination`] (`coordination.rs`), the lease that lets one of them
+//! sequence at a time and the queue through which the others hand it their jobs. The names of
+//! the rows the ledger keeps in the key spaces are spelled in one place, `keys.rs`.
 //!
 //! The contract every backend keeps:
 //! - [`Store::commit`] is **atomic** (all of a [`Commit`] or none of it survives a
@@ -34,9 +35,14 @@
 
 #[cfg(feature = "fuzzing")]
 pub mod contract;
+mod coordination;
 pub(crate) mod keys;
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sled;
+
+pub use coordination::{Coordination, HandedEffect, HandedJob, HandedMessage, HandedRecord, Lease};
 
 use std::ops::Range;
 
@@ -87,6 +93,21 @@ pub struct Commit {
     pub puts: Vec<(Space, Vec<u8>, Vec<u8>)>,
     /// Deletes from a key space (erasure).
     pub deletes: Vec<(Space, Vec<u8>)>,
+    /// Answers to jobs handed over through a shared store ([`Coordination`]), `(job, answer)`,
+    /// written in the same transaction as the entries they acknowledge. Only a store that
+    /// implements [`Coordination`] gets any; the others refuse a commit that carries one.
+    pub answers: Vec<(u64, String)>,
+}
+
+impl Commit {
+    /// Refuses a commit that answers handed-over jobs: a store that implements no
+    /// [`Coordination`] has no queue to answer them in.
+    pub(crate) fn unshared(&self) -> Result<()> {
+        match self.answers.len() {
+            0 => Ok(()),
+            n => Err(Error::Storage(format!("a commit answers {n} handed-over jobs, but this store is not shared; this is a bug"))),
+        }
+    }
 }
 
 /// The stored head: tree size and its signed checkpoint.

@@ -51,6 +51,11 @@ impl Server {
     }
 
     pub fn start(dir: &Path, log: &Path) -> Server {
+        Server::start_with(dir, log, &[])
+    }
+
+    /// [`Server::start`] with more `sightline serve` flags (`--store postgres://…`).
+    pub fn start_with(dir: &Path, log: &Path, args: &[&str]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let t = Instant::now();
@@ -59,6 +64,7 @@ impl Server {
             .arg("--data")
             .arg(dir)
             .args(["--origin", ORIGIN, "--listen", &addr.to_string()])
+            .args(args)
             .env("SIGHTLINE_RATE_WHY", "off")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

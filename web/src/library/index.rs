@@ -238,6 +238,12 @@ fn parse_all(entries: &[Vec<u8>]) -> Vec<Option<fields::Entry<'_>>> {
 }
 
 impl LibraryIndex {
+    /// The first entry of the log the index has not seen: where a listener of new entries
+    /// takes over from the start-up scan.
+    pub fn next_entry(&self) -> u64 {
+        self.last_added.map_or(0, |last| last + 1)
+    }
+
     /// Adds one entry of the log, given as its logged bytes (read through the
     /// ledger, which checked them against the tree). Entries must come in log
     /// order; an entry at or below the last one added is ignored (so a re-scan

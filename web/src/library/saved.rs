@@ -214,6 +214,11 @@ static SAVING: Mutex<()> = Mutex::new(());
 
 /// Saves what changed in `library` since its last save, in one commit beside the log.
 pub fn save(library: &RwLock<LibraryIndex>, ledger: &Ledger) -> Result<(), WebError> {
+    // One of several front ends that does not sequence: the sequencer saves; what changed here
+    // stays to be saved should this front end sequence later.
+    if !ledger.saves_derived() {
+        return Ok(());
+    }
     let poisoned = || WebError::Setup("the library index's lock was poisoned by a panic; restart the server".into());
     let _one_at_a_time = SAVING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let (rows, unsaved, through) = {

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::canonical::{jcs, signed_message};
 use crate::model::entry::Entry;
 use crate::model::record::{format_time, Body};
+use crate::pipeline::handoff::{durable_text, Answered};
 use crate::pipeline::jobs::{Durable, Effect, Settled};
 use crate::pipeline::state::{check_leaf, lock_poisoned, Shared};
 use crate::privacy::lookup::Change;
@@ -19,13 +20,20 @@ use crate::tlog::merkle::leaf_hash;
 
 /// Appends one log-signed record (registration, rotation, objection, erasure). Runs on the
 /// sequencer's thread once nothing is staged, so the tree's size is the published size.
-pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect) -> Result<Durable> {
+pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect, handoff: Option<u64>) -> Result<Durable> {
     if let Effect::Objection { handle, advertiser } = &effect {
         if let Some(earlier) = objection_on_file(shared, handle, advertiser)? {
             return Ok(earlier);
         }
     }
     let body = Body::parse(&body_value, 0)?;
+    // Checked again here, on the one thread that appends: two front ends of a shared log may
+    // each have been asked to register the same party.
+    if let Body::Party(p) = &body {
+        if let Some(earlier) = shared.read()?.registry.parties.get(&p.party) {
+            return Err(Error::PartyExists { party: p.party.clone(), index: earlier.index });
+        }
+    }
     let body_jcs = jcs(&body_value)?;
     let (epoch, base, prev) = {
         let st = shared.read()?;
@@ -62,7 +70,13 @@ pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect) -> 
     };
     let started = Instant::now();
     let (checkpoint, tiles, growth) = shared.extend_and_sign(epoch, base, &[leaf_hash(&bytes)], rotate_to)?;
-    let commit = Commit { size: base + 1, checkpoint, entries: vec![(base, bytes)], tiles, puts, deletes, wipe, ..Commit::default() };
+    let settled =
+        |bytes| Settled { index: base, message_id: None, duplicate: false, warnings: Vec::new(), bytes, why_link: false, channel: None };
+    // A handed-over job is answered in the commit of its entry (`pipeline/handoff.rs`).
+    let answers: Vec<(u64, String)> =
+        handoff.map(|id| (id, durable_text(&checkpoint, base + 1, vec![Answered::of(&settled(Vec::new()))]))).into_iter().collect();
+    let commit =
+        Commit { size: base + 1, checkpoint, entries: vec![(base, bytes)], tiles, puts, deletes, wipe, answers, ..Commit::default() };
     let bytes = shared
         .store_and_publish(commit, change, growth, started.elapsed().as_micros() as u64)?
         .into_iter()
@@ -79,8 +93,7 @@ pub(crate) fn log_record(shared: &Shared, body_value: Value, effect: Effect) -> 
         *shared.signer.write().map_err(|_| lock_poisoned())? = *s;
     }
     let st = shared.read()?;
-    let record = Settled { index: base, message_id: None, duplicate: false, warnings: Vec::new(), bytes, why_link: false, channel: None };
-    Ok(Durable { checkpoint: st.checkpoint.clone(), size: base + 1, records: vec![record] })
+    Ok(Durable { checkpoint: st.checkpoint.clone(), size: base + 1, records: vec![settled(bytes)], answered: handoff.is_some() })
 }
 
 /// Commits rows of a derived index with the published head (nothing is staged: the sequencer
@@ -113,5 +126,5 @@ fn objection_on_file(shared: &Shared, handle: &[u8; 32], advertiser: &str) -> Re
     let bytes = shared.store.entry(index)?.ok_or_else(|| Error::Corrupt(format!("objection entry {index} is missing")))?;
     check_leaf(index, &bytes, &tree.leaf(index)?)?;
     let record = Settled { index, message_id: None, duplicate: true, warnings: Vec::new(), bytes, why_link: false, channel: None };
-    Ok(Some(Durable { checkpoint, size, records: vec![record] }))
+    Ok(Some(Durable { checkpoint, size, records: vec![record], answered: false }))
 }

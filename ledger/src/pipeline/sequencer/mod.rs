@@ -46,9 +46,9 @@ pub(crate) fn run(shared: &Shared, jobs: mpsc::Receiver<Job>, committer: mpsc::S
         let mut next = Some(first);
         while let Some(job) = next.take() {
             match job {
-                Job::Messages { records: r, reply } => {
+                Job::Messages { records: r, reply, handoff } => {
                     records += r.len();
-                    group.push((r, reply));
+                    group.push((r, reply, handoff));
                 }
                 // Each of these is committed alone, once every group before it is published.
                 alone => {
@@ -75,14 +75,18 @@ pub(crate) fn run(shared: &Shared, jobs: mpsc::Receiver<Job>, committer: mpsc::S
 /// Commits a job that is not a group of messages on its own, on this thread, and answers it.
 fn commit_alone(shared: &Shared, job: Job) {
     match job {
-        Job::Log { body, effect, reply } => {
-            let _ = reply.send(log_records::log_record(shared, body, effect));
+        Job::Log { body, effect, reply, handoff } => {
+            let _ = reply.send(log_records::log_record(shared, body, effect, handoff));
         }
-        Job::Tallies { records, reply } => {
-            let _ = reply.send(tallies::append(shared, records));
+        Job::Tallies { records, reply, handoff } => {
+            let _ = reply.send(tallies::append(shared, records, handoff));
         }
         Job::Rows { puts, deletes, reply } => {
             let _ = reply.send(log_records::derived_rows(shared, puts, deletes));
+        }
+        // Everything before it is published or failed now: that is all it waits for.
+        Job::Barrier(done) => {
+            let _ = done.send(());
         }
         Job::Messages { reply, .. } => {
             let _ = reply.send(Err(Error::Storage("a group of messages was committed alone; this is a bug".into())));

@@ -77,13 +77,13 @@ pub(super) fn plan(shared: &Shared, flight: &mut InFlight, jobs: Vec<Waiting>) -
         // The group's rows, read at once once the state is free: whatever the committer
         // publishes meanwhile is in `flight`, which planning reads first. Then the leaves of
         // messages sent again (a tile may be read).
-        let all = || jobs.iter().flat_map(|(records, _)| records.iter());
+        let all = || jobs.iter().flat_map(|(records, ..)| records.iter());
         let messages = shared.lookup.messages(&all().map(|p| p.message_key).collect::<Vec<_>>())?;
         let recipients = shared.lookup.recipients(&all().map(|p| p.handle).collect::<Vec<_>>())?;
         let mut found = messages.into_iter().zip(recipients);
         let known = jobs
             .iter()
-            .map(|(records, _)| {
+            .map(|(records, ..)| {
                 records
                     .iter()
                     .map(|_| {
@@ -97,7 +97,7 @@ pub(super) fn plan(shared: &Shared, flight: &mut InFlight, jobs: Vec<Waiting>) -
     })();
     let (base, mut prev, known, registry) = match snapshot {
         Ok(s) => s,
-        Err(e) => return Err((e, jobs.into_iter().map(|(_, reply)| Planned { slots: Vec::new(), reply }).collect())),
+        Err(e) => return Err((e, jobs.into_iter().map(|(_, reply, handoff)| Planned { slots: Vec::new(), reply, handoff }).collect())),
     };
     let logged_at = format_time(time::OffsetDateTime::now_utc());
     let mut group = Group::new(flight.epoch, base);
@@ -105,7 +105,7 @@ pub(super) fn plan(shared: &Shared, flight: &mut InFlight, jobs: Vec<Waiting>) -
     let mut seen: DigestMap<MessageKey, (u64, Vec<u8>)> = DigestMap::default();
     let mut rows: DigestMap<Handle, Recipient> = DigestMap::default();
     let mut to_seal = Vec::new();
-    for ((records, reply), known) in jobs.into_iter().zip(known) {
+    for ((records, reply, handoff), known) in jobs.into_iter().zip(known) {
         let before = group.entries.len();
         let view = View { flight, seen: &seen, base };
         let plan = match plan_job(shared, &registry, &view, &records, &known, before) {
@@ -170,7 +170,7 @@ pub(super) fn plan(shared: &Shared, flight: &mut InFlight, jobs: Vec<Waiting>) -
             group.leaves.push(leaf);
             group.entries.push(bytes);
         }
-        group.planned.push(Planned { slots, reply });
+        group.planned.push(Planned { slots, reply, handoff });
     }
     // Sealing needs each entry's index and its recipient's key, both fixed by now.
     match to_seal.into_iter().map(ToSeal::private_record).collect::<Result<Vec<_>>>() {

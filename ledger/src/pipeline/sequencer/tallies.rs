@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::model::canonical::jcs_value;
 use crate::model::entry::Entry;
 use crate::model::record::format_time;
+use crate::pipeline::handoff::{durable_text, Answered};
 use crate::pipeline::jobs::{Durable, PreparedTally, Settled};
 use crate::pipeline::state::{check_leaf, Shared};
 use crate::privacy::lookup::{self, Change, MessageKey};
@@ -26,9 +27,20 @@ enum Place {
     Existing(u64),
 }
 
+impl Place {
+    /// The tally's acknowledgement as a handed-over job's answer holds it, in a commit from `base`.
+    fn answered(&self, base: u64) -> Answered {
+        let (index, duplicate) = match self {
+            Place::New(i) => (base + *i as u64, false),
+            Place::Existing(index) => (*index, true),
+        };
+        Answered { index, message_id: None, duplicate, warnings: Vec::new(), why_link: false, channel: None }
+    }
+}
+
 /// Appends a batch of prepared tallies in one commit. Runs on the sequencer's thread once
 /// nothing is staged, so the tree's size is the published size.
-pub(crate) fn append(shared: &Shared, tallies: Vec<PreparedTally>) -> Result<Durable> {
+pub(crate) fn append(shared: &Shared, tallies: Vec<PreparedTally>, handoff: Option<u64>) -> Result<Durable> {
     let (epoch, base, mut prev, registry) = {
         let st = shared.read()?;
         (st.epoch, st.size, st.edge.last_leaf().unwrap_or([0; 32]), std::sync::Arc::clone(&st.registry))
@@ -76,13 +88,23 @@ pub(crate) fn append(shared: &Shared, tallies: Vec<PreparedTally>) -> Result<Dur
         leaves.push(prev);
         entries.push(bytes);
     }
+    let answered = handoff.is_some() && !entries.is_empty();
     let stored = if entries.is_empty() {
         Vec::new()
     } else {
         let started = Instant::now();
         let (checkpoint, tiles, growth) = shared.extend_and_sign(epoch, base, &leaves, None)?;
         let size = base + entries.len() as u64;
-        let commit = Commit { size, checkpoint, entries: (base..).zip(entries).collect(), lookup: lookups, tiles, ..Commit::default() };
+        // A handed-over job is answered in the commit of its entries (`pipeline/handoff.rs`).
+        let answers = handoff
+            .map(|id| {
+                let records = places.iter().map(|p| p.answered(base)).collect();
+                (id, durable_text(&checkpoint, size, records))
+            })
+            .into_iter()
+            .collect();
+        let commit =
+            Commit { size, checkpoint, entries: (base..).zip(entries).collect(), lookup: lookups, tiles, answers, ..Commit::default() };
         shared.store_and_publish(commit, change, growth, started.elapsed().as_micros() as u64)?
     };
     let st = shared.read()?;
@@ -102,7 +124,7 @@ pub(crate) fn append(shared: &Shared, tallies: Vec<PreparedTally>) -> Result<Dur
             Ok(Settled { index, message_id: None, duplicate, warnings: Vec::new(), bytes, why_link: false, channel: None })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Durable { checkpoint: st.checkpoint.clone(), size: st.size, records })
+    Ok(Durable { checkpoint: st.checkpoint.clone(), size: st.size, records, answered })
 }
 
 /// A published entry's bytes, checked against its leaf.

@@ -163,6 +163,7 @@ impl Store for MemoryStore {
     }
 
     fn commit(&self, c: &Commit) -> Result<()> {
+        c.unshared()?;
         let mut m = self.write()?;
         let (entries, private, lookup) = (m.entries.len() as u64, m.private.len() as u64, m.lookup.len() as u64);
         let positional = c.entries.iter().zip(0..).all(|((i, _), k)| *i == entries + k && *i == private + k && *i == lookup + k);

@@ -202,6 +202,7 @@ impl Store for SledStore {
     }
 
     fn commit(&self, c: &Commit) -> Result<()> {
+        c.unshared()?;
         let private: Vec<(u64, &[u8])> = match c.private.len() {
             0 => c.entries.iter().map(|(i, _)| (*i, [].as_slice())).collect(),
             n if n == c.entries.len() => c.entries.iter().map(|(i, _)| *i).zip(c.private.iter().map(Vec::as_slice)).collect(),
