@@ -15,9 +15,10 @@
 //!   signed checkpoint; every full tile read later must hash to its place in that
 //!   tree, and every entry read back ([`Ledger::entry`], [`Ledger::entries`]) to its
 //!   leaf, or is refused.
-//! - **Cost does not grow with the log.** Memory holds the tree's right edge and
-//!   bounded caches; opening reads no entry but the registry's and the last
-//!   (`pipeline/tree.rs`, `privacy/lookup.rs`).
+//! - **The ledger's cost does not grow with the log.** Its memory holds the tree's
+//!   right edge and bounded caches; opening reads no entry but the registry's and
+//!   the last (`pipeline/tree.rs`, `privacy/lookup.rs`). Non-goal for now: the sled
+//!   store's own page table still grows with the number of message ids it keys.
 //! - **Only registered submitters append**, each record signed with the key the
 //!   log itself registered; sponsors and payers are registered parties.
 //! - **No personal data in the public log.** Recipients appear only as salted
