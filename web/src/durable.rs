@@ -10,8 +10,17 @@ use std::path::Path;
 /// fsyncs the folder, so that the rename itself survives a power loss. `private` files are
 /// created with owner-only permissions.
 pub fn replace_file(path: &Path, contents: &[u8], private: bool) -> std::io::Result<()> {
+    write_and_rename(path, contents, private)?;
+    sync_folder(path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+}
+
+/// The first half of [`replace_file`]: `contents` written to a temporary file beside `path`
+/// (named for this process, so two writers never share one), fsynced, and renamed over `path`.
+/// A reader sees the old file or the new one, never a part; the new name survives a power loss
+/// once [`sync_folder`] has run on its folder, which a caller writing many files does once.
+pub fn write_and_rename(path: &Path, contents: &[u8], private: bool) -> std::io::Result<()> {
     let name = path.file_name().ok_or_else(|| std::io::Error::other(format!("{} is not a file path", path.display())))?;
-    let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
+    let tmp = path.with_file_name(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -25,8 +34,11 @@ pub fn replace_file(path: &Path, contents: &[u8], private: bool) -> std::io::Res
     f.write_all(contents)?;
     f.sync_all()?;
     drop(f);
-    fs::rename(&tmp, path)?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::rename(&tmp, path)
+}
+
+/// Fsyncs folder `dir`, so the names renamed into it survive a power loss.
+pub fn sync_folder(dir: &Path) -> std::io::Result<()> {
     // Directories cannot be opened for syncing everywhere (Windows); where they can, sync.
     if let Ok(d) = fs::File::open(dir) {
         d.sync_all()?;

@@ -21,8 +21,6 @@
 //! up to date once ([`publish`]).
 
 use std::collections::BTreeSet;
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,6 +30,7 @@ use std::time::Duration;
 use sightline_ledger::tiles::{entries_path, tile_path, TILE_WIDTH};
 use sightline_ledger::Ledger;
 
+use crate::durable;
 use crate::error::WebError;
 
 /// How often the publishing thread looks for a new checkpoint.
@@ -65,11 +64,7 @@ impl Round<'_> {
         let path = self.dir.join(rel);
         let folder = path.parent().unwrap_or(self.dir).to_path_buf();
         std::fs::create_dir_all(&folder).map_err(|e| io("create", &folder, e))?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = folder.join(format!(".{name}.{}.tmp", std::process::id()));
-        let mut file = File::create(&tmp).map_err(|e| io("create", &tmp, e))?;
-        file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|e| io("write", &tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| io("rename into place", &path, e))?;
+        durable::write_and_rename(&path, bytes, false).map_err(|e| io("write", &path, e))?;
         self.folders.insert(folder);
         self.files += 1;
         Ok(())
@@ -78,7 +73,7 @@ impl Round<'_> {
     /// Syncs every folder a file was renamed into, so the names are durable.
     fn sync_folders(&mut self) -> Result<(), WebError> {
         for folder in std::mem::take(&mut self.folders) {
-            File::open(&folder).and_then(|f| f.sync_all()).map_err(|e| io("sync", &folder, e))?;
+            durable::sync_folder(&folder).map_err(|e| io("sync", &folder, e))?;
         }
         Ok(())
     }
