@@ -67,32 +67,30 @@ impl Body {
             Kind::LogKey => (Body::LogKey(serde_json::from_str(json).map_err(typed)?), Vec::new()),
             Kind::Submitter => (Body::Submitter(serde_json::from_str(json).map_err(typed)?), Vec::new()),
             Kind::Party => (Body::Party(serde_json::from_str(json).map_err(typed)?), Vec::new()),
-            Kind::Message => match try_strict.then(|| serde_json::from_str(json)).transpose() {
-                Ok(Some(m)) => (Body::Message(Box::new(m)), Vec::new()),
-                strict => {
-                    let strict = strict.err();
-                    let mut value: Value = serde_json::from_str(json).map_err(typed)?;
-                    let omitted = crate::model::omitted::fill_omitted(&mut value);
-                    if omitted.is_empty() {
-                        // Nothing was left out, so the strict decoding's own error says best what
-                        // is wrong (decoded again if the caller's attempt was not kept).
-                        let strict = match strict {
-                            Some(e) => e,
-                            None => match serde_json::from_str::<MessageBody>(json) {
-                                Ok(m) => return Ok((Body::Message(Box::new(m)), Vec::new())),
-                                Err(e) => e,
-                            },
-                        };
-                        return Err(typed(strict));
-                    }
-                    (Body::Message(Box::new(serde_json::from_value(value).map_err(typed)?)), omitted)
-                }
+            Kind::Message => match try_strict.then(|| serde_json::from_str(json)) {
+                Some(Ok(m)) => (Body::Message(Box::new(m)), Vec::new()),
+                _ => message_noting_omitted(json)?,
             },
             Kind::Objection => (Body::Objection(serde_json::from_str(json).map_err(typed)?), Vec::new()),
             Kind::Erasure => (Body::Erasure(serde_json::from_str(json).map_err(typed)?), Vec::new()),
             Kind::Tally => (Body::Tally(serde_json::from_str(json).map_err(typed)?), Vec::new()),
         })
     }
+}
+
+/// A message body that did not decode strictly: read with the fields it leaves out as `null`,
+/// and those fields named. If it leaves out nothing a record had to state, the strict
+/// decoding's own error is what is wrong with it (an error path: decoding again costs nothing
+/// that matters).
+fn message_noting_omitted(json: &str) -> Result<(Body, Vec<String>)> {
+    let typed = |e: serde_json::Error| Error::malformed("entry body", e.to_string());
+    let mut value: Value = serde_json::from_str(json).map_err(typed)?;
+    let omitted = crate::model::omitted::fill_omitted(&mut value);
+    if omitted.is_empty() {
+        let m: MessageBody = serde_json::from_str(json).map_err(typed)?;
+        return Ok((Body::Message(Box::new(m)), Vec::new()));
+    }
+    Ok((Body::Message(Box::new(serde_json::from_value(value).map_err(typed)?)), omitted))
 }
 
 /// Deserializes directly; only a value that fails is deserialized again with
