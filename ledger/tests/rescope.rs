@@ -175,8 +175,8 @@ fn a_layout_3_store_is_converted_to_recipients_scoped_to_their_submitter() {
 
     drop(open(dir.path(), &keys).unwrap());
     let (lookup, _, rows) = state(dir.path());
-    // Converted to layout 4, then on to layout 5 (the indexes as store rows).
-    assert_eq!(rows[b"layout/recipients".as_slice()], [b"5".as_slice(), &0u64.to_be_bytes()].concat());
+    // Converted to layout 4, then on to layout 6 (the indexes as store rows).
+    assert_eq!(rows[b"layout/recipients".as_slice()], [b"6".as_slice(), &0u64.to_be_bytes()].concat());
     // Every handle and link is what a store written by layout 4 holds.
     let private = records(dir.path());
     for i in [built.a1, built.a2, built.b1, built.bob] {

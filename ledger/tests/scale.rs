@@ -146,7 +146,7 @@ fn opening_reads_the_right_edge_and_the_registry_not_every_entry_tile_or_lookup_
     assert_eq!(ledger.fsck(&|_| {}).unwrap(), size);
 }
 
-/// Turns a layout 5 store back into layout 4, as Sightline wrote it: no `mk/` or `rc/` rows.
+/// Turns a layout 6 store back into layout 4, as Sightline wrote it: no `mk/` or `rc/` rows.
 fn downgrade_to_layout_4(dir: &std::path::Path) {
     let store = SledStore::open(dir).unwrap();
     let head = store.head().unwrap().unwrap();
@@ -154,7 +154,7 @@ fn downgrade_to_layout_4(dir: &std::path::Path) {
     c.deletes.extend(store.scan(Space::Index, b"mk/").unwrap().into_iter().map(|(k, _)| (Space::Index, k)));
     c.deletes.extend(store.scan(Space::Private, b"rc/").unwrap().into_iter().map(|(k, _)| (Space::Private, k)));
     let marker = store.get(Space::Private, b"layout/recipients").unwrap().unwrap();
-    assert_eq!(marker[0], b'5');
+    assert_eq!(marker[0], b'6');
     c.puts.push((Space::Private, b"layout/recipients".to_vec(), [b"4".as_slice(), &marker[1..]].concat()));
     store.commit(&c).unwrap();
 }
@@ -190,7 +190,7 @@ fn a_layout_4_store_gets_its_index_rows_once_on_open_even_after_a_crash_mid_way(
     let ledger = open(dir.path(), &keys).unwrap();
     assert_eq!(ledger.fsck(&|_| {}).unwrap(), ledger.size());
     drop(ledger);
-    assert_eq!(rows(dir.path()), written, "the rows a layout 5 store writes, the erased recipient's left out");
+    assert_eq!(rows(dir.path()), written, "the rows a layout 6 store writes, the erased recipient's left out");
     let ledger = open(dir.path(), &keys).unwrap();
     let again = ledger.submit(vec![submission(&keys, "m-1-7", "r7@example.org")]).unwrap_err();
     assert!(matches!(again, Error::MessageIdReused { index, .. } if index == indexes[507]), "message ids are known: {again}");
@@ -200,7 +200,7 @@ fn a_layout_4_store_gets_its_index_rows_once_on_open_even_after_a_crash_mid_way(
     assert_eq!(listed, want);
     assert!(matches!(ledger.personal(indexes[3]).unwrap(), Some(PersonalState::Erased)));
     drop(ledger);
-    assert_eq!(SledStore::open(dir.path()).unwrap().get(Space::Private, b"layout/recipients").unwrap().unwrap()[0], b'5');
+    assert_eq!(SledStore::open(dir.path()).unwrap().get(Space::Private, b"layout/recipients").unwrap().unwrap()[0], b'6');
 }
 
 #[test]

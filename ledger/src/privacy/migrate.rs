@@ -1,7 +1,11 @@
 //! Conversions of an older store's private recipient index to the layout of `recipients.rs`,
 //! run once when the store is opened ([`migrate`]): layout 1 to 2, 2 to 3, 3 to 4
-//! (`rescope.rs`), and 4 to 5 (the indexes as store rows, `lookup.rs`). Each ends in one atomic commit that records the new layout, so a crash
-//! before it leaves the older layout whole, and the next open converts again.
+//! (`rescope.rs`), and 4 to 5 (the indexes as store rows, `lookup.rs`). Each ends in one atomic
+//! commit that records the new layout, so a crash before it leaves the older layout whole, and
+//! the next open converts again. Layout 6 is layout 5 whose rows a store may keep outside its
+//! key space: the sled store keeps them in `rows.dat`, moves a layout 5 folder's rows there
+//! when it opens it, and marks it 6 itself, so that an older version, which would look for them
+//! among sled's keys, refuses the folder. The ledger reads both the same way.
 
 use std::collections::HashMap;
 
@@ -21,7 +25,7 @@ use crate::store::{keys, Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES}
 pub(crate) fn migrate(store: &dyn Store, head: &Head, secret: &ServerSecret, leaf: &Leaves<'_>) -> Result<Layout> {
     let (layout, from) = match store.get(Space::Private, keys::LAYOUT)? {
         Some(marker) => match (marker.first(), u64_at(&marker, 1), marker.len()) {
-            (Some(b'5'), Some(chained_from), 9) => return Ok(Layout::chained_from_entry(chained_from)),
+            (Some(b'6' | b'5'), Some(chained_from), 9) => return Ok(Layout::chained_from_entry(chained_from)),
             (Some(b'4'), Some(chained_from), 9) => (Layout::chained_from_entry(chained_from), 4),
             (Some(b'3'), Some(chained_from), 9) => (Layout::chained_from_entry(chained_from), 3),
             (Some(b'2'), Some(chained_from), 9) => (Layout::chained_from_entry(chained_from), 2),

@@ -12,7 +12,9 @@
 //! - the lookup record of each message entry (positional, `lookup.dat`) holds
 //!   the message key, the recipient's handle and their key;
 //! - layout 5: the store holds, as rows written in the commit of their entries,
-//!   handle → key and latest entry, and message key → entry (`lookup.rs`).
+//!   handle → key and latest entry, and message key → entry (`lookup.rs`);
+//! - layout 6: the same rows, which a store may keep outside its key space (the sled
+//!   store's `rows.dat`); the marker changed so that older versions refuse the folder.
 //!
 //! Erasure overwrites a recipient's private records and the handle and key of
 //! their lookup records with zeros, in the commit of the `erasure` entry.
@@ -82,9 +84,10 @@ impl Layout {
         Layout { chained_from }
     }
 
-    /// The put that records this layout (layout 5).
+    /// The put that records this layout (layout 6: layout 5's rows, which a store may keep
+    /// outside its key space, as the sled store does in `rows.dat`).
     pub(crate) fn put(&self) -> (Space, Vec<u8>, Vec<u8>) {
-        self.marker(b'5')
+        self.marker(b'6')
     }
 
     /// The put that records layout `digit` with this layout's first chained entry.

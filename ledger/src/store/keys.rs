@@ -15,9 +15,9 @@
 //! | `msg/` signer NUL id | Index | layout 2 only: a message id's entry, converted on open |
 //!
 //! Integers are big-endian, so that rows sort in log order. A backend stores these keys as it
-//! likes; the spaces themselves are [`crate::store`]'s.
+//! likes; the spaces themselves are [`crate::store`]'s. The sled store keeps the two rows
+//! written for every message, `mk/` and `rc/`, in hash tables of its own ([`hashed`]).
 
-#[cfg(doc)]
 use crate::store::Space;
 
 /// Prefix of the registry rows.
@@ -54,6 +54,25 @@ pub(crate) fn registry_index(key: &[u8]) -> Option<u64> {
 /// The row of a message (or tally) key: the entry it names.
 pub(crate) fn message_key(key: &[u8; 16]) -> Vec<u8> {
     [MESSAGE_KEY, key].concat()
+}
+
+/// A row the sled store keeps in its hash tables (`store/sled/hashed_rows.rs`) instead of as
+/// a sled key: a message key row (table 0: 16-byte keys) or a recipient row (table 1: 32-byte
+/// handles), and its key within the table; `None` for every other row.
+pub(crate) fn hashed(space: Space, key: &[u8]) -> Option<(usize, &[u8])> {
+    match space {
+        Space::Index => key.strip_prefix(MESSAGE_KEY).filter(|k| k.len() == 16).map(|k| (0, k)),
+        Space::Private => key.strip_prefix(RECIPIENT).filter(|k| k.len() == 32).map(|k| (1, k)),
+    }
+}
+
+/// The space and prefix of the rows of hash table `t` (see [`hashed`]).
+pub(crate) fn hashed_prefix(t: usize) -> (Space, &'static [u8]) {
+    if t == 0 {
+        (Space::Index, MESSAGE_KEY)
+    } else {
+        (Space::Private, RECIPIENT)
+    }
 }
 
 /// The row of recipient `handle`: their key and latest entry.
@@ -120,6 +139,15 @@ mod tests {
         assert_eq!(message_key(&[1; 16]).len(), 3 + 16);
         assert_eq!(recipient(&[2; 32]).len(), 3 + 32);
         assert_eq!(derived("library"), Some(b"d/library/".to_vec()));
+        assert_eq!(hashed(Space::Index, &message_key(&[1; 16])), Some((0, [1u8; 16].as_slice())));
+        assert_eq!(hashed(Space::Private, &recipient(&[2; 32])), Some((1, [2u8; 32].as_slice())));
+        assert_eq!(hashed(Space::Private, &message_key(&[1; 16])), None, "a row in the other space");
+        assert_eq!(hashed(Space::Index, b"mk/short"), None, "a row of another width stays a sled key");
+        for t in 0..2 {
+            let (space, prefix) = hashed_prefix(t);
+            let key = [prefix, &[3; 32][..if t == 0 { 16 } else { 32 }]].concat();
+            assert_eq!(hashed(space, &key).map(|(table, _)| table), Some(t));
+        }
         assert_eq!((derived(""), derived("a/b")), (None, None), "no name whose rows another's could hold");
         // Prefixes are distinct, so that a scan of one never reads another's rows.
         let prefixes = [REGISTRY, OBJECTION, SUPPRESSION, LAYOUT, LEGACY_LIST, RECIPIENT_ROW, MESSAGE_ROW, MESSAGE_KEY, RECIPIENT, DERIVED];

@@ -1,31 +1,39 @@
 //! The embedded default backend: one sled tree with prefixed keys, plus the
 //! append-only record files of `entry_log.rs` (entries, private records) and
-//! `fixed_log.rs` (lookup records) in the same folder, synced side by side by `syncer.rs`.
+//! `fixed_log.rs` (lookup records), and the hash tables of `hashed_rows.rs` (the two rows
+//! written for every message) in the same folder, synced side by side by `syncer.rs`.
 //!
 //! Key layout (all integers big-endian, so keys sort in log order):
 //! `H` → head (size u64 || checkpoint), `T` level index → tile,
 //! `I` key → index space, `P` key → private space, `W` size → the entries a
-//! commit of that size wipes (until they are wiped). Entries live in
-//! `entries.dat`/`entries.idx`, private records in `private.dat`/`private.idx`,
-//! lookup records in `lookup.dat`.
+//! commit of that size wipes (until they are wiped), `J` → the last row change
+//! journaled (`hashed_rows.rs`). Entries live in `entries.dat`/`entries.idx`, private
+//! records in `private.dat`/`private.idx`, lookup records in `lookup.dat`, and the rows
+//! `keys::hashed` names (message keys, recipients) in `rows.dat` with its journal.
+//! Sled holds only what does not grow with every message, so its memory (a record per
+//! page of its tree) does not grow with the log.
 //!
-//! A group commit is: write and sync the new entries, private records and
-//! lookup records to their files, then one atomic sled batch (tiles, index and
-//! private puts, the head, a wipe marker) and one sled flush, then the wipes of
-//! erasure and the removal of their marker. The head is the commit point; the
-//! record files are cut back to it on open, and wipes whose marker is still
-//! there are done again.
+//! A group commit is: write the new entries, private records and lookup records to their
+//! files and the row change to its journal, and sync them side by side; then one atomic
+//! sled batch (tiles, the other index and private puts, the head, the row change's number,
+//! a wipe marker) and one sled flush; then the row change made in `rows.dat`, the wipes of
+//! erasure and the removal of their marker. The head is the commit point; the record files
+//! are cut back to it on open, the row journal is replayed up to it, and wipes whose
+//! marker is still there are done again.
 
 use std::path::Path;
 
 pub(crate) mod entry_log;
 mod fixed_log;
+mod hash_table;
+mod hashed_rows;
 mod syncer;
 
 use crate::error::{Error, Result};
-use crate::store::{Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES, LOOKUP_PRIVATE};
+use crate::store::{keys, Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES, LOOKUP_PRIVATE};
 use entry_log::EntryLog;
 use fixed_log::FixedLog;
+use hashed_rows::HashedRows;
 use syncer::Syncer;
 
 /// A sled-backed [`Store`].
@@ -35,6 +43,10 @@ pub struct SledStore {
     entries: EntryLog,
     private: EntryLog,
     lookup: FixedLog<LOOKUP_BYTES>,
+    /// The message key and recipient rows.
+    rows: HashedRows,
+    /// Commits one at a time (the record files and the row journal are appended in order).
+    committing: std::sync::Mutex<()>,
     /// Threads that sync the record files of a commit side by side. They live as long as
     /// the store: a thread started per commit cost more than the fsync it saved (start-up,
     /// and the allocator returning its pages on exit).
@@ -79,11 +91,84 @@ impl SledStore {
         let entries = EntryLog::open(dir, ENTRIES, size)?;
         let private = EntryLog::open(dir, PRIVATE, size)?;
         let lookup = FixedLog::open(dir, LOOKUP, size)?;
-        // Five files are synced per commit; the committing thread takes one of them.
-        let syncer = Syncer::start(4)?;
-        let store = SledStore { db, tree, entries, private, lookup, syncer };
+        let journaled = tree.get(ROW_CHANGE).map_err(storage)?.map_or(Ok(0), |v| read_u64(&v))?;
+        let (rows, created) = HashedRows::open(dir, journaled)?;
+        // Six files are synced per commit; the committing thread takes one of them.
+        let syncer = Syncer::start(5)?;
+        let store = SledStore { db, tree, entries, private, lookup, rows, committing: std::sync::Mutex::new(()), syncer };
+        store.move_rows_out_of_sled(created)?;
         store.finish_wipes()?;
         Ok(store)
+    }
+
+    /// Moves the message key and recipient rows that a store from before `rows.dat` kept as
+    /// sled keys into the hash tables (when they were `created` by this open), checkpoints
+    /// them, then deletes the sled keys. A crash before the checkpoint leaves no `rows.dir`,
+    /// so the next open starts the move again on an empty `rows.dat`; a crash after it leaves
+    /// sled keys that are already moved, which are only deleted.
+    fn move_rows_out_of_sled(&self, created: bool) -> Result<()> {
+        let started = std::time::Instant::now();
+        let mut moved = 0u64;
+        if created {
+            for t in 0..2 {
+                self.for_each_sled_row(t, |chunk| {
+                    if let Some(planned) = self.rows.plan(chunk, &[])? {
+                        self.rows.apply_unjournaled(planned)?;
+                    }
+                    moved += chunk.len() as u64;
+                    Ok(())
+                })?;
+            }
+            self.rows.checkpoint()?;
+        }
+        // Layout 5 becomes 6 (`privacy/migrate.rs`): an older version refuses the folder
+        // instead of looking for the rows among sled's keys.
+        let marker = space_key(Space::Private, keys::LAYOUT);
+        if let Some(v) = self.tree.get(&marker).map_err(storage)?.filter(|v| v.first() == Some(&b'5')) {
+            self.tree.insert(marker, [&b"6"[..], &v[1..]].concat()).map_err(storage)?;
+            self.db.flush().map_err(storage)?;
+        }
+        let mut deleted = 0u64;
+        for t in 0..2 {
+            let (space, prefix) = keys::hashed_prefix(t);
+            self.for_each_sled_row(t, |chunk| {
+                let mut batch = sled::Batch::default();
+                for (_, key, _) in chunk {
+                    batch.remove([&space_key(space, prefix)[..], key].concat());
+                }
+                deleted += chunk.len() as u64;
+                self.tree.apply_batch(batch).map_err(storage)
+            })?;
+        }
+        if deleted > 0 {
+            self.db.flush().map_err(storage)?;
+            tracing::info!(
+                rows = moved.max(deleted),
+                millis = started.elapsed().as_millis() as u64,
+                "moved the message key and recipient rows out of sled into rows.dat: memory no longer grows with the log"
+            );
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with the sled keys of hash table `t`'s rows (a store from before `rows.dat`),
+    /// `(table, key, value)`, 65,536 at a time.
+    #[allow(clippy::type_complexity)]
+    fn for_each_sled_row(&self, t: usize, mut f: impl FnMut(&[(usize, &[u8], [u8; 8])]) -> Result<()>) -> Result<()> {
+        let (space, prefix) = keys::hashed_prefix(t);
+        let mut rows = self.tree.scan_prefix(space_key(space, prefix)).peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<(sled::IVec, sled::IVec)> =
+                rows.by_ref().take(1 << 16).collect::<std::result::Result<_, _>>().map_err(storage)?;
+            let mut parsed = Vec::with_capacity(chunk.len());
+            for (key, value) in &chunk {
+                if let Some((table, k)) = keys::hashed(space, &key[1..]) {
+                    parsed.push((table, k, read_u64(value)?.to_be_bytes()));
+                }
+            }
+            f(&parsed)?;
+        }
+        Ok(())
     }
 
     /// Wipes the entries of every marker still in the tree (a crash or an I/O error
@@ -112,6 +197,15 @@ impl SledStore {
 
 /// Prefix of the wipe markers.
 const WIPE: &[u8] = b"W";
+
+/// The key of the last row change journaled (`hashed_rows.rs`), committed with the head.
+const ROW_CHANGE: &[u8] = b"J";
+
+fn read_u64(v: &[u8]) -> Result<u64> {
+    <[u8; 8]>::try_from(v)
+        .map(u64::from_be_bytes)
+        .map_err(|_| Error::Corrupt("a row of the sled store is damaged (not 8 bytes); restore the data folder from a backup".into()))
+}
 
 fn wipe_key(size: u64) -> Vec<u8> {
     [WIPE, &size.to_be_bytes()].concat()
@@ -190,6 +284,9 @@ impl Store for SledStore {
     }
 
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        if let Some((t, k)) = keys::hashed(space, key) {
+            return Ok(self.rows.get_many(t, &[k])?.pop().flatten().map(|v| v.to_vec()));
+        }
         Ok(self.tree.get(space_key(space, key)).map_err(storage)?.map(|v| v.to_vec()))
     }
 
@@ -198,11 +295,43 @@ impl Store for SledStore {
     }
 
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.tree.scan_prefix(space_key(space, prefix)).map(|kv| kv.map(|(k, v)| (k[1..].to_vec(), v.to_vec())).map_err(storage)).collect()
+        let mut rows: Vec<(Vec<u8>, Vec<u8>)> = self
+            .tree
+            .scan_prefix(space_key(space, prefix))
+            .map(|kv| kv.map(|(k, v)| (k[1..].to_vec(), v.to_vec())).map_err(storage))
+            .collect::<Result<_>>()?;
+        let mut merged = false;
+        for t in 0..2 {
+            let (table_space, table_prefix) = keys::hashed_prefix(t);
+            if table_space == space && (table_prefix.starts_with(prefix) || prefix.starts_with(table_prefix)) {
+                let hashed = self.rows.scan(t)?.into_iter().map(|(k, v)| ([table_prefix, &k].concat(), v));
+                rows.extend(hashed.filter(|(k, _)| k.starts_with(prefix)));
+                merged = true;
+            }
+        }
+        if merged {
+            rows.sort();
+        }
+        Ok(rows)
     }
 
     fn commit(&self, c: &Commit) -> Result<()> {
         c.unshared()?;
+        let _one_at_a_time = self
+            .committing
+            .lock()
+            .map_err(|_| Error::Storage("the store's commit lock was poisoned by a panic; restart the server".into()))?;
+        // The rows of the hash tables, planned as one change (puts, then deletes, as a sled batch does).
+        let mut row_puts = Vec::new();
+        for (space, k, v) in &c.puts {
+            if let Some((t, key)) = keys::hashed(*space, k) {
+                let value = <[u8; 8]>::try_from(v.as_slice())
+                    .map_err(|_| Error::Storage(format!("a {}-byte value for a row that holds 8; this is a bug", v.len())))?;
+                row_puts.push((t, key, value));
+            }
+        }
+        let row_deletes: Vec<(usize, &[u8])> = c.deletes.iter().filter_map(|(space, k)| keys::hashed(*space, k)).collect();
+        let rows = self.rows.plan(&row_puts, &row_deletes)?;
         let private: Vec<(u64, &[u8])> = match c.private.len() {
             0 => c.entries.iter().map(|(i, _)| (*i, [].as_slice())).collect(),
             n if n == c.entries.len() => c.entries.iter().map(|(i, _)| *i).zip(c.private.iter().map(Vec::as_slice)).collect(),
@@ -218,30 +347,52 @@ impl Store for SledStore {
         // commit waits for the slowest fsync, not for the sum of them.
         let written =
             (self.entries.write_unsynced(&c.entries)?, self.private.write_unsynced(&private)?, self.lookup.write_unsynced(first, &lookup)?);
+        let mut files = Vec::with_capacity(6);
+        if let Some(planned) = &rows {
+            self.rows.append(planned)?;
+            files.push(self.rows.journal_file());
+        }
         if !c.entries.is_empty() {
             let [entries_dat, entries_idx] = self.entries.files();
             let [private_dat, private_idx] = self.private.files();
-            self.syncer.sync_all(&[entries_dat, private_dat, self.lookup.file(), entries_idx, private_idx])?;
+            files.extend([entries_dat, private_dat, self.lookup.file(), entries_idx, private_idx]);
         }
+        self.syncer.sync_all(&files)?;
         let mut batch = sled::Batch::default();
         for ((level, index), bytes) in &c.tiles {
             batch.insert(&tile_key(*level, *index), bytes.as_slice());
         }
-        for (space, k, v) in &c.puts {
+        for (space, k, v) in c.puts.iter().filter(|(space, k, _)| keys::hashed(*space, k).is_none()) {
             batch.insert(space_key(*space, k), v.as_slice());
         }
-        for (space, k) in &c.deletes {
+        for (space, k) in c.deletes.iter().filter(|(space, k)| keys::hashed(*space, k).is_none()) {
             batch.remove(space_key(*space, k));
         }
         if !c.wipe.is_empty() {
             batch.insert(wipe_key(c.size), c.wipe.iter().flat_map(|i| i.to_be_bytes()).collect::<Vec<u8>>());
         }
+        if let Some(planned) = &rows {
+            batch.insert(ROW_CHANGE, &planned.seq.to_be_bytes());
+        }
         batch.insert(b"H", Head::encode(c.size, &c.checkpoint));
-        self.tree.apply_batch(batch).map_err(storage)?;
-        self.db.flush().map_err(storage)?;
+        let durable = self.tree.apply_batch(batch).and_then(|()| self.db.flush().map(drop)).map_err(storage);
+        if let Err(e) = durable {
+            if rows.is_some() {
+                self.rows.abandon();
+            }
+            return Err(e);
+        }
         self.entries.confirm(written.0)?;
         self.private.confirm(written.1)?;
         self.lookup.confirm(written.2)?;
+        if let Some(planned) = rows {
+            self.rows.apply(planned)?;
+            if self.rows.wants_checkpoint() {
+                if let Err(e) = self.rows.checkpoint() {
+                    tracing::error!(error = %e, "checkpointing the row index failed; its journal keeps growing until a checkpoint succeeds");
+                }
+            }
+        }
         if !c.wipe.is_empty() {
             // The commit is durable, and with it the marker: if this fails (or the process
             // dies now), the next open finishes the wipe before anything is read.
@@ -260,7 +411,17 @@ impl Store for SledStore {
         Ok(self.db.size_on_disk().map_err(storage)?
             + self.entries.size_on_disk()?
             + self.private.size_on_disk()?
-            + self.lookup.size_on_disk()?)
+            + self.lookup.size_on_disk()?
+            + self.rows.size_on_disk()?)
+    }
+}
+
+impl Drop for SledStore {
+    /// Checkpoints the row index, so that the next open replays nothing.
+    fn drop(&mut self) {
+        if let Err(e) = self.rows.checkpoint() {
+            tracing::warn!(error = %e, "could not checkpoint the row index on close; the next open replays its journal");
+        }
     }
 }
 
@@ -302,5 +463,93 @@ mod tests {
         };
         assert_eq!(store.lookups(0, 3).unwrap(), vec![wiped, lookup(2), wiped], "handle and key zeros, the message key kept");
         assert!(store.tree.scan_prefix(WIPE).next().is_none(), "the marker is gone once done");
+    }
+
+    #[test]
+    fn rows_an_older_store_kept_in_sled_move_to_the_hash_tables_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let message = keys::message_key(&[7; 16]);
+        let recipient = keys::recipient(&[8; 32]);
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            // What a store from before `rows.dat` holds: the rows as sled keys (and a row of
+            // another width under the same prefix, which stays a sled key).
+            store.tree.insert(space_key(Space::Index, &message), &5u64.to_be_bytes()).unwrap();
+            store.tree.insert(space_key(Space::Private, &recipient), &6u64.to_be_bytes()).unwrap();
+            store.tree.insert(space_key(Space::Index, b"mk/short"), b"x").unwrap();
+            store.tree.insert(space_key(Space::Private, keys::LAYOUT), [&b"5"[..], &[0; 8]].concat()).unwrap();
+            store.db.flush().unwrap();
+        }
+        for name in ["rows.dat", "rows.dir", "rows.journal"] {
+            std::fs::remove_file(dir.path().join(name)).unwrap();
+        }
+        let reopened = || {
+            let store = SledStore::open(dir.path()).unwrap();
+            assert_eq!(store.get(Space::Index, &message).unwrap(), Some(5u64.to_be_bytes().to_vec()));
+            assert_eq!(store.get(Space::Private, &recipient).unwrap(), Some(6u64.to_be_bytes().to_vec()));
+            assert!(store.tree.get(space_key(Space::Index, &message)).unwrap().is_none(), "moved out of sled");
+            assert!(store.tree.get(space_key(Space::Private, &recipient)).unwrap().is_none(), "moved out of sled");
+            assert_eq!(
+                store.scan(Space::Index, b"mk/").unwrap(),
+                vec![(message.clone(), 5u64.to_be_bytes().to_vec()), (b"mk/short".to_vec(), b"x".to_vec())]
+            );
+            assert_eq!(
+                store.get(Space::Private, keys::LAYOUT).unwrap(),
+                Some([&b"6"[..], &[0; 8]].concat()),
+                "an older version refuses it now"
+            );
+            store
+        };
+        let store = reopened();
+        // A crash after the move's checkpoint, before sled's keys were all deleted: the keys left
+        // are only deleted (the tables hold them already).
+        store.tree.insert(space_key(Space::Index, &message), &5u64.to_be_bytes()).unwrap();
+        store.db.flush().unwrap();
+        drop(store);
+        drop(reopened());
+    }
+
+    #[test]
+    fn rows_committed_before_a_kill_are_there_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let puts = (0..3000u32)
+            .map(|i| {
+                (
+                    Space::Index,
+                    keys::message_key(&[&i.to_be_bytes()[..], &[1; 12]].concat().try_into().unwrap()),
+                    u64::from(i).to_be_bytes().to_vec(),
+                )
+            })
+            .collect();
+        store.commit(&Commit { size: 0, puts, ..Commit::default() }).unwrap();
+        let deletes = vec![(Space::Index, keys::message_key(&[&7u32.to_be_bytes()[..], &[1; 12]].concat().try_into().unwrap()))];
+        store.commit(&Commit { size: 0, deletes, ..Commit::default() }).unwrap();
+        // `kill -9`: the folder as it is on disk now, without the checkpoint a close makes.
+        let copy = tempfile::tempdir().unwrap();
+        for file in walk(dir.path()) {
+            let to = copy.path().join(file.strip_prefix(dir.path()).unwrap());
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(&file, to).unwrap();
+        }
+        assert!(std::fs::metadata(copy.path().join("rows.journal")).unwrap().len() > 0, "the changes are in the journal only");
+        let store = SledStore::open(copy.path()).unwrap();
+        let rows = store.scan(Space::Index, b"mk/").unwrap();
+        assert_eq!(rows.len(), 2999);
+        assert!(rows.iter().all(|(k, v)| k[3..7] == v[4..8] && v[4..8] != 7u32.to_be_bytes()));
+    }
+
+    fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flat_map(|e| {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    walk(&path)
+                } else {
+                    vec![path]
+                }
+            })
+            .collect()
     }
 }
