@@ -17,8 +17,9 @@
 //!   leaf, or is refused.
 //! - **The ledger's cost does not grow with the log.** Its memory holds the tree's
 //!   right edge and bounded caches; opening reads no entry but the registry's and
-//!   the last (`pipeline/tree.rs`, `privacy/lookup.rs`). Non-goal for now: the sled
-//!   store's own page table still grows with the number of message ids it keys.
+//!   the last (`pipeline/tree.rs`, `privacy/lookup.rs`). The sled store keeps no sled
+//!   key per message (sled's memory grows with its keys): the message-id and recipient
+//!   rows are hash tables on disk beside it (`store/sled/hashed_rows.rs`).
 //! - **Only registered submitters append**, each record signed with the key the
 //!   log itself registered; sponsors and payers are registered parties.
 //! - **No personal data in the public log.** Recipients appear only as salted

@@ -46,6 +46,9 @@ pub(crate) struct Segment {
     pub(crate) live: u32,
 }
 
+/// The tables: the message keys (16-byte keys) and the recipients (32-byte handles).
+pub(crate) const SHAPES: [Shape; 2] = [Shape::new(16), Shape::new(32)];
+
 /// The key length of a table and the width of its slots.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Shape {

@@ -40,20 +40,16 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use super::hash_table::{self, first_layout, probe, segment_of, Op, Plan, Segment, Shape};
-use super::row_journal::{decode_directory, decode_record, encode_directory, encode_record};
+use super::hash_table::{self, first_layout, probe, segment_of, Op, Plan, Segment, SHAPES};
+use super::row_journal::{corrupt, decode_directory, decode_record, encode_directory, encode_record, Directory, DIRECTORY};
 use super::syncer::SyncFile;
 use crate::error::{Error, Result};
-
-/// The tables: the message keys (16-byte keys) and the recipients (32-byte handles).
-pub(crate) const SHAPES: [Shape; 2] = [Shape::new(16), Shape::new(32)];
 
 /// A journal this long is checkpointed after the commit that made it so.
 const CHECKPOINT_BYTES: u64 = 64 << 20;
 
 const DATA: &str = "rows.dat";
 const JOURNAL: &str = "rows.journal";
-pub(super) const DIRECTORY: &str = "rows.dir";
 
 /// The row tables of a sled store's folder.
 pub(crate) struct HashedRows {
@@ -64,20 +60,20 @@ pub(crate) struct HashedRows {
     state: RwLock<State>,
 }
 
-pub(super) struct State {
-    pub(super) tables: Vec<Vec<Segment>>,
-    pub(super) end: u64,
+struct State {
+    tables: Vec<Vec<Segment>>,
+    end: u64,
     /// The last sequence number applied.
-    pub(super) seq: u64,
+    seq: u64,
     /// Where the journal's next record goes.
-    pub(super) journal_len: u64,
+    journal_len: u64,
     /// Extents left behind since the last checkpoint.
-    pub(super) freed: Vec<(u64, u64)>,
+    freed: Vec<(u64, u64)>,
     /// A record was written past `journal_len` by a commit that failed: the next append cuts
     /// what is left of it after its own record.
-    pub(super) stale_tail: bool,
+    stale_tail: bool,
     /// Why the tables can no longer be trusted in this process (a write failed after its commit).
-    pub(super) broken: Option<String>,
+    broken: Option<String>,
 }
 
 /// A change planned and encoded, ready to be journaled and applied.
@@ -97,10 +93,6 @@ fn poisoned() -> Error {
     Error::Storage("the row index's lock was poisoned by a panic; restart the server".into())
 }
 
-pub(super) fn corrupt(why: &str) -> Error {
-    Error::Corrupt(format!("the row index of the data folder {why}; restore the data folder from a backup"))
-}
-
 impl HashedRows {
     /// Opens the tables in `folder` for a store whose sled head names journal record
     /// `committed` (0: none), replaying the journal up to it. Returns the tables and whether
@@ -114,7 +106,10 @@ impl HashedRows {
         let (data, journal) = (open(DATA)?, open(JOURNAL)?);
         let dir_path = folder.join(DIRECTORY);
         let (state, created) = match std::fs::read(&dir_path) {
-            Ok(bytes) => (decode_directory(&bytes)?, false),
+            Ok(bytes) => {
+                let Directory { tables, end, seq } = decode_directory(&bytes)?;
+                (State { tables, end, seq, journal_len: 0, freed: Vec::new(), stale_tail: false, broken: None }, false)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if committed > 0 {
                     return Err(corrupt(&format!("is missing ({DIRECTORY}), though the signed head names its change {committed}")));
@@ -313,7 +308,9 @@ impl HashedRows {
         let dir_path = self.folder.join(DIRECTORY);
         let tmp = self.folder.join(format!(".{DIRECTORY}.tmp"));
         let mut f = File::create(&tmp).map_err(|e| io("cannot create", &tmp, e))?;
-        f.write_all(&encode_directory(state)).and_then(|()| f.sync_all()).map_err(|e| io("cannot write", &tmp, e))?;
+        f.write_all(&encode_directory(&Directory { tables: state.tables.clone(), end: state.end, seq: state.seq }))
+            .and_then(|()| f.sync_all())
+            .map_err(|e| io("cannot write", &tmp, e))?;
         drop(f);
         std::fs::rename(&tmp, &dir_path).map_err(|e| io("cannot rename into place", &dir_path, e))?;
         File::open(&self.folder).and_then(|d| d.sync_all()).map_err(|e| io("cannot sync", &self.folder, e))?;

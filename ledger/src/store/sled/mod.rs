@@ -3,11 +3,7 @@
 //! `fixed_log.rs` (lookup records), and the hash tables of `hashed_rows.rs` (the two rows
 //! written for every message) in the same folder, synced side by side by `syncer.rs`.
 //!
-//! Key layout (all integers big-endian, so keys sort in log order):
-//! `H` → head (size u64 || checkpoint), `T` level index → tile,
-//! `I` key → index space, `P` key → private space, `W` size → the entries a
-//! commit of that size wipes (until they are wiped), `J` → the last row change
-//! journaled (`hashed_rows.rs`). Entries live in `entries.dat`/`entries.idx`, private
+//! Sled's keys are spelled in `sled_keys.rs`. Entries live in `entries.dat`/`entries.idx`, private
 //! records in `private.dat`/`private.idx`, lookup records in `lookup.dat`, and the rows
 //! `keys::hashed` names (message keys, recipients) in `rows.dat` with its journal.
 //! Sled holds only what does not grow with every message, so its memory (a record per
@@ -31,6 +27,7 @@ mod fixed_log;
 mod hash_table;
 mod hashed_rows;
 mod row_journal;
+mod sled_keys;
 mod syncer;
 mod upgrade;
 
@@ -39,6 +36,7 @@ use crate::store::{keys, Commit, Head, LookupRecord, Space, Store, LOOKUP_BYTES,
 use entry_log::EntryLog;
 use fixed_log::FixedLog;
 use hashed_rows::HashedRows;
+use sled_keys::{read_u64, space_key, storage, tile_key, wipe_key, ROW_CHANGE, TREE, WIPE};
 use syncer::Syncer;
 
 /// A sled-backed [`Store`].
@@ -56,27 +54,6 @@ pub struct SledStore {
     /// the store: a thread started per commit cost more than the fsync it saved (start-up,
     /// and the allocator returning its pages on exit).
     syncer: Syncer,
-}
-
-pub(super) fn storage(e: sled::Error) -> Error {
-    Error::Storage(e.to_string())
-}
-
-fn tile_key(level: u8, index: u64) -> [u8; 10] {
-    let mut k = [b'T'; 10];
-    k[1] = level;
-    k[2..].copy_from_slice(&index.to_be_bytes());
-    k
-}
-
-pub(super) fn space_key(space: Space, key: &[u8]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(key.len() + 1);
-    k.push(match space {
-        Space::Index => b'I',
-        Space::Private => b'P',
-    });
-    k.extend_from_slice(key);
-    k
 }
 
 impl SledStore {
@@ -102,10 +79,10 @@ impl SledStore {
         // Six files are synced per commit; the committing thread takes one of them.
         let syncer = Syncer::start(5)?;
         let store = SledStore { db, tree, entries, private, lookup, rows, committing: std::sync::Mutex::new(()), syncer };
-        if store.move_rows_out_of_sled(created, upgrade::is_old(dir, &sled_dir))? {
+        if upgrade::move_rows_out_of_sled(&store.db, &store.tree, &store.rows, created, upgrade::is_old(dir, &sled_dir))? {
             drop(store);
             let started = std::time::Instant::now();
-            let copied = upgrade::rebuild(dir, TREE, upgrade::is_hashed_sled_key, open_db)?;
+            let copied = upgrade::rebuild(dir, TREE, sled_keys::is_hashed_sled_key, open_db)?;
             tracing::info!(
                 keys = copied,
                 millis = started.elapsed().as_millis() as u64,
@@ -139,25 +116,6 @@ impl SledStore {
         self.private.wipe(indexes)?;
         self.lookup.zero(indexes, LOOKUP_PRIVATE)
     }
-}
-
-/// Prefix of the wipe markers.
-const WIPE: &[u8] = b"W";
-
-/// The key of the last row change journaled (`hashed_rows.rs`), committed with the head.
-const ROW_CHANGE: &[u8] = b"J";
-
-/// The sled tree the store keeps its keys in.
-const TREE: &str = "sightline-v1";
-
-pub(super) fn read_u64(v: &[u8]) -> Result<u64> {
-    <[u8; 8]>::try_from(v)
-        .map(u64::from_be_bytes)
-        .map_err(|_| Error::Corrupt("a row of the sled store is damaged (not 8 bytes); restore the data folder from a backup".into()))
-}
-
-fn wipe_key(size: u64) -> Vec<u8> {
-    [WIPE, &size.to_be_bytes()].concat()
 }
 
 /// Opens sled, waiting up to two seconds for a lock still held by a handle
@@ -412,6 +370,66 @@ mod tests {
         };
         assert_eq!(store.lookups(0, 3).unwrap(), vec![wiped, lookup(2), wiped], "handle and key zeros, the message key kept");
         assert!(store.tree.scan_prefix(WIPE).next().is_none(), "the marker is gone once done");
+    }
+
+    #[test]
+    fn rows_an_older_store_kept_in_sled_move_to_the_hash_tables_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let message = keys::message_key(&[7; 16]);
+        let recipient = keys::recipient(&[8; 32]);
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            // What a store from before `rows.dat` holds: the rows as sled keys (and a row of
+            // another width under the same prefix, which stays a sled key).
+            store.tree.insert(space_key(Space::Index, &message), &5u64.to_be_bytes()).unwrap();
+            store.tree.insert(space_key(Space::Private, &recipient), &6u64.to_be_bytes()).unwrap();
+            store.tree.insert(space_key(Space::Index, b"mk/short"), b"x").unwrap();
+            store.tree.insert(space_key(Space::Private, keys::LAYOUT), [&b"5"[..], &[0; 8]].concat()).unwrap();
+            store.db.flush().unwrap();
+        }
+        // A store from before `rows.dat` and `sled/`: sled's files in the store folder itself.
+        for name in ["rows.dat", "rows.dir", "rows.journal"] {
+            std::fs::remove_file(dir.path().join(name)).unwrap();
+        }
+        for e in std::fs::read_dir(dir.path().join("sled")).unwrap() {
+            let path = e.unwrap().path();
+            std::fs::rename(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+        std::fs::remove_dir(dir.path().join("sled")).unwrap();
+        // And what a crash left of a rebuild that had not reached its rename.
+        std::fs::create_dir_all(dir.path().join(".sled-rebuild/blobs")).unwrap();
+        std::fs::write(dir.path().join(".sled-rebuild/db"), b"half a copy").unwrap();
+        let reopened = || {
+            let store = SledStore::open(dir.path()).unwrap();
+            assert_eq!(store.get(Space::Index, &message).unwrap(), Some(5u64.to_be_bytes().to_vec()));
+            assert_eq!(store.get(Space::Private, &recipient).unwrap(), Some(6u64.to_be_bytes().to_vec()));
+            assert!(store.tree.get(space_key(Space::Index, &message)).unwrap().is_none(), "moved out of sled");
+            assert!(store.tree.get(space_key(Space::Private, &recipient)).unwrap().is_none(), "moved out of sled");
+            assert_eq!(
+                store.scan(Space::Index, b"mk/").unwrap(),
+                vec![(message.clone(), 5u64.to_be_bytes().to_vec()), (b"mk/short".to_vec(), b"x".to_vec())]
+            );
+            assert_eq!(
+                store.get(Space::Private, keys::LAYOUT).unwrap(),
+                Some([&b"6"[..], &[0; 8]].concat()),
+                "an older version refuses it now"
+            );
+            store
+        };
+        let store = reopened();
+        // Rebuilt into `sled/`, the old files and the half copy gone.
+        assert!(dir.path().join("sled/db").exists());
+        for gone in ["db", "conf", "blobs", ".sled-rebuild"] {
+            assert!(!dir.path().join(gone).exists(), "{gone} is left");
+        }
+        // Rows left in `sled/` (no version writes them there; removed if found), and an old
+        // file a crash left after the rebuild's rename.
+        store.tree.insert(space_key(Space::Index, &message), &5u64.to_be_bytes()).unwrap();
+        store.db.flush().unwrap();
+        drop(store);
+        std::fs::write(dir.path().join("snap.0000000000000001"), b"old").unwrap();
+        drop(reopened());
+        assert!(!dir.path().join("snap.0000000000000001").exists());
     }
 
     #[test]

@@ -6,14 +6,29 @@
 //! a magic line, the last change it covers (u64), the end of `rows.dat` (u64), every segment
 //! of every table (offset u64, capacity, used, live u32), then a CRC-32 of all before it.
 
-use super::hash_table::{Op, Segment, SEGMENTS};
-use super::hashed_rows::{corrupt, State, DIRECTORY, SHAPES};
-use crate::error::Result;
+use super::hash_table::{Op, Segment, SEGMENTS, SHAPES};
+use crate::error::{Error, Result};
+
+/// The name of the checkpoint file.
+pub(super) const DIRECTORY: &str = "rows.dir";
+
+/// What `rows.dir` holds: every table's segments, the end of `rows.dat`, and the last change
+/// it covers.
+pub(super) struct Directory {
+    pub(super) tables: Vec<Vec<Segment>>,
+    pub(super) end: u64,
+    pub(super) seq: u64,
+}
+
+/// The error of a row index that lost or damaged what it must hold.
+pub(super) fn corrupt(why: &str) -> Error {
+    Error::Corrupt(format!("the row index of the data folder {why}; restore the data folder from a backup"))
+}
 
 const MAGIC: &[u8] = b"sightline rows 1\n";
 
 /// `rows.dir`: MAGIC, seq, end, every table's segments, then a CRC-32 of all before it.
-pub(super) fn encode_directory(state: &State) -> Vec<u8> {
+pub(super) fn encode_directory(state: &Directory) -> Vec<u8> {
     let mut b = MAGIC.to_vec();
     b.extend_from_slice(&state.seq.to_le_bytes());
     b.extend_from_slice(&state.end.to_le_bytes());
@@ -27,7 +42,7 @@ pub(super) fn encode_directory(state: &State) -> Vec<u8> {
     b
 }
 
-pub(super) fn decode_directory(b: &[u8]) -> Result<State> {
+pub(super) fn decode_directory(b: &[u8]) -> Result<Directory> {
     let want = MAGIC.len() + 16 + SHAPES.len() * SEGMENTS * SEGMENT_BYTES + 4;
     if b.len() != want || !b.starts_with(MAGIC) {
         return Err(corrupt(&format!("directory ({DIRECTORY}) is not one this version wrote")));
@@ -39,7 +54,7 @@ pub(super) fn decode_directory(b: &[u8]) -> Result<State> {
     let mut r = Reader { b: body, at: MAGIC.len() };
     let (seq, end) = (r.u64().unwrap_or_default(), r.u64().unwrap_or_default());
     let tables = SHAPES.iter().map(|_| (0..SEGMENTS).map(|_| r.segment().unwrap_or(EMPTY_SEGMENT)).collect()).collect();
-    Ok(State { tables, end, seq, journal_len: 0, freed: Vec::new(), stale_tail: false, broken: None })
+    Ok(Directory { tables, end, seq })
 }
 
 const SEGMENT_BYTES: usize = 8 + 4 + 4 + 4;

@@ -17,7 +17,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{read_u64, space_key, storage, SledStore};
+use super::hashed_rows::HashedRows;
+use super::sled_keys::{is_hashed_sled_key, read_u64, space_key, storage};
 use crate::error::{Error, Result};
 use crate::store::{keys, Space};
 
@@ -115,157 +116,79 @@ fn sync_tree(path: &Path) -> Result<()> {
     std::fs::File::open(path).and_then(|d| d.sync_all()).map_err(|e| io("cannot sync", path, e))
 }
 
-/// Whether a sled key is a row the hash tables keep (a store from before `rows.dat` has them).
-pub(super) fn is_hashed_sled_key(k: &[u8]) -> bool {
-    match k.split_first() {
-        Some((b'I', key)) => keys::hashed(Space::Index, key).is_some(),
-        Some((b'P', key)) => keys::hashed(Space::Private, key).is_some(),
-        _ => false,
-    }
-}
-
-impl SledStore {
-    /// Moves the message key and recipient rows that a store from before `rows.dat` kept as
-    /// sled keys into the hash tables (when they were `created` by this open) and checkpoints
-    /// them. Returns whether sled's files must then be rebuilt without them (`rebuild.rs`: they
-    /// are in the store folder itself, `old_files`); else deletes them. A crash before the
-    /// checkpoint leaves no `rows.dir`, so the next open starts the move again on an empty
-    /// `rows.dat`; a crash after it leaves sled keys that are already moved, which are only
-    /// left out or deleted.
-    pub(super) fn move_rows_out_of_sled(&self, created: bool, old_files: bool) -> Result<bool> {
-        let started = std::time::Instant::now();
-        let mut moved = 0u64;
-        if created {
-            for t in 0..2 {
-                self.for_each_sled_row(t, |chunk| {
-                    if let Some(planned) = self.rows.plan(chunk, &[])? {
-                        self.rows.apply_unjournaled(planned)?;
-                    }
-                    moved += chunk.len() as u64;
-                    Ok(())
-                })?;
-            }
-            self.rows.checkpoint()?;
-            if moved > 0 {
-                tracing::info!(
-                    rows = moved,
-                    millis = started.elapsed().as_millis() as u64,
-                    "moved the message key and recipient rows out of sled into rows.dat: memory no longer grows with the log"
-                );
-            }
-        }
-        // Layout 5 becomes 6 (`privacy/migrate.rs`): an older version refuses the folder
-        // instead of looking for the rows among sled's keys.
-        let marker = space_key(Space::Private, keys::LAYOUT);
-        if let Some(v) = self.tree.get(&marker).map_err(storage)?.filter(|v| v.first() == Some(&b'5')) {
-            self.tree.insert(marker, [&b"6"[..], &v[1..]].concat()).map_err(storage)?;
-            self.db.flush().map_err(storage)?;
-        }
-        let left = (0..2).try_fold(false, |any, t| {
-            let (space, prefix) = keys::hashed_prefix(t);
-            let mut rows = self.tree.scan_prefix(space_key(space, prefix)).keys();
-            Ok::<bool, Error>(any || rows.any(|k| k.is_ok_and(|k| is_hashed_sled_key(&k))))
-        })?;
-        if !left || old_files {
-            return Ok(left);
-        }
+/// Moves the message key and recipient rows that a store from before `rows.dat` kept as
+/// sled keys into the hash tables (when they were `created` by this open) and checkpoints
+/// them. Returns whether sled's files must then be rebuilt without them (`rebuild.rs`: they
+/// are in the store folder itself, `old_files`); else deletes them. A crash before the
+/// checkpoint leaves no `rows.dir`, so the next open starts the move again on an empty
+/// `rows.dat`; a crash after it leaves sled keys that are already moved, which are only
+/// left out or deleted.
+pub(super) fn move_rows_out_of_sled(db: &sled::Db, tree: &sled::Tree, rows: &HashedRows, created: bool, old_files: bool) -> Result<bool> {
+    let started = std::time::Instant::now();
+    let mut moved = 0u64;
+    if created {
         for t in 0..2 {
-            let (space, prefix) = keys::hashed_prefix(t);
-            self.for_each_sled_row(t, |chunk| {
-                let mut batch = sled::Batch::default();
-                for (_, key, _) in chunk {
-                    batch.remove([&space_key(space, prefix)[..], key].concat());
+            for_each_sled_row(tree, t, |chunk| {
+                if let Some(planned) = rows.plan(chunk, &[])? {
+                    rows.apply_unjournaled(planned)?;
                 }
-                self.tree.apply_batch(batch).map_err(storage)
+                moved += chunk.len() as u64;
+                Ok(())
             })?;
         }
-        self.db.flush().map_err(storage)?;
-        Ok(false)
-    }
-
-    /// Calls `f` with the sled keys of hash table `t`'s rows (a store from before `rows.dat`),
-    /// `(table, key, value)`, 65,536 at a time.
-    #[allow(clippy::type_complexity)]
-    fn for_each_sled_row(&self, t: usize, mut f: impl FnMut(&[(usize, &[u8], [u8; 8])]) -> Result<()>) -> Result<()> {
-        let (space, prefix) = keys::hashed_prefix(t);
-        let mut rows = self.tree.scan_prefix(space_key(space, prefix)).peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<(sled::IVec, sled::IVec)> =
-                rows.by_ref().take(1 << 16).collect::<std::result::Result<_, _>>().map_err(storage)?;
-            let mut parsed = Vec::with_capacity(chunk.len());
-            for (key, value) in &chunk {
-                if let Some((table, k)) = keys::hashed(space, &key[1..]) {
-                    parsed.push((table, k, read_u64(value)?.to_be_bytes()));
-                }
-            }
-            f(&parsed)?;
+        rows.checkpoint()?;
+        if moved > 0 {
+            tracing::info!(
+                rows = moved,
+                millis = started.elapsed().as_millis() as u64,
+                "moved the message key and recipient rows out of sled into rows.dat: memory no longer grows with the log"
+            );
         }
-        Ok(())
     }
+    // Layout 5 becomes 6 (`privacy/migrate.rs`): an older version refuses the folder
+    // instead of looking for the rows among sled's keys.
+    let marker = space_key(Space::Private, keys::LAYOUT);
+    if let Some(v) = tree.get(&marker).map_err(storage)?.filter(|v| v.first() == Some(&b'5')) {
+        tree.insert(marker, [&b"6"[..], &v[1..]].concat()).map_err(storage)?;
+        db.flush().map_err(storage)?;
+    }
+    let left = (0..2).try_fold(false, |any, t| {
+        let (space, prefix) = keys::hashed_prefix(t);
+        let mut rows = tree.scan_prefix(space_key(space, prefix)).keys();
+        Ok::<bool, Error>(any || rows.any(|k| k.is_ok_and(|k| is_hashed_sled_key(&k))))
+    })?;
+    if !left || old_files {
+        return Ok(left);
+    }
+    for t in 0..2 {
+        let (space, prefix) = keys::hashed_prefix(t);
+        for_each_sled_row(tree, t, |chunk| {
+            let mut batch = sled::Batch::default();
+            for (_, key, _) in chunk {
+                batch.remove([&space_key(space, prefix)[..], key].concat());
+            }
+            tree.apply_batch(batch).map_err(storage)
+        })?;
+    }
+    db.flush().map_err(storage)?;
+    Ok(false)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::Store;
-
-    #[test]
-    fn rows_an_older_store_kept_in_sled_move_to_the_hash_tables_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let message = keys::message_key(&[7; 16]);
-        let recipient = keys::recipient(&[8; 32]);
-        {
-            let store = SledStore::open(dir.path()).unwrap();
-            // What a store from before `rows.dat` holds: the rows as sled keys (and a row of
-            // another width under the same prefix, which stays a sled key).
-            store.tree.insert(space_key(Space::Index, &message), &5u64.to_be_bytes()).unwrap();
-            store.tree.insert(space_key(Space::Private, &recipient), &6u64.to_be_bytes()).unwrap();
-            store.tree.insert(space_key(Space::Index, b"mk/short"), b"x").unwrap();
-            store.tree.insert(space_key(Space::Private, keys::LAYOUT), [&b"5"[..], &[0; 8]].concat()).unwrap();
-            store.db.flush().unwrap();
+/// Calls `f` with the sled keys of hash table `t`'s rows (a store from before `rows.dat`),
+/// `(table, key, value)`, 65,536 at a time.
+#[allow(clippy::type_complexity)]
+fn for_each_sled_row(tree: &sled::Tree, t: usize, mut f: impl FnMut(&[(usize, &[u8], [u8; 8])]) -> Result<()>) -> Result<()> {
+    let (space, prefix) = keys::hashed_prefix(t);
+    let mut rows = tree.scan_prefix(space_key(space, prefix)).peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<(sled::IVec, sled::IVec)> = rows.by_ref().take(1 << 16).collect::<std::result::Result<_, _>>().map_err(storage)?;
+        let mut parsed = Vec::with_capacity(chunk.len());
+        for (key, value) in &chunk {
+            if let Some((table, k)) = keys::hashed(space, &key[1..]) {
+                parsed.push((table, k, read_u64(value)?.to_be_bytes()));
+            }
         }
-        // A store from before `rows.dat` and `sled/`: sled's files in the store folder itself.
-        for name in ["rows.dat", "rows.dir", "rows.journal"] {
-            std::fs::remove_file(dir.path().join(name)).unwrap();
-        }
-        for e in std::fs::read_dir(dir.path().join("sled")).unwrap() {
-            let path = e.unwrap().path();
-            std::fs::rename(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-        }
-        std::fs::remove_dir(dir.path().join("sled")).unwrap();
-        // And what a crash left of a rebuild that had not reached its rename.
-        std::fs::create_dir_all(dir.path().join(".sled-rebuild/blobs")).unwrap();
-        std::fs::write(dir.path().join(".sled-rebuild/db"), b"half a copy").unwrap();
-        let reopened = || {
-            let store = SledStore::open(dir.path()).unwrap();
-            assert_eq!(store.get(Space::Index, &message).unwrap(), Some(5u64.to_be_bytes().to_vec()));
-            assert_eq!(store.get(Space::Private, &recipient).unwrap(), Some(6u64.to_be_bytes().to_vec()));
-            assert!(store.tree.get(space_key(Space::Index, &message)).unwrap().is_none(), "moved out of sled");
-            assert!(store.tree.get(space_key(Space::Private, &recipient)).unwrap().is_none(), "moved out of sled");
-            assert_eq!(
-                store.scan(Space::Index, b"mk/").unwrap(),
-                vec![(message.clone(), 5u64.to_be_bytes().to_vec()), (b"mk/short".to_vec(), b"x".to_vec())]
-            );
-            assert_eq!(
-                store.get(Space::Private, keys::LAYOUT).unwrap(),
-                Some([&b"6"[..], &[0; 8]].concat()),
-                "an older version refuses it now"
-            );
-            store
-        };
-        let store = reopened();
-        // Rebuilt into `sled/`, the old files and the half copy gone.
-        assert!(dir.path().join("sled/db").exists());
-        for gone in ["db", "conf", "blobs", ".sled-rebuild"] {
-            assert!(!dir.path().join(gone).exists(), "{gone} is left");
-        }
-        // Rows left in `sled/` (no version writes them there; removed if found), and an old
-        // file a crash left after the rebuild's rename.
-        store.tree.insert(space_key(Space::Index, &message), &5u64.to_be_bytes()).unwrap();
-        store.db.flush().unwrap();
-        drop(store);
-        std::fs::write(dir.path().join("snap.0000000000000001"), b"old").unwrap();
-        drop(reopened());
-        assert!(!dir.path().join("snap.0000000000000001").exists());
+        f(&parsed)?;
     }
+    Ok(())
 }
