@@ -80,14 +80,17 @@ fn open(dir: &Path, store: &StoreChoice) -> Arc<Ledger> {
     ledger
 }
 
-/// Appends messages `from..to` (ids and recipients by number), signing on all cores.
+/// Appends messages `from..to` (ids and recipients by number), signing on all cores; prints
+/// the slowest batches' submit-to-receipt times (a checkpoint of the row index, every 64 MiB
+/// of its journal, is synced inline).
 fn append(ledger: &Arc<Ledger>, from: u64, to: u64) {
     let key = Arc::new(submitter_key());
     let next = Arc::new(AtomicU64::new(from));
+    let times = Arc::new(std::sync::Mutex::new(Vec::new()));
     let t = Instant::now();
     let threads: Vec<_> = (0..3)
         .map(|_| {
-            let (ledger, key, next) = (ledger.clone(), key.clone(), next.clone());
+            let (ledger, key, next, times) = (ledger.clone(), key.clone(), next.clone(), times.clone());
             std::thread::spawn(move || loop {
                 let start = next.fetch_add(1_000, Ordering::Relaxed);
                 if start >= to {
@@ -100,7 +103,9 @@ fn append(ledger: &Arc<Ledger>, from: u64, to: u64) {
                         sign_message(&key, body, &common::bare_personal(&format!("r{}@example.org", i % 100_000))).expect("sign")
                     })
                     .collect();
+                let submitted = Instant::now();
                 ledger.submit(subs).expect("append");
+                times.lock().expect("times").push(submitted.elapsed().as_secs_f64() * 1e3);
                 if (start - from) % 500_000 < 1_000 {
                     eprintln!("  ~{start} messages, {:.0}/s", (start - from) as f64 / t.elapsed().as_secs_f64());
                 }
@@ -109,6 +114,12 @@ fn append(ledger: &Arc<Ledger>, from: u64, to: u64) {
         .collect();
     for h in threads {
         h.join().expect("appending thread");
+    }
+    let mut times = std::mem::take(&mut *times.lock().expect("times"));
+    times.sort_by(f64::total_cmp);
+    if let Some(&slowest) = times.last() {
+        let p99 = times[times.len() * 99 / 100];
+        eprintln!("  batches of 1,000: p50 {:.0} ms, p99 {p99:.0} ms, slowest {slowest:.0} ms", times[times.len() / 2]);
     }
 }
 
@@ -138,7 +149,9 @@ fn main() {
         .prefix("sightline-startup-bench")
         .tempdir_in(std::env::var("SIGHTLINE_BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string()))
         .expect("bench folder");
-    let dir = base.path().join("data");
+    // SIGHTLINE_BENCH_DATA: grow a data folder an earlier run kept (SIGHTLINE_BENCH_KEEP),
+    // whose messages SIGHTLINE_BENCH_FROM says, instead of a new one.
+    let dir = std::env::var("SIGHTLINE_BENCH_DATA").map_or_else(|_| base.path().join("data"), std::path::PathBuf::from);
     // The cluster lives as long as this function: it is stopped and removed when it returns.
     let pg = match std::env::var("SIGHTLINE_BENCH_STORE").as_deref() {
         Ok("postgres") => match PgCluster::start("the start-up bench") {
@@ -156,7 +169,7 @@ fn main() {
     };
     eprintln!("store: {}", if pg.is_some() { "PostgreSQL (a throw-away cluster)" } else { "sled (the data folder)" });
     let mut rows = Vec::new();
-    let mut messages = 0;
+    let mut messages: u64 = std::env::var("SIGHTLINE_BENCH_FROM").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
     for &size in &sizes {
         eprintln!("appending messages {messages}..{size} in-process...");
         let t = Instant::now();

@@ -303,6 +303,7 @@ impl HashedRows {
     }
 
     fn checkpoint_locked(&self, state: &mut State) -> Result<()> {
+        let started = std::time::Instant::now();
         let data_path = self.folder.join(DATA);
         self.data.sync_data().map_err(|e| io("cannot sync", &data_path, e))?;
         let dir_path = self.folder.join(DIRECTORY);
@@ -325,6 +326,12 @@ impl HashedRows {
                 offset,
                 len,
             );
+        }
+        let millis = started.elapsed().as_millis() as u64;
+        if millis >= 1_000 {
+            tracing::warn!(millis, "checkpointing the row index (syncing rows.dat) held commits up this long; a faster disk shortens it");
+        } else {
+            tracing::debug!(millis, "checkpointed the row index");
         }
         Ok(())
     }
