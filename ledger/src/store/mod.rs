@@ -25,7 +25,10 @@
 //!   for every appended record are rows of the key spaces, written in the commit of the
 //!   entries they name: message key → entry (`Index`), recipient → key and latest entry
 //!   (`Private`). The ledger reads a group's rows with one [`Store::get_many`] per space
-//!   (one round trip for a backend across a network), and keeps only bounded caches.
+//!   (one round trip for a backend across a network), and keeps only bounded caches. A
+//!   backend may keep these two kinds of row apart from its other keys, as long as they
+//!   commit atomically with them: the sled store keeps them in hash tables on disk
+//!   (`sled/hashed_rows.rs`), because sled's memory grows with its keys.
 //! - A wipe is part of its commit: once [`Store::commit`] returned `Ok`, the
 //!   wiped records are zeros, or will be before the store is next opened
 //!   (a crash in between is finished on open).
