@@ -144,6 +144,9 @@ impl HashedRows {
         self.journal.read_exact_at(&mut bytes, 0).map_err(|e| io("cannot read", &path, e))?;
         let mut state = self.state.write().map_err(|_| poisoned())?;
         let checkpoint = state.seq;
+        if checkpoint > committed {
+            return Err(corrupt(&format!("is ahead of the signed head: it holds change {checkpoint}, the head names change {committed}")));
+        }
         let mut at = 0;
         let mut replayed = 0u64;
         while let Some((seq, ops, next)) = decode_record(&bytes, at) {
@@ -554,6 +557,16 @@ mod tests {
         rows.checkpoint().unwrap();
         let seq = change(&rows, &mut model, &[(0, 1, 1)], &[]);
         std::mem::forget(rows);
+        // A head older than the rows' checkpoint (sled lost its last commits).
+        let dir2 = tempfile::tempdir().unwrap();
+        {
+            let (rows, _) = HashedRows::open(dir2.path(), 0).unwrap();
+            let seq = change(&rows, &mut Model::default(), &[(0, 1, 1)], &[]);
+            rows.checkpoint().unwrap();
+            assert_eq!(seq, 1);
+        }
+        let err = HashedRows::open(dir2.path(), 0).err().expect("refused");
+        assert!(matches!(&err, Error::Corrupt(m) if m.contains("ahead of the signed head")), "{err}");
         // The head names a change the journal does not hold.
         let err = HashedRows::open(dir.path(), seq + 1).err().expect("refused");
         assert!(matches!(&err, Error::Corrupt(m) if m.contains("journal ends at change 1")), "{err}");
