@@ -218,3 +218,31 @@ fn a_checkpoint_frees_the_extents_segments_left() {
     assert!(rows.state.read().unwrap().freed.is_empty());
     assert_holds(&rows, &model, std::iter::empty());
 }
+
+/// A write to `rows.dat` that fails after its commit point (a full disk): the change is
+/// durable in the journal, the tables refuse every read and change until the next open, and
+/// that open replays it.
+#[test]
+fn a_write_that_fails_after_the_commit_point_is_refused_until_the_replay_makes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut model: Model = Default::default();
+    let mut rows = HashedRows::open(dir.path(), 0).unwrap().0;
+    rows.checkpoint().unwrap();
+    let committed = change(&rows, &mut model, &[(0, 1, 1)], &[]);
+    // The file refuses writes from now on, as a full disk would.
+    rows.data = Arc::new(File::open(dir.path().join(DATA)).unwrap());
+    let key = key(0, 2);
+    let planned = rows.plan(&[(0, key.as_slice(), [2; 8])], &[]).unwrap().unwrap();
+    rows.append(&planned).unwrap();
+    rows.journal.sync_data().unwrap();
+    let seq = planned.seq;
+    let err = rows.apply(planned).unwrap_err();
+    assert!(err.to_string().contains("restart the server"), "{err}");
+    assert!(rows.get_many(0, &[&key]).unwrap_err().to_string().contains("replays the row journal"));
+    assert!(rows.plan(&[(0, key.as_slice(), [3; 8])], &[]).is_err(), "no change is planned on tables that lag the log");
+    assert_eq!(seq, committed + 1);
+    model[0].insert(key, [2; 8]);
+    std::mem::forget(rows);
+    let (rows, _) = HashedRows::open(dir.path(), seq).unwrap();
+    assert_holds(&rows, &model, std::iter::empty());
+}
