@@ -79,7 +79,7 @@ impl SledStore {
         // Six files are synced per commit; the committing thread takes one of them.
         let syncer = Syncer::start(5)?;
         let store = SledStore { db, tree, entries, private, lookup, rows, committing: std::sync::Mutex::new(()), syncer };
-        if upgrade::move_rows_out_of_sled(&store.db, &store.tree, &store.rows, created, upgrade::is_old(dir, &sled_dir))? {
+        if upgrade::move_rows_out_of_sled(&store.db, &store.tree, &store.rows, created, sled_dir == dir)? {
             drop(store);
             let started = std::time::Instant::now();
             let copied = upgrade::rebuild(dir, TREE, sled_keys::is_hashed_sled_key, open_db)?;
@@ -198,7 +198,22 @@ impl Store for SledStore {
     }
 
     fn get_many(&self, space: Space, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
-        keys.iter().map(|k| self.get(space, k)).collect()
+        // A group's rows of one hash table are read under one lock; any other key from sled.
+        let mut out = vec![None; keys.len()];
+        let mut tables: [Vec<(usize, &[u8])>; 2] = Default::default();
+        for (i, k) in keys.iter().enumerate() {
+            match keys::hashed(space, k) {
+                Some((t, key)) => tables[t].push((i, key)),
+                None => out[i] = self.tree.get(space_key(space, k)).map_err(storage)?.map(|v| v.to_vec()),
+            }
+        }
+        for (t, rows) in tables.iter().enumerate().filter(|(_, rows)| !rows.is_empty()) {
+            let keys: Vec<&[u8]> = rows.iter().map(|(_, k)| *k).collect();
+            for ((i, _), value) in rows.iter().zip(self.rows.get_many(t, &keys)?) {
+                out[*i] = value.map(|v| v.to_vec());
+            }
+        }
+        Ok(out)
     }
 
     fn scan(&self, space: Space, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
@@ -228,16 +243,26 @@ impl Store for SledStore {
             .committing
             .lock()
             .map_err(|_| Error::Storage("the store's commit lock was poisoned by a panic; restart the server".into()))?;
-        // The rows of the hash tables, planned as one change (puts, then deletes, as a sled batch does).
-        let mut row_puts = Vec::new();
+        // The rows of the hash tables, planned as one change (puts, then deletes, as a sled batch
+        // does); the other puts and deletes go into the sled batch below.
+        let (mut row_puts, mut sled_puts) = (Vec::new(), Vec::new());
         for (space, k, v) in &c.puts {
-            if let Some((t, key)) = keys::hashed(*space, k) {
-                let value = <[u8; 8]>::try_from(v.as_slice())
-                    .map_err(|_| Error::Storage(format!("a {}-byte value for a row that holds 8; this is a bug", v.len())))?;
-                row_puts.push((t, key, value));
+            match keys::hashed(*space, k) {
+                Some((t, key)) => {
+                    let value = <[u8; 8]>::try_from(v.as_slice())
+                        .map_err(|_| Error::Storage(format!("a {}-byte value for a row that holds 8; this is a bug", v.len())))?;
+                    row_puts.push((t, key, value));
+                }
+                None => sled_puts.push((space_key(*space, k), v.as_slice())),
             }
         }
-        let row_deletes: Vec<(usize, &[u8])> = c.deletes.iter().filter_map(|(space, k)| keys::hashed(*space, k)).collect();
+        let (mut row_deletes, mut sled_deletes) = (Vec::new(), Vec::new());
+        for (space, k) in &c.deletes {
+            match keys::hashed(*space, k) {
+                Some(row) => row_deletes.push(row),
+                None => sled_deletes.push(space_key(*space, k)),
+            }
+        }
         let rows = self.rows.plan(&row_puts, &row_deletes)?;
         let private: Vec<(u64, &[u8])> = match c.private.len() {
             0 => c.entries.iter().map(|(i, _)| (*i, [].as_slice())).collect(),
@@ -269,11 +294,11 @@ impl Store for SledStore {
         for ((level, index), bytes) in &c.tiles {
             batch.insert(&tile_key(*level, *index), bytes.as_slice());
         }
-        for (space, k, v) in c.puts.iter().filter(|(space, k, _)| keys::hashed(*space, k).is_none()) {
-            batch.insert(space_key(*space, k), v.as_slice());
+        for (key, value) in sled_puts {
+            batch.insert(key, value);
         }
-        for (space, k) in c.deletes.iter().filter(|(space, k)| keys::hashed(*space, k).is_none()) {
-            batch.remove(space_key(*space, k));
+        for key in sled_deletes {
+            batch.remove(key);
         }
         if !c.wipe.is_empty() {
             batch.insert(wipe_key(c.size), c.wipe.iter().flat_map(|i| i.to_be_bytes()).collect::<Vec<u8>>());

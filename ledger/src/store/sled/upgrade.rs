@@ -48,11 +48,6 @@ pub(crate) fn sled_folder(dir: &Path) -> Result<PathBuf> {
     Ok(if dir.join(OLD_FILES[0]).exists() { dir.to_path_buf() } else { folder })
 }
 
-/// Whether sled's files are in the store folder itself (a store from before [`FOLDER`]).
-pub(crate) fn is_old(dir: &Path, sled: &Path) -> bool {
-    sled == dir
-}
-
 /// Removes sled's files from the store folder itself (they are in [`FOLDER`] now).
 fn remove_old_files(dir: &Path) -> Result<()> {
     let mut names: Vec<PathBuf> = OLD_FILES.iter().map(|n| dir.join(n)).collect();
