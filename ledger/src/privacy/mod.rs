@@ -344,6 +344,17 @@ impl ServerSecret {
 mod tests {
     use super::*;
 
+    /// The sled store's row index places a message by its key (`store/sled/hash_table.rs`): a
+    /// submitter who does not hold the server secret cannot choose ids that crowd one segment.
+    #[test]
+    fn message_keys_depend_on_the_server_secret_and_spread_over_the_row_segments() {
+        let (a, b) = (ServerSecret([1; 32]), ServerSecret([2; 32]));
+        assert_ne!(a.message_key("acme", "m-1"), b.message_key("acme", "m-1"));
+        let segments: std::collections::HashSet<u16> =
+            (0..1000).map(|i| a.message_key("acme", &format!("m-{i}"))).map(|k| u16::from(k[0]) << 4 | u16::from(k[1]) >> 4).collect();
+        assert!(segments.len() > 800, "1,000 sequential ids fell into {} of 4,096 segments", segments.len());
+    }
+
     #[test]
     fn a_why_token_names_its_index_and_a_forged_one_names_nothing() {
         let s = ServerSecret::generate();
